@@ -1,0 +1,294 @@
+"""Writes of the accounts app: workspaces, staff, domains, API keys and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import ApiKey, AuditLogEntry, Domain, Membership, Role, StaffInvitation, User, Workspace
+
+API_KEY_PREFIX = "tdm_"
+_INVITATION_SALT = "accounts.staff-invitation"
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
+_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+RESERVED_SLUGS = {"admin", "api", "static", "media", "login", "logout", "portal", "w", "r", "webhooks", "healthz"}
+
+
+def record_audit(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    action: str,
+    target: Any = None,
+    changes: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditLogEntry:
+    return AuditLogEntry.objects.create(
+        workspace=workspace,
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor else "system"),
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "pk", "") or ""),
+        target_repr=str(target)[:200] if target is not None else "",
+        changes=changes or {},
+    )
+
+
+def normalize_domain(raw: str) -> str:
+    """Lower-case a bare host name; refuse schemes, paths, ports and wildcards with a reason."""
+    domain = raw.strip().lower()
+    if "://" in domain:
+        # A pasted URL is fine as long as it names only a host.
+        parts = urlsplit(domain)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValidationError("Enter a bare domain such as shop.example.com, without a path.")
+        domain = parts.netloc
+    domain = domain.rstrip(".")
+    if "/" in domain or "@" in domain:
+        raise ValidationError("Enter a bare domain such as shop.example.com, without https:// or a path.")
+    if ":" in domain:
+        raise ValidationError("Leave out the port; a domain covers every port.")
+    if "*" in domain:
+        raise ValidationError("Wildcards are not allowed; add each domain you send traffic to.")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValidationError("That is not a valid domain name.") from exc
+    if not _DOMAIN_RE.match(domain):
+        raise ValidationError("That is not a valid domain name, for example shop.example.com.")
+    return domain
+
+
+def validate_workspace_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not _SLUG_RE.match(slug):
+        raise ValidationError("Use 1–60 lower-case letters, digits and dashes, starting and ending with a letter or digit.")
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(f"“{slug}” is reserved; choose another.")
+    return slug
+
+
+@dataclass
+class WorkspaceCreated:
+    workspace: Workspace
+    owner: User
+    created: bool
+    api_key: str | None = None
+
+
+@transaction.atomic
+def create_workspace(
+    *,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    domains: list[str] | tuple[str, ...] = (),
+    with_api_key: bool = False,
+) -> WorkspaceCreated:
+    """Create a workspace with its owner. Safe to repeat: an existing workspace gains what is missing."""
+    slug = validate_workspace_slug(slug or slugify(name))
+    workspace, created = Workspace.objects.get_or_create(slug=slug, defaults={"name": name})
+    owner = User.objects.filter(email__iexact=owner_email).first()
+    if owner is None:
+        owner = User.objects.create_user(email=owner_email, password=owner_password)
+        if not owner_password:
+            owner.set_unusable_password()
+            owner.save(update_fields=["password"])
+    Membership.objects.get_or_create(workspace=workspace, user=owner, defaults={"role": Role.OWNER})
+    if created:
+        record_audit(workspace=workspace, actor=None, actor_label="operator", action="workspace.created", target=workspace)
+    for raw in domains:
+        add_domain(workspace=workspace, domain=raw, actor=None)
+    key = None
+    if with_api_key:
+        _, key = create_api_key(workspace=workspace, name="Created by create_workspace", created_by=None)
+    return WorkspaceCreated(workspace=workspace, owner=owner, created=created, api_key=key)
+
+
+def add_domain(*, workspace: Workspace, domain: str, actor: User | None, actor_label: str | None = None) -> Domain:
+    name = normalize_domain(domain)
+    existing = Domain.objects.for_workspace(workspace).filter(domain__iexact=name).first()
+    if existing:
+        return existing
+    row = Domain.objects.create(workspace=workspace, domain=name)
+    record_audit(workspace=workspace, actor=actor, actor_label=actor_label, action="domain.added", target=row)
+    return row
+
+
+def remove_domain(*, domain: Domain, actor: User | None) -> None:
+    record_audit(workspace=domain.workspace, actor=actor, action="domain.removed", target=domain)
+    domain.delete()
+
+
+# --- Staff ------------------------------------------------------------------------
+
+
+def invitation_token(invitation: StaffInvitation) -> str:
+    return signing.dumps({"id": invitation.pk, "email": invitation.email}, salt=_INVITATION_SALT, compress=True)
+
+
+class InvitationError(Exception):
+    """The invitation link cannot be used; the message says why, for the person holding it."""
+
+
+def load_invitation(token: str) -> StaffInvitation:
+    max_age = timedelta(days=settings.STAFF_INVITATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=_INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvitationError("This invitation has expired. Ask for a new one.") from exc
+    except signing.BadSignature as exc:
+        raise InvitationError("This invitation link is not valid.") from exc
+    invitation = StaffInvitation.objects.select_related("workspace").filter(pk=data["id"], email=data["email"]).first()
+    if invitation is None or invitation.revoked_at:
+        raise InvitationError("This invitation was withdrawn.")
+    if invitation.accepted_at:
+        raise InvitationError("This invitation has already been used. Sign in instead.")
+    return invitation
+
+
+@transaction.atomic
+def invite_staff(*, workspace: Workspace, email: str, role: str, invited_by: User) -> StaffInvitation:
+    """Invite someone to the staff and email the link. Inviting the same address again resends it."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose owner, manager, finance or viewer."})
+    if Membership.objects.for_workspace(workspace).filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {workspace.name}."})
+    invitation = StaffInvitation.objects.for_workspace(workspace).filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first()
+    if invitation is None:
+        invitation = StaffInvitation.objects.create(workspace=workspace, email=email, role=role, invited_by=invited_by)
+        record_audit(workspace=workspace, actor=invited_by, action="staff.invited", target=invitation, changes={"role": role})
+    elif invitation.role != role:
+        invitation.role = role
+        invitation.save(update_fields=["role"])
+    transaction.on_commit(lambda: send_staff_invitation(invitation))
+    return invitation
+
+
+def send_staff_invitation(invitation: StaffInvitation) -> None:
+    url = settings.SITE_URL + reverse("accept_invitation", args=[invitation_token(invitation)])
+    context = {
+        "invitation": invitation,
+        "url": url,
+        "days": settings.STAFF_INVITATION_MAX_AGE_DAYS,
+    }
+    send_templated_email(
+        to=invitation.email,
+        subject=f"You're invited to {invitation.workspace.name} on Tandem",
+        template="accounts/email/staff_invitation",
+        context=context,
+    )
+
+
+def send_templated_email(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+    """Send an email with a text part and an HTML part rendered from `<template>.txt` and `.html`."""
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()
+
+
+@transaction.atomic
+def accept_staff_invitation(*, invitation: StaffInvitation, user: User) -> Membership:
+    if user.email.lower() != invitation.email.lower():
+        raise InvitationError(f"This invitation is for {invitation.email}. Sign in with that address.")
+    membership, _ = Membership.objects.get_or_create(
+        workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    record_audit(workspace=invitation.workspace, actor=user, action="staff.joined", target=membership)
+    return membership
+
+
+def revoke_staff_invitation(*, invitation: StaffInvitation, by: User) -> None:
+    if invitation.is_open:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        record_audit(workspace=invitation.workspace, actor=by, action="staff.invitation_revoked", target=invitation)
+
+
+def _owners_left(workspace: Workspace, *, excluding: Membership) -> bool:
+    return Membership.objects.for_workspace(workspace).filter(role=Role.OWNER).exclude(pk=excluding.pk).exists()
+
+
+def change_member_role(*, membership: Membership, role: str, by: User) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose owner, manager, finance or viewer."})
+    if membership.role == Role.OWNER and role != Role.OWNER and not _owners_left(membership.workspace, excluding=membership):
+        raise ValidationError("A workspace needs at least one owner.")
+    if membership.role != role:
+        before = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        record_audit(workspace=membership.workspace, actor=by, action="staff.role_changed", target=membership,
+                     changes={"role": [before, role]})
+    return membership
+
+
+def remove_member(*, membership: Membership, by: User) -> None:
+    if membership.role == Role.OWNER and not _owners_left(membership.workspace, excluding=membership):
+        raise ValidationError("A workspace needs at least one owner.")
+    record_audit(workspace=membership.workspace, actor=by, action="staff.removed", target=membership)
+    membership.delete()
+
+
+# --- API keys -------------------------------------------------------------------------
+
+
+def hash_api_key(raw: str) -> str:
+    # Keys are 256-bit random, so a plain SHA-256 is enough (no stretching needed).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_api_key(*, workspace: Workspace, name: str, created_by: User | None) -> tuple[ApiKey, str]:
+    """Make a key; the raw key is returned once and never stored."""
+    name = name.strip() or "API key"
+    raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        workspace=workspace, name=name[:80], prefix=raw[:12], key_hash=hash_api_key(raw), created_by=created_by
+    )
+    record_audit(workspace=workspace, actor=created_by, actor_label=None if created_by else "operator",
+                 action="api_key.created", target=api_key)
+    return api_key, raw
+
+
+def revoke_api_key(*, api_key: ApiKey, by: User | None) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        record_audit(workspace=api_key.workspace, actor=by, action="api_key.revoked", target=api_key)
+
+
+def authenticate_api_key(raw: str) -> ApiKey | None:
+    """The active key for a raw bearer token, with its workspace; records when it was last used."""
+    if not raw.startswith(API_KEY_PREFIX):
+        return None
+    api_key = ApiKey.objects.select_related("workspace").filter(key_hash=hash_api_key(raw), revoked_at__isnull=True).first()
+    if api_key is None:
+        return None
+    now = timezone.now()
+    # One write a minute at most: last-used is for humans, not an access log.
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key

@@ -1,0 +1,73 @@
+"""Tenant resolution for staff pages: the workspace comes from the URL, after a membership check."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, Iterable, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import Membership, Role, Workspace
+
+M = TypeVar("M", bound=Model)
+
+# Who may do what; views name one of these rather than listing roles.
+ANY_STAFF = frozenset(Role.values)
+MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
+FINANCE = frozenset({Role.OWNER, Role.FINANCE})
+OWNERS = frozenset({Role.OWNER})
+
+
+class WorkspaceRequest(HttpRequest):
+    workspace: Workspace
+    membership: Membership
+    htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponse]
+
+
+def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str] = ("GET", "HEAD")) -> Callable[[View], View]:
+    """Resolve `<slug>` to a workspace the signed-in user belongs to (else 404), then check the role (else 403).
+
+    The method check runs after the tenant check, so a foreign URL is a 404 whatever the method.
+    """
+    allowed_roles = frozenset(roles)
+    allowed_methods = frozenset(methods)
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = (
+                Membership.objects.select_related("workspace")
+                .filter(workspace__slug=slug, user=request.user)
+                .first()
+            )
+            if membership is None:
+                raise Http404("No such workspace.")
+            if membership.role not in allowed_roles:
+                raise PermissionDenied("Your role in this workspace cannot do this.")
+            if request.method not in allowed_methods:
+                from django.http import HttpResponseNotAllowed
+
+                return HttpResponseNotAllowed(sorted(allowed_methods))
+            request.workspace = membership.workspace  # type: ignore[attr-defined]
+            request.membership = membership  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapper.workspace_scoped = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def get_for_workspace_or_404(queryset: QuerySet[M], workspace: Workspace, **lookup: object) -> M:
+    """The one way a view loads a tenant row: another workspace's row is simply not found."""
+    return get_object_or_404(queryset.filter(workspace=workspace), **lookup)

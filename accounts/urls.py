@@ -1,0 +1,44 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+from accounts.forms import LoginForm
+
+# Pages outside any workspace.
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm,
+                                     redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        email_template_name="accounts/email/password_reset.txt",
+        html_email_template_name="accounts/email/password_reset.html",
+        subject_template_name="accounts/email/password_reset_subject.txt",
+    ), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(
+        template_name="accounts/password_reset_sent.html"), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html"), name="password_reset_confirm"),
+    path("password-reset/complete/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+]
+
+# Pages under /w/<slug>/.
+workspace_urlpatterns = [
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<int:membership_id>/role/", views.change_role, name="change_role"),
+    path("settings/members/<int:membership_id>/remove/", views.remove_member, name="remove_member"),
+    path("settings/invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("settings/api-keys/", views.api_keys, name="api_keys"),
+    path("settings/api-keys/<int:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("settings/domains/", views.domains, name="domains"),
+    path("settings/domains/<int:domain_id>/remove/", views.remove_domain, name="remove_domain"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from accounts import services
+from accounts.forms import AcceptInvitationForm, ApiKeyForm, DomainForm, InviteStaffForm, RoleForm
+from accounts.models import ApiKey, AuditLogEntry, Domain, Membership, StaffInvitation, User
+from accounts.tenancy import MANAGERS, OWNERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
+
+WRITE = ("GET", "HEAD", "POST")
+POST = ("POST",)
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The state of the database and the broker; 503 when either is down."""
+    from django.conf import settings
+    import redis
+
+    state: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        state["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down" here
+        state["database"] = f"error: {type(exc).__name__}"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+        state["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        state["broker"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in state.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", **state}, status=200 if healthy else 503)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Straight to the only workspace, or a chooser when there are several."""
+    memberships = list(Membership.objects.filter(user=request.user).select_related("workspace"))
+    if len(memberships) == 1:
+        return redirect("dashboard", slug=memberships[0].workspace.slug)
+    return render(request, "accounts/choose_workspace.html", {"memberships": memberships})
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.load_invitation(token)
+    except services.InvitationError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if existing is not None and existing.has_usable_password():
+        # Someone who already has a login proves it by signing in first.
+        if not request.user.is_authenticated:
+            messages.info(request, f"Sign in as {invitation.email} to join {invitation.workspace.name}.")
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if request.method == "POST":
+            try:
+                services.accept_staff_invitation(invitation=invitation, user=request.user)
+            except services.InvitationError as exc:
+                messages.error(request, str(exc))
+                return redirect("home")
+            messages.success(request, f"Welcome to {invitation.workspace.name}.")
+            return redirect("dashboard", slug=invitation.workspace.slug)
+        return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": None})
+
+    user = existing or User(email=invitation.email)
+    form = AcceptInvitationForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user.first_name = form.cleaned_data["first_name"]
+        user.last_name = form.cleaned_data["last_name"]
+        form.save()
+        services.accept_staff_invitation(invitation=invitation, user=user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {invitation.workspace.name}.")
+        return redirect("dashboard", slug=invitation.workspace.slug)
+    return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": form})
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def members(request: WorkspaceRequest) -> HttpResponse:
+    form = InviteStaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invite_staff(workspace=request.workspace, invited_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("members", slug=request.workspace.slug)
+    context = {
+        "form": form,
+        "memberships": Membership.objects.for_workspace(request.workspace).select_related("user"),
+        "invitations": StaffInvitation.objects.for_workspace(request.workspace).filter(
+            accepted_at__isnull=True, revoked_at__isnull=True
+        ),
+        "role_form": RoleForm(),
+        "is_owner": request.membership.role in OWNERS,
+    }
+    return render(request, "accounts/members.html", context)
+
+
+@workspace_member(OWNERS, methods=POST)
+def change_role(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
+    membership = get_for_workspace_or_404(Membership.objects.select_related("user"), request.workspace, pk=membership_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_member_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("members", slug=request.workspace.slug)
+
+
+@workspace_member(OWNERS, methods=POST)
+def remove_member(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
+    membership = get_for_workspace_or_404(Membership.objects.select_related("user"), request.workspace, pk=membership_id)
+    try:
+        services.remove_member(membership=membership, by=request.user)
+        messages.success(request, f"{membership.user.email} no longer has access.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("members", slug=request.workspace.slug)
+
+
+@workspace_member(MANAGERS, methods=POST)
+def revoke_invitation(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_for_workspace_or_404(StaffInvitation.objects, request.workspace, pk=invitation_id)
+    services.revoke_staff_invitation(invitation=invitation, by=request.user)
+    messages.success(request, f"Invitation for {invitation.email} withdrawn.")
+    return redirect("members", slug=request.workspace.slug)
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def api_keys(request: WorkspaceRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = services.create_api_key(
+            workspace=request.workspace, name=form.cleaned_data["name"], created_by=request.user
+        )
+        form = ApiKeyForm()
+    keys = ApiKey.objects.for_workspace(request.workspace).select_related("created_by")
+    return render(request, "accounts/api_keys.html", {"form": form, "keys": keys, "new_key": new_key})
+
+
+@workspace_member(MANAGERS, methods=POST)
+def revoke_api_key(request: WorkspaceRequest, key_id: int) -> HttpResponse:
+    api_key = get_for_workspace_or_404(ApiKey.objects, request.workspace, pk=key_id)
+    services.revoke_api_key(api_key=api_key, by=request.user)
+    messages.success(request, f"Key “{api_key.name}” revoked; requests using it now get 401.")
+    return redirect("api_keys", slug=request.workspace.slug)
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def domains(request: WorkspaceRequest) -> HttpResponse:
+    form = DomainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        domain = services.add_domain(workspace=request.workspace, domain=form.cleaned_data["domain"], actor=request.user)
+        messages.success(request, f"{domain.domain} added. Links may now point there.")
+        return redirect("domains", slug=request.workspace.slug)
+    rows = Domain.objects.for_workspace(request.workspace)
+    return render(request, "accounts/domains.html", {"form": form, "domains": rows})
+
+
+@workspace_member(MANAGERS, methods=POST)
+def remove_domain(request: WorkspaceRequest, domain_id: int) -> HttpResponse:
+    domain = get_for_workspace_or_404(Domain.objects, request.workspace, pk=domain_id)
+    services.remove_domain(domain=domain, actor=request.user)
+    messages.success(request, f"{domain.domain} removed.")
+    return redirect("domains", slug=request.workspace.slug)
+
+
+@workspace_member(MANAGERS)
+def audit_log(request: WorkspaceRequest) -> HttpResponse:
+    entries = AuditLogEntry.objects.for_workspace(request.workspace).select_related("actor")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/audit_log.html", {"page": page})

@@ -1,0 +1,18 @@
+"""The JSON API at /api/v1/: each app contributes a router; every one of them needs a workspace key."""
+
+from ninja import NinjaAPI
+
+from accounts.api import WorkspaceKeyAuth, install_error_handlers
+from accounts.api import router as domains_router
+
+api = NinjaAPI(
+    title="Tandem API",
+    version="1",
+    description="Referral tracking for partner ecosystems. Authenticate with `Authorization: Bearer <workspace API key>`.",
+    auth=WorkspaceKeyAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("", domains_router)

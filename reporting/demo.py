@@ -1,0 +1,52 @@
+"""The demo workspace. Every step goes through the owning app's services and is safe to repeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from accounts.models import Membership, Role, User, Workspace
+from accounts.services import add_domain, create_workspace
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "tandem-demo"
+STAFF = [
+    ("owner@demo.test", Role.OWNER, "Olivia", "Owner"),
+    ("manager@demo.test", Role.MANAGER, "Marco", "Manager"),
+    ("finance@demo.test", Role.FINANCE, "Fiona", "Finance"),
+]
+PARTNER_EMAIL = "partner@demo.test"
+
+
+@dataclass
+class DemoSummary:
+    workspace: Workspace
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.workspace.memberships.count()} staff, {self.workspace.domains.count()} domains"
+
+
+def _demo_user(email: str, first: str, last: str) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
+    return user
+
+
+@transaction.atomic
+def seed_demo_workspace() -> DemoSummary:
+    owner_email = STAFF[0][0]
+    _demo_user(owner_email, STAFF[0][2], STAFF[0][3])
+    workspace = create_workspace(slug=DEMO_SLUG, name="Demo Co", owner_email=owner_email).workspace
+    for domain in ("demo.tandem.test", "shop.demo.tandem.test"):
+        add_domain(workspace=workspace, domain=domain, actor=None, actor_label="seed_demo")
+    summary = DemoSummary(workspace=workspace)
+    for email, role, first, last in STAFF:
+        user = _demo_user(email, first, last)
+        Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": role})
+        summary.logins.append((email, role.label))
+    _demo_user(PARTNER_EMAIL, "Paula", "Partner")
+    summary.logins.append((PARTNER_EMAIL, "Partner (portal)"))
+    return summary
