@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.models import TenantManager, User, Workspace
+
+
+class Program(models.Model):
+    """A partner program: its currency and the rules that decide who gets credit."""
+
+    class Model(models.TextChoices):
+        LAST_CLICK = "last_click", "Last click"
+        FIRST_CLICK = "first_click", "First click"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="programs")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    currency = models.CharField(max_length=3, default="USD")
+    attribution_window_days = models.PositiveIntegerField(default=90)
+    attribution_model = models.CharField(max_length=16, choices=Model.choices, default=Model.LAST_CLICK)
+    hold_days = models.PositiveIntegerField(default=30)
+    minimum_payout = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    deal_protection_days = models.PositiveIntegerField(default=90)
+    public_applications = models.BooleanField(default=False)
+    terms = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["workspace", "name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "slug"], name="program_slug_unique_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerGroup(models.Model):
+    """A group or tier of partners (e.g. Agencies, Gold); reward rules can differ per group."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="partner_groups")
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["workspace", "name"]
+        constraints = [
+            models.UniqueConstraint("workspace", Lower("name"), name="partnergroup_name_unique_per_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partner(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        PENDING = "pending", "Pending review"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REJECTED = "rejected", "Rejected"
+
+    class PayoutMethod(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        PAYPAL = "paypal", "PayPal"
+        WISE = "wise", "Wise"
+        OTHER = "other", "Other"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="partners")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="partners")
+    group = models.ForeignKey(PartnerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="partners")
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    company = models.CharField(max_length=120, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    payout_method = models.CharField(max_length=16, choices=PayoutMethod.choices, blank=True)
+    payout_details = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    rejection_reason = models.TextField(blank=True)
+    external_id = models.CharField(max_length=120, blank=True, help_text="The tenant's own id for this partner")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["workspace", "name"]
+        constraints = [
+            models.UniqueConstraint("workspace", "program", Lower("email"), name="partner_email_unique_per_program"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "status"], name="partner_ws_status"),
+            models.Index(fields=["workspace", "created_at"], name="partner_ws_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def earns(self) -> bool:
+        """Only active partners earn credit; a suspended partner's links still redirect."""
+        return self.status == self.Status.ACTIVE
+
+
+class PartnerUser(models.Model):
+    """A login to a partner's portal. One person may be a partner in several workspaces."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="partner_users")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="partner_logins")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "partner", "user"], name="partneruser_unique"),
+        ]
+        indexes = [models.Index(fields=["workspace", "user"], name="partneruser_ws_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.partner}"
