@@ -1,0 +1,130 @@
+"""The partner ledger: append entries, hash-chained per workspace, and verify the chain."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Workspace
+from attribution.models import LedgerEntry
+from partners.models import Partner
+
+GENESIS_HASH = "0" * 64
+_LOCK_NAMESPACE = 0x7A11  # advisory-lock namespace for per-workspace ledger appends
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    partner_id: int
+    kind: str
+    amount: Decimal
+    currency: str
+    reference: str = ""
+    memo: str = ""
+
+
+def entry_hash(
+    *, prev_hash: str, workspace_id: int, sequence: int, partner_id: int, kind: str, amount: Decimal,
+    currency: str, reference: str, memo: str, created_at: datetime,
+) -> str:
+    """The hash that chains an entry to its predecessor. Amounts are normalised to 4 places."""
+    canonical = "|".join([
+        prev_hash, str(workspace_id), str(sequence), str(partner_id), kind,
+        f"{Decimal(amount).quantize(Decimal('0.0001'))}", currency, reference, memo,
+        created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    ])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _hash_of(entry: LedgerEntry) -> str:
+    return entry_hash(
+        prev_hash=entry.prev_hash, workspace_id=entry.workspace_id, sequence=entry.sequence,
+        partner_id=entry.partner_id, kind=entry.kind, amount=entry.amount, currency=entry.currency,
+        reference=entry.reference, memo=entry.memo, created_at=entry.created_at,
+    )
+
+
+def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry]) -> list[LedgerEntry]:
+    """Append entries to the workspace's chain in one transaction.
+
+    Appends are serialised per workspace with an advisory lock, so concurrent writers
+    never fork the chain; other workspaces are not blocked.
+    """
+    entries = list(entries)
+    if not entries:
+        return []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, workspace.pk])
+        last = LedgerEntry.objects.for_workspace(workspace).order_by("-sequence").values("sequence", "entry_hash").first()
+        sequence = last["sequence"] if last else 0
+        prev = last["entry_hash"] if last else GENESIS_HASH
+        now = timezone.now()
+        rows = []
+        for new in entries:
+            sequence += 1
+            row = LedgerEntry(
+                workspace=workspace, sequence=sequence, partner_id=new.partner_id, kind=new.kind,
+                amount=Decimal(new.amount).quantize(Decimal("0.0001")), currency=new.currency,
+                reference=new.reference, memo=new.memo[:255], created_at=now, prev_hash=prev,
+            )
+            row.entry_hash = _hash_of(row)
+            prev = row.entry_hash
+            rows.append(row)
+        return LedgerEntry.objects.bulk_create(rows)
+
+
+def post_entry(*, workspace: Workspace, partner: Partner, kind: str, amount: Decimal, currency: str,
+               reference: str = "", memo: str = "") -> LedgerEntry:
+    return post_entries(workspace=workspace, entries=[
+        NewEntry(partner_id=partner.pk, kind=kind, amount=amount, currency=currency, reference=reference, memo=memo)
+    ])[0]
+
+
+def partner_balance(*, workspace: Workspace, partner: Partner) -> dict[str, Decimal]:
+    """The partner's balance per currency: the sum of its entries."""
+    rows = (
+        LedgerEntry.objects.for_workspace(workspace).filter(partner=partner)
+        .values("currency").annotate(total=Sum("amount")).order_by("currency")
+    )
+    return {row["currency"]: row["total"] for row in rows}
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    workspace_slug: str
+    sequence: int
+    entry_id: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"workspace {self.workspace_slug}: entry #{self.sequence} (id {self.entry_id}) {self.problem}"
+
+
+def verify_chain(workspace: Workspace) -> tuple[int, ChainBreak | None]:
+    """Walk the workspace's chain in order; return how many entries were checked and the first break."""
+    expected_prev = GENESIS_HASH
+    expected_sequence = 1
+    checked = 0
+    entries: Iterator[LedgerEntry] = LedgerEntry.objects.for_workspace(workspace).order_by("sequence").iterator(chunk_size=5000)
+    for entry in entries:
+        checked += 1
+        problem = None
+        if entry.sequence != expected_sequence:
+            problem = f"has sequence {entry.sequence}, expected {expected_sequence} (an entry is missing)"
+        elif entry.prev_hash != expected_prev:
+            problem = "does not point at the previous entry's hash"
+        elif _hash_of(entry) != entry.entry_hash:
+            problem = "was altered: its contents no longer match its hash"
+        if problem:
+            return checked, ChainBreak(workspace.slug, entry.sequence, entry.pk, problem)
+        expected_prev = entry.entry_hash
+        expected_sequence += 1
+    return checked, None
