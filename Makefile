@@ -5,6 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# `make test` and the CI stages keep their embedded servers apart from `make run`'s (.data/dev).
+TEST_DATA_DIR ?= $(CURDIR)/.data/test
+TEST_ENV := DJANGO_ENV=test TANDEM_DATA_DIR=$(TEST_DATA_DIR)
+PYTEST_ARGS ?=
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 
 # The first interpreter that actually runs and is 3.12+: $(PYTHON), python3.13, python3.12,
@@ -16,20 +20,23 @@ for c in $(PYTHON) python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9
 done; exit 1
 endef
 
-.PHONY: help run test test-integration test-e2e bench migrate seed stop lint clean
+.PHONY: help install run test test-integration test-e2e bench migrate seed stop clean
 
 help:
-	@echo "make run    — install, migrate, load the demo and serve web + worker + beat on http://127.0.0.1:$(PORT)"
-	@echo "make test   — install and run the test suite"
-	@echo "make bench  — run the benchmarks (BENCH=<name> for one)"
-	@echo "make stop   — stop the embedded PostgreSQL and Redis"
+	@echo "make run               install, migrate, load the demo, serve web + worker + beat on http://127.0.0.1:$(PORT)"
+	@echo "make test              install and run the test suite (without the integration and browser tests)"
+	@echo "make test-integration  tests that start a real Celery worker"
+	@echo "make test-e2e          browser tests in headless Chromium (/usr/bin/chromium)"
+	@echo "make bench             run the benchmarks (BENCH=<name> for one)"
+	@echo "make stop              stop the embedded PostgreSQL and Redis under .data/"
+	@echo "make clean             stop them and remove .venv, .data and collected static files"
 
 $(VENV)/.installed: pyproject.toml
 	@BASE=$$($(find_python)) || { echo "Tandem needs Python 3.12 or newer: set PYTHON=/path/to/python3.12" >&2; exit 1; }; \
-	 echo "Using $$BASE ($$($$BASE --version))"; \
+	 echo "Installing Tandem into $(VENV) with $$BASE ($$($$BASE --version)); the first time takes a few minutes."; \
 	 [ -x $(PY) ] || $$BASE -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -40,28 +47,45 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# honcho starts each process in its own process group and, on Ctrl-C, sends SIGTERM to
+# every group (SIGKILL after 5 s). The embedded PostgreSQL and Redis are daemons shared
+# with `manage.py` and stay up: `make stop` stops them.
 run: seed
 	@echo ""
-	@echo "  Tandem is starting on http://127.0.0.1:$(PORT)  (Ctrl-C stops web, worker and beat)"
+	@echo "  Tandem is starting on http://127.0.0.1:$(PORT)/  (web, Celery worker and beat)"
+	@echo "  Sign in as owner@demo.test, manager@demo.test, finance@demo.test or partner@demo.test"
+	@echo "  with the password tandem-demo. Ctrl-C stops web, worker and beat; make stop stops"
+	@echo "  the embedded PostgreSQL and Redis."
 	@echo ""
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
+	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
+	 if [ $$rc -eq 130 ] || [ $$rc -eq 143 ]; then echo "Stopped web, worker and beat."; else exit $$rc; fi
 
-# Tests get their own embedded servers under .data/test, so they never touch `make run`'s data.
+# The first command starts the embedded servers once, before xdist's workers race for them.
 test: install
-	DJANGO_ENV=test TANDEM_DATA_DIR=$(CURDIR)/.data/test $(PY) -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
-	DJANGO_ENV=test TANDEM_DATA_DIR=$(CURDIR)/.data/test $(PY) -m pytest -n 2 -m "not integration and not e2e" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) manage.py check --fail-level ERROR
+	$(TEST_ENV) $(PY) -m pytest -n 2 -m "not integration and not e2e" $(PYTEST_ARGS)
 
 test-integration: install
-	DJANGO_ENV=test $(PY) -m pytest -m integration $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 test-e2e: install
-	DJANGO_ENV=test $(PY) -m pytest -m e2e $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m tests.bench $(BENCH)
 
-stop: install
-	$(PY) -c "from pathlib import Path; from config.embedded import stop_all; stop_all(Path('.data/dev')); stop_all(Path('.data/test'))"
+# Stops the embedded servers of every data directory under .data/ (dev, test, ...),
+# or only those named: make stop STOP_DIRS=.data/test
+STOP_DIRS ?= .data/*/
+stop:
+	@if [ -x $(PY) ] && [ -d .data ]; then \
+	  for d in $(STOP_DIRS); do \
+	    if [ -e $$d/postgres/postmaster.pid ] || [ -e $$d/redis/redis.pid ]; then \
+	      echo "stopping the embedded PostgreSQL and Redis in $$d"; \
+	      $(PY) -c "import sys; from pathlib import Path; from config.embedded import stop_all; stop_all(Path(sys.argv[1]))" $$d; \
+	    fi; \
+	  done; \
+	else echo "nothing to stop"; fi
 
-clean:
+clean: stop
 	rm -rf $(VENV) .data .pytest_cache staticfiles

@@ -1,16 +1,29 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.services import normalize_domain
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
     password = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def clean_username(self) -> str:
+        # Addresses are stored lower-case; lowering here also keeps the lockout (by username) from
+        # being dodged by retyping the address in another case.
+        return self.cleaned_data["username"].lower()
+
+
+class ResetPasswordForm(PasswordResetForm):
+    """Django skips people without a usable password; here that means "not set yet" (an owner made by
+    `create_workspace` without --owner-password), and reset is how they set one."""
+
+    def get_users(self, email: str) -> list[User]:  # type: ignore[override]
+        return list(User.objects.filter(email__iexact=email, is_active=True))
 
 
 class InviteStaffForm(forms.Form):

@@ -8,7 +8,7 @@ from typing import Callable, Iterable, TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django_htmx.middleware import HtmxDetails
 
@@ -35,7 +35,9 @@ View = Callable[..., HttpResponse]
 def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str] = ("GET", "HEAD")) -> Callable[[View], View]:
     """Resolve `<slug>` to a workspace the signed-in user belongs to (else 404), then check the role (else 403).
 
-    The method check runs after the tenant check, so a foreign URL is a 404 whatever the method.
+    The method check runs after the tenant check, so a foreign URL is a 404 whatever the method; a
+    URL naming an object (any parameter besides the slug) is a 404 rather than a 405 for a method the
+    view does not take, since the view never got to check that the object is this workspace's.
     """
     allowed_roles = frozenset(roles)
     allowed_methods = frozenset(methods)
@@ -55,14 +57,19 @@ def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str]
             if membership.role not in allowed_roles:
                 raise PermissionDenied("Your role in this workspace cannot do this.")
             if request.method not in allowed_methods:
-                from django.http import HttpResponseNotAllowed
-
+                if kwargs:
+                    # The URL names an object the view has not looked up yet. A 405 here would answer
+                    # before that lookup, so another workspace's id must be a 404 whatever the method.
+                    raise Http404("No such page.")
                 return HttpResponseNotAllowed(sorted(allowed_methods))
             request.workspace = membership.workspace  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         wrapper.workspace_scoped = True  # type: ignore[attr-defined]
+        # Read by the isolation test to know which roles must get 403 rather than 404.
+        wrapper.allowed_roles = allowed_roles  # type: ignore[attr-defined]
+        wrapper.allowed_methods = allowed_methods  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -2,11 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
-from accounts.forms import LoginForm
+from accounts.forms import LoginForm, ResetPasswordForm
 
 # Pages outside any workspace.
+# "" (name "home") is partners.views.home: it also sends partner logins to their portal.
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(
+        form_class=ResetPasswordForm,
         template_name="accounts/password_reset.html",
         email_template_name="accounts/email/password_reset.txt",
         html_email_template_name="accounts/email/password_reset.html",

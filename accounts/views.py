@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -39,15 +38,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         state["broker"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in state.values())
     return JsonResponse({"status": "ok" if healthy else "degraded", **state}, status=200 if healthy else 503)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Straight to the only workspace, or a chooser when there are several."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("workspace"))
-    if len(memberships) == 1:
-        return redirect("dashboard", slug=memberships[0].workspace.slug)
-    return render(request, "accounts/choose_workspace.html", {"memberships": memberships})
 
 
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:

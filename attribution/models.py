@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import TenantManager, Workspace
 from partners.models import Partner
@@ -96,3 +99,282 @@ class RewardRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class InboundEvent(models.Model):
+    """A lead, sale or refund as it reached Tandem, before (and after) attribution.
+
+    Written once by `inbox.accept_events`, in the caller's transaction; the processor later
+    moves it out of `received` in the same transaction that writes what it caused.
+    """
+
+    class Kind(models.TextChoices):
+        LEAD = "lead", "Lead"
+        SALE = "sale", "Sale"
+        REFUND = "refund", "Refund"
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        STRIPE = "stripe", "Stripe"
+        HUBSPOT = "hubspot", "HubSpot"
+        CSV = "csv", "CSV import"
+        MANUAL = "manual", "Entered by hand"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ATTRIBUTED = "attributed", "Attributed"
+        UNATTRIBUTED = "unattributed", "Unattributed"
+        DUPLICATE = "duplicate", "Duplicate sale"
+        FAILED = "failed", "Failed"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="inbound_events")
+    event_id = models.CharField(max_length=200, help_text="The sender's id for the event; one event per id.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    payload = models.JSONField(help_text="The normalised event, with the original payload under `raw` when there is one.")
+    # The sale a refund refers to, and a sale's processor id, as columns so that a refund finds its
+    # sale (and a sale the refunds waiting for it) by an index.
+    related_event_id = models.CharField(max_length=200, blank=True)
+    processor_ref = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.RECEIVED)
+    reason = models.TextField(blank=True, help_text="Why the event ended as it did, for the people reading it.")
+    reason_code = models.CharField(max_length=40, blank=True, help_text="The same reason for programs, e.g. no_exchange_rate.")
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField()
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "event_id"], name="inboundevent_unique_per_workspace"),
+        ]
+        indexes = [
+            # Only pending events: the sweeper's and the processor's index stays small however long the history.
+            models.Index(fields=["workspace", "received_at"], condition=models.Q(status="received"),
+                         name="inboundevent_ws_pending"),
+            models.Index(fields=["workspace", "status", "received_at"], name="inboundevent_ws_status"),
+            models.Index(fields=["workspace", "related_event_id"], condition=models.Q(kind="refund"),
+                         name="inboundevent_ws_refund_of"),
+            models.Index(fields=["workspace", "processor_ref"], condition=~models.Q(processor_ref=""),
+                         name="inboundevent_ws_processor_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"
+
+    @property
+    def status_tone(self) -> str:
+        return {
+            self.Status.RECEIVED: "brand", self.Status.ATTRIBUTED: "ok", self.Status.UNATTRIBUTED: "warn",
+            self.Status.DUPLICATE: "", self.Status.FAILED: "bad",
+        }.get(self.status, "")
+
+    @property
+    def original(self) -> dict:
+        """What the sender sent: the raw payload of a webhook or import, else the normalised event."""
+        return self.payload.get("raw") or {k: v for k, v in self.payload.items() if k != "raw"}
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an `Idempotency-Key` header, replayed for a retry of it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="idempotencykey_unique_per_workspace")]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="idempotencykey_ws_created")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+class Conversion(models.Model):
+    """An attributed sale, or a refund of one, in the program's currency."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale", "Sale"
+        REFUND = "refund", "Refund"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversions")
+    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="conversions")
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="conversions")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="conversions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    event_id = models.CharField(max_length=200)
+    processor_ref = models.CharField(
+        max_length=200, null=True, blank=True,
+        help_text="The payment processor's or CRM's own id (e.g. stripe:pi_123), so a sale reaching Tandem twice is one sale.",
+    )
+    amount = models.DecimalField(**MONEY, help_text="In the program's currency; refunds are positive too.")
+    currency = models.CharField(max_length=3)
+    original_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    original_currency = models.CharField(max_length=3, blank=True)
+    fx_rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True,
+                                  help_text="original_currency → currency, the workspace's rate for the day")
+    occurred_at = models.DateTimeField()
+    sale = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "event_id"], name="conversion_event_unique_per_workspace"),
+            models.UniqueConstraint(fields=["workspace", "processor_ref"], condition=models.Q(processor_ref__isnull=False),
+                                    name="conversion_processor_ref_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="conversion_amount_not_negative"),
+            models.CheckConstraint(condition=~models.Q(kind="refund") | models.Q(sale__isnull=False),
+                                   name="conversion_refund_has_sale"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "partner", "occurred_at"], name="conversion_ws_partner_time"),
+            models.Index(fields=["workspace", "referral", "occurred_at"], name="conversion_ws_referral_time"),
+            models.Index(fields=["workspace", "sale"], name="conversion_ws_sale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_id}"
+
+    @property
+    def was_converted(self) -> bool:
+        return bool(self.original_currency) and self.original_currency != self.currency
+
+
+class ExchangeRate(models.Model):
+    """The workspace's own rate for a day: 1 from_currency = rate to_currency."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="exchange_rates")
+    date = models.DateField()
+    from_currency = models.CharField(max_length=3)
+    to_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-date", "from_currency", "to_currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "date", "from_currency", "to_currency"],
+                                    name="exchangerate_unique_per_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: 1 {self.from_currency} = {self.rate} {self.to_currency}"
+
+
+class Commission(models.Model):
+    """What a partner earned for one conversion (or lead) under one version of a reward rule."""
+
+    class Kind(models.TextChoices):
+        LEAD = "lead", "Lead reward"
+        SALE = "sale", "Sale commission"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        REJECTED = "rejected", "Rejected"
+        REVERSED = "reversed", "Reversed"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="commissions")
+    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="commissions")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions")
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="commissions")
+    conversion = models.ForeignKey(Conversion, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions")
+    reward_rule = models.ForeignKey(RewardRule, on_delete=models.PROTECT, related_name="commissions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    occurred_at = models.DateTimeField(help_text="When the sale or lead happened")
+    hold_until = models.DateTimeField(help_text="Approved automatically once this passes (the program's hold)")
+    reversed_amount = models.DecimalField(**MONEY, default=0)
+    rejection_reason = models.TextField(blank=True)
+    explanation = models.JSONField(default=dict, help_text="Why it was earned: source, click or code, window, rule and version, amounts")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "conversion", "partner", "reward_rule"],
+                                    name="commission_unique_per_conversion_rule"),
+            models.UniqueConstraint(fields=["workspace", "referral", "partner", "reward_rule"],
+                                    condition=models.Q(kind="lead"), name="commission_one_lead_reward"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="commission_amount_not_negative"),
+            models.CheckConstraint(condition=models.Q(reversed_amount__gte=0) & models.Q(reversed_amount__lte=models.F("amount")),
+                                   name="commission_reversal_within_amount"),
+            models.CheckConstraint(condition=~models.Q(kind="sale") | models.Q(conversion__isnull=False),
+                                   name="commission_sale_has_conversion"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "status", "hold_until"], name="commission_ws_status_hold"),
+            models.Index(fields=["workspace", "partner", "created_at"], name="commission_ws_partner_created"),
+            models.Index(fields=["workspace", "conversion"], name="commission_ws_conversion"),
+            models.Index(fields=["workspace", "referral"], name="commission_ws_referral"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}: {self.amount} {self.currency}"
+
+    @property
+    def net_amount(self) -> Decimal:
+        """What the partner keeps: nothing once rejected, else the amount less reversals."""
+        if self.status == self.Status.REJECTED:
+            return Decimal("0")
+        return self.amount - self.reversed_amount
+
+    @property
+    def status_tone(self) -> str:
+        return {
+            self.Status.PENDING: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok",
+            self.Status.REJECTED: "bad", self.Status.REVERSED: "",
+        }.get(self.status, "")
+
+
+class CommissionReversal(models.Model):
+    """The part of a commission one refund took back; it points at both and never exceeds the commission."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="commission_reversals")
+    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="reversals")
+    refund = models.ForeignKey(Conversion, on_delete=models.PROTECT, related_name="reversals")
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "refund", "commission"], name="reversal_unique_per_refund"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="reversal_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["workspace", "commission"], name="reversal_ws_commission")]
+
+    def __str__(self) -> str:
+        return f"−{self.amount} {self.currency} on commission {self.commission_id}"
+from attribution.integration_models import *  # noqa: E402,F401,F403 - the integrations keep their models in their own module

@@ -4,6 +4,9 @@ from ninja import NinjaAPI
 
 from accounts.api import WorkspaceKeyAuth, install_error_handlers
 from accounts.api import router as domains_router
+from attribution.integration_api import router as integrations_router
+from partners.api import router as partners_router
+from referrals.api import router as links_router
 
 api = NinjaAPI(
     title="Tandem API",
@@ -16,3 +19,6 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", domains_router)
+api.add_router("", partners_router)
+api.add_router("", links_router)
+api.add_router("", integrations_router)

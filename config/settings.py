@@ -135,7 +135,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "record-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
+    # Moves buffered clicks from the Redis stream into PostgreSQL; a stale run is dropped, not queued.
+    "flush-clicks": {"task": "referrals.tasks.flush_click_buffer", "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
+                     "options": {"expires": 30}},
+    "expire-deal-registrations": {"task": "referrals.tasks.expire_deal_registrations", "schedule": 3600.0},
 }
+
+# --- Referrals: the short-link redirect ------------------------------------------
+# Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).
+CLICK_IP_SALT = env.str("CLICK_IP_SALT", default="")
+# How many reverse proxies in front of Tandem append to X-Forwarded-For (0: use REMOTE_ADDR).
+CLICK_TRUSTED_PROXIES = env.int("CLICK_TRUSTED_PROXIES", default=0)
+# Adds /bench/302, the baseline of `make bench BENCH=redirect`. Never on in production.
+TANDEM_BENCH_ENDPOINTS = env.bool("TANDEM_BENCH_ENDPOINTS", default=False) and not PRODUCTION
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

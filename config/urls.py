@@ -2,18 +2,33 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import urls as accounts_urls
+from attribution import integration_urls
 from config.api import api
+from partners import urls as partners_urls
+from referrals import urls as referrals_urls
 from reporting import urls as reporting_urls
 
 admin.site.site_header = "Tandem operations"
 admin.site.site_title = "Tandem admin"
 
-workspace_urlpatterns = accounts_urls.workspace_urlpatterns + reporting_urls.workspace_urlpatterns
+workspace_urlpatterns = (
+    accounts_urls.workspace_urlpatterns + partners_urls.workspace_urlpatterns + reporting_urls.workspace_urlpatterns
+    + referrals_urls.workspace_urlpatterns
+    + integration_urls.workspace_urlpatterns
+)
+portal_urlpatterns = (
+    reporting_urls.portal_urlpatterns + partners_urls.portal_urlpatterns + referrals_urls.portal_urlpatterns
+)
 
 urlpatterns = [
+    # The short-link redirect first: it is the hottest path and resolves in one step.
+    path("", include(referrals_urls.urlpatterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("webhooks/", include(integration_urls.webhook_urlpatterns)),
     path("w/<slug:slug>/", include(workspace_urlpatterns)),
+    path("portal/<slug:slug>/", include(portal_urlpatterns)),
+    path("", include(partners_urls.urlpatterns)),
     path("", include(accounts_urls.urlpatterns)),
 ]
 

@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.models import TenantManager, User, Workspace
+from partners.iso import COUNTRY_CODES, COUNTRY_NAMES, CURRENCIES
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCIES:
+        raise ValidationError(f"“{value}” is not an ISO 4217 currency code, such as USD or EUR.")
+
+
+def validate_country(value: str) -> None:
+    if value and value not in COUNTRY_CODES:
+        raise ValidationError(f"“{value}” is not an ISO 3166 country code, such as US or DE.")
 
 
 class Program(models.Model):
@@ -18,7 +30,7 @@ class Program(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="programs")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     attribution_window_days = models.PositiveIntegerField(default=90)
     attribution_model = models.CharField(max_length=16, choices=Model.choices, default=Model.LAST_CLICK)
     hold_days = models.PositiveIntegerField(default=30)
@@ -77,12 +89,16 @@ class Partner(models.Model):
     name = models.CharField(max_length=120)
     email = models.EmailField()
     company = models.CharField(max_length=120, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2", validators=[validate_country])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     payout_method = models.CharField(max_length=16, choices=PayoutMethod.choices, blank=True)
     payout_details = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     rejection_reason = models.TextField(blank=True)
+    # What an applicant told us on the public application page.
+    website = models.URLField(blank=True)
+    promotion_plan = models.TextField(blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=120, blank=True, help_text="The tenant's own id for this partner")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -107,6 +123,21 @@ class Partner(models.Model):
         """Only active partners earn credit; a suspended partner's links still redirect."""
         return self.status == self.Status.ACTIVE
 
+    @property
+    def country_name(self) -> str:
+        return COUNTRY_NAMES.get(self.country, self.country)
+
+    @property
+    def status_tone(self) -> str:
+        """The badge colour of the status, so every page shows a status the same way."""
+        return {
+            self.Status.ACTIVE: "ok",
+            self.Status.PENDING: "warn",
+            self.Status.INVITED: "brand",
+            self.Status.SUSPENDED: "bad",
+            self.Status.REJECTED: "bad",
+        }.get(self.status, "")
+
 
 class PartnerUser(models.Model):
     """A login to a partner's portal. One person may be a partner in several workspaces."""
@@ -126,3 +157,28 @@ class PartnerUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.partner}"
+
+
+class PartnerInvitation(models.Model):
+    """An emailed invitation to a partner's portal; the link carries a signed, expiring token."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="partner_invitations")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "partner"], name="partnerinv_ws_partner")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.partner}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

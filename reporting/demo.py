@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Role, User, Workspace
 from accounts.services import add_domain, create_workspace
+from partners.demo import seed_partners
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "tandem-demo"
@@ -25,7 +26,11 @@ class DemoSummary:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
-        return f"{self.workspace.memberships.count()} staff, {self.workspace.domains.count()} domains"
+        ws = self.workspace
+        return (
+            f"{ws.memberships.count()} staff, {ws.domains.count()} domains, {ws.programs.count()} programs, "
+            f"{ws.partners.count()} partners"
+        )
 
 
 def _demo_user(email: str, first: str, last: str) -> User:
@@ -38,7 +43,7 @@ def _demo_user(email: str, first: str, last: str) -> User:
 @transaction.atomic
 def seed_demo_workspace() -> DemoSummary:
     owner_email = STAFF[0][0]
-    _demo_user(owner_email, STAFF[0][2], STAFF[0][3])
+    owner = _demo_user(owner_email, STAFF[0][2], STAFF[0][3])
     workspace = create_workspace(slug=DEMO_SLUG, name="Demo Co", owner_email=owner_email).workspace
     for domain in ("demo.tandem.test", "shop.demo.tandem.test"):
         add_domain(workspace=workspace, domain=domain, actor=None, actor_label="seed_demo")
@@ -47,6 +52,7 @@ def seed_demo_workspace() -> DemoSummary:
         user = _demo_user(email, first, last)
         Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": role})
         summary.logins.append((email, role.label))
-    _demo_user(PARTNER_EMAIL, "Paula", "Partner")
+    portal_user = _demo_user(PARTNER_EMAIL, "Paula", "Partner")
+    seed_partners(workspace=workspace, owner=owner, portal_user=portal_user)
     summary.logins.append((PARTNER_EMAIL, "Partner (portal)"))
     return summary

@@ -4,7 +4,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import ApiKey, AuditLogEntry, Domain, Membership
-from accounts.tenancy import MANAGERS, WorkspaceRequest, workspace_member
+from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
+from partners import selectors as partner_selectors
+from partners.forms import GroupChoiceForm, NotesForm, RejectForm
 
 
 @workspace_member()
@@ -19,3 +21,21 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
         "recent_activity": AuditLogEntry.objects.for_workspace(workspace).select_related("actor")[:8],
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+@workspace_member(ANY_STAFF)
+def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    """One partner as the manager sees it: profile and status actions here; links, codes, clicks and
+    referrals are added by the referrals app into the template's marked slots."""
+    partner = partner_selectors.get_partner_or_404(request.workspace, partner_id)
+    context = {
+        "partner": partner,
+        "can_manage": request.membership.role in MANAGERS,
+        "portal_logins": partner_selectors.portal_logins(partner=partner),
+        "open_invitation": partner_selectors.open_invitation(partner=partner),
+        "history": partner_selectors.partner_history(partner=partner),
+        "group_form": GroupChoiceForm(initial={"group": partner.group_id}, workspace=request.workspace),
+        "notes_form": NotesForm(initial={"notes": partner.notes}),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "reporting/partner_detail.html", context)

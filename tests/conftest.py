@@ -6,7 +6,15 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
+from accounts.services import create_api_key
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.partners.factories import PartnerUserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 is slow on purpose (~0.2 s a password); tests check who may sign in, not the hash's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -49,6 +57,12 @@ def outsider(other_workspace):
     return _member(other_workspace, Role.OWNER)
 
 
+@pytest.fixture
+def partner_user(workspace):
+    """A partner's login in `workspace`: the portal only, never the staff pages."""
+    return PartnerUserFactory(partner__workspace=workspace, user=UserFactory(email=f"partner@{workspace.slug}.test")).user
+
+
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -78,3 +92,21 @@ def viewer_client(viewer):
 @pytest.fixture
 def outsider_client(outsider):
     return client_for(outsider)
+
+
+@pytest.fixture
+def partner_client(partner_user):
+    return client_for(partner_user)
+
+
+@pytest.fixture
+def api_key(workspace):
+    """The raw key (shown once) of an API key of `workspace`."""
+    _, raw = create_api_key(workspace=workspace, name="Test key", created_by=None)
+    return raw
+
+
+@pytest.fixture
+def api_client(api_key):
+    """A client that sends `workspace`'s API key with every request."""
+    return Client(headers={"authorization": f"Bearer {api_key}"})

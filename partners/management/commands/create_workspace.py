@@ -4,13 +4,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from accounts.services import create_workspace
+from partners.services import ensure_default_program
 
 
 class Command(BaseCommand):
     help = (
-        "Create a workspace with its owner (safe to repeat: an existing workspace only gains what is missing). "
+        "Create a workspace with its owner and its Default program (safe to repeat: an existing workspace "
+        "only gains what is missing). "
         "With --api-key, the new key is printed once, alone on the last line."
     )
 
@@ -24,20 +27,26 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            result = create_workspace(
-                slug=options["slug"],
-                name=options["name"],
-                owner_email=options["owner_email"],
-                owner_password=options["owner_password"],
-                domains=options["domain"],
-                with_api_key=options["api_key"],
-            )
+            with transaction.atomic():
+                result = create_workspace(
+                    slug=options["slug"],
+                    name=options["name"],
+                    owner_email=options["owner_email"],
+                    owner_password=options["owner_password"],
+                    domains=options["domain"],
+                    with_api_key=options["api_key"],
+                )
+                # Here rather than in accounts.services.create_workspace: accounts may not import partners.
+                program = ensure_default_program(workspace=result.workspace)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         ws = result.workspace
         verb = "Created" if result.created else "Updated existing"
         domains = ", ".join(d.domain for d in ws.domains.all()) or "none"
-        self.stdout.write(f"{verb} workspace {ws.slug} ({ws.name}); owner {result.owner.email}; domains: {domains}")
+        self.stdout.write(
+            f"{verb} workspace {ws.slug} ({ws.name}); owner {result.owner.email}; program: {program.name} "
+            f"({program.currency}); domains: {domains}"
+        )
         if result.api_key:
             self.stdout.write("API key (shown once):")
             self.stdout.write(result.api_key)

@@ -1,0 +1,426 @@
+"""CSV import of leads and sales: upload, column mapping, preview, and the streaming job.
+
+Rows become inbound events with ids `csv:<file sha256>:<row>` (or the file's own event id column),
+handed to the inbox 1,000 at a time. Each chunk commits together with the job's progress, so a
+worker that dies mid-file resumes after the last committed chunk, and a chunk replayed anyway is
+only duplicates. Row numbers count the header as row 1, as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User, Workspace
+from attribution.inbox import IncomingEvent, accept_events
+from attribution.integration_models import CsvImport
+from attribution.rewards import round_money
+from partners.iso import CURRENCIES
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+CHUNK_ROWS = 1000
+PREVIEW_ROWS = 20
+STORED_ERRORS = 50
+SOURCE = "csv"
+_FUTURE_SLACK = timedelta(days=1)
+_PLAIN_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_GROUPED_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    required: bool
+    synonyms: tuple[str, ...]
+    help: str = ""
+
+
+_CUSTOMER = FieldSpec("customer_external_id", "Customer id", True,
+                      ("customerexternalid", "customerid", "customer", "externalid", "clientid", "accountid", "userid"),
+                      "Your id for the customer, the same one your API calls send")
+_EMAIL_FIELD = FieldSpec("customer_email", "Customer email", False, ("customeremail", "email", "emailaddress"))
+_DATE = FieldSpec("occurred_at", "Date", False,
+                  ("occurredat", "date", "createdat", "timestamp", "time", "saledate", "orderdate", "signupdate",
+                   "purchasedate", "datetime"),
+                  "ISO 8601, e.g. 2024-05-31 or 2024-05-31T14:00:00Z; empty means now")
+_CLICK = FieldSpec("click_id", "Click id (tclid)", False, ("tclid", "clickid"))
+_CODE = FieldSpec("code", "Referral code", False, ("code", "referralcode", "coupon", "couponcode", "promocode"))
+_PARTNER = FieldSpec("partner_id", "Partner id", False, ("partnerid", "partner"), "Tandem's partner id")
+_EVENT = FieldSpec("event_id", "Event id", False, ("eventid", "orderid", "transactionid", "saleid", "invoiceid"),
+                   "Optional: your id for the sale, so the API and the file count it once")
+
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    CsvImport.Kind.LEADS: (_CUSTOMER, _EMAIL_FIELD, _CLICK, _CODE, _PARTNER, _DATE),
+    CsvImport.Kind.SALES: (
+        _CUSTOMER,
+        FieldSpec("amount", "Amount", True, ("amount", "saleamount", "total", "revenue", "value", "price", "net"),
+                  "A decimal number such as 1234.50"),
+        FieldSpec("currency", "Currency", True, ("currency", "currencycode", "cur", "ccy"), "ISO 4217, e.g. USD"),
+        _DATE, _EVENT, _EMAIL_FIELD, _CLICK, _CODE,
+    ),
+}
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    values: list[str]
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _normalize_header(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
+    """Tandem field -> column, by the column names a spreadsheet usually has; each column used once."""
+    by_norm = {_normalize_header(h): h for h in reversed(headers)}  # the first column wins a tie
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for spec in FIELDS[kind]:
+        for synonym in (_normalize_header(spec.name), *spec.synonyms):
+            column = by_norm.get(synonym)
+            if column and column not in used:
+                mapping[spec.name] = column
+                used.add(column)
+                break
+    return mapping
+
+
+def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """Keep the mapped fields that name a column; raise with every missing required field."""
+    cleaned = {name: column for name, column in mapping.items()
+               if column and column in headers and name in {f.name for f in FIELDS[kind]}}
+    missing = {spec.name: [f"Choose the column that holds the {spec.label.lower()}."]
+               for spec in FIELDS[kind] if spec.required and spec.name not in cleaned}
+    if missing:
+        raise ValidationError(missing)
+    return cleaned
+
+
+# --- Reading the file -------------------------------------------------------------------------------
+
+
+def _text(binary: IO[bytes]) -> io.TextIOWrapper:
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_header(binary: IO[bytes]) -> tuple[str, list[str]]:
+    text = _text(binary)
+    try:
+        sample = text.read(64 * 1024)
+    except UnicodeDecodeError as exc:
+        raise ValidationError({"file": ["The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."]}) from exc
+    finally:
+        text.detach()
+    if not sample.strip():
+        raise ValidationError({"file": ["The file is empty."]})
+    delimiter = _sniff_delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    headers = [h.strip() for h in header]
+    if not any(headers):
+        raise ValidationError({"file": ["The first row must name the columns."]})
+    if len(set(headers)) != len(headers) or "" in headers:
+        raise ValidationError({"file": ["Every column needs a name of its own in the first row."]})
+    return delimiter, headers
+
+
+def iter_rows(csv_import: CsvImport) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, column -> value) for each non-blank data row, read a line at a time."""
+    with csv_import.file.open("rb") as binary:
+        reader = csv.reader(_text(binary), delimiter=csv_import.delimiter)
+        next(reader, None)  # the header
+        headers = csv_import.headers
+        for index, values in enumerate(reader):
+            if not any(v.strip() for v in values):
+                continue  # blank lines are not rows anyone meant
+            yield index + 2, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(headers)}
+
+
+def count_rows(csv_import: CsvImport) -> int:
+    return sum(1 for _ in iter_rows(csv_import))
+
+
+# --- One row -------------------------------------------------------------------------------------------
+
+
+def parse_amount(raw: str) -> Decimal:
+    text = raw.strip()
+    negative = text.startswith("-")
+    digits = text.lstrip("-").strip()
+    if not (_PLAIN_AMOUNT.match(digits) or _GROUPED_AMOUNT.match(digits)):
+        raise ValueError(f"“{raw}” is not an amount; write it like 1234.50.")
+    if negative:
+        raise ValueError("Sales cannot be negative; report refunds separately.")
+    try:
+        return Decimal(digits.replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the patterns above admit only decimals
+        raise ValueError(f"“{raw}” is not an amount.") from exc
+
+
+def parse_when(raw: str, *, now: datetime) -> datetime:
+    text = raw.strip().replace("/", "-")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"“{raw}” is not a date; use YYYY-MM-DD or ISO 8601 such as 2024-05-31T14:00:00Z.") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # the file names no zone: Tandem's clock is UTC
+    if when > now + _FUTURE_SLACK:
+        raise ValueError(f"{raw} is in the future.")
+    return when
+
+
+def parse_row(
+    *, kind: str, mapping: dict[str, str], number: int, values: dict[str, str], file_sha256: str, now: datetime,
+) -> tuple[IncomingEvent | None, list[RowError]]:
+    """The event one row means, or the reasons it cannot be imported (all of them, for the preview)."""
+    errors: list[RowError] = []
+
+    def value(name: str) -> str:
+        column = mapping.get(name)
+        return values.get(column, "").strip() if column else ""
+
+    def fail(name: str, message: str) -> None:
+        errors.append(RowError(number, mapping.get(name, name), message))
+
+    customer = value("customer_external_id")
+    if not customer:
+        fail("customer_external_id", "The customer id is missing.")
+    elif len(customer) > 200:
+        fail("customer_external_id", "The customer id is longer than 200 characters.")
+    email = value("customer_email").lower() or None
+    if email and not _EMAIL.match(email):
+        fail("customer_email", f"“{email}” is not an email address.")
+    occurred_at = None
+    if value("occurred_at"):
+        try:
+            occurred_at = parse_when(value("occurred_at"), now=now)
+        except ValueError as exc:
+            fail("occurred_at", str(exc))
+    partner_id = None
+    if value("partner_id"):
+        if value("partner_id").isdigit():
+            partner_id = int(value("partner_id"))
+        else:
+            fail("partner_id", f"“{value('partner_id')}” is not a partner id (a number).")
+    click_id, code = value("click_id") or None, value("code") or None
+    amount = currency = None
+    if kind == CsvImport.Kind.SALES:
+        currency = value("currency").upper()
+        if not currency:
+            fail("currency", "The currency is missing.")
+        elif currency not in CURRENCIES:
+            fail("currency", f"“{value('currency')}” is not an ISO 4217 currency code, such as USD or EUR.")
+        if not value("amount"):
+            fail("amount", "The amount is missing.")
+        else:
+            try:
+                amount = parse_amount(value("amount"))
+            except ValueError as exc:
+                fail("amount", str(exc))
+            else:
+                if currency in CURRENCIES and round_money(amount, currency) != amount:
+                    fail("amount", f"{value('amount')} has more decimal places than {currency} has.")
+    elif not (click_id or code or value("partner_id")):
+        fail("click_id", "A lead needs a click id, a referral code or a partner id.")
+    if errors:
+        return None, errors
+    own_id = value("event_id")
+    event = IncomingEvent(
+        kind="lead" if kind == CsvImport.Kind.LEADS else "sale",
+        event_id=own_id or f"csv:{file_sha256}:{number}", customer_external_id=customer,
+        amount=amount, currency=currency or None, occurred_at=occurred_at, click_id=click_id, code=code,
+        partner_id=partner_id, customer_email=email, sale_event_id=None, processor_ref=None,
+        raw={"file_sha256": file_sha256, "row": number, "values": values},
+    )
+    # The inbox's own rules (lengths, email syntax, amount range) too, so a row it would refuse
+    # is reported here rather than failing its whole chunk.
+    for name, messages in event.problems().items():
+        errors.extend(RowError(number, mapping.get(name, name), message) for message in messages)
+    return (None, errors) if errors else (event, [])
+
+
+def preview(csv_import: CsvImport, mapping: dict[str, str], *, rows: int = PREVIEW_ROWS) -> list[PreviewRow]:
+    now = timezone.now()
+    out: list[PreviewRow] = []
+    for number, values in iter_rows(csv_import):
+        _, errors = parse_row(kind=csv_import.kind, mapping=mapping, number=number, values=values,
+                              file_sha256=csv_import.file_sha256, now=now)
+        out.append(PreviewRow(number, [values[h] for h in csv_import.headers], errors))
+        if len(out) >= rows:
+            break
+    return out
+
+
+def iter_errors(csv_import: CsvImport) -> Iterator[RowError]:
+    """Every row error of the file under its saved mapping, found again by reading it: the job
+    keeps only the first few, and a million-row file's errors are not worth a table."""
+    now = timezone.now()
+    for number, values in iter_rows(csv_import):
+        yield from parse_row(kind=csv_import.kind, mapping=csv_import.mapping, number=number, values=values,
+                             file_sha256=csv_import.file_sha256, now=now)[1]
+
+
+# --- Services -------------------------------------------------------------------------------------------
+
+
+def _sha256(uploaded: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    return digest.hexdigest()
+
+
+def upload_csv(*, workspace: Workspace, kind: str, uploaded: UploadedFile, by: User | None) -> tuple[CsvImport, bool]:
+    """Store an uploaded file for import, with a guessed mapping. The same file again is the
+    import it already is (second value False), so re-uploading never imports a row twice."""
+    if kind not in CsvImport.Kind.values:
+        raise ValidationError({"kind": ["Choose leads or sales."]})
+    if uploaded.size and uploaded.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it."]})
+    sha = _sha256(uploaded)
+    existing = CsvImport.objects.for_workspace(workspace).filter(file_sha256=sha).first()
+    if existing is not None:
+        return existing, False
+    delimiter, headers = _read_header(uploaded.file)
+    uploaded.seek(0)
+    row = CsvImport(
+        workspace=workspace, kind=kind, original_name=(uploaded.name or "import.csv")[-255:], file_sha256=sha,
+        size_bytes=uploaded.size or 0, delimiter=delimiter, headers=headers,
+        mapping=guess_mapping(kind, headers), created_by=by,
+    )
+    row.file.save(f"{sha}.csv", uploaded, save=False)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        # The same file uploaded twice at once: the other request's import is this one.
+        row.file.delete(save=False)
+        return CsvImport.objects.for_workspace(workspace).get(file_sha256=sha), False
+    return row, True
+
+
+def save_mapping(*, csv_import: CsvImport, mapping: dict[str, str]) -> CsvImport:
+    """Keep a mapping being edited, while the import has not started."""
+    if csv_import.status != CsvImport.Status.UPLOADED:
+        raise ValidationError("This import has started; its columns can no longer change.")
+    valid = {f.name for f in FIELDS[csv_import.kind]}
+    csv_import.mapping = {k: v for k, v in mapping.items() if k in valid and v in csv_import.headers}
+    csv_import.save(update_fields=["mapping"])
+    return csv_import
+
+
+@transaction.atomic
+def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | None) -> CsvImport:
+    """Fix the mapping and queue the job. Starting a started import changes nothing."""
+    locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+    if locked.status != CsvImport.Status.UPLOADED:
+        return locked
+    locked.mapping = clean_mapping(locked.kind, locked.headers, mapping)
+    locked.status = CsvImport.Status.QUEUED
+    locked.save(update_fields=["mapping", "status"])
+    from attribution.csv_tasks import run_csv_import
+
+    transaction.on_commit(lambda: run_csv_import.delay(locked.pk))
+    return locked
+
+
+def _finish(csv_import_id: int, *, status: str, reason: str = "") -> None:
+    CsvImport.objects.filter(pk=csv_import_id).update(status=status, failure_reason=reason, finished_at=timezone.now())
+
+
+def run_import(*, csv_import_id: int) -> None:
+    """The job: stream the file, hand its events to the inbox a chunk at a time, record progress.
+
+    Safe to run twice or concurrently: each chunk commits with the progress it advances, under a
+    lock, and a run that finds the progress moved by another stops.
+    """
+    csv_import = CsvImport.objects.filter(pk=csv_import_id).first()
+    if csv_import is None or csv_import.is_finished or csv_import.status == CsvImport.Status.UPLOADED:
+        return
+    if csv_import.total_rows is None or csv_import.status == CsvImport.Status.QUEUED:
+        try:
+            total = count_rows(csv_import)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            _finish(csv_import.pk, status=CsvImport.Status.FAILED, reason=f"The file could not be read: {exc}")
+            return
+        CsvImport.objects.filter(pk=csv_import.pk).update(
+            total_rows=total, status=CsvImport.Status.RUNNING, started_at=csv_import.started_at or timezone.now())
+        csv_import.refresh_from_db()
+    now = timezone.now()
+    chunk: list[tuple[int, IncomingEvent | None, list[RowError]]] = []
+    offset = csv_import.processed_rows
+
+    def flush() -> bool:
+        nonlocal offset, chunk
+        with transaction.atomic():
+            locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+            if locked.processed_rows != offset or locked.is_finished:
+                return False  # another run got here first; it owns the rest
+            events = [event for _, event, _ in chunk if event is not None]
+            receipts = accept_events(workspace=locked.workspace, events=events, source=SOURCE) if events else []
+            duplicates = sum(1 for r in receipts if r.status == "duplicate")
+            row_errors = [e for _, _, errs in chunk for e in errs]
+            room = max(0, STORED_ERRORS - len(locked.errors))
+            locked.errors = [*locked.errors, *(e.as_dict() for e in row_errors[:room])]
+            locked.processed_rows += len(chunk)
+            locked.accepted_rows += len(receipts) - duplicates
+            locked.duplicate_rows += duplicates
+            locked.error_rows += len({number for number, _, errs in chunk if errs})
+            locked.save(update_fields=["errors", "processed_rows", "accepted_rows", "duplicate_rows", "error_rows"])
+        offset += len(chunk)
+        chunk = []
+        return True
+
+    try:
+        resume_after = offset
+        for position, (number, values) in enumerate(iter_rows(csv_import)):
+            if position < resume_after:
+                continue  # committed by an earlier run of this job
+            event, errors = parse_row(kind=csv_import.kind, mapping=csv_import.mapping, number=number, values=values,
+                                      file_sha256=csv_import.file_sha256, now=now)
+            chunk.append((number, event, errors))
+            if len(chunk) >= CHUNK_ROWS and not flush():
+                return
+        if chunk and not flush():
+            return
+    except (UnicodeDecodeError, csv.Error) as exc:
+        _finish(csv_import.pk, status=CsvImport.Status.FAILED, reason=f"The file could not be read past row {offset + 1}: {exc}")
+        return
+    with transaction.atomic():
+        locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+        if not locked.is_finished and locked.processed_rows == offset:
+            _finish(locked.pk, status=CsvImport.Status.DONE)

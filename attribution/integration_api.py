@@ -1,0 +1,52 @@
+"""`/api/v1/integrations/stripe`: set the Stripe signing secret, or ask whether one is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from accounts.api import ApiError, workspace_of
+from attribution import integrations
+from attribution.integration_models import IntegrationSettings
+
+router = Router(tags=["integrations"])
+
+
+class StripeSecretIn(Schema):
+    signing_secret: str
+
+
+class StripeStatusOut(Schema):
+    signing_secret_set: bool
+    set_at: str | None
+    webhook_path: str
+
+
+def _stripe_status(row: IntegrationSettings) -> dict[str, Any]:
+    # Never the secret itself: a leaked API key must not also leak the means to forge Stripe events.
+    return {
+        "signing_secret_set": row.stripe_connected,
+        "set_at": row.stripe_secret_set_at.isoformat() if row.stripe_secret_set_at else None,
+        "webhook_path": f"/webhooks/stripe/{row.workspace.slug}/",
+    }
+
+
+@router.get("/integrations/stripe", response=StripeStatusOut, summary="Whether a Stripe signing secret is set")
+def get_stripe(request: HttpRequest) -> dict[str, Any]:
+    return _stripe_status(integrations.settings_for(workspace_of(request)))
+
+
+@router.put("/integrations/stripe", response=StripeStatusOut, summary="Set the Stripe webhook signing secret")
+def put_stripe(request: HttpRequest, payload: StripeSecretIn) -> dict[str, Any]:
+    api_key = request.api_key  # type: ignore[attr-defined]
+    try:
+        row = integrations.set_stripe_signing_secret(
+            workspace=workspace_of(request), signing_secret=payload.signing_secret, by=None,
+            actor_label=f"API key {api_key.name}",
+        )
+    except ValidationError as exc:
+        raise ApiError(422, "invalid", " ".join(exc.messages), exc.message_dict) from exc
+    return _stripe_status(row)

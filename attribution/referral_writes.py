@@ -1,0 +1,97 @@
+"""Set-based writes to referrals the inbox processor needs.
+
+These belong to the referrals app (DESIGN: an upstream app's rows change only through its
+services). referrals.services has `create_referral` and `mark_referral_converted`, one row and
+one query each; the processor handles thousands of customers per transaction, so it needs the
+same writes for a set in one statement. Kept in this one module, with the same rules as those
+services (lower-case email, company domain, first conversion only), until referrals owns a
+bulk version of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from django.db import connection
+
+from referrals.models import Referral
+from referrals.services import email_domain
+from attribution.sql import insert_rows
+
+
+@dataclass
+class NewReferral:
+    program_id: int
+    partner_id: int
+    customer_external_id: str
+    source: str
+    customer_email: str = ""
+    click_id: int | None = None
+    code_id: int | None = None
+
+
+def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[tuple[int, str], int]:
+    """Insert referrals; returns {(program_id, customer_external_id): id} of those this call created.
+
+    A customer another transaction made a referral of meanwhile is skipped (the unique constraint
+    decides), and is missing from the answer: the caller reads that referral instead. Rows go in
+    sorted order so two transactions creating overlapping customers wait rather than deadlock.
+    """
+    ordered = sorted(rows, key=lambda r: (r.program_id, r.customer_external_id))
+    inserted = insert_rows(
+        Referral,
+        [{
+            "workspace_id": workspace_id, "program_id": r.program_id, "partner_id": r.partner_id,
+            "customer_external_id": r.customer_external_id, "customer_email": r.customer_email.lower(),
+            "customer_domain": email_domain(r.customer_email) if r.customer_email else "",
+            "source": r.source, "stage": Referral.Stage.LEAD, "click_id": r.click_id, "code_id": r.code_id,
+        } for r in ordered],
+        ignore_conflicts=True,
+        returning=("id", "program_id", "customer_external_id"),
+    )
+    return {(program_id, customer): pk for pk, program_id, customer in inserted}
+
+
+def bind_deal_referral(*, workspace_id: int, referral_id: int, customer_external_id: str, customer_email: str) -> bool:
+    """A registered deal's customer has arrived: its referral takes the tenant's customer id.
+
+    False if the referral was bound meanwhile (another event of the same customer won).
+    """
+    updated = Referral.objects.filter(workspace_id=workspace_id, pk=referral_id, customer_external_id="").update(
+        customer_external_id=customer_external_id,
+    )
+    if updated and customer_email:
+        Referral.objects.filter(workspace_id=workspace_id, pk=referral_id, customer_email="").update(
+            customer_email=customer_email.lower(),
+        )
+    return bool(updated)
+
+
+_MARK_CONVERTED = """
+WITH firsts AS (
+    SELECT r.id, v.at
+    FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)
+    JOIN referrals_referral r ON r.id = v.id
+    WHERE r.workspace_id = %s AND r.converted_at IS NULL
+    ORDER BY r.id
+    FOR UPDATE OF r
+)
+UPDATE referrals_referral AS t SET converted_at = firsts.at, stage = %s
+FROM firsts WHERE t.id = firsts.id AND t.converted_at IS NULL
+RETURNING t.id
+"""
+
+
+def mark_referrals_converted(*, workspace_id: int, first_sales: dict[int, datetime]) -> set[int]:
+    """Referrals whose customer bought for the first time become customers; returns those this call
+    converted. Rows are locked in id order, so concurrent batches wait for each other, never deadlock;
+    a referral another batch converted first keeps that batch's time.
+    """
+    if not first_sales:
+        return set()
+    ids = sorted(first_sales)
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_CONVERTED, [ids, [first_sales[i] for i in ids], workspace_id, Referral.Stage.CUSTOMER])
+        return {row[0] for row in cursor.fetchall()}

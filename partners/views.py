@@ -1,0 +1,373 @@
+"""Pages of the partners app: the manager's partner, application, program and group pages, the public
+application page, partner invitation acceptance, the portal profile, and the signed-in home redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.forms import AcceptInvitationForm
+from accounts.models import Membership, User
+from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
+from partners import selectors, services
+from partners.forms import (
+    ApplicationForm,
+    GroupChoiceForm,
+    GroupForm,
+    NotesForm,
+    PartnerEditForm,
+    PartnerFilterForm,
+    PartnerInviteForm,
+    ProfileForm,
+    ProgramForm,
+    RejectForm,
+    add_service_errors,
+)
+from partners.models import Partner
+from partners.portal import PartnerRequest, partner_member
+
+WRITE = ("GET", "HEAD", "POST")
+POST = ("POST",)
+PAGE_SIZE = 25
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where a signed-in person lands: their only workspace, their portal, or a chooser listing both."""
+    memberships = list(Membership.objects.filter(user=request.user).select_related("workspace").order_by("workspace__name"))
+    logins = selectors.partner_logins_of(user=request.user)
+    if len(memberships) == 1 and not logins:
+        return redirect("dashboard", slug=memberships[0].workspace.slug)
+    if not memberships and logins:
+        first = logins[0]
+        return redirect(f"{_portal_url(first.workspace.slug)}?partner={first.partner_id}")
+    return render(request, "partners/choose.html", {"memberships": memberships, "logins": logins})
+
+
+def _portal_url(slug: str) -> str:
+    return reverse("portal_home", args=[slug])
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back to the page the action was posted from (the list, the applications, the detail)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _detail_url(request: WorkspaceRequest, partner: Partner) -> str:
+    return reverse("partner_detail", args=[request.workspace.slug, partner.pk])
+
+
+# --- Partners ----------------------------------------------------------------------------------
+
+
+@workspace_member(ANY_STAFF)
+def partner_list(request: WorkspaceRequest) -> HttpResponse:
+    filters = PartnerFilterForm(request.GET or None, workspace=request.workspace)
+    partners = selectors.partner_list(workspace=request.workspace, **filters.filters())
+    page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "filtered": any(request.GET.get(k) for k in ("q", "status", "group", "program")),
+        "can_manage": request.membership.role in MANAGERS,
+    }
+    # The search box and filters ask for just the rows; a full page load (or a bookmark) gets everything.
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "partners/list.html#rows", context)
+    return render(request, "partners/list.html", context)
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def partner_invite(request: WorkspaceRequest) -> HttpResponse:
+    form = PartnerInviteForm(request.POST or None, workspace=request.workspace,
+                             initial={"program": selectors.default_program(workspace=request.workspace)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.invite_partner(workspace=request.workspace, invited_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {partner.email}.")
+            return redirect("partner_detail", slug=request.workspace.slug, partner_id=partner.pk)
+    return render(request, "partners/invite.html", {"form": form})
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def partner_edit(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    form = PartnerEditForm.for_partner(partner, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_partner(partner=partner, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{partner.name} saved.")
+            return redirect("partner_detail", slug=request.workspace.slug, partner_id=partner.pk)
+    return render(request, "partners/edit.html", {"form": form, "partner": partner})
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_notes(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        services.update_partner(partner=partner, by=request.user, notes=form.cleaned_data["notes"])
+        messages.success(request, "Notes saved.")
+    return redirect(_detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_approve(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    try:
+        services.approve_partner(partner=partner, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{partner.name} approved; we emailed them a link to set up their portal login.")
+    return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_reject(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    form = RejectForm(request.POST)
+    try:
+        services.reject_partner(partner=partner, reason=form.data.get("reason", ""), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{partner.name}'s application rejected; we emailed them your reason.")
+    return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_suspend(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    try:
+        services.suspend_partner(partner=partner, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{partner.name} suspended: their links still work but earn nothing until reactivated.")
+    return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_reactivate(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    try:
+        services.reactivate_partner(partner=partner, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{partner.name} is active again.")
+    return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_change_group(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    form = GroupChoiceForm(request.POST, workspace=request.workspace)
+    if form.is_valid():
+        services.change_partner_group(partner=partner, group=form.cleaned_data["group"], by=request.user)
+        messages.success(request, f"{partner.name} is now in {partner.group or 'no group'}.")
+    else:
+        messages.error(request, "Choose one of this workspace's groups.")
+    return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_send_invitation(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    partner = selectors.get_partner_or_404(request.workspace, partner_id)
+    try:
+        services.send_portal_invitation(partner=partner, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Portal invitation sent to {partner.email}.")
+    return redirect(_detail_url(request, partner))
+
+
+# --- Applications ---------------------------------------------------------------------------
+
+
+@workspace_member(ANY_STAFF)
+def applications(request: WorkspaceRequest) -> HttpResponse:
+    page = Paginator(selectors.pending_applications(workspace=request.workspace), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "can_manage": request.membership.role in MANAGERS,
+        "public_programs": selectors.programs(workspace=request.workspace).filter(public_applications=True),
+    }
+    return render(request, "partners/applications.html", context)
+
+
+def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpResponse:
+    """The public application page of a program that takes applications (else 404)."""
+    program = selectors.get_public_program_or_404(workspace_slug=workspace_slug, program_slug=program_slug)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.apply_to_program(program=program, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return render(request, "partners/apply_done.html", {"program": program, "email": form.cleaned_data["email"]})
+    return render(request, "partners/apply.html", {"program": program, "form": form})
+
+
+# --- Invitation acceptance -----------------------------------------------------------------
+
+
+def accept_partner_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Set a password (or sign in, for people who already have one), then land in the portal."""
+    try:
+        invitation = services.load_partner_invitation(token)
+    except services.PartnerInvitationError as exc:
+        return render(request, "partners/invitation_invalid.html", {"reason": str(exc)}, status=410)
+    workspace = invitation.workspace
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if existing is not None and existing.has_usable_password():
+        # Someone who already has a login proves it by signing in first.
+        if not request.user.is_authenticated:
+            messages.info(request, f"Sign in as {invitation.email} to join {workspace.name}'s partner program.")
+            return redirect_to_login(request.get_full_path())
+        if request.method == "POST":
+            try:
+                services.accept_partner_invitation(invitation=invitation, user=request.user)
+            except services.PartnerInvitationError as exc:
+                messages.error(request, str(exc))
+                return redirect("home")
+            messages.success(request, f"Welcome to {workspace.name}'s partner program.")
+            return redirect(f"{_portal_url(workspace.slug)}?partner={invitation.partner_id}")
+        return render(request, "partners/accept_invitation.html", {"invitation": invitation, "form": None})
+
+    user = existing or User(email=invitation.email)
+    form = AcceptInvitationForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user.first_name = form.cleaned_data["first_name"]
+        user.last_name = form.cleaned_data["last_name"]
+        form.save()
+        services.accept_partner_invitation(invitation=invitation, user=user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {workspace.name}'s partner program.")
+        return redirect(f"{_portal_url(workspace.slug)}?partner={invitation.partner_id}")
+    return render(request, "partners/accept_invitation.html", {"invitation": invitation, "form": form})
+
+
+# --- Programs --------------------------------------------------------------------------------
+
+
+@workspace_member(ANY_STAFF)
+def program_list(request: WorkspaceRequest) -> HttpResponse:
+    context = {
+        "programs": selectors.programs(workspace=request.workspace),
+        "can_manage": request.membership.role in MANAGERS,
+    }
+    return render(request, "partners/programs.html", context)
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def program_create(request: WorkspaceRequest) -> HttpResponse:
+    form = ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.create_program(workspace=request.workspace, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Program “{program.name}” created.")
+            return redirect("program_list", slug=request.workspace.slug)
+    return render(request, "partners/program_form.html", {"form": form, "program": None})
+
+
+@workspace_member(MANAGERS, methods=WRITE)
+def program_edit(request: WorkspaceRequest, program_id: int) -> HttpResponse:
+    program = selectors.get_program_or_404(request.workspace, program_id)
+    form = ProgramForm.for_program(program, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_program(program=program, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Program “{program.name}” saved.")
+            return redirect("program_list", slug=request.workspace.slug)
+    return render(request, "partners/program_form.html", {"form": form, "program": program})
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+
+@workspace_member(ANY_STAFF)
+def group_list(request: WorkspaceRequest) -> HttpResponse:
+    context = {
+        "groups": selectors.groups(workspace=request.workspace),
+        "form": GroupForm(),
+        "can_manage": request.membership.role in MANAGERS,
+    }
+    return render(request, "partners/groups.html", context)
+
+
+@workspace_member(MANAGERS, methods=POST)
+def group_create(request: WorkspaceRequest) -> HttpResponse:
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group = services.create_group(workspace=request.workspace, name=form.cleaned_data["name"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Group “{group.name}” created.")
+            return redirect("partner_groups", slug=request.workspace.slug)
+    context = {"groups": selectors.groups(workspace=request.workspace), "form": form, "can_manage": True}
+    return render(request, "partners/groups.html", context, status=422)
+
+
+@workspace_member(MANAGERS, methods=POST)
+def group_rename(request: WorkspaceRequest, group_id: int) -> HttpResponse:
+    group = selectors.get_group_or_404(request.workspace, group_id)
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rename_group(group=group, name=form.cleaned_data["name"], by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Group renamed to “{group.name}”.")
+    else:
+        messages.error(request, "Give the group a name.")
+    return redirect("partner_groups", slug=request.workspace.slug)
+
+
+# --- Portal ---------------------------------------------------------------------------------------
+
+
+@partner_member(methods=WRITE)
+def portal_profile(request: PartnerRequest) -> HttpResponse:
+    partner = request.partner
+    form = ProfileForm.for_partner(partner, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_partner_profile(partner=partner, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("portal_profile", slug=request.workspace.slug)
+    return render(request, "partners/portal_profile.html", {"form": form, "partner": partner})

@@ -1,0 +1,469 @@
+"""Writes of the referrals app: links, referral codes, deal registrations and referrals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User, Workspace
+from accounts.services import record_audit, send_templated_email
+from partners.iso import CURRENCIES
+from partners.models import Partner
+from referrals import clickbuffer
+from referrals.models import Click, DealRegistration, Link, Referral, ReferralCode
+from referrals.validation import UTM_FIELDS, generate_code, normalize_code, validate_destination
+
+# Mail providers whose domain says nothing about the customer's company.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "outlook.com", "hotmail.com", "live.com",
+        "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.de",
+        "gmx.net", "web.de", "mail.com", "yandex.ru", "zoho.com", "qq.com", "163.com", "fastmail.com",
+    }
+)
+
+
+def _check_partner(workspace: Workspace, partner: Partner) -> None:
+    # Callers load the partner through the workspace; this guards the service against a slip.
+    if partner.workspace_id != workspace.pk:
+        raise ValidationError({"partner": "No partner with this id in this workspace."})
+    if partner.status == Partner.Status.REJECTED:
+        raise ValidationError({"partner": f"{partner.name}'s application was rejected; they cannot get links or codes."})
+
+
+def _actor_label(actor: User | None, actor_label: str | None) -> str | None:
+    return actor_label or (actor.email if actor else None)
+
+
+# --- Links ------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkResult:
+    link: Link
+    created: bool
+
+
+def create_link(
+    *,
+    workspace: Workspace,
+    partner: Partner,
+    destination_url: str,
+    code: str = "",
+    channel: str = "",
+    campaign: str = "",
+    utm: dict[str, str] | None = None,
+    created_by: User | None = None,
+    actor_label: str | None = None,
+) -> LinkResult:
+    """Make a short link for a partner; the code is generated unless one is chosen.
+
+    Asking again for a chosen code with the same partner and destination returns the existing link
+    (`created` False), so a retried request makes no second link.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_partner(workspace, partner)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        destination = validate_destination(workspace=workspace, url=destination_url)
+    except ValidationError as exc:
+        errors["destination_url"] = exc.messages
+    chosen = ""
+    if code and code.strip():
+        try:
+            chosen = normalize_code(code, what="link code")
+        except ValidationError as exc:
+            errors["code"] = exc.messages
+    labels = {"channel": (channel or "").strip(), "campaign": (campaign or "").strip()}
+    utm_values = {field: ((utm or {}).get(field) or "").strip() for field in UTM_FIELDS}
+    for field, value in {**labels, **utm_values}.items():
+        limit = Link._meta.get_field(field).max_length
+        if len(value) > limit:
+            errors[field] = [f"Keep this under {limit} characters."]
+    if errors:
+        raise ValidationError(errors)
+
+    if chosen:
+        # Unscoped on purpose: link codes are unique across Tandem, so any workspace's link blocks the code.
+        existing = Link.objects.filter(code=chosen).first()
+        if existing is not None:
+            if (existing.workspace_id == workspace.pk and existing.partner_id == partner.pk
+                    and existing.destination_url == destination):
+                return LinkResult(existing, created=False)
+            raise ValidationError({"code": [f"The link code “{chosen}” is taken; choose another."]})
+    for attempt in range(8):
+        candidate = chosen or generate_code()
+        try:
+            with transaction.atomic():
+                link = Link.objects.create(
+                    workspace=workspace, program_id=partner.program_id, partner=partner, code=candidate,
+                    destination_url=destination, created_by=created_by, **labels, **utm_values,
+                )
+        except IntegrityError:
+            if chosen:
+                raise ValidationError({"code": [f"The link code “{chosen}” is taken; choose another."]}) from None
+            continue  # a generated code collided (1 in 27 billion per try): draw again
+        break
+    else:  # pragma: no cover - would need 8 collisions in a row
+        raise ValidationError({"code": ["Could not find a free code; try again."]})
+    # A code may have been looked up (and remembered as missing) before it existed.
+    clickbuffer.forget_link(link.code)
+    record_audit(workspace=workspace, actor=created_by, actor_label=_actor_label(created_by, actor_label),
+                 action="link.created", target=link, changes={"partner": partner.name, "destination": destination})
+    return LinkResult(link, created=True)
+
+
+def update_link(
+    *, link: Link, destination_url: str, channel: str, campaign: str, utm: dict[str, str], by: User | None
+) -> Link:
+    """Change where a link goes and its labels; the code never changes (it is printed on things)."""
+    destination = validate_destination(workspace=link.workspace, url=destination_url)
+    before = link.destination_url
+    link.destination_url = destination
+    link.channel, link.campaign = channel.strip(), campaign.strip()
+    for field in UTM_FIELDS:
+        setattr(link, field, (utm.get(field) or "").strip())
+    link.save(update_fields=["destination_url", "channel", "campaign", *UTM_FIELDS, "updated_at"])
+    clickbuffer.forget_link(link.code)
+    record_audit(workspace=link.workspace, actor=by, action="link.updated", target=link,
+                 changes={"destination": [before, destination]} if before != destination else {})
+    return link
+
+
+def archive_link(*, link: Link, by: User | None) -> Link:
+    """Stop a link: its short URL answers 404 from now on. Its clicks stay."""
+    if link.archived_at is None:
+        link.archived_at = timezone.now()
+        link.save(update_fields=["archived_at", "updated_at"])
+        clickbuffer.forget_link(link.code)
+        record_audit(workspace=link.workspace, actor=by, action="link.archived", target=link)
+    return link
+
+
+def restore_link(*, link: Link, by: User | None) -> Link:
+    if link.archived_at is not None:
+        link.archived_at = None
+        link.save(update_fields=["archived_at", "updated_at"])
+        clickbuffer.forget_link(link.code)
+        record_audit(workspace=link.workspace, actor=by, action="link.restored", target=link)
+    return link
+
+
+def forget_partner_links(*, partner: Partner) -> None:
+    """Drop the cached redirects of a partner's links (for the partners app when a partner changes)."""
+    for code in Link.objects.for_workspace(partner.workspace).filter(partner=partner).values_list("code", flat=True):
+        clickbuffer.forget_link(code)
+
+
+# --- Referral codes -------------------------------------------------------------------
+
+
+def normalize_referral_code(raw: str) -> str:
+    """Check a coupon code as typed (its case is kept for display; uniqueness ignores case)."""
+    code = (raw or "").strip()
+    normalize_code(code.lower(), what="referral code")  # same character rules as link codes
+    return code
+
+
+def _generated_referral_code(partner: Partner) -> str:
+    stem = "".join(ch for ch in partner.name.upper() if ch.isascii() and ch.isalnum())[:10] or "PARTNER"
+    return f"{stem}-{generate_code(4).upper()}"
+
+
+def create_referral_code(
+    *,
+    workspace: Workspace,
+    partner: Partner,
+    code: str = "",
+    channel: str = "",
+    campaign: str = "",
+    created_by: User | None = None,
+    actor_label: str | None = None,
+) -> ReferralCode:
+    """Give a partner a coupon-style code, chosen or generated; unique in the workspace whatever its case."""
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_partner(workspace, partner)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    chosen = ""
+    if code and code.strip():
+        try:
+            chosen = normalize_referral_code(code)
+        except ValidationError as exc:
+            errors["code"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    for attempt in range(8):
+        candidate = chosen or _generated_referral_code(partner)
+        if ReferralCode.objects.for_workspace(workspace).filter(code__iexact=candidate).exists():
+            if chosen:
+                raise ValidationError({"code": [f"The code “{chosen}” is already in use in this workspace."]})
+            continue
+        try:
+            with transaction.atomic():
+                row = ReferralCode.objects.create(
+                    workspace=workspace, program_id=partner.program_id, partner=partner, code=candidate,
+                    channel=channel.strip(), campaign=campaign.strip(), created_by=created_by,
+                )
+        except IntegrityError:
+            if chosen:
+                raise ValidationError({"code": [f"The code “{chosen}” is already in use in this workspace."]}) from None
+            continue
+        break
+    else:  # pragma: no cover
+        raise ValidationError({"code": ["Could not find a free code; try again."]})
+    record_audit(workspace=workspace, actor=created_by, actor_label=_actor_label(created_by, actor_label),
+                 action="referral_code.created", target=row, changes={"partner": partner.name})
+    return row
+
+
+def archive_referral_code(*, code: ReferralCode, by: User | None) -> ReferralCode:
+    """A retired code no longer credits its partner; past referrals keep it."""
+    if code.archived_at is None:
+        code.archived_at = timezone.now()
+        code.save(update_fields=["archived_at"])
+        record_audit(workspace=code.workspace, actor=by, action="referral_code.archived", target=code)
+    return code
+
+
+# --- Referrals ----------------------------------------------------------------------------
+
+
+def email_domain(email: str) -> str:
+    """The company domain of an email address, or "" for free mail providers."""
+    domain = email.rpartition("@")[2].strip().lower()
+    return "" if domain in FREE_MAIL_DOMAINS else domain
+
+
+def create_referral(
+    *,
+    workspace: Workspace,
+    partner: Partner,
+    customer_external_id: str,
+    source: str,
+    customer_email: str = "",
+    customer_name: str = "",
+    click: Click | None = None,
+    code: ReferralCode | None = None,
+) -> Referral:
+    """Record a lead for a partner (the attribution engine decides which partner)."""
+    _check_partner(workspace, partner)
+    email = customer_email.strip().lower()
+    return Referral.objects.create(
+        workspace=workspace, program_id=partner.program_id, partner=partner,
+        customer_external_id=customer_external_id.strip(), customer_email=email, customer_name=customer_name.strip(),
+        customer_domain=email_domain(email) if email else "", source=source, click=click, code=code,
+    )
+
+
+def mark_referral_converted(*, referral: Referral, at: datetime | None = None) -> Referral:
+    """The referred customer bought: the referral becomes a customer (the first time only)."""
+    if referral.stage != Referral.Stage.CUSTOMER:
+        referral.stage = Referral.Stage.CUSTOMER
+        referral.converted_at = at or timezone.now()
+        referral.save(update_fields=["stage", "converted_at"])
+    return referral
+
+
+# --- Deal registrations ---------------------------------------------------------------------
+
+
+def find_deal_conflicts(
+    *, workspace: Workspace, program_id: int, email: str, domain: str, company: str, exclude_id: int | None = None
+) -> list[str]:
+    """Sentences for the reviewer: who already holds this customer (referred, or registered)."""
+    notes: list[str] = []
+    now = timezone.now()
+    customer = Q(customer_email=email)
+    if domain:
+        customer |= Q(customer_domain=domain)
+    referrals = (
+        Referral.objects.for_workspace(workspace)
+        .filter(customer, program_id=program_id)
+        .exclude(stage=Referral.Stage.EXPIRED)
+        .select_related("partner")
+        .order_by("created_at")
+    )
+    deals = (
+        DealRegistration.objects.for_workspace(workspace)
+        .filter(program_id=program_id, status__in=[DealRegistration.Status.SUBMITTED, DealRegistration.Status.APPROVED])
+        .select_related("partner")
+        .order_by("created_at")
+    )
+    if exclude_id is not None:
+        referrals = referrals.exclude(deal_registration_id=exclude_id)
+        deals = deals.exclude(pk=exclude_id)
+    for referral in referrals[:3]:
+        who = referral.customer_email or referral.customer_domain
+        protected = (
+            f", protected until {referral.protected_until:%d %b %Y}"
+            if referral.protected_until and referral.protected_until > now else ""
+        )
+        notes.append(f"{who} is already a referral of {referral.partner.name} "
+                     f"(since {referral.created_at:%d %b %Y}{protected}).")
+    match = Q(contact_email__iexact=email) | Q(company__iexact=company.strip())
+    if domain:
+        match |= Q(company_domain=domain)
+    for deal in deals.filter(match)[:3]:
+        notes.append(f"{deal.company} was registered by {deal.partner.name} on {deal.created_at:%d %b %Y} "
+                     f"({deal.get_status_display().lower()}).")
+    return notes
+
+
+def _clean_money(value: Decimal | str | float, currency: str) -> tuple[Decimal, str]:
+    errors: dict[str, str] = {}
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        errors["estimated_value"] = "Enter an amount such as 12000 or 12000.50."
+        amount = Decimal("0")
+    else:
+        if amount < 0:
+            errors["estimated_value"] = "The estimated value cannot be negative."
+        elif amount >= Decimal("1e12"):
+            errors["estimated_value"] = "That amount is too large."
+    currency = (currency or "").strip().upper()
+    if currency not in CURRENCIES:
+        errors["currency"] = f"“{currency}” is not an ISO 4217 currency code, such as USD or EUR."
+    if errors:
+        raise ValidationError(errors)
+    return amount, currency
+
+
+@transaction.atomic
+def submit_deal_registration(
+    *,
+    workspace: Workspace,
+    partner: Partner,
+    company: str,
+    contact_name: str,
+    contact_email: str,
+    estimated_value: Decimal | str,
+    currency: str,
+    notes: str = "",
+    submitted_by: User | None = None,
+) -> DealRegistration:
+    """A partner registers a lead; Tandem notes any conflict for the manager who reviews it."""
+    _check_partner(workspace, partner)
+    errors: dict[str, str] = {}
+    company, contact_name, email = company.strip(), contact_name.strip(), contact_email.strip().lower()
+    if not company:
+        errors["company"] = "Enter the customer's company."
+    if not contact_name:
+        errors["contact_name"] = "Enter the name of your contact there."
+    if "@" not in email:
+        errors["contact_email"] = "Enter the contact's email address."
+    try:
+        amount, currency = _clean_money(estimated_value, currency)
+    except ValidationError as exc:
+        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    domain = email_domain(email)
+    conflicts = find_deal_conflicts(workspace=workspace, program_id=partner.program_id, email=email, domain=domain,
+                                    company=company)
+    deal = DealRegistration.objects.create(
+        workspace=workspace, program_id=partner.program_id, partner=partner, company=company,
+        contact_name=contact_name, contact_email=email, company_domain=domain, estimated_value=amount,
+        currency=currency, notes=notes.strip(), conflict_note="\n".join(conflicts), submitted_by=submitted_by,
+    )
+    record_audit(workspace=workspace, actor=submitted_by, action="deal_registration.submitted", target=deal,
+                 changes={"partner": partner.name, "conflict": bool(conflicts)})
+    return deal
+
+
+def _require_submitted(deal: DealRegistration) -> None:
+    if deal.status != DealRegistration.Status.SUBMITTED:
+        raise ValidationError(f"This registration is already {deal.get_status_display().lower()}.")
+
+
+@transaction.atomic
+def approve_deal_registration(*, deal: DealRegistration, by: User, reason: str = "") -> Referral:
+    """Approve: the customer becomes the partner's referral, protected for the program's deal protection days."""
+    deal = DealRegistration.objects.select_for_update().select_related("program", "partner").get(pk=deal.pk)
+    _require_submitted(deal)
+    now = timezone.now()
+    protected_until = now + timedelta(days=deal.program.deal_protection_days)
+    referral = Referral.objects.create(
+        workspace_id=deal.workspace_id, program_id=deal.program_id, partner_id=deal.partner_id,
+        customer_email=deal.contact_email, customer_name=deal.company, customer_domain=deal.company_domain,
+        source=Referral.Source.DEAL_REGISTRATION, deal_registration=deal, protected_until=protected_until,
+    )
+    deal.status = DealRegistration.Status.APPROVED
+    deal.reason, deal.decided_by, deal.decided_at, deal.expires_at = reason.strip(), by, now, protected_until
+    deal.save(update_fields=["status", "reason", "decided_by", "decided_at", "expires_at"])
+    record_audit(workspace=deal.workspace, actor=by, action="deal_registration.approved", target=deal,
+                 changes={"protected_until": protected_until.date().isoformat()})
+    transaction.on_commit(lambda: send_deal_decision(deal))
+    return referral
+
+
+@transaction.atomic
+def reject_deal_registration(*, deal: DealRegistration, by: User, reason: str) -> DealRegistration:
+    """Reject with a reason the partner will read."""
+    deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
+    _require_submitted(deal)
+    if not reason.strip():
+        raise ValidationError({"reason": "Tell the partner why; they will see this reason."})
+    deal.status = DealRegistration.Status.REJECTED
+    deal.reason, deal.decided_by, deal.decided_at = reason.strip(), by, timezone.now()
+    deal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+    record_audit(workspace=deal.workspace, actor=by, action="deal_registration.rejected", target=deal)
+    transaction.on_commit(lambda: send_deal_decision(deal))
+    return deal
+
+
+def send_deal_decision(deal: DealRegistration) -> None:
+    approved = deal.status == DealRegistration.Status.APPROVED
+    context = {
+        "deal": deal,
+        "approved": approved,
+        "workspace": deal.workspace,
+        "url": settings.SITE_URL + reverse("portal_deals", args=[deal.workspace.slug]),
+    }
+    verdict = "approved" if approved else "not approved"
+    send_templated_email(
+        to=deal.partner.email,
+        subject=f"Your deal registration for {deal.company} was {verdict}",
+        template="referrals/email/deal_decision",
+        context=context,
+    )
+
+
+def expire_deal_registrations(*, now: datetime | None = None) -> int:
+    """End the protection of approved registrations whose customer never bought; returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    due = DealRegistration.objects.filter(status=DealRegistration.Status.APPROVED, expires_at__lte=now).exclude(
+        referral__stage=Referral.Stage.CUSTOMER
+    )
+    # Across all workspaces on purpose: this runs from beat, and each row is handled in its own workspace.
+    for deal_id in due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            deal = DealRegistration.objects.select_for_update().filter(
+                pk=deal_id, status=DealRegistration.Status.APPROVED).first()
+            if deal is None:
+                continue
+            referral = Referral.objects.filter(workspace_id=deal.workspace_id, deal_registration=deal).first()
+            if referral is not None and referral.stage == Referral.Stage.CUSTOMER:
+                continue  # converted: the customer is the partner's for good
+            deal.status = DealRegistration.Status.EXPIRED
+            deal.save(update_fields=["status"])
+            if referral is not None:
+                referral.stage = Referral.Stage.EXPIRED
+                referral.save(update_fields=["stage"])
+            record_audit(workspace=deal.workspace, actor=None, actor_label="system",
+                         action="deal_registration.expired", target=deal)
+            expired += 1
+    return expired

@@ -1,0 +1,103 @@
+"""The flusher: batches re-delivered after a crash are written exactly once, and only one flusher writes at a time."""
+
+from __future__ import annotations
+
+import pytest
+from referrals import clickbuffer
+from referrals.clickbuffer import GROUP, flush_clicks
+from referrals.models import Click
+from tests.referrals.factories import LinkFactory
+
+
+@pytest.fixture
+def link(workspace, partner):
+    return LinkFactory(workspace=workspace, partner=partner, code="paula")
+
+
+def _visits(count: int) -> None:
+    for n in range(count):
+        clickbuffer.resolve_and_record("paula", clickbuffer.Visit(
+            click_id=f"click-{n}", at=1_767_268_800.0 + n, ip=f"198.51.100.{n}", user_agent="Mozilla/5.0", referrer=""))
+
+
+def _read_as_dead_consumer(count: int) -> list:
+    """What a flusher does before it dies: read a batch (it is now pending for that consumer)."""
+    r = clickbuffer.client()
+    clickbuffer._ensure_group(r, clickbuffer.stream_key())
+    return r.xreadgroup(GROUP, "dead-flusher", {clickbuffer.stream_key(): ">"}, count=count)[0][1]
+
+
+def test_a_batch_left_pending_by_a_dead_flusher_is_taken_over(link):
+    _visits(10)
+    _read_as_dead_consumer(4)
+
+    result = flush_clicks(claim_idle_ms=0)
+
+    assert result.stored == 10
+    assert Click.objects.count() == 10
+    assert clickbuffer.buffered_count() == 0
+
+
+def test_pending_entries_younger_than_the_claim_age_wait(link):
+    _visits(10)
+    _read_as_dead_consumer(4)
+
+    result = flush_clicks(claim_idle_ms=60_000)
+
+    assert result.stored == 6
+    assert clickbuffer.buffered_count() == 4
+
+
+def test_a_batch_committed_but_not_acknowledged_is_written_once(link):
+    _visits(5)
+    entries = _read_as_dead_consumer(5)
+    # The dead flusher committed its batch and died before XACK.
+    clickbuffer.write_batch([clickbuffer._row(fields) for _, fields in entries])
+    assert Click.objects.count() == 5
+
+    result = flush_clicks(claim_idle_ms=0)
+
+    assert (result.read, result.stored, result.skipped) == (5, 0, 5)
+    assert Click.objects.count() == 5
+    assert clickbuffer.buffered_count() == 0
+
+
+def test_the_same_batch_written_twice_keeps_its_uniqueness_flags(link):
+    _visits(1)
+    _visits(1)  # the same click ids again, as a re-delivery would bring them
+    flush_clicks()
+    assert list(Click.objects.values_list("click_id", "is_unique")) == [("click-0", True)]
+
+
+def test_a_second_flusher_steps_aside_while_one_is_running(link):
+    from django.db import connections
+
+    _visits(3)
+    # Another session holding the lock stands in for a running flusher.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [clickbuffer._FLUSH_LOCK_KEY])
+            result = flush_clicks()
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [clickbuffer._FLUSH_LOCK_KEY])
+    finally:
+        other.close()
+    assert result.busy
+    assert not Click.objects.exists()
+    assert flush_clicks().stored == 3
+
+
+def test_a_malformed_entry_is_dropped_and_the_rest_written(link):
+    _visits(2)
+    clickbuffer.client().xadd(clickbuffer.stream_key(), {"c": "broken", "l": "not-a-number"})
+    result = flush_clicks()
+    assert (result.stored, result.malformed) == (2, 1)
+    assert clickbuffer.buffered_count() == 0
+
+
+def test_flush_command_prints_a_summary(link, capsys):
+    from django.core.management import call_command
+
+    _visits(3)
+    call_command("flush_clicks")
+    assert "Flushed 3 clicks" in capsys.readouterr().out
