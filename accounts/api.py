@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -128,7 +128,7 @@ def list_domains(request: HttpRequest, cursor: str | None = None, limit: int | N
 
 
 @router.post("/domains", response={200: DomainOut, 201: DomainOut}, summary="Add a verified destination domain")
-def add_domain(request: HttpRequest, payload: DomainIn) -> tuple[int, dict[str, Any]]:
+def add_domain(request: HttpRequest, payload: DomainIn) -> Status[dict[str, Any]]:
     workspace = workspace_of(request)
     try:
         name = services.normalize_domain(payload.domain)
@@ -137,4 +137,4 @@ def add_domain(request: HttpRequest, payload: DomainIn) -> tuple[int, dict[str, 
     existed = Domain.objects.for_workspace(workspace).filter(domain__iexact=name).exists()
     api_key = request.api_key  # type: ignore[attr-defined]
     row = services.add_domain(workspace=workspace, domain=name, actor=None, actor_label=f"API key {api_key.name}")
-    return (200 if existed else 201), domain_out(row)
+    return Status(200 if existed else 201, domain_out(row))

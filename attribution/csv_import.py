@@ -333,16 +333,6 @@ def upload_csv(*, workspace: Workspace, kind: str, uploaded: UploadedFile, by: U
     return row, True
 
 
-def save_mapping(*, csv_import: CsvImport, mapping: dict[str, str]) -> CsvImport:
-    """Keep a mapping being edited, while the import has not started."""
-    if csv_import.status != CsvImport.Status.UPLOADED:
-        raise ValidationError("This import has started; its columns can no longer change.")
-    valid = {f.name for f in FIELDS[csv_import.kind]}
-    csv_import.mapping = {k: v for k, v in mapping.items() if k in valid and v in csv_import.headers}
-    csv_import.save(update_fields=["mapping"])
-    return csv_import
-
-
 @transaction.atomic
 def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | None) -> CsvImport:
     """Fix the mapping and queue the job. Starting a started import changes nothing."""
@@ -360,6 +350,12 @@ def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | N
 
 def _finish(csv_import_id: int, *, status: str, reason: str = "") -> None:
     CsvImport.objects.filter(pk=csv_import_id).update(status=status, failure_reason=reason, finished_at=timezone.now())
+
+
+def fail_import(*, csv_import_id: int, reason: str) -> None:
+    """Give up on an import the job cannot finish; the rows already imported stay imported."""
+    CsvImport.objects.filter(pk=csv_import_id).exclude(status=CsvImport.Status.DONE).update(
+        status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
 
 
 def run_import(*, csv_import_id: int) -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
+MAX_RETRIES = 5
 
-@shared_task(acks_late=True)
-def run_csv_import(csv_import_id: int) -> None:
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def run_csv_import(self, csv_import_id: int) -> None:  # type: ignore[no-untyped-def]
     # Imported here: this module is loaded while Django is still loading models.
-    from attribution.csv_import import run_import
+    from attribution.csv_import import fail_import, run_import
 
-    run_import(csv_import_id=csv_import_id)
+    try:
+        run_import(csv_import_id=csv_import_id)
+    except Exception as exc:
+        # acks_late redelivers only when a worker dies; an exception (database restart, say)
+        # would otherwise leave the import "running" forever. Committed chunks are not redone.
+        if self.request.retries >= MAX_RETRIES:
+            fail_import(csv_import_id=csv_import_id, reason=f"The import stopped after {MAX_RETRIES} retries: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc

@@ -235,6 +235,7 @@ def record_unpriced(*, workspace: Workspace, events: list[IncomingEvent]) -> lis
             workspace=workspace, event_id=event.event_id,
             defaults={
                 "kind": InboundEvent.Kind.SALE, "source": InboundEvent.Source.HUBSPOT,
+                "processor_ref": event.processor_ref or "",
                 "payload": json.loads(json.dumps(event.to_payload(received_at=now), cls=DjangoJSONEncoder)),
                 "status": InboundEvent.Status.UNATTRIBUTED, "reason": reason,
                 "reason_code": reason.replace(" ", "_"), "received_at": now, "processed_at": now,

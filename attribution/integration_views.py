@@ -208,12 +208,11 @@ def csv_import_detail(request: WorkspaceRequest, import_id: int) -> HttpResponse
             else:
                 return redirect("csv_import_detail", slug=request.workspace.slug, import_id=row.pk)
         return render(request, "attribution/csv_import/detail.html", _detail_context(row, form.mapping(), form), status=422)
+    # A mapping being tried out arrives as a query string; nothing is saved until the import starts.
+    mapping = _mapping_from(request.GET, row) if "preview" in request.GET else row.mapping
     if request.htmx and "preview" in request.GET and row.status == CsvImport.Status.UPLOADED:
-        # The mapping being edited: show what the rows would become, and keep it for next time.
-        mapping = _mapping_from(request.GET, row)
-        csv_import.save_mapping(csv_import=row, mapping=mapping)
-        return render(request, "attribution/csv_import/detail.html#preview", _detail_context(row, row.mapping))
-    return render(request, "attribution/csv_import/detail.html", _detail_context(row, row.mapping))
+        return render(request, "attribution/csv_import/detail.html#preview", _detail_context(row, mapping))
+    return render(request, "attribution/csv_import/detail.html", _detail_context(row, mapping))
 
 
 @never_cache

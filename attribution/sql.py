@@ -29,10 +29,8 @@ def _array_type(field: models.Field) -> str:
 def _default_of(field: models.Field, now: Any) -> Any:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return now
-    if field.has_default():
-        return field.get_default()
-    if field.null:
-        return None
+    if field.has_default() or field.null or field.empty_strings_allowed:
+        return field.get_default()  # the default, else None for a nullable field, else ""
     return _NO_DEFAULT
 
 

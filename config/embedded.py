@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import time
 from contextlib import contextmanager
@@ -99,15 +100,28 @@ def redis_url(data_dir: Path) -> str:
 
 
 def stop_all(data_dir: Path) -> None:
-    """Stop both embedded servers of a data directory (used by `make stop`)."""
-    pid_file = data_dir / "redis" / "redis.pid"
-    if pid_file.exists():
-        try:
-            os.kill(int(pid_file.read_text().strip()), 15)
-        except (ProcessLookupError, ValueError):
-            pass
+    """Stop both embedded servers of a data directory (used by `make stop`) and wait for them to exit."""
+    _stop_by_pid_file(data_dir / "redis" / "redis.pid", signal.SIGTERM)
     pg_dir = data_dir / "postgres"
-    if (pg_dir / "postmaster.pid").exists():
-        import pgserver
+    # pgserver's own cleanup() stops the server only when its list of client pids is empty, and
+    # processes ended by a signal (Ctrl-C) never leave it: stop the postmaster directly instead,
+    # with SIGINT, PostgreSQL's "fast" shutdown, and forget the stale clients.
+    if _stop_by_pid_file(pg_dir / "postmaster.pid", signal.SIGINT):
+        (pg_dir / ".handle_pids.json").unlink(missing_ok=True)
 
-        pgserver.get_server(pg_dir, cleanup_mode="stop").cleanup()
+
+def _stop_by_pid_file(pid_file: Path, sig: signal.Signals, timeout: float = 30) -> bool:
+    """Signal the process named on the first line of pid_file and wait until it is gone."""
+    try:
+        pid = int(pid_file.read_text().splitlines()[0].strip())
+        os.kill(pid, sig)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    raise RuntimeError(f"process {pid} ({pid_file}) did not stop within {timeout:.0f}s")

@@ -139,7 +139,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "flush-clicks": {"task": "referrals.tasks.flush_click_buffer", "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
                      "options": {"expires": 30}},
     "expire-deal-registrations": {"task": "referrals.tasks.expire_deal_registrations", "schedule": 3600.0},
+    # Statements whose email was lost (worker died, mail server down) are sent again.
+    "email-unsent-statements": {"task": "reporting.payout_tasks.email_unsent_statements", "schedule": 900.0,
+                                "options": {"expires": 600}},
 }
+# Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
+CELERY_IMPORTS = ("reporting.payout_tasks",)
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).

@@ -100,10 +100,6 @@ class NotesForm(forms.Form):
     notes = forms.CharField(label="Internal notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(label="Reason (sent to the applicant)", widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class GroupChoiceForm(_WorkspaceForm):
     group = forms.ModelChoiceField(label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group")
 

@@ -75,6 +75,9 @@ def _apply_changes(obj: Any, data: dict[str, Any], fields: tuple[str, ...]) -> d
         if field not in data:
             continue
         before, after = getattr(obj, field), data[field]
+        if isinstance(after, str):
+            # Browsers post textareas with CRLF; without this every save would "change" the terms.
+            after = after.replace("\r\n", "\n")
         if before != after:
             setattr(obj, field, after)
             if field in _SECRET_FIELDS:
@@ -272,6 +275,9 @@ def update_partner(*, partner: Partner, by: User | None, **fields: Any) -> Partn
     partner.full_clean(exclude=["workspace"], validate_constraints=False)
     _check_email_free(partner)
     partner.save(update_fields=[*changes, "updated_at"])
+    if "email" in changes:
+        # An invitation belongs to the address it was sent to; the new address gets a new one on resend.
+        _revoke_open_invitations(partner)
     record_audit(workspace=partner.workspace, actor=by, action="partner.updated", target=partner, changes=changes)
     return partner
 

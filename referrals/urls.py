@@ -8,7 +8,10 @@ urlpatterns = [
     path("r/<str:code>", views.short_link, name="redirect"),
 ]
 if settings.TANDEM_BENCH_ENDPOINTS:
-    urlpatterns.append(path("bench/302", views.bench_redirect, name="bench_redirect"))
+    urlpatterns += [
+        path("bench/302", views.bench_redirect, name="bench_redirect"),
+        path("bench/tail", views.bench_tail, name="bench_tail"),
+    ]
 
 # Pages under /w/<slug>/.
 workspace_urlpatterns = [

@@ -80,6 +80,11 @@ def bench_redirect(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("https://example.com/landing?tclid=x")
 
 
+def bench_tail(request: HttpRequest) -> HttpResponse:
+    """What the bench's load tool asks for in its last seconds, so no short-link request is cut off uncounted."""
+    return HttpResponse(status=204)
+
+
 # --- QR codes ---------------------------------------------------------------------------------
 
 

@@ -9,11 +9,12 @@ from django.shortcuts import render
 
 from partners.models import Partner
 from partners.portal import PartnerRequest, partner_member
+from referrals.selectors import partner_funnel_counts
 
 
 def portal_figures(partner: Partner) -> dict[str, Any]:
-    """The funnel figures on the portal home. Zero until the referrals app supplies its counts."""
-    return {"clicks": 0, "unique_clicks": 0, "leads": 0, "deals": 0}
+    """The funnel figures on the portal home: human clicks, unique clicks, leads and registered deals."""
+    return partner_funnel_counts(partner.workspace, partner)
 
 
 @partner_member()

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from accounts.models import ApiKey, AuditLogEntry, Domain, Membership
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
 from partners import selectors as partner_selectors
-from partners.forms import GroupChoiceForm, NotesForm, RejectForm
+from partners.forms import GroupChoiceForm, NotesForm
 
 
 @workspace_member()
@@ -36,6 +36,5 @@ def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
         "history": partner_selectors.partner_history(partner=partner),
         "group_form": GroupChoiceForm(initial={"group": partner.group_id}, workspace=request.workspace),
         "notes_form": NotesForm(initial={"notes": partner.notes}),
-        "reject_form": RejectForm(),
     }
     return render(request, "reporting/partner_detail.html", context)

@@ -125,3 +125,9 @@ def test_a_viewer_cannot_approve_an_application(viewer_client, workspace, applic
 
 def test_an_outsider_gets_404_on_the_applications_page(outsider_client, workspace):
     assert outsider_client.get(f"/w/{workspace.slug}/partners/applications/").status_code == 404
+
+
+def test_the_navigation_shows_how_many_applications_wait(viewer_client, workspace, applicant):
+    response = viewer_client.get(f"/w/{workspace.slug}/partners/")
+
+    assert b'Applications <span class="badge warn">1' in response.content

@@ -141,3 +141,12 @@ def test_a_viewer_cannot_invite_partners(viewer_client, workspace, program):
 
 def test_an_outsider_gets_404_on_the_invite_page(outsider_client, workspace):
     assert outsider_client.get(f"/w/{workspace.slug}/partners/invite/").status_code == 404
+
+
+def test_changing_an_invited_partners_email_withdraws_the_old_link(client, workspace, manager, invited):
+    services.update_partner(partner=invited, by=manager, email="paula@new.test")
+
+    response = client.get("/" + _link(mail.outbox[0]))
+
+    assert response.status_code == 410
+    assert b"withdrawn" in response.content

@@ -113,3 +113,11 @@ def test_another_workspaces_program_is_404_on_the_edit_page(manager_client, work
     foreign = ProgramFactory(workspace=other_workspace)
 
     assert manager_client.get(f"/w/{workspace.slug}/programs/{foreign.pk}/edit/").status_code == 404
+
+
+def test_terms_posted_with_browser_line_endings_are_not_a_change(workspace, manager, program):
+    services.update_program(program=program, by=manager, terms="One.\n\nTwo.")
+
+    services.update_program(program=program, by=manager, terms="One.\r\n\r\nTwo.")
+
+    assert AuditLogEntry.objects.for_workspace(workspace).filter(action="program.updated").count() == 1

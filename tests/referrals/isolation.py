@@ -19,4 +19,5 @@ FOREIGN_PARAMS = {
 PUBLIC_ROUTES = {
     "redirect": "public short link; unknown/foreign codes are 404, never a redirect elsewhere",
     "bench_redirect": "the bench's bare 302 baseline; only mounted when TANDEM_BENCH_ENDPOINTS is on, never in production",
+    "bench_tail": "the bench's no-op 204; only mounted when TANDEM_BENCH_ENDPOINTS is on, never in production",
 }

@@ -1,0 +1,918 @@
+"""Processing the inbox in sets: attribution, conversions, commissions and ledger entries.
+
+One call takes up to CHUNK received events, locks them (FOR UPDATE SKIP LOCKED, so another
+worker simply takes other events) and, in ONE transaction, loads every fact it needs with a
+handful of queries, attributes leads and sales (`engine.decide`), creates referrals,
+conversions and commissions with set-based inserts, reverses commissions for refunds, marks
+every event with its outcome and, last, posts the ledger entries (the per-workspace ledger lock
+is held only for that final moment). A worker killed mid-way rolls all of it back: the events
+stay `received`, the task is redelivered (acks_late) or the sweeper re-enqueues them, and the
+unique constraints make a second attempt of anything already done a no-op.
+
+Ordering within a set: leads, then sales, then refunds, each by `occurred_at`, so a lead and its
+sale (or a sale and its refund) sent together are handled in the right order. A refund whose
+sale Tandem has not processed yet stays `received`, "waiting for sale …"; when that sale is
+settled the refunds waiting for it are woken (enqueued again), and the sweeper retries any
+other waiting refund with a backoff. After WAIT_FOR_SALE without its sale the refund is marked
+unattributed ("sale_not_found"); if the sale turns up later, it wakes the refund again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any, Iterable, Sequence
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+
+from accounts.models import Workspace
+from attribution import engine
+from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, PartnerFact, ProgramFact, ReferralFact, RuleFact
+from attribution.ledger import NewEntry, post_entries
+from attribution.models import Commission, CommissionReversal, Conversion, ExchangeRate, InboundEvent, LedgerEntry, RewardRule
+from attribution.referral_writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
+from attribution.rewards import Award, RuleTerms, refund_reversal, round_money, sale_reward
+from attribution.rules import ensure_default_reward_rules, terms_of
+from attribution.sql import insert_rows, update_rows
+from partners.models import Partner, Program
+from referrals.models import Click, DealRegistration, Referral, ReferralCode
+from referrals.services import email_domain
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+MAX_ATTEMPTS = 5
+WAIT_FOR_SALE = timedelta(days=7)
+Status = InboundEvent.Status
+ZERO = Decimal("0")
+
+_SOURCE = {
+    "link": Referral.Source.LINK,
+    "code": Referral.Source.CODE,
+    "manual": Referral.Source.MANUAL,
+    "deal_registration": Referral.Source.DEAL_REGISTRATION,
+}
+# Commissions a refund may still take money back from.
+_REVERSIBLE = (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
+
+
+@dataclass
+class ProcessResult:
+    events: int = 0
+    attributed: int = 0
+    unattributed: int = 0
+    waiting: int = 0
+    duplicate: int = 0
+    failed: int = 0
+    commissions: int = 0
+    # Other events (refunds) that can go ahead now that their sale is settled.
+    woken: list[int] = field(default_factory=list)
+
+    def add(self, other: ProcessResult) -> None:
+        for name in ("events", "attributed", "unattributed", "waiting", "duplicate", "failed", "commissions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.woken.extend(other.woken)
+
+
+# --- Entry points ------------------------------------------------------------------------
+
+
+def process_events(*, workspace_id: int, event_ids: Sequence[int] | None = None, limit: int = CHUNK,
+                   wait: bool = False) -> ProcessResult:
+    """Process received events of one workspace: these ids, or the oldest pending ones.
+
+    Events another worker holds are skipped (it is processing them), unless `wait`: then this
+    call waits for them, which is what a woken refund needs (its sale's set just committed).
+    If the set fails for a reason other than the database itself, each event is retried alone
+    so that one bad event cannot hold up the others; an event that keeps failing is marked
+    `failed` with the error after MAX_ATTEMPTS.
+    """
+    if event_ids is None:
+        event_ids = list(InboundEvent.objects.filter(workspace_id=workspace_id, status=Status.RECEIVED)
+                         .order_by("received_at", "id").values_list("id", flat=True)[:limit])
+    ids = sorted(set(event_ids))
+    if not ids:
+        return ProcessResult()
+    try:
+        return _process_set(workspace_id, ids, wait=wait)
+    except (OperationalError, InterfaceError):
+        # The database is down, or this set lost a deadlock: the whole set is retried later.
+        raise
+    except Exception as exc:
+        if len(ids) == 1:
+            logger.exception("Processing inbound event %s failed", ids[0])
+            return _record_failure(workspace_id, ids[0], exc)
+        logger.warning("Processing a set of %d events failed (%s); retrying them one by one", len(ids), exc)
+        total = ProcessResult()
+        for pk in ids:
+            total.add(process_events(workspace_id=workspace_id, event_ids=[pk], wait=wait))
+        return total
+
+
+def process_pending(*, workspace: Workspace, chunk: int = CHUNK) -> ProcessResult:
+    """Process everything the workspace has received, synchronously (seed_demo, tests, operators).
+
+    Refunds still waiting for their sale at the end stay `received`.
+    """
+    started = timezone.now()
+    total = ProcessResult()
+    while True:
+        ids = list(InboundEvent.objects.for_workspace(workspace).filter(status=Status.RECEIVED)
+                   .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=started))
+                   .order_by("received_at", "id").values_list("id", flat=True)[:chunk])
+        if not ids:
+            break
+        total.add(process_events(workspace_id=workspace.pk, event_ids=ids))
+    woken = list(total.woken)
+    while woken:
+        step = process_events(workspace_id=workspace.pk, event_ids=woken[:chunk], wait=True)
+        total.add(step)
+        woken = woken[chunk:] + step.woken
+    return total
+
+
+def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessResult:
+    with transaction.atomic():
+        rows = list(
+            InboundEvent.objects.filter(workspace_id=workspace_id, pk__in=ids, status=Status.RECEIVED)
+            .select_for_update(skip_locked=not wait).order_by("id")
+            .values("id", "event_id", "kind", "payload", "related_event_id", "processor_ref", "attempts", "received_at")
+        )
+        if not rows:
+            return ProcessResult()
+        batch = _Batch(Workspace.objects.get(pk=workspace_id), rows)
+        batch.run()
+        if batch.result.woken:
+            transaction.on_commit(partial(_enqueue_woken, workspace_id, list(batch.result.woken)), robust=True)
+        return batch.result
+
+
+def _enqueue_woken(workspace_id: int, event_ids: list[int]) -> None:
+    from attribution.tasks import enqueue_processing  # the tasks module imports this one
+
+    enqueue_processing(workspace_id, event_ids, wait=True)
+
+
+def _record_failure(workspace_id: int, event_id: int, exc: Exception) -> ProcessResult:
+    now = timezone.now()
+    message = f"{type(exc).__name__}: {exc}"[:500]
+    with transaction.atomic():
+        event = (InboundEvent.objects.filter(workspace_id=workspace_id, pk=event_id, status=Status.RECEIVED)
+                 .select_for_update(skip_locked=True).first())
+        if event is None:
+            return ProcessResult()
+        event.attempts += 1
+        event.attempted_at = now
+        if event.attempts >= MAX_ATTEMPTS:
+            event.status, event.processed_at = Status.FAILED, now
+            event.reason, event.reason_code = f"Failed after {event.attempts} attempts: {message}", "error"
+        else:
+            event.reason, event.reason_code = f"Will retry after an error: {message}", "error"
+        event.save(update_fields=["attempts", "attempted_at", "status", "processed_at", "reason", "reason_code"])
+    failed = event.status == Status.FAILED
+    return ProcessResult(events=1, failed=int(failed), waiting=int(not failed))
+
+
+# --- The set ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Event:
+    pk: int
+    event_id: str
+    kind: str
+    attempts: int
+    received_at: datetime
+    occurred_at: datetime
+    customer: str = ""
+    email: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    click_id: str | None = None
+    code: str | None = None
+    partner_id: int | None = None
+    processor_ref: str | None = None
+    sale_ref: str = ""
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> _Event:
+        p = row["payload"]
+        amount = p.get("amount")
+        return cls(
+            pk=row["id"], event_id=row["event_id"], kind=row["kind"], attempts=row["attempts"],
+            received_at=row["received_at"], occurred_at=datetime.fromisoformat(p["occurred_at"]),
+            customer=p.get("customer_external_id", ""), email=p.get("customer_email", ""),
+            amount=Decimal(amount) if amount is not None else None, currency=p.get("currency", ""),
+            click_id=p.get("click_id"), code=p.get("code"), partner_id=p.get("partner_id"),
+            processor_ref=row["processor_ref"] or None, sale_ref=row["related_event_id"],
+        )
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return self.occurred_at, self.pk
+
+
+@dataclass
+class _Ref:
+    """A referral this set knows: read from the database, or being created by this set."""
+
+    pk: int | None
+    program_id: int
+    partner_id: int
+    customer: str
+    source: str
+    customer_email: str = ""
+    click_pk: int | None = None
+    click_ip_hash: str = ""
+    code_pk: int | None = None
+    deal_registration_id: int | None = None
+    protected_until: datetime | None = None
+    converted_at: datetime | None = None
+    created_here: bool = False
+    decision: Decision | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> _Ref:
+        return cls(
+            pk=row["id"], program_id=row["program_id"], partner_id=row["partner_id"],
+            customer=row["customer_external_id"], source=row["source"], customer_email=row["customer_email"],
+            click_pk=row["click_id"], click_ip_hash=row["click__ip_hash"] or "", code_pk=row["code_id"],
+            deal_registration_id=row["deal_registration_id"], protected_until=row["protected_until"],
+            converted_at=row["converted_at"],
+        )
+
+    def fact(self) -> ReferralFact:
+        return ReferralFact(
+            pk=self.pk or 0, partner_id=self.partner_id, program_id=self.program_id, source=self.source,
+            customer_email=self.customer_email, click_ip_hash=self.click_ip_hash, click_pk=self.click_pk,
+            code_pk=self.code_pk, deal_registration_id=self.deal_registration_id, protected_until=self.protected_until,
+        )
+
+
+_REFERRAL_VALUES = ("id", "program_id", "partner_id", "customer_external_id", "source", "customer_email", "click_id",
+                    "click__ip_hash", "code_id", "deal_registration_id", "protected_until", "converted_at")
+_CLICK_VALUES = ("id", "click_id", "partner_id", "link__program_id", "clicked_at", "ip_hash", "visitor_hash",
+                 "is_bot", "earns_credit")
+
+
+def _click_fact(row: dict[str, Any]) -> ClickFact:
+    return ClickFact(pk=row["id"], click_id=row["click_id"], partner_id=row["partner_id"],
+                     program_id=row["link__program_id"], clicked_at=row["clicked_at"], ip_hash=row["ip_hash"],
+                     visitor_hash=row["visitor_hash"], is_bot=row["is_bot"], earns_credit=row["earns_credit"])
+
+
+@dataclass
+class _Program:
+    pk: int
+    name: str
+    currency: str
+    hold_days: int
+    fact: ProgramFact
+
+
+@dataclass
+class _SaleLine:
+    event: _Event
+    ref: _Ref
+    decision: Decision
+    program: _Program
+    amount: Decimal
+    original_amount: Decimal | None
+    fx_rate: Decimal | None
+    conversion_id: int | None = None
+    rule: RuleFact | None = None
+
+
+class _Batch:
+    def __init__(self, workspace: Workspace, rows: list[dict[str, Any]]) -> None:
+        self.workspace = workspace
+        self.ws = workspace.pk
+        self.now = timezone.now()
+        self.events = [_Event.of(row) for row in rows]
+        self.outcomes: dict[int, tuple[str, str, str]] = {}
+        self.ledger: list[NewEntry] = []
+        self.commission_rows: list[dict[str, Any]] = []
+        self.commission_memos: list[str] = []
+        self.refs: dict[str, _Ref] = {}
+        self.decisions: dict[int, Decision] = {}
+        self.partners: dict[int, PartnerFact] = {}
+        self.rules: list[RuleFact] = []
+        self.rule_rows: dict[int, dict[str, Any]] = {}
+        self.terms: dict[int, RuleTerms] = {}
+        self.settled_sale_keys: set[str] = set()
+        self.result = ProcessResult(events=len(rows))
+
+    # -- orchestration --
+
+    def run(self) -> None:
+        by_kind: dict[str, list[_Event]] = defaultdict(list)
+        for event in self.events:
+            by_kind[event.kind].append(event)
+        leads, sales, refunds = (sorted(by_kind[k], key=lambda e: e.order) for k in ("lead", "sale", "refund"))
+        self._load_programs()
+        if leads or sales:
+            self._load_referrals({e.customer for e in leads + sales})
+            self._attribute_customers(leads, sales)
+            self._record_leads(leads)
+        if sales:
+            self._record_sales(sales)
+        # Before refunds: a refund in this set may take back a commission this set just earned.
+        self._insert_commissions()
+        if refunds:
+            self._record_refunds(refunds)
+        self._finish()
+
+    def _outcome(self, event: _Event, status: str, reason: str = "", code: str = "") -> None:
+        self.outcomes[event.pk] = (status, reason, code)
+        if event.kind == "sale" and status != Status.RECEIVED:
+            self.settled_sale_keys.add(event.event_id)
+            if event.processor_ref:
+                self.settled_sale_keys.add(event.processor_ref)
+
+    # -- loading facts --
+
+    def _load_programs(self) -> None:
+        self.programs: dict[int, _Program] = {}
+        for row in Program.objects.filter(workspace_id=self.ws).values(
+                "id", "name", "currency", "hold_days", "attribution_window_days", "attribution_model"):
+            self.programs[row["id"]] = _Program(
+                pk=row["id"], name=row["name"], currency=row["currency"], hold_days=row["hold_days"],
+                fact=ProgramFact(pk=row["id"], window_days=row["attribution_window_days"], model=row["attribution_model"]))
+        self.program_facts = {pk: p.fact for pk, p in self.programs.items()}
+
+    def _load_referrals(self, customers: Iterable[str]) -> None:
+        wanted = [c for c in customers if c]
+        if not wanted:
+            return
+        # The oldest referral of a customer wins when several programs know them.
+        rows = (Referral.objects.filter(workspace_id=self.ws, customer_external_id__in=wanted)
+                .order_by("-created_at", "-id").values(*_REFERRAL_VALUES))
+        for row in rows:
+            self.refs[row["customer_external_id"]] = _Ref.of(row)
+
+    def _load_partners(self, ids: Iterable[int]) -> None:
+        wanted = {pk for pk in ids if pk is not None and pk not in self.partners}
+        if not wanted:
+            return
+        labels = dict(Partner.Status.choices)
+        for row in Partner.objects.filter(workspace_id=self.ws, pk__in=wanted).values(
+                "id", "program_id", "name", "email", "status", "group_id"):
+            self.partners[row["id"]] = PartnerFact(
+                pk=row["id"], program_id=row["program_id"], name=row["name"], email=row["email"],
+                status=str(labels.get(row["status"], row["status"])).lower(),
+                earns=row["status"] == Partner.Status.ACTIVE, group_id=row["group_id"],
+            )
+
+    def _load_rules(self, program_ids: Iterable[int]) -> None:
+        ids = set(program_ids) - {r.program_id for r in self.rules}
+        if not ids:
+            return
+        ensure_default_reward_rules(workspace_id=self.ws, program_ids=ids)
+        for row in RewardRule.objects.filter(workspace_id=self.ws, program_id__in=ids).values(
+                "id", "program_id", "group_id", "rule_key", "version", "effective_from", "name", "sale_type",
+                "sale_value", "duration", "duration_months", "lead_amount", "cap_per_customer", "min_sale_amount"):
+            self.rules.append(RuleFact(pk=row["id"], program_id=row["program_id"], group_id=row["group_id"],
+                                       rule_key=str(row["rule_key"]), version=row["version"],
+                                       effective_from=row["effective_from"]))
+            self.rule_rows[row["id"]] = row
+            self.terms[row["id"]] = terms_of(row)
+
+    def _rule_for(self, program_id: int, partner_id: int, at: datetime) -> RuleFact | None:
+        partner = self.partners.get(partner_id)
+        return engine.select_rule(self.rules, program_id=program_id, group_id=partner.group_id if partner else None, at=at)
+
+    # -- attribution of new customers --
+
+    def _attribute_customers(self, leads: list[_Event], sales: list[_Event]) -> None:
+        """Decide every lead, and every sale of a customer who is not a referral yet; create the referrals won."""
+        deciding = leads + [s for s in sales if s.customer not in self.refs]
+        clicks: dict[str, ClickFact] = {}
+        same_visitor: dict[str, list[ClickFact]] = defaultdict(list)
+        codes: dict[str, CodeFact] = {}
+        deals_by_email: dict[str, _Ref] = {}
+        deals_by_domain: dict[str, _Ref] = {}
+        click_ids = {e.click_id for e in deciding if e.click_id}
+        if click_ids:
+            for row in Click.objects.filter(workspace_id=self.ws, click_id__in=click_ids).values(*_CLICK_VALUES):
+                clicks[row["click_id"]] = _click_fact(row)
+            visitors = {c.visitor_hash for c in clicks.values() if c.visitor_hash}
+            if visitors:
+                longest = max((p.fact.window_days for p in self.programs.values()), default=90)
+                since = min(e.occurred_at for e in deciding) - timedelta(days=longest)
+                for row in (Click.objects.filter(workspace_id=self.ws, visitor_hash__in=visitors, clicked_at__gte=since)
+                            .exclude(click_id__in=click_ids).values(*_CLICK_VALUES)[:10000]):
+                    same_visitor[row["visitor_hash"]].append(_click_fact(row))
+        code_texts = {e.code.strip().lower() for e in deciding if e.code}
+        if code_texts:
+            for row in (ReferralCode.objects.filter(workspace_id=self.ws).annotate(lowered=Lower("code"))
+                        .filter(lowered__in=code_texts).values("id", "code", "lowered", "partner_id", "program_id", "archived_at")):
+                codes[row["lowered"]] = CodeFact(pk=row["id"], code=row["code"], partner_id=row["partner_id"],
+                                                 program_id=row["program_id"], active=row["archived_at"] is None)
+        emails = {e.email for e in deciding if e.email}
+        if emails:
+            domains = {d for d in (email_domain(e) for e in emails) if d}
+            match = Q(customer_email__in=emails) | (Q(customer_domain__in=domains) if domains else Q(pk__in=[]))
+            for row in (Referral.objects.filter(workspace_id=self.ws, source=Referral.Source.DEAL_REGISTRATION,
+                                                customer_external_id="",
+                                                deal_registration__status=DealRegistration.Status.APPROVED)
+                        .exclude(stage=Referral.Stage.EXPIRED).filter(match).order_by("-created_at").values(*_REFERRAL_VALUES)):
+                ref = _Ref.of(row)
+                if ref.customer_email:
+                    deals_by_email[ref.customer_email] = ref
+                domain = email_domain(ref.customer_email) if ref.customer_email else ""
+                if domain:
+                    deals_by_domain.setdefault(domain, ref)
+        self._load_partners(
+            [c.partner_id for c in clicks.values()] + [c.partner_id for cs in same_visitor.values() for c in cs]
+            + [c.partner_id for c in codes.values()] + [e.partner_id for e in deciding if e.partner_id]
+            + [r.partner_id for r in (*deals_by_email.values(), *deals_by_domain.values(), *self.refs.values())]
+        )
+
+        won: list[_Ref] = []
+        for event in deciding:
+            existing = self.refs.get(event.customer)
+            deal = None
+            if existing is None and event.email:
+                deal = deals_by_email.get(event.email) or deals_by_domain.get(email_domain(event.email))
+                if deal is not None and any(r is deal for r in won):
+                    deal = None  # already claimed by another customer of this set
+            click = clicks.get(event.click_id) if event.click_id else None
+            facts = CustomerFacts(
+                occurred_at=event.occurred_at, customer_email=event.email,
+                existing=existing.fact() if existing else None, deal=deal.fact() if deal else None,
+                partner_id=event.partner_id, code_text=event.code,
+                code=codes.get(event.code.strip().lower()) if event.code else None,
+                click_id=event.click_id, click=click,
+                other_clicks=tuple(same_visitor.get(click.visitor_hash, ())) if click and click.visitor_hash else (),
+            )
+            decision = engine.decide(facts, partners=self.partners, programs=self.program_facts)
+            self.decisions[event.pk] = decision
+            if not decision.attributed or decision.source == "existing":
+                continue
+            click_ip = clicks[event.click_id].ip_hash if decision.source == "link" and event.click_id in clicks else ""
+            ref = _Ref(pk=deal.pk if decision.source == "deal_registration" and deal else None,
+                       program_id=decision.program_id or self.partners[decision.partner_id].program_id,
+                       partner_id=decision.partner_id, customer=event.customer, source=_SOURCE[decision.source],
+                       customer_email=event.email, click_pk=decision.click_pk, click_ip_hash=click_ip,
+                       code_pk=decision.code_pk,
+                       deal_registration_id=deal.deal_registration_id if deal and decision.source == "deal_registration" else None,
+                       protected_until=deal.protected_until if deal and decision.source == "deal_registration" else None,
+                       created_here=True, decision=decision)
+            self.refs[event.customer] = ref
+            won.append(ref)
+        if won:
+            self._save_referrals(won)
+
+    def _save_referrals(self, won: list[_Ref]) -> None:
+        lost: list[str] = []
+        plain = []
+        for ref in won:
+            if ref.source == Referral.Source.DEAL_REGISTRATION:
+                if not bind_deal_referral(workspace_id=self.ws, referral_id=ref.pk or 0,
+                                          customer_external_id=ref.customer, customer_email=ref.customer_email):
+                    lost.append(ref.customer)
+            else:
+                plain.append(ref)
+        created = create_referrals(workspace_id=self.ws, rows=[
+            NewReferral(program_id=r.program_id, partner_id=r.partner_id, customer_external_id=r.customer,
+                        source=r.source, customer_email=r.customer_email, click_id=r.click_pk, code_id=r.code_pk)
+            for r in plain
+        ])
+        for ref in plain:
+            pk = created.get((ref.program_id, ref.customer))
+            if pk is None:
+                lost.append(ref.customer)
+            else:
+                ref.pk = pk
+        if lost:
+            # Another worker made these customers referrals first: theirs stands.
+            for customer in lost:
+                self.refs.pop(customer, None)
+            self._load_referrals(lost)
+            self._load_partners(r.partner_id for r in self.refs.values())
+
+    # -- leads --
+
+    def _record_leads(self, leads: list[_Event]) -> None:
+        if not leads:
+            return
+        self._load_rules({r.program_id for r in self.refs.values() if r.created_here and r.pk})
+        for event in leads:
+            decision = self.decisions[event.pk]
+            ref = self.refs.get(event.customer)
+            if not decision.attributed:
+                self._outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
+                continue
+            if ref is None or ref.decision is not decision or not ref.created_here or ref.pk is None:
+                who = self.partners[ref.partner_id].name if ref and ref.partner_id in self.partners else "another partner"
+                self._outcome(event, Status.ATTRIBUTED, f"Already a referral of {who}; nothing new to credit.",
+                              "existing_referral")
+                continue
+            self._outcome(event, Status.ATTRIBUTED)
+            self._lead_reward(event, ref, decision)
+
+    def _lead_reward(self, event: _Event, ref: _Ref, decision: Decision) -> None:
+        rule = self._rule_for(ref.program_id, ref.partner_id, event.occurred_at)
+        if rule is None:
+            return
+        terms = self.terms[rule.pk]
+        if terms.lead_amount <= 0:
+            return
+        program = self.programs[ref.program_id]
+        amount = round_money(terms.lead_amount, program.currency)
+        explanation = {
+            "attribution": decision.explanation,
+            "reward_rule": self._rule_explanation(rule, program),
+            "calculation": f"{terms.name}: {amount} {program.currency} per new referral",
+            "lead": {"event_id": event.event_id, "occurred_at": event.occurred_at.isoformat()},
+        }
+        self._add_commission(kind=Commission.Kind.LEAD, ref=ref, conversion_id=None, rule=rule, program=program,
+                             amount=amount, occurred_at=event.occurred_at, decision=decision, explanation=explanation,
+                             memo=f"Lead {event.event_id}")
+
+    # -- sales --
+
+    def _record_sales(self, sales: list[_Event]) -> None:
+        lines: list[_SaleLine] = []
+        missing_rates: dict[tuple[Any, str, str], list[_Event]] = defaultdict(list)
+        needed_rates = {(e.occurred_at.date(), e.currency, self.programs[self.refs[e.customer].program_id].currency)
+                        for e in sales if e.customer in self.refs and self.refs[e.customer].pk
+                        and self.refs[e.customer].program_id in self.programs
+                        and e.currency != self.programs[self.refs[e.customer].program_id].currency}
+        rates = self._load_rates(needed_rates)
+        for event in sales:
+            ref = self.refs.get(event.customer)
+            decision = self.decisions.get(event.pk)
+            if ref is None or ref.pk is None:
+                decision = decision or Decision(partner_id=None, reason="The customer is not a referral.",
+                                                reason_code="not_a_referral")
+                self._outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
+                continue
+            if decision is None or ref.decision is not decision or not decision.attributed:
+                decision = engine.decide(
+                    CustomerFacts(occurred_at=event.occurred_at, customer_email=event.email, existing=ref.fact()),
+                    partners=self.partners, programs=self.program_facts)
+            if not decision.attributed:
+                self._outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
+                continue
+            program = self.programs[ref.program_id]
+            assert event.amount is not None
+            amount, original, rate = event.amount, None, None
+            if event.currency != program.currency:
+                rate = rates.get((event.occurred_at.date(), event.currency, program.currency))
+                if rate is None:
+                    missing_rates[(event.occurred_at.date(), event.currency, program.currency)].append(event)
+                    continue
+                original = event.amount
+                amount = round_money(event.amount * rate, program.currency)
+            lines.append(_SaleLine(event=event, ref=ref, decision=decision, program=program, amount=amount,
+                                   original_amount=original, fx_rate=rate))
+        for (day, source, target), events in missing_rates.items():
+            for event in events:
+                self._outcome(event, Status.UNATTRIBUTED,
+                              f"No exchange rate {source}→{target} for {day:%Y-%m-%d}. Add one under Exchange rates "
+                              f"and the sale is processed again.", "no_exchange_rate")
+        if not lines:
+            return
+        self._insert_sale_conversions(lines)
+        lines = [line for line in lines if line.conversion_id is not None]
+        if not lines:
+            return
+        self._load_rules({line.ref.program_id for line in lines})
+        for line in lines:
+            line.rule = self._rule_for(line.ref.program_id, line.ref.partner_id, line.event.occurred_at)
+        first_sale = self._mark_first_sales(lines)
+        earned = self._earned_so_far(lines)
+        for line in lines:
+            self._sale_commission(line, first_sale, earned)
+
+    def _load_rates(self, keys: set[tuple[Any, str, str]]) -> dict[tuple[Any, str, str], Decimal]:
+        if not keys:
+            return {}
+        rows = ExchangeRate.objects.filter(
+            workspace_id=self.ws, date__in={k[0] for k in keys}, from_currency__in={k[1] for k in keys},
+            to_currency__in={k[2] for k in keys},
+        ).values_list("date", "from_currency", "to_currency", "rate")
+        return {(d, f, t): rate for d, f, t, rate in rows}
+
+    def _insert_sale_conversions(self, lines: list[_SaleLine]) -> None:
+        rows = [{
+            "workspace_id": self.ws, "program_id": line.ref.program_id, "referral_id": line.ref.pk,
+            "partner_id": line.ref.partner_id, "kind": Conversion.Kind.SALE, "event_id": line.event.event_id,
+            "processor_ref": line.event.processor_ref, "amount": line.amount, "currency": line.program.currency,
+            "original_amount": line.original_amount,
+            "original_currency": line.event.currency if line.original_amount is not None else "",
+            "fx_rate": line.fx_rate, "occurred_at": line.event.occurred_at, "sale_id": None, "created_at": self.now,
+        } for line in lines]
+        # A conflict can only be the processor's id: the same sale already came by another route.
+        inserted = {event_id: pk for pk, event_id in insert_rows(Conversion, rows, ignore_conflicts=True,
+                                                                 returning=("id", "event_id"))}
+        duplicates = [line for line in lines if line.event.event_id not in inserted]
+        originals = {}
+        if duplicates:
+            originals = dict(Conversion.objects.filter(
+                workspace_id=self.ws, processor_ref__in={line.event.processor_ref for line in duplicates}
+            ).values_list("processor_ref", "event_id"))
+        for line in lines:
+            line.conversion_id = inserted.get(line.event.event_id)
+            if line.conversion_id is None:
+                ref = line.event.processor_ref
+                self._outcome(line.event, Status.DUPLICATE,
+                              f"Same sale as event {originals.get(ref, 'in this batch')} ({ref}); counted once.",
+                              "duplicate_sale")
+
+    def _mark_first_sales(self, lines: list[_SaleLine]) -> dict[int, int]:
+        """Referral id → the conversion that is the customer's first sale, for the referrals it is."""
+        firsts: dict[int, _SaleLine] = {}
+        for line in lines:  # already in occurred_at order
+            if line.ref.converted_at is None and line.ref.pk not in firsts:
+                firsts[line.ref.pk] = line  # type: ignore[index]
+        capped = {line.ref.pk for line in lines if line.rule is not None
+                  and (self.terms[line.rule.pk].cap_per_customer is not None or self.terms[line.rule.pk].duration == "one_time")}
+        lock = sorted(set(firsts) | capped)  # type: ignore[arg-type]
+        if lock:
+            # One ordered lock per customer whose first sale or cap is at stake: concurrent sets of the same
+            # customers wait for each other here, in id order, so they never deadlock.
+            current = dict(Referral.objects.filter(workspace_id=self.ws, pk__in=lock).select_for_update()
+                           .order_by("id").values_list("id", "converted_at"))
+            for pk, converted_at in current.items():
+                if converted_at is not None:
+                    firsts.pop(pk, None)
+                    for line in lines:
+                        if line.ref.pk == pk:
+                            line.ref.converted_at = converted_at
+        done = mark_referrals_converted(workspace_id=self.ws,
+                                        first_sales={pk: line.event.occurred_at for pk, line in firsts.items()})
+        result = {}
+        for pk, line in firsts.items():
+            if pk in done:
+                line.ref.converted_at = line.event.occurred_at
+                result[pk] = line.conversion_id
+        return result  # type: ignore[return-value]
+
+    def _earned_so_far(self, lines: list[_SaleLine]) -> dict[tuple[int, str], Decimal]:
+        capped = {line.ref.pk for line in lines
+                  if line.rule is not None and self.terms[line.rule.pk].cap_per_customer is not None}
+        earned: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+        if capped:
+            rows = (Commission.objects.filter(workspace_id=self.ws, referral_id__in=capped, kind=Commission.Kind.SALE)
+                    .exclude(status=Commission.Status.REJECTED)
+                    .values("referral_id", "reward_rule__rule_key").annotate(total=Sum("amount"), back=Sum("reversed_amount")))
+            for row in rows:
+                earned[(row["referral_id"], str(row["reward_rule__rule_key"]))] = row["total"] - row["back"]
+        return earned
+
+    def _sale_commission(self, line: _SaleLine, first_sale: dict[int, int], earned: dict[tuple[int, str], Decimal]) -> None:
+        event, ref, program, rule = line.event, line.ref, line.program, line.rule
+        if rule is None:
+            self._outcome(event, Status.ATTRIBUTED, f"No reward rule of {program.name} was in effect on "
+                                                    f"{event.occurred_at:%Y-%m-%d}, so the sale earns nothing.", "no_reward_rule")
+            return
+        terms = self.terms[rule.pk]
+        key = (ref.pk or 0, rule.rule_key)
+        result = sale_reward(
+            terms, sale_amount=line.amount, currency=program.currency, occurred_at=event.occurred_at,
+            customer_first_sale_at=ref.converted_at or event.occurred_at,
+            is_first_sale=first_sale.get(ref.pk or 0) == line.conversion_id, earned_for_customer=earned[key],
+        )
+        if not isinstance(result, Award):
+            self._outcome(event, Status.ATTRIBUTED, result.reason, "no_commission")
+            return
+        earned[key] += result.amount
+        self._outcome(event, Status.ATTRIBUTED)
+        sale = {"event_id": event.event_id, "amount": str(line.amount), "currency": program.currency,
+                "occurred_at": event.occurred_at.isoformat()}
+        if line.original_amount is not None:
+            sale.update(original_amount=str(line.original_amount), original_currency=event.currency,
+                        fx_rate=str(line.fx_rate))
+        explanation = {
+            "attribution": line.decision.explanation,
+            "reward_rule": self._rule_explanation(rule, program),
+            "calculation": result.explanation,
+            "sale": sale,
+        }
+        self._add_commission(kind=Commission.Kind.SALE, ref=ref, conversion_id=line.conversion_id, rule=rule,
+                             program=program, amount=result.amount, occurred_at=event.occurred_at,
+                             decision=line.decision, explanation=explanation, memo=f"Sale {event.event_id}")
+
+    def _rule_explanation(self, rule: RuleFact, program: _Program) -> dict[str, Any]:
+        return {"id": rule.pk, "name": self.terms[rule.pk].name, "version": rule.version,
+                "effective_from": rule.effective_from.isoformat(), "terms": self.terms[rule.pk].describe(program.currency)}
+
+    def _add_commission(self, *, kind: str, ref: _Ref, conversion_id: int | None, rule: RuleFact, program: _Program,
+                        amount: Decimal, occurred_at: datetime, decision: Decision, explanation: dict[str, Any],
+                        memo: str) -> None:
+        hold_until = occurred_at + timedelta(days=program.hold_days)
+        explanation["hold_until"] = hold_until.isoformat()
+        rejected = decision.self_referral is not None
+        self.commission_rows.append({
+            "workspace_id": self.ws, "program_id": ref.program_id, "partner_id": ref.partner_id, "referral_id": ref.pk,
+            "conversion_id": conversion_id, "reward_rule_id": rule.pk, "kind": kind, "amount": amount,
+            "currency": program.currency,
+            "status": Commission.Status.REJECTED if rejected else Commission.Status.PENDING,
+            "occurred_at": occurred_at, "hold_until": hold_until, "reversed_amount": ZERO,
+            "rejection_reason": decision.self_referral or "", "explanation": explanation, "created_at": self.now,
+            "rejected_at": self.now if rejected else None,
+        })
+        self.commission_memos.append(memo)
+
+    # -- refunds --
+
+    def _record_refunds(self, refunds: list[_Event]) -> None:
+        keys = {e.sale_ref for e in refunds}
+        sales: dict[str, Conversion] = {}
+        for sale in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE)
+                     .filter(Q(event_id__in=keys) | Q(processor_ref__in=keys)).order_by("id").select_for_update()):
+            sales[sale.event_id] = sale
+            if sale.processor_ref:
+                sales[sale.processor_ref] = sale
+        unknown = keys - set(sales)
+        sale_events: dict[str, dict[str, Any]] = {}
+        if unknown:
+            for row in (InboundEvent.objects.filter(workspace_id=self.ws, kind=InboundEvent.Kind.SALE)
+                        .filter(Q(event_id__in=unknown) | Q(processor_ref__in=unknown))
+                        .values("id", "event_id", "processor_ref", "status", "reason")):
+                status, reason, _ = self.outcomes.get(row["id"], (row["status"], row["reason"], ""))
+                info = {**row, "status": status, "reason": reason}
+                sale_events[row["event_id"]] = info
+                if row["processor_ref"]:
+                    sale_events.setdefault(row["processor_ref"], info)
+            # A refund naming the second route of a sale counted once refunds the sale that was counted.
+            via = {info["processor_ref"] for key, info in sale_events.items()
+                   if key in unknown and info["status"] == Status.DUPLICATE and info["processor_ref"]}
+            if via:
+                for sale in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE,
+                                                       processor_ref__in=via).order_by("id").select_for_update()):
+                    for key, info in sale_events.items():
+                        if info["processor_ref"] == sale.processor_ref:
+                            sales[key] = sale
+        sale_ids = {s.pk for s in sales.values()}
+        refunded: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])  # sale → [original units, program units]
+        commissions: dict[int, list[Commission]] = defaultdict(list)
+        if sale_ids:
+            for row in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.REFUND, sale_id__in=sale_ids)
+                        .values("sale_id").annotate(orig=Sum(Coalesce("original_amount", "amount")), prog=Sum("amount"))):
+                refunded[row["sale_id"]] = [row["orig"], row["prog"]]
+            for commission in (Commission.objects.filter(workspace_id=self.ws, kind=Commission.Kind.SALE,
+                                                         conversion_id__in=sale_ids)
+                               .order_by("id").select_for_update()):
+                commissions[commission.conversion_id].append(commission)
+        taken_refs = set(Conversion.objects.filter(
+            workspace_id=self.ws, processor_ref__in={e.processor_ref for e in refunds if e.processor_ref}
+        ).values_list("processor_ref", flat=True)) if any(e.processor_ref for e in refunds) else set()
+
+        planned: list[tuple[_Event, dict[str, Any], list[tuple[Commission, Decimal]]]] = []
+        for event in refunds:
+            sale = sales.get(event.sale_ref)
+            if sale is None:
+                self._refund_without_sale(event, sale_events.get(event.sale_ref))
+                continue
+            if event.processor_ref and event.processor_ref in taken_refs:
+                self._outcome(event, Status.DUPLICATE, f"This refund ({event.processor_ref}) was already counted.",
+                              "duplicate_refund")
+                continue
+            if event.processor_ref:
+                taken_refs.add(event.processor_ref)
+            plan = self._plan_refund(event, sale, refunded[sale.pk], commissions[sale.pk])
+            if plan is not None:
+                planned.append((event, plan[0], plan[1]))
+        if not planned:
+            return
+        inserted = {event_id: pk for pk, event_id in insert_rows(Conversion, [row for _, row, _ in planned],
+                                                                 returning=("id", "event_id"))}
+        changed: dict[int, Commission] = {}
+        reversal_rows = []
+        for event, _, reversals in planned:
+            refund_id = inserted[event.event_id]
+            for commission, amount in reversals:
+                changed[commission.pk] = commission
+                reversal_rows.append({"workspace_id": self.ws, "commission_id": commission.pk, "refund_id": refund_id,
+                                      "amount": amount, "currency": commission.currency, "created_at": self.now})
+                self.ledger.append(NewEntry(partner_id=commission.partner_id, kind=LedgerEntry.Kind.COMMISSION_REVERSED,
+                                            amount=-amount, currency=commission.currency,
+                                            reference=f"commission:{commission.pk}", memo=f"Refund {event.event_id}"))
+        insert_rows(CommissionReversal, reversal_rows)
+        update_rows(Commission, [{"id": c.pk, "reversed_amount": c.reversed_amount, "status": c.status}
+                                 for c in changed.values()],
+                    fields=["reversed_amount", "status"], where="t.workspace_id = %s", where_params=[self.ws])
+
+    def _refund_without_sale(self, event: _Event, sale_event: dict[str, Any] | None) -> None:
+        ref = event.sale_ref
+        if sale_event is not None and sale_event["status"] in (Status.UNATTRIBUTED, Status.FAILED):
+            self._outcome(event, Status.UNATTRIBUTED,
+                          f"Sale {ref} was not attributed to a partner ({sale_event['reason'] or sale_event['status']}), "
+                          f"so there is no commission to reverse.", "sale_unattributed")
+        elif sale_event is None and self.now - event.received_at > WAIT_FOR_SALE:
+            self._outcome(event, Status.UNATTRIBUTED,
+                          f"Sale {ref} never reached Tandem; if it arrives, this refund is applied then.", "sale_not_found")
+        else:
+            self._outcome(event, Status.RECEIVED, f"Waiting for sale {ref}.", "waiting_for_sale")
+
+    def _plan_refund(self, event: _Event, sale: Conversion, refunded: list[Decimal],
+                     commissions: list[Commission]) -> tuple[dict[str, Any], list[tuple[Commission, Decimal]]] | None:
+        converted = sale.original_amount is not None
+        sale_orig = sale.original_amount if converted else sale.amount
+        orig_currency = sale.original_currency if converted else sale.currency
+        currency = event.currency or orig_currency
+        if currency not in (orig_currency, sale.currency):
+            self._outcome(event, Status.UNATTRIBUTED, f"The refund is in {currency} but sale {sale.event_id} was in "
+                                                      f"{orig_currency}.", "refund_currency_mismatch")
+            return None
+        left = sale_orig - refunded[0]
+        if left <= 0:
+            self._outcome(event, Status.ATTRIBUTED, f"Sale {sale.event_id} was already fully refunded.", "already_refunded")
+            return None
+        if event.amount is None:
+            amount_orig = left
+        elif currency == orig_currency:
+            amount_orig = min(event.amount, left)
+        else:  # given in the program's currency: back to the sale's own at the sale's rate
+            amount_orig = min(round_money(event.amount / (sale.fx_rate or Decimal(1)), orig_currency), left)
+        full = amount_orig >= left
+        if full:
+            amount_prog = sale.amount - refunded[1]
+        elif converted:
+            amount_prog = round_money(amount_orig * (sale.fx_rate or Decimal(1)), sale.currency)
+        else:
+            amount_prog = amount_orig
+        refunded[0] += amount_orig
+        refunded[1] += amount_prog
+        reversals = []
+        for commission in commissions:
+            if commission.status not in _REVERSIBLE:
+                continue
+            left_on_commission = commission.amount - commission.reversed_amount
+            back = left_on_commission if full else refund_reversal(
+                commission_amount=commission.amount, sale_amount=sale_orig, refund_amount=amount_orig,
+                already_reversed=commission.reversed_amount, currency=commission.currency)
+            if back <= 0:
+                continue
+            commission.reversed_amount += back
+            if commission.reversed_amount >= commission.amount and commission.status != Commission.Status.PAID:
+                # A paid commission stays paid: the negative ledger entry is carried into the next statement.
+                commission.status = Commission.Status.REVERSED
+            reversals.append((commission, back))
+        self._outcome(event, Status.ATTRIBUTED)
+        row = {
+            "workspace_id": self.ws, "program_id": sale.program_id, "referral_id": sale.referral_id,
+            "partner_id": sale.partner_id, "kind": Conversion.Kind.REFUND, "event_id": event.event_id,
+            "processor_ref": event.processor_ref, "amount": amount_prog, "currency": sale.currency,
+            "original_amount": amount_orig if converted else None, "original_currency": orig_currency if converted else "",
+            "fx_rate": sale.fx_rate, "occurred_at": event.occurred_at, "sale_id": sale.pk, "created_at": self.now,
+        }
+        return row, reversals
+
+    # -- finishing --
+
+    def _insert_commissions(self) -> None:
+        if self.commission_rows:
+            returned = insert_rows(Commission, self.commission_rows, returning=("id", "kind", "conversion_id", "referral_id"))
+            ids = {(kind, conversion_id if kind == Commission.Kind.SALE else referral_id): pk
+                   for pk, kind, conversion_id, referral_id in returned}
+            for row, memo in zip(self.commission_rows, self.commission_memos):
+                if row["status"] != Commission.Status.PENDING:
+                    continue  # born rejected (self-referral): nothing was ever owed
+                key = (row["kind"], row["conversion_id"] if row["kind"] == Commission.Kind.SALE else row["referral_id"])
+                self.ledger.append(NewEntry(partner_id=row["partner_id"], kind=LedgerEntry.Kind.COMMISSION_EARNED,
+                                            amount=row["amount"], currency=row["currency"],
+                                            reference=f"commission:{ids[key]}", memo=memo))
+            self.result.commissions = len(returned)
+
+    def _finish(self) -> None:
+        marks = []
+        for event in self.events:
+            status, reason, code = self.outcomes.get(event.pk, (Status.FAILED, "The processor reached no outcome.", "error"))
+            final = status != Status.RECEIVED
+            marks.append({"id": event.pk, "status": status, "reason": reason, "reason_code": code,
+                          "attempts": event.attempts + 1, "attempted_at": self.now,
+                          "processed_at": self.now if final else None})
+            counter = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
+                       Status.RECEIVED: "waiting", Status.FAILED: "failed"}[status]
+            setattr(self.result, counter, getattr(self.result, counter) + 1)
+        update_rows(InboundEvent, marks, fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
+                    where="t.workspace_id = %s", where_params=[self.ws])
+        self._wake_refunds()
+        # Last, so the workspace's ledger lock is held only until the commit that follows.
+        post_entries(workspace=self.workspace, entries=self.ledger)
+
+    def _wake_refunds(self) -> None:
+        if not self.settled_sale_keys:
+            return
+        mine = [e.pk for e in self.events]
+        waiting = (InboundEvent.objects.filter(workspace_id=self.ws, kind=InboundEvent.Kind.REFUND,
+                                               related_event_id__in=self.settled_sale_keys)
+                   .filter(Q(status=Status.RECEIVED)
+                           | Q(status=Status.UNATTRIBUTED, reason_code__in=["sale_unattributed", "sale_not_found"]))
+                   .exclude(pk__in=mine))
+        ids = list(waiting.values_list("id", flat=True))
+        if ids:
+            InboundEvent.objects.filter(workspace_id=self.ws, pk__in=ids, status=Status.UNATTRIBUTED).update(
+                status=Status.RECEIVED, reason="The sale was processed again.", reason_code="", processed_at=None)
+            self.result.woken.extend(ids)

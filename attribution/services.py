@@ -1,0 +1,223 @@
+"""Writes of the attribution app: processing the inbox, the commission lifecycle, reward rules,
+exchange rates and Idempotency-Key answers.
+
+The inbox itself (`accept_events`) is in attribution/inbox.py, the set-based processor in
+attribution/processing.py; both are re-exported here so callers have one place to look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any, Callable, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User, Workspace
+from accounts.services import record_audit
+from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events  # noqa: F401 - re-exported
+from attribution.ledger import NewEntry, post_entries
+from attribution.models import Commission, ExchangeRate, IdempotencyKey, InboundEvent, LedgerEntry
+from attribution.processing import ProcessResult, process_events, process_pending  # noqa: F401 - re-exported
+from attribution.rules import RuleInput, add_reward_rule_version, ensure_default_reward_rule  # noqa: F401 - re-exported
+from partners.iso import CURRENCIES
+
+# --- Commission lifecycle ------------------------------------------------------------------
+
+
+def _actor(by: User | None, actor_label: str | None) -> str:
+    return actor_label or (by.email if by else "system")
+
+
+@transaction.atomic
+def approve_commissions(
+    *, workspace: Workspace, ids: Iterable[int] | None = None, due: bool = False, by: User | None,
+    actor_label: str | None = None, now: datetime | None = None,
+) -> list[int]:
+    """Approve pending commissions: these ids (whether or not their hold has ended: a manager's call),
+    or with `due`, every one whose hold has ended. Returns the ids approved; others are left alone."""
+    now = now or timezone.now()
+    pending = Commission.objects.for_workspace(workspace).filter(status=Commission.Status.PENDING)
+    if due:
+        pending = pending.filter(hold_until__lte=now)
+    elif ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    else:
+        raise ValidationError({"ids": ["Name the commissions to approve, or ask for every due one."]})
+    approved = list(pending.select_for_update().order_by("id").values_list("id", flat=True))
+    if not approved:
+        return []
+    Commission.objects.for_workspace(workspace).filter(pk__in=approved).update(
+        status=Commission.Status.APPROVED, approved_at=now, approved_by=by,
+    )
+    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="commission.approved",
+                 changes={"count": len(approved), "ids": approved[:50], "due": due})
+    return approved
+
+
+def approve_due_commissions(*, now: datetime | None = None) -> int:
+    """Approve every pending commission whose hold has ended, workspace by workspace (beat)."""
+    now = now or timezone.now()
+    total = 0
+    # Across workspaces on purpose: this runs from beat; each approval is scoped to its own workspace.
+    workspace_ids = (Commission.objects.filter(status=Commission.Status.PENDING, hold_until__lte=now)
+                     .values_list("workspace_id", flat=True).distinct())
+    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)):
+        total += len(approve_commissions(workspace=workspace, due=True, by=None, actor_label="system (hold ended)", now=now))
+    return total
+
+
+@transaction.atomic
+def reject_commissions(*, workspace: Workspace, ids: Iterable[int], reason: str, by: User | None,
+                       actor_label: str | None = None) -> list[int]:
+    """Reject pending or approved commissions with a reason the partner will read.
+
+    What the partner still had of each (amount less refunds) goes back out of the ledger; paid
+    commissions cannot be rejected (a refund after payout reverses them instead).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Tell the partner why; they will see this reason."]})
+    now = timezone.now()
+    rows = list(Commission.objects.for_workspace(workspace)
+                .filter(pk__in=list(ids), status__in=[Commission.Status.PENDING, Commission.Status.APPROVED])
+                .select_for_update().order_by("id"))
+    if not rows:
+        return []
+    Commission.objects.for_workspace(workspace).filter(pk__in=[c.pk for c in rows]).update(
+        status=Commission.Status.REJECTED, rejection_reason=reason, rejected_at=now, rejected_by=by,
+    )
+    post_entries(workspace=workspace, entries=[
+        NewEntry(partner_id=c.partner_id, kind=LedgerEntry.Kind.COMMISSION_REJECTED, amount=-(c.amount - c.reversed_amount),
+                 currency=c.currency, reference=f"commission:{c.pk}", memo=f"Rejected: {reason}"[:255])
+        for c in rows if c.amount - c.reversed_amount > 0
+    ])
+    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="commission.rejected",
+                 changes={"count": len(rows), "ids": [c.pk for c in rows][:50], "reason": reason})
+    return [c.pk for c in rows]
+
+
+# --- Inbox upkeep -------------------------------------------------------------------------------
+
+RETRYABLE = (InboundEvent.Status.UNATTRIBUTED, InboundEvent.Status.FAILED)
+
+
+@transaction.atomic
+def retry_events(*, workspace: Workspace, ids: Iterable[int] | None = None, reason_code: str | None = None,
+                 by: User | None, actor_label: str | None = None) -> int:
+    """Send unattributed or failed events through attribution again (after a fix: a partner
+    reactivated, a code created, a rate added). Returns how many were queued."""
+    events = InboundEvent.objects.for_workspace(workspace).filter(status__in=RETRYABLE)
+    if ids is not None:
+        events = events.filter(pk__in=list(ids))
+    if reason_code is not None:
+        events = events.filter(reason_code=reason_code)
+    picked = list(events.select_for_update().values_list("id", flat=True))
+    if not picked:
+        return 0
+    InboundEvent.objects.for_workspace(workspace).filter(pk__in=picked).update(
+        status=InboundEvent.Status.RECEIVED, reason="Sent for attribution again.", reason_code="", processed_at=None,
+    )
+    if by is not None or actor_label:
+        record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="inbound_event.retried",
+                     changes={"count": len(picked), "reason_code": reason_code})
+    transaction.on_commit(partial(_enqueue, workspace.pk, picked), robust=True)
+    return len(picked)
+
+
+def _enqueue(workspace_id: int, ids: list[int]) -> None:
+    from attribution.tasks import enqueue_processing  # tasks import this module
+
+    enqueue_processing(workspace_id, ids)
+
+
+# --- Exchange rates ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_exchange_rate(*, workspace: Workspace, day: date, from_currency: str, to_currency: str, rate: Decimal,
+                      by: User | None, actor_label: str | None = None) -> tuple[ExchangeRate, bool]:
+    """Record the workspace's rate for a day (1 from = rate to). Returns (rate, created).
+
+    Sales that waited for this rate are sent through attribution again. A day's rate, once used,
+    is not changed: an existing different rate for the same day is refused.
+    """
+    source, target = from_currency.strip().upper(), to_currency.strip().upper()
+    errors: dict[str, list[str]] = {}
+    if source not in CURRENCIES:
+        errors["from_currency"] = [f"“{from_currency}” is not an ISO 4217 currency code, such as EUR."]
+    if target not in CURRENCIES:
+        errors["to_currency"] = [f"“{to_currency}” is not an ISO 4217 currency code, such as USD."]
+    if source == target and not errors:
+        errors["to_currency"] = ["Choose two different currencies."]
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
+        errors["rate"] = ["Enter a rate above zero, such as 1.0842."]
+    elif rate.as_tuple().exponent < -10 or rate >= Decimal("1e10"):  # type: ignore[operator]
+        errors["rate"] = ["Use at most 10 digits after the decimal point."]
+    if errors:
+        raise ValidationError(errors)
+    existing = ExchangeRate.objects.for_workspace(workspace).filter(date=day, from_currency=source, to_currency=target).first()
+    if existing is not None:
+        if existing.rate != rate:
+            raise ValidationError({"rate": [f"The {source}→{target} rate for {day:%Y-%m-%d} is already {existing.rate.normalize():f}; "
+                                            f"rates already used are not changed."]})
+        return existing, False
+    row = ExchangeRate.objects.create(workspace=workspace, date=day, from_currency=source, to_currency=target, rate=rate,
+                                      created_by=by)
+    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="exchange_rate.added",
+                 target=row, changes={"rate": str(rate)})
+    retry_events(workspace=workspace, reason_code="no_exchange_rate", by=None)
+    return row, True
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------------
+
+_IDEMPOTENCY_LOCK = 0x7A12
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before with a different request."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    body: Any
+    replayed: bool
+
+
+def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def answer_once(*, workspace: Workspace, key: str, fingerprint: str,
+                compute: Callable[[], tuple[int, Any]]) -> StoredAnswer:
+    """Stripe's rules for an `Idempotency-Key`: the first request's answer is stored with it; the same
+    key with the same request gets that answer again, with a different request IdempotencyConflict.
+
+    The answer is computed and stored in one transaction, and requests with the same key are
+    serialised by an advisory lock, so two retries racing each other still make one write.
+    """
+    key = key.strip()
+    if not key or len(key) > 255:
+        raise ValidationError({"Idempotency-Key": ["Use 1 to 255 characters."]})
+    with transaction.atomic():
+        lock = int.from_bytes(hashlib.blake2b(f"{workspace.pk}:{key}".encode(), digest_size=4).digest(), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IDEMPOTENCY_LOCK, lock])
+        stored = IdempotencyKey.objects.for_workspace(workspace).filter(key=key).first()
+        if stored is not None:
+            if stored.request_hash != fingerprint:
+                raise IdempotencyConflict(key)
+            return StoredAnswer(stored.status_code, stored.response, replayed=True)
+        status_code, body = compute()
+        if 200 <= status_code < 300:
+            IdempotencyKey.objects.create(workspace=workspace, key=key, request_hash=fingerprint,
+                                          status_code=status_code, response=body)
+        return StoredAnswer(status_code, body, replayed=False)
+

@@ -1,0 +1,443 @@
+"""Every metric of Tandem's reports, defined once.
+
+The manager dashboard, the partner detail page, the portal, the CSV exports and
+`GET /api/v1/partners/{id}/stats` all read their figures through this module, from the daily
+rollups (reporting/rollup_models.py), so the same question gets the same number everywhere.
+
+Definitions, for a date range of UTC days [start, end]:
+- clicks: human clicks (`is_bot` false); bot clicks are kept but never counted here.
+- unique clicks: human clicks flagged as the visitor's first on that link in 24 hours.
+- leads: referrals created in the range.
+- customers: referrals whose first sale happened in the range.
+- sales / revenue: sale conversions in the range; revenue is their amount less the refunds in the range.
+- click → lead rate: of the human clicks in the range, the share that won a lead (whenever it came).
+- lead → customer rate: of the leads in the range, the share that have bought since.
+- click → customer rate: of the human clicks in the range, the share whose lead has bought since.
+  These three are cohort rates, so each stays between 0 and 1.
+- average deal size: sale amount per sale; revenue per customer: revenue / customers.
+- time to conversion: first touch (the winning click, else the deal registration, else the lead)
+  to first sale, for the customers of the range: median and 90th percentile, in seconds.
+- commissions by their current status, by the day of the sale or lead they reward: pending,
+  approved and paid net of partial reversals; rejected at their full amount; reversed = the
+  amounts taken back; net = all earned less reversals and rejections (= commission cost).
+- ROI: revenue / commission cost. Earnings per click: commission cost / clicks.
+- active partners: partners with a click, a lead or a sale in the range.
+Money is per currency: a report covers one currency (the program's, or the one chosen).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import Workspace
+from partners.models import Partner, PartnerGroup, Program
+from reporting.rollup_models import CustomerTiming, DailyRollup, DailySummary
+
+ZERO = Decimal("0")
+COUNT_MEASURES = (
+    "clicks", "unique_clicks", "bot_clicks", "clicked_leads", "clicked_customers", "leads", "converted_leads",
+    "customers", "sales", "refunds",
+)
+MONEY_MEASURES = (
+    "sales_amount", "refunds_amount", "commission_pending", "commission_approved", "commission_paid",
+    "commission_rejected", "commission_reversed", "commission_net",
+)
+MEASURES = COUNT_MEASURES + MONEY_MEASURES
+
+Dimension = Literal["partner", "group", "program", "channel", "campaign", "link", "code", "source"]
+# Dimensions only the finest rollup knows.
+_FINE_DIMENSIONS = {"partner", "group", "link", "code", "campaign"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report covers. `currency` is required: money of different currencies never adds up."""
+
+    start: dt.date
+    end: dt.date
+    currency: str
+    program_id: int | None = None
+    group_id: int | None = None
+    partner_id: int | None = None
+    channel: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of equal length that ends the day before this one starts."""
+        end = self.start - dt.timedelta(days=1)
+        return replace(self, start=end - dt.timedelta(days=self.days - 1), end=end)
+
+    @property
+    def needs_partner_grain(self) -> bool:
+        return self.partner_id is not None or self.group_id is not None
+
+
+def _delta_ratio(numerator: Any, denominator: Any) -> Decimal | None:
+    if not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
+
+
+@dataclass
+class Totals:
+    """The additive measures of a range, and every figure derived from them."""
+
+    clicks: int = 0
+    unique_clicks: int = 0
+    bot_clicks: int = 0
+    clicked_leads: int = 0
+    clicked_customers: int = 0
+    leads: int = 0
+    converted_leads: int = 0
+    customers: int = 0
+    sales: int = 0
+    refunds: int = 0
+    sales_amount: Decimal = ZERO
+    refunds_amount: Decimal = ZERO
+    commission_pending: Decimal = ZERO
+    commission_approved: Decimal = ZERO
+    commission_paid: Decimal = ZERO
+    commission_rejected: Decimal = ZERO
+    commission_reversed: Decimal = ZERO
+    commission_net: Decimal = ZERO
+    currency: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], currency: str) -> Totals:
+        values = {m: (row.get(m) or 0) for m in COUNT_MEASURES}
+        values.update({m: Decimal(row.get(m) or 0) for m in MONEY_MEASURES})
+        return cls(currency=currency, **values)
+
+    @property
+    def revenue(self) -> Decimal:
+        return self.sales_amount - self.refunds_amount
+
+    @property
+    def commission_cost(self) -> Decimal:
+        return self.commission_net
+
+    @property
+    def click_to_lead_rate(self) -> Decimal | None:
+        return _delta_ratio(self.clicked_leads, self.clicks)
+
+    @property
+    def lead_to_customer_rate(self) -> Decimal | None:
+        return _delta_ratio(self.converted_leads, self.leads)
+
+    @property
+    def click_to_customer_rate(self) -> Decimal | None:
+        return _delta_ratio(self.clicked_customers, self.clicks)
+
+    @property
+    def average_deal_size(self) -> Decimal | None:
+        return _delta_ratio(self.sales_amount, self.sales)
+
+    @property
+    def revenue_per_customer(self) -> Decimal | None:
+        return _delta_ratio(self.revenue, self.customers)
+
+    @property
+    def roi(self) -> Decimal | None:
+        return _delta_ratio(self.revenue, self.commission_cost)
+
+    @property
+    def earnings_per_click(self) -> Decimal | None:
+        return _delta_ratio(self.commission_cost, self.clicks)
+
+    @property
+    def has_data(self) -> bool:
+        return any(getattr(self, m) for m in MEASURES)
+
+
+@dataclass
+class Timing:
+    customers: int
+    median_seconds: int | None
+    p90_seconds: int | None
+
+
+@dataclass
+class Summary:
+    filters: Filters
+    totals: Totals
+    timing: Timing
+    active_partners: int
+
+
+@dataclass
+class Change:
+    """A figure beside its value in the previous period of equal length."""
+
+    key: str
+    label: str
+    current: Any
+    previous: Any
+    kind: Literal["count", "money", "rate", "ratio", "duration"]
+    # Whether a rise is good news (a rise of commission cost is not).
+    higher_is_better: bool = True
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.current is None or self.previous in (None, 0):
+            return None
+        return (Decimal(self.current) - Decimal(self.previous)) / abs(Decimal(self.previous))
+
+    @property
+    def direction(self) -> str:
+        change = self.change
+        if change is None or change == 0:
+            return ""
+        return "up" if change > 0 else "down"
+
+    @property
+    def tone(self) -> str:
+        if not self.direction:
+            return ""
+        good = (self.direction == "up") == self.higher_is_better
+        return "good" if good else "bad"
+
+
+@dataclass
+class Comparison:
+    current: Summary
+    previous: Summary
+    changes: list[Change] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> Change:
+        return next(change for change in self.changes if change.key == key)
+
+
+# --- Reading the rollups ----------------------------------------------------------------
+
+
+def _rows(workspace: Workspace, filters: Filters, *, fine: bool = False) -> QuerySet:
+    """The rollup rows a report reads: the small summary unless the filter or the breakdown needs partners."""
+    model = DailyRollup if (fine or filters.needs_partner_grain) else DailySummary
+    rows = model.objects.for_workspace(workspace).filter(
+        day__gte=filters.start, day__lte=filters.end, currency=filters.currency
+    )
+    if filters.program_id is not None:
+        rows = rows.filter(program_id=filters.program_id)
+    if filters.partner_id is not None:
+        rows = rows.filter(partner_id=filters.partner_id)
+    if filters.group_id is not None:
+        rows = rows.filter(partner__group_id=filters.group_id)
+    if filters.channel is not None:
+        rows = rows.filter(channel=filters.channel)
+    return rows
+
+
+def _sums() -> dict[str, Any]:
+    return {m: Sum(m) for m in MEASURES}
+
+
+def totals(workspace: Workspace, filters: Filters) -> Totals:
+    return Totals.from_row(_rows(workspace, filters).aggregate(**_sums()), filters.currency)
+
+
+def timing(workspace: Workspace, filters: Filters) -> Timing:
+    """Median and 90th percentile time to first sale of the range's new customers (exact, not bucketed)."""
+    rows = CustomerTiming.objects.for_workspace(workspace).filter(day__gte=filters.start, day__lte=filters.end)
+    rows = rows.filter(program__currency=filters.currency)
+    if filters.program_id is not None:
+        rows = rows.filter(program_id=filters.program_id)
+    if filters.partner_id is not None:
+        rows = rows.filter(partner_id=filters.partner_id)
+    if filters.group_id is not None:
+        rows = rows.filter(partner__group_id=filters.group_id)
+    if filters.channel is not None:
+        rows = rows.filter(channel=filters.channel)
+    sql, params = rows.values("seconds").query.sql_with_params()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # percentile_disc: an actual customer's time, the same figure a recount of the raw rows gives.
+        cursor.execute(
+            f"SELECT count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds), "
+            f"percentile_disc(0.9) WITHIN GROUP (ORDER BY seconds) FROM ({sql}) t",
+            params,
+        )
+        count, median, p90 = cursor.fetchone()
+    return Timing(customers=count, median_seconds=median, p90_seconds=p90)
+
+
+def active_partners(workspace: Workspace, filters: Filters) -> int:
+    rows = _rows(workspace, filters, fine=True).filter(Q(clicks__gt=0) | Q(leads__gt=0) | Q(sales__gt=0))
+    return rows.values("partner_id").distinct().count()
+
+
+def summary(workspace: Workspace, filters: Filters) -> Summary:
+    return Summary(
+        filters=filters,
+        totals=totals(workspace, filters),
+        timing=timing(workspace, filters),
+        active_partners=active_partners(workspace, filters),
+    )
+
+
+def compare(workspace: Workspace, filters: Filters) -> Comparison:
+    """The range's figures with the previous period of equal length beside each."""
+    now, before = summary(workspace, filters), summary(workspace, filters.previous())
+    a, b = now.totals, before.totals
+    changes = [
+        Change("clicks", "Clicks", a.clicks, b.clicks, "count"),
+        Change("leads", "Leads", a.leads, b.leads, "count"),
+        Change("customers", "Customers", a.customers, b.customers, "count"),
+        Change("revenue", "Revenue", a.revenue, b.revenue, "money"),
+        Change("commission_cost", "Commission cost", a.commission_cost, b.commission_cost, "money", higher_is_better=False),
+        Change("roi", "ROI", a.roi, b.roi, "ratio"),
+        Change("click_to_lead_rate", "Click → lead", a.click_to_lead_rate, b.click_to_lead_rate, "rate"),
+        Change("lead_to_customer_rate", "Lead → customer", a.lead_to_customer_rate, b.lead_to_customer_rate, "rate"),
+        Change("click_to_customer_rate", "Click → customer", a.click_to_customer_rate, b.click_to_customer_rate, "rate"),
+        Change("average_deal_size", "Average sale", a.average_deal_size, b.average_deal_size, "money"),
+        Change("revenue_per_customer", "Revenue per customer", a.revenue_per_customer, b.revenue_per_customer, "money"),
+        Change("earnings_per_click", "Earnings per click", a.earnings_per_click, b.earnings_per_click, "money"),
+        Change("median_time_to_conversion", "Median time to sale", now.timing.median_seconds,
+               before.timing.median_seconds, "duration", higher_is_better=False),
+        Change("p90_time_to_conversion", "90th pct. time to sale", now.timing.p90_seconds,
+               before.timing.p90_seconds, "duration", higher_is_better=False),
+        Change("active_partners", "Active partners", now.active_partners, before.active_partners, "count"),
+    ]
+    return Comparison(current=now, previous=before, changes=changes)
+
+
+@dataclass
+class DayPoint:
+    day: dt.date
+    clicks: int
+    leads: int
+    customers: int
+    revenue: Decimal
+
+
+def timeseries(workspace: Workspace, filters: Filters) -> list[DayPoint]:
+    """One point per day of the range, zeros included, so the chart's x axis is true time."""
+    rows = (
+        _rows(workspace, filters).values("day")
+        .annotate(clicks=Sum("clicks"), leads=Sum("leads"), customers=Sum("customers"),
+                  sales_amount=Sum("sales_amount"), refunds_amount=Sum("refunds_amount"))
+    )
+    by_day = {row["day"]: row for row in rows}
+    points = []
+    for offset in range(filters.days):
+        day = filters.start + dt.timedelta(days=offset)
+        row = by_day.get(day)
+        if row is None:
+            points.append(DayPoint(day, 0, 0, 0, ZERO))
+        else:
+            points.append(DayPoint(day, row["clicks"], row["leads"], row["customers"],
+                                   Decimal(row["sales_amount"]) - Decimal(row["refunds_amount"])))
+    return points
+
+
+@dataclass
+class BreakdownRow:
+    key: Any
+    label: str
+    totals: Totals
+
+
+_DIMENSION_FIELDS: dict[str, tuple[str, ...]] = {
+    "partner": ("partner_id", "partner__name"),
+    "group": ("partner__group_id", "partner__group__name"),
+    "program": ("program_id", "program__name"),
+    "channel": ("channel",),
+    "campaign": ("campaign",),
+    "link": ("link_id", "link__code"),
+    "code": ("code_id", "code__code"),
+    "source": ("source",),
+}
+_SOURCE_LABELS = {"link": "Link", "code": "Referral code", "deal_registration": "Deal registration", "manual": "Added by a manager"}
+
+
+def breakdown(
+    workspace: Workspace, filters: Filters, by: Dimension, *, order_by: str = "sales_amount", limit: int | None = None
+) -> list[BreakdownRow]:
+    """The range's measures per partner, group, program, channel, campaign, link, code or source type."""
+    fields = _DIMENSION_FIELDS[by]
+    rows = _rows(workspace, filters, fine=by in _FINE_DIMENSIONS)
+    if by == "link":
+        rows = rows.filter(link_id__isnull=False)
+    if by == "code":
+        rows = rows.filter(code_id__isnull=False)
+    rows = rows.values(*fields).annotate(**_sums()).order_by(F(order_by).desc(nulls_last=True), *fields)
+    if limit:
+        rows = rows[:limit]
+    result = []
+    for row in rows:
+        key = row[fields[0]]
+        if by == "source":
+            label = _SOURCE_LABELS.get(key, key)
+        elif by == "channel":
+            label = key or "No channel"
+        elif by == "campaign":
+            label = key or "No campaign"
+        elif by == "group" and key is None:
+            label = "No group"
+        else:
+            label = row[fields[-1]] if len(fields) > 1 else str(key)
+        result.append(BreakdownRow(key=key, label=label, totals=Totals.from_row(row, filters.currency)))
+    return result
+
+
+def partner_commission_states(workspace: Workspace, filters: Filters) -> Totals:
+    """The commission columns of a range; the portal and the stats API read the same totals."""
+    return totals(workspace, filters)
+
+
+# --- What a report can be filtered by ------------------------------------------------------
+
+
+def currencies(workspace: Workspace) -> list[str]:
+    return sorted(set(Program.objects.for_workspace(workspace).values_list("currency", flat=True)))
+
+
+def default_currency(workspace: Workspace, program_id: int | None = None) -> str:
+    """The program's currency when one is chosen, else the currency most of the workspace's partners earn in."""
+    programs = Program.objects.for_workspace(workspace)
+    if program_id is not None:
+        program = programs.filter(pk=program_id).first()
+        if program is not None:
+            return program.currency
+    top = (
+        programs.annotate(n=Count("partners")).values("currency").annotate(total=Sum("n"))
+        .order_by("-total", "currency").first()
+    )
+    return top["currency"] if top else "USD"
+
+
+def channels(workspace: Workspace) -> list[str]:
+    """Every channel label a link or code of the workspace carries (blank ones excepted)."""
+    from referrals.models import Link, ReferralCode
+
+    names = set(Link.objects.for_workspace(workspace).exclude(channel="").values_list("channel", flat=True))
+    names |= set(ReferralCode.objects.for_workspace(workspace).exclude(channel="").values_list("channel", flat=True))
+    return sorted(names, key=str.lower)
+
+
+def groups(workspace: Workspace) -> QuerySet[PartnerGroup]:
+    return PartnerGroup.objects.for_workspace(workspace).order_by("name")
+
+
+def programs(workspace: Workspace) -> QuerySet[Program]:
+    return Program.objects.for_workspace(workspace).order_by("name")
+
+
+def partner_count(workspace: Workspace) -> int:
+    return Partner.objects.for_workspace(workspace).count()
+
+
+__all__ = [
+    "Filters", "Totals", "Timing", "Summary", "Change", "Comparison", "DayPoint", "BreakdownRow",
+    "totals", "timing", "active_partners", "summary", "compare", "timeseries", "breakdown",
+    "currencies", "default_currency", "channels", "groups", "programs", "partner_count", "Coalesce",
+]

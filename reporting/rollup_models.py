@@ -1,0 +1,158 @@
+"""Daily rollups of the funnel, so that no page scans raw clicks when it loads.
+
+Every row is one UTC day of one slice. `DailyRollup` is the finest slice (partner, link or code,
+channel, campaign, source type); `DailySummary` drops the partner, link and code, so the
+workspace dashboard without a partner or group filter reads a few thousand rows for a year.
+`CustomerTiming` keeps one row per converted customer: time to conversion is a percentile and
+percentiles do not add up day by day.
+
+The rows are derived data: `reporting.rollups.refresh_days` rebuilds a day from the raw rows,
+so a day is always either missing or complete.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import TenantManager, Workspace
+
+MONEY = {"max_digits": 18, "decimal_places": 4, "default": 0}
+
+
+class RollupMeasures(models.Model):
+    """The additive measures of one day of one slice; every money column is in `currency`."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=60, blank=True)
+    source = models.CharField(max_length=20, help_text="Referral source type; clicks count as `link`")
+    currency = models.CharField(max_length=3)
+
+    clicks = models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")
+    unique_clicks = models.PositiveIntegerField(default=0)
+    bot_clicks = models.PositiveIntegerField(default=0)
+    # Leads won by a click of this day, whenever they came: clicks → leads as a cohort, never above 1.
+    clicked_leads = models.PositiveIntegerField(default=0)
+    # …and of those, the ones that have bought since: clicks → customers as a cohort.
+    clicked_customers = models.PositiveIntegerField(default=0)
+    leads = models.PositiveIntegerField(default=0)
+    # Leads of this day that have bought since: leads → customers as a cohort.
+    converted_leads = models.PositiveIntegerField(default=0)
+    customers = models.PositiveIntegerField(default=0, help_text="Referrals whose first sale was this day")
+    sales = models.PositiveIntegerField(default=0)
+    sales_amount = models.DecimalField(**MONEY)
+    refunds = models.PositiveIntegerField(default=0)
+    refunds_amount = models.DecimalField(**MONEY)
+    commission_pending = models.DecimalField(**MONEY)
+    commission_approved = models.DecimalField(**MONEY)
+    commission_paid = models.DecimalField(**MONEY)
+    commission_rejected = models.DecimalField(**MONEY)
+    commission_reversed = models.DecimalField(**MONEY)
+    commission_net = models.DecimalField(**MONEY)
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupMeasures):
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    link = models.ForeignKey("referrals.Link", null=True, on_delete=models.CASCADE, related_name="+")
+    code = models.ForeignKey("referrals.ReferralCode", null=True, on_delete=models.CASCADE, related_name="+")
+    campaign = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="rollup_ws_day"),
+            models.Index(fields=["workspace", "partner", "day"], name="rollup_ws_partner_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} partner {self.partner_id}"
+
+
+class DailySummary(RollupMeasures):
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "day"], name="summary_ws_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} program {self.program_id}"
+
+
+class CustomerTiming(models.Model):
+    """One converted customer: how long from its first touch (its click, deal registration or,
+    failing both, the lead itself) to its first sale."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    referral = models.OneToOneField("referrals.Referral", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="Day of the first sale")
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=60, blank=True)
+    source = models.CharField(max_length=20)
+    seconds = models.BigIntegerField()
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="timing_ws_day"),
+            models.Index(fields=["workspace", "partner", "day"], name="timing_ws_partner_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"referral {self.referral_id}: {self.seconds}s"
+
+
+class RollupState(models.Model):
+    """How far the incremental refresh of a workspace has read: rows created after this are new."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
+    refreshed_through = models.DateTimeField()
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} through {self.refreshed_through}"
+
+
+class ExportJob(models.Model):
+    """A CSV export too large for one request, written by a worker while the page polls its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    filters = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    written_rows = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="exportjob_ws_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} export {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.written_rows / self.total_rows)) if self.total_rows else 0
+
+
+__all__ = ["DailyRollup", "DailySummary", "CustomerTiming", "RollupState", "ExportJob"]

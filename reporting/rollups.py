@@ -1,0 +1,280 @@
+"""Keeping the daily rollups (reporting/rollup_models.py) equal to the raw rows.
+
+A day is rebuilt whole, in one transaction: its rows are deleted and re-derived from clicks,
+referrals, conversions and commissions by one SQL statement per table. That makes every refresh
+idempotent and lets the same function serve three callers:
+
+- `refresh_days(workspace_id=…, dates=…)`: what the apps upstream call (or the beat task, for
+  them) once they have written rows of those days;
+- `refresh_recent()`: the beat task, every minute, for today, yesterday and every day the rows
+  created since the last run touched (a sale changes the cohort counts of its lead's day);
+- `rebuild(…)`: `manage.py rebuild_rollups` for a range.
+
+Days are UTC days, like every date range of the reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Workspace
+from reporting.rollup_models import RollupState
+
+log = logging.getLogger(__name__)
+
+# The slice a referral belongs to: its click's link, its code, and the channel/campaign of the link
+# (else of the code). Used by every measure that hangs off a referral.
+_REFERRAL_SLICE_JOINS = """
+    JOIN referrals_referral r ON r.id = {ref}
+    LEFT JOIN referrals_click rk ON rk.id = r.click_id
+    LEFT JOIN referrals_link rl ON rl.id = rk.link_id
+    LEFT JOIN referrals_referralcode rcode ON rcode.id = r.code_id
+"""
+_REFERRAL_SLICE = """rk.link_id, r.code_id, COALESCE(rl.channel, rcode.channel, ''),
+    COALESCE(rl.campaign, rcode.campaign, ''), r.source"""
+
+# One row of `facts` per measure source; the final GROUP BY adds them up per slice.
+# Measure order: clicks, unique_clicks, bot_clicks, clicked_leads, clicked_customers, leads, converted_leads,
+# customers, sales, sales_amount, refunds, refunds_amount, pending, approved, paid, rejected,
+# reversed, net.
+_FACTS = f"""
+WITH first_sales AS (
+    SELECT s.id, s.referral_id, s.occurred_at FROM attribution_conversion s
+    WHERE s.workspace_id = %(ws)s AND s.kind = 'sale' AND s.occurred_at >= %(a)s AND s.occurred_at < %(b)s
+      AND NOT EXISTS (
+        SELECT 1 FROM attribution_conversion e
+        WHERE e.workspace_id = %(ws)s AND e.referral_id = s.referral_id AND e.kind = 'sale'
+          AND (e.occurred_at < s.occurred_at OR (e.occurred_at = s.occurred_at AND e.id < s.id)))
+),
+facts (day, program_id, partner_id, link_id, code_id, channel, campaign, source,
+       clicks, unique_clicks, bot_clicks, clicked_leads, clicked_customers, leads, converted_leads, customers,
+       sales, sales_amount, refunds, refunds_amount,
+       commission_pending, commission_approved, commission_paid, commission_rejected,
+       commission_reversed, commission_net) AS (
+    SELECT (c.clicked_at AT TIME ZONE 'UTC')::date, l.program_id, c.partner_id, c.link_id, NULL::bigint,
+           l.channel, l.campaign, 'link',
+           count(*) FILTER (WHERE NOT c.is_bot), count(*) FILTER (WHERE NOT c.is_bot AND c.is_unique),
+           count(*) FILTER (WHERE c.is_bot), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM referrals_click c JOIN referrals_link l ON l.id = c.link_id
+    WHERE c.workspace_id = %(ws)s AND c.clicked_at >= %(a)s AND c.clicked_at < %(b)s
+    GROUP BY 1, 2, 3, 4, 6, 7
+  UNION ALL
+    SELECT (c.clicked_at AT TIME ZONE 'UTC')::date, l.program_id, c.partner_id, c.link_id, NULL::bigint,
+           l.channel, l.campaign, 'link', 0, 0, 0, count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM attribution_conversion s WHERE s.workspace_id = %(ws)s
+                                          AND s.referral_id = r.id AND s.kind = 'sale')),
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM referrals_click c JOIN referrals_link l ON l.id = c.link_id
+    JOIN referrals_referral r ON r.click_id = c.id AND r.workspace_id = %(ws)s
+    WHERE c.workspace_id = %(ws)s AND c.clicked_at >= %(a)s AND c.clicked_at < %(b)s AND NOT c.is_bot
+    GROUP BY 1, 2, 3, 4, 6, 7
+  UNION ALL
+    SELECT (r.created_at AT TIME ZONE 'UTC')::date, r.program_id, r.partner_id, {_REFERRAL_SLICE},
+           0, 0, 0, 0, 0, count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM attribution_conversion s WHERE s.workspace_id = %(ws)s
+                                          AND s.referral_id = r.id AND s.kind = 'sale')),
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM referrals_referral r
+    LEFT JOIN referrals_click rk ON rk.id = r.click_id
+    LEFT JOIN referrals_link rl ON rl.id = rk.link_id
+    LEFT JOIN referrals_referralcode rcode ON rcode.id = r.code_id
+    WHERE r.workspace_id = %(ws)s AND r.created_at >= %(a)s AND r.created_at < %(b)s
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+  UNION ALL
+    SELECT (f.occurred_at AT TIME ZONE 'UTC')::date, r.program_id, r.partner_id, {_REFERRAL_SLICE},
+           0, 0, 0, 0, 0, 0, 0, count(*), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM first_sales f {_REFERRAL_SLICE_JOINS.format(ref="f.referral_id")}
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+  UNION ALL
+    SELECT (v.occurred_at AT TIME ZONE 'UTC')::date, v.program_id, v.partner_id, {_REFERRAL_SLICE},
+           0, 0, 0, 0, 0, 0, 0, 0,
+           count(*) FILTER (WHERE v.kind = 'sale'), COALESCE(sum(v.amount) FILTER (WHERE v.kind = 'sale'), 0),
+           count(*) FILTER (WHERE v.kind = 'refund'), COALESCE(sum(v.amount) FILTER (WHERE v.kind = 'refund'), 0),
+           0, 0, 0, 0, 0, 0
+    FROM attribution_conversion v {_REFERRAL_SLICE_JOINS.format(ref="v.referral_id")}
+    WHERE v.workspace_id = %(ws)s AND v.occurred_at >= %(a)s AND v.occurred_at < %(b)s
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+  UNION ALL
+    SELECT (m.occurred_at AT TIME ZONE 'UTC')::date, m.program_id, m.partner_id, {_REFERRAL_SLICE},
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = 'pending'), 0),
+           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = 'approved'), 0),
+           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = 'paid'), 0),
+           COALESCE(sum(m.amount) FILTER (WHERE m.status = 'rejected'), 0),
+           COALESCE(sum(m.reversed_amount) FILTER (WHERE m.status <> 'rejected'), 0),
+           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status <> 'rejected'), 0)
+    FROM attribution_commission m {_REFERRAL_SLICE_JOINS.format(ref="m.referral_id")}
+    WHERE m.workspace_id = %(ws)s AND m.occurred_at >= %(a)s AND m.occurred_at < %(b)s
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+)
+"""
+
+_MEASURES = (
+    "clicks, unique_clicks, bot_clicks, clicked_leads, clicked_customers, leads, converted_leads, customers, sales, sales_amount, "
+    "refunds, refunds_amount, commission_pending, commission_approved, commission_paid, commission_rejected, "
+    "commission_reversed, commission_net"
+)
+_SUMS = ", ".join(f"sum({m.strip()})" for m in _MEASURES.split(","))
+
+_INSERT_ROLLUP = _FACTS + f"""
+INSERT INTO reporting_dailyrollup (workspace_id, day, program_id, partner_id, link_id, code_id, channel, campaign,
+                                   source, currency, {_MEASURES})
+SELECT %(ws)s, f.day, f.program_id, f.partner_id, f.link_id, f.code_id, f.channel, f.campaign, f.source, p.currency,
+       {_SUMS}
+FROM facts f JOIN partners_program p ON p.id = f.program_id
+GROUP BY f.day, f.program_id, f.partner_id, f.link_id, f.code_id, f.channel, f.campaign, f.source, p.currency
+"""
+
+_INSERT_SUMMARY = f"""
+INSERT INTO reporting_dailysummary (workspace_id, day, program_id, channel, source, currency, {_MEASURES})
+SELECT workspace_id, day, program_id, channel, source, currency, {_SUMS}
+FROM reporting_dailyrollup
+WHERE workspace_id = %(ws)s AND day >= %(da)s AND day < %(db)s
+GROUP BY workspace_id, day, program_id, channel, source, currency
+"""
+
+# The first touch is the winning click, else the deal registration, else the lead itself.
+_INSERT_TIMING = """
+WITH first_sales AS (
+    SELECT s.id, s.referral_id, s.occurred_at FROM attribution_conversion s
+    WHERE s.workspace_id = %(ws)s AND s.kind = 'sale' AND s.occurred_at >= %(a)s AND s.occurred_at < %(b)s
+      AND NOT EXISTS (
+        SELECT 1 FROM attribution_conversion e
+        WHERE e.workspace_id = %(ws)s AND e.referral_id = s.referral_id AND e.kind = 'sale'
+          AND (e.occurred_at < s.occurred_at OR (e.occurred_at = s.occurred_at AND e.id < s.id)))
+)
+INSERT INTO reporting_customertiming (workspace_id, referral_id, day, program_id, partner_id, channel, source, seconds)
+SELECT %(ws)s, r.id, (f.occurred_at AT TIME ZONE 'UTC')::date, r.program_id, r.partner_id,
+       COALESCE(rl.channel, rcode.channel, ''), r.source,
+       GREATEST(0, FLOOR(EXTRACT(EPOCH FROM f.occurred_at - COALESCE(rk.clicked_at, dr.created_at, r.created_at))))::bigint
+FROM first_sales f
+JOIN referrals_referral r ON r.id = f.referral_id
+LEFT JOIN referrals_click rk ON rk.id = r.click_id
+LEFT JOIN referrals_link rl ON rl.id = rk.link_id
+LEFT JOIN referrals_referralcode rcode ON rcode.id = r.code_id
+LEFT JOIN referrals_dealregistration dr ON dr.id = r.deal_registration_id
+ON CONFLICT (referral_id) DO UPDATE SET day = EXCLUDED.day, seconds = EXCLUDED.seconds, program_id = EXCLUDED.program_id,
+    partner_id = EXCLUDED.partner_id, channel = EXCLUDED.channel, source = EXCLUDED.source
+"""
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end] as UTC instants [a, b)."""
+    a = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
+    return a, dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def _runs(dates: Iterable[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
+    """Consecutive dates as (first, last) runs, so that each run is one indexed range scan."""
+    ordered = sorted(set(dates))
+    if not ordered:
+        return
+    first = last = ordered[0]
+    for day in ordered[1:]:
+        if day == last + dt.timedelta(days=1):
+            last = day
+            continue
+        yield first, last
+        first = last = day
+    yield first, last
+
+
+def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
+    """Rebuild the rollups of the days `start`..`end` (inclusive) of one workspace from the raw rows."""
+    a, b = _bounds(start, end)
+    params = {"ws": workspace_id, "a": a, "b": b, "da": start, "db": end + dt.timedelta(days=1)}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One refresher per workspace at a time: two would delete each other's fresh rows.
+        cursor.execute("SELECT pg_advisory_xact_lock(727, %s)", [workspace_id])
+        for table in ("reporting_dailyrollup", "reporting_dailysummary", "reporting_customertiming"):
+            cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %(ws)s AND day >= %(da)s AND day < %(db)s", params)
+        cursor.execute(_INSERT_ROLLUP, params)
+        cursor.execute(_INSERT_SUMMARY, params)
+        cursor.execute(_INSERT_TIMING, params)
+
+
+def refresh_days(*, workspace_id: int, dates: Iterable[dt.date]) -> None:
+    """The hook for the apps upstream: call it (on commit) with the days whose rows you wrote."""
+    for first, last in _runs(dates):
+        refresh_range(workspace_id=workspace_id, start=first, end=last)
+
+
+def rebuild(*, workspace_id: int, start: dt.date, end: dt.date, chunk_days: int = 31) -> int:
+    """Rebuild a long range month by month, so that no transaction holds a year of rows. Returns days done."""
+    day = start
+    while day <= end:
+        last = min(end, day + dt.timedelta(days=chunk_days - 1))
+        refresh_range(workspace_id=workspace_id, start=day, end=last)
+        day = last + dt.timedelta(days=1)
+    return (end - start).days + 1
+
+
+def data_span(*, workspace_id: int) -> tuple[dt.date, dt.date] | None:
+    """The first and last day with any raw row, for a rebuild without a range."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT min(d), max(d) FROM (
+                 SELECT min(clicked_at) d FROM referrals_click WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT max(clicked_at) FROM referrals_click WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT min(created_at) FROM referrals_referral WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT max(created_at) FROM referrals_referral WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT min(occurred_at) FROM attribution_conversion WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT max(occurred_at) FROM attribution_conversion WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT min(occurred_at) FROM attribution_commission WHERE workspace_id = %(ws)s UNION ALL
+                 SELECT max(occurred_at) FROM attribution_commission WHERE workspace_id = %(ws)s) t""",
+            {"ws": workspace_id},
+        )
+        low, high = cursor.fetchone()
+    if low is None:
+        return None
+    return low.astimezone(dt.UTC).date(), high.astimezone(dt.UTC).date()
+
+
+def touched_days(*, workspace_id: int, since: dt.datetime) -> set[dt.date]:
+    """Days whose rollups rows created since `since` changed: their own day, and the days of the
+    lead and click they hang off (the cohort counts live there). Commission status changes are
+    found by their approval, payment and rejection times."""
+    sql = """
+        SELECT DISTINCT (d AT TIME ZONE 'UTC')::date FROM (
+          SELECT r.created_at d FROM referrals_referral r WHERE r.workspace_id = %(ws)s AND r.created_at >= %(s)s
+          UNION ALL
+          SELECT k.clicked_at FROM referrals_referral r JOIN referrals_click k ON k.id = r.click_id
+            WHERE r.workspace_id = %(ws)s AND r.created_at >= %(s)s
+          UNION ALL
+          SELECT v.occurred_at FROM attribution_conversion v WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
+          UNION ALL
+          SELECT r.created_at FROM attribution_conversion v JOIN referrals_referral r ON r.id = v.referral_id
+            WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
+          UNION ALL
+          SELECT m.occurred_at FROM attribution_commission m WHERE m.workspace_id = %(ws)s
+            AND (m.created_at >= %(s)s OR m.approved_at >= %(s)s OR m.paid_at >= %(s)s OR m.rejected_at >= %(s)s)
+          UNION ALL
+          SELECT m.occurred_at FROM attribution_commissionreversal x JOIN attribution_commission m ON m.id = x.commission_id
+            WHERE x.workspace_id = %(ws)s AND x.created_at >= %(s)s
+        ) t
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ws": workspace_id, "s": since})
+        return {row[0] for row in cursor.fetchall()}
+
+
+def refresh_recent(*, lookback: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """Refresh, for every workspace, today, yesterday (clicks arrive late from the buffer) and the
+    days touched by rows created since the previous run. Returns how many workspace-days it rebuilt."""
+    now = timezone.now()
+    today = now.astimezone(dt.UTC).date()
+    done = 0
+    for workspace_id in Workspace.objects.values_list("id", flat=True):
+        state = RollupState.objects.filter(workspace_id=workspace_id).first()
+        # Read a little before the watermark: a transaction that began earlier may commit late.
+        since = (state.refreshed_through if state else now - dt.timedelta(days=2)) - lookback
+        days = touched_days(workspace_id=workspace_id, since=since) | {today, today - dt.timedelta(days=1)}
+        refresh_days(workspace_id=workspace_id, dates=days)
+        RollupState.objects.update_or_create(workspace_id=workspace_id, defaults={"refreshed_through": now})
+        done += len(days)
+    return done

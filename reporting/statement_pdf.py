@@ -1,0 +1,107 @@
+"""Statement PDFs (WeasyPrint), the zip of a period's PDFs, and the payout CSV for the bank."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any, Iterable, Iterator
+
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from reporting.payout_models import Statement, StatementLine
+
+
+def statement_context(statement: Statement, lines: Iterable[StatementLine] | None = None) -> dict[str, Any]:
+    workspace = statement.workspace
+    lines = list(lines if lines is not None else statement.lines.all())
+    return {
+        "statement": statement,
+        "workspace": workspace,
+        "period": statement.period,
+        "lines": lines,
+        "initial": (workspace.name[:1] or "T").upper(),
+        "generated_at": timezone.now(),
+    }
+
+
+def statement_html(statement: Statement, lines: Iterable[StatementLine] | None = None) -> str:
+    return render_to_string("reporting/pdf/statement.html", statement_context(statement, lines))
+
+
+def render_statement_pdf(statement: Statement, lines: Iterable[StatementLine] | None = None) -> bytes:
+    # Imported here: WeasyPrint loads Pango and fonts, which web requests without a PDF never need.
+    from weasyprint import HTML
+
+    return HTML(string=statement_html(statement, lines), base_url=None).write_pdf()  # type: ignore[no-any-return]
+
+
+def statement_pdf_bytes(statement: Statement) -> bytes:
+    """The statement's PDF, rendered once and kept: the statement is frozen, so is its PDF."""
+    if statement.pdf:
+        try:
+            with statement.pdf.open("rb") as handle:
+                return handle.read()  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            pass  # the media volume lost it: render it again from the frozen lines
+    data = render_statement_pdf(statement)
+    statement.pdf.save(f"{statement.workspace.slug}-{statement.number}.pdf", ContentFile(data), save=False)
+    Statement.objects.filter(pk=statement.pk).update(pdf=statement.pdf.name)
+    return data
+
+
+class _Chunks(io.RawIOBase):
+    """A write-only, unseekable sink; zipfile then writes data descriptors and never seeks back."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def stream_statements_zip(statements: Iterable[Statement]) -> Iterator[bytes]:
+    """A zip of one PDF per statement, yielded file by file so a big period never sits in memory."""
+    sink = _Chunks()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for statement in statements:
+            name = f"{statement.number}-{_safe(statement.partner_name)}.pdf"
+            with archive.open(name, mode="w") as member:
+                member.write(statement_pdf_bytes(statement))
+            yield sink.take()
+    yield sink.take()
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60].strip("-") or "partner"
+
+
+PAYOUT_CSV_HEADER = ["statement", "partner", "email", "method", "details", "amount", "currency", "status"]
+
+
+def _cell(value: str) -> str:
+    # A cell a spreadsheet would run as a formula is defused (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def payout_csv(statements: Iterable[Statement]) -> str:
+    """One row per statement for the bank or payout provider; amounts as plain decimals."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(PAYOUT_CSV_HEADER)
+    for s in statements:
+        writer.writerow([
+            s.number, _cell(s.partner_name), s.partner_email, s.payout_method_label, _cell(s.payout_details.replace("\r\n", "\n")),
+            f"{s.total:.2f}", s.currency, s.get_status_display(),
+        ])
+    return out.getvalue()

@@ -1,0 +1,236 @@
+"""CSV import: mapping, preview errors, and the streaming job (chunks, progress, no duplicates)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from attribution import csv_import
+from attribution.csv_import import guess_mapping, preview, run_import, start_import, upload_csv
+from attribution.integration_models import CsvImport
+from attribution.models import InboundEvent
+
+pytestmark = pytest.mark.django_db
+
+SALES = (
+    "Order ID,Customer ID,Amount,Currency,Date,Email\n"
+    "o-1,cus_1,100.00,USD,2024-05-01,a@example.com\n"
+    ",,12.50,EUR,2024-05-02,\n"
+    "o-3,cus_3,twelve,USD,2024-05-03,\n"
+    "o-4,cus_4,10.00,XYZ,2024-05-04,\n"
+    "o-5,cus_5,10.00,USD,31/12/2024,\n"
+    "o-6,cus_6,\"1,234.56\",usd,2024-05-06T10:00:00Z,\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _upload(workspace, text: str = SALES, kind: str = "sales", name: str = "sales.csv"):
+    return upload_csv(workspace=workspace, kind=kind, uploaded=SimpleUploadedFile(name, text.encode(), "text/csv"), by=None)
+
+
+def _started(workspace, text: str = SALES, kind: str = "sales") -> CsvImport:
+    row, _ = _upload(workspace, text, kind)
+    return start_import(csv_import=row, mapping=row.mapping, by=None)
+
+
+def test_the_mapping_is_guessed_from_usual_column_names():
+    headers = ["Order ID", "Customer ID", "Amount", "Currency", "Date", "Email"]
+    assert guess_mapping("sales", headers) == {
+        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency",
+        "occurred_at": "Date", "event_id": "Order ID", "customer_email": "Email",
+    }
+
+
+def test_a_lead_file_maps_tclid_and_code_columns():
+    assert guess_mapping("leads", ["customer", "tclid", "Referral Code"]) == {
+        "customer_external_id": "customer", "click_id": "tclid", "code": "Referral Code"}
+
+
+def test_an_upload_keeps_the_file_its_hash_and_its_columns(workspace):
+    row, created = _upload(workspace)
+    assert created and row.status == CsvImport.Status.UPLOADED
+    assert row.file_sha256 == hashlib.sha256(SALES.encode()).hexdigest()
+    assert row.headers[:3] == ["Order ID", "Customer ID", "Amount"]
+    assert row.file.name == f"imports/{workspace.pk}/{row.file_sha256}.csv"
+
+
+def test_a_semicolon_separated_file_is_read_as_such(workspace):
+    row, _ = _upload(workspace, "customer_id;amount;currency\ncus_1;10.00;EUR\n")
+    assert row.delimiter == ";"
+    assert row.mapping == {"customer_external_id": "customer_id", "amount": "amount", "currency": "currency"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\xff\xfe\x00b\x00a\x00d", "UTF-8"),
+    (b"id,id\n1,2\n", "name of its own"),
+])
+def test_a_file_that_cannot_be_imported_is_refused_with_the_reason(workspace, content, message):
+    with pytest.raises(ValidationError) as caught:
+        upload_csv(workspace=workspace, kind="sales", uploaded=SimpleUploadedFile("x.csv", content), by=None)
+    assert message in " ".join(caught.value.messages)
+    assert not CsvImport.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused(workspace, monkeypatch):
+    monkeypatch.setattr(csv_import, "MAX_UPLOAD_BYTES", 10)
+    with pytest.raises(ValidationError, match="larger than"):
+        _upload(workspace)
+
+
+def test_the_preview_names_each_rows_problems(workspace):
+    row, _ = _upload(workspace)
+    rows = preview(row, row.mapping)
+    problems = {r.number: [e.message for e in r.errors] for r in rows}
+    assert problems[2] == []
+    assert problems[3] == ["The customer id is missing."]
+    assert "is not an amount" in problems[4][0]
+    assert "not an ISO 4217 currency" in problems[5][0]
+    assert "is not a date" in problems[6][0]
+    assert problems[7] == []
+
+
+def test_the_preview_stops_at_twenty_rows(workspace):
+    text = "customer_id,amount,currency\n" + "".join(f"c{i},1.00,USD\n" for i in range(50))
+    row, _ = _upload(workspace, text)
+    assert [r.number for r in preview(row, row.mapping)] == list(range(2, 22))
+
+
+def test_more_decimals_than_the_currency_has_is_a_row_error(workspace):
+    row, _ = _upload(workspace, "customer_id,amount,currency\nc1,10.5,JPY\n")
+    assert "more decimal places than JPY" in preview(row, row.mapping)[0].errors[0].message
+
+
+def test_a_lead_row_without_click_code_or_partner_is_an_error(workspace):
+    row, _ = _upload(workspace, "customer_id,email\nc1,a@example.com\n", kind="leads")
+    assert preview(row, row.mapping)[0].errors[0].message.startswith("A lead needs a click id")
+
+
+def test_starting_needs_every_required_column(workspace):
+    row, _ = _upload(workspace, "customer_id,total_cost\nc1,10\n")
+    with pytest.raises(ValidationError) as caught:
+        start_import(csv_import=row, mapping=row.mapping, by=None)
+    assert set(caught.value.message_dict) == {"amount", "currency"}
+    row.refresh_from_db()
+    assert row.status == CsvImport.Status.UPLOADED
+
+
+def test_the_job_imports_the_good_rows_and_counts_the_bad(workspace):
+    row = _started(workspace)
+    run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.total_rows, row.processed_rows, row.accepted_rows, row.error_rows) == ("done", 6, 6, 2, 4)
+    assert [e["row"] for e in row.errors] == [3, 4, 5, 6]
+    sales = {e.event_id: e.payload for e in InboundEvent.objects.for_workspace(workspace)}
+    assert sales["o-1"]["amount"] == "100.00"
+    assert (sales["o-6"]["amount"], sales["o-6"]["currency"]) == ("1234.56", "USD")
+    assert all(e.source == "csv" for e in InboundEvent.objects.all())
+
+
+def test_rows_without_their_own_id_get_one_from_the_file_and_row(workspace):
+    row = _started(workspace, "customer_id,amount,currency\nc1,1.00,USD\nc2,2.00,USD\n")
+    run_import(csv_import_id=row.pk)
+    assert set(InboundEvent.objects.values_list("event_id", flat=True)) == {
+        f"csv:{row.file_sha256}:2", f"csv:{row.file_sha256}:3"}
+
+
+def test_uploading_the_same_file_again_is_the_same_import_and_adds_nothing(workspace):
+    row = _started(workspace)
+    run_import(csv_import_id=row.pk)
+    again, created = _upload(workspace, name="renamed.csv")
+    assert not created and again.pk == row.pk
+    assert InboundEvent.objects.count() == 2
+    assert CsvImport.objects.count() == 1
+
+
+def test_running_the_job_twice_changes_nothing(workspace):
+    row = _started(workspace)
+    run_import(csv_import_id=row.pk)
+    run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (InboundEvent.objects.count(), row.processed_rows, row.accepted_rows) == (2, 6, 2)
+
+
+def test_rows_go_to_the_inbox_in_chunks_of_a_thousand(workspace, monkeypatch):
+    sizes = []
+    real = csv_import.accept_events
+
+    def spy(**kwargs):
+        sizes.append(len(kwargs["events"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(csv_import, "accept_events", spy)
+    text = "customer_id,amount,currency\n" + "".join(f"c{i},1.00,USD\n" for i in range(2500))
+    row = _started(workspace, text)
+    run_import(csv_import_id=row.pk)
+    assert sizes == [1000, 1000, 500]
+    assert InboundEvent.objects.count() == 2500
+
+
+def test_a_job_that_died_mid_file_resumes_after_the_last_committed_chunk(workspace, monkeypatch):
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 2)
+    real = csv_import.accept_events
+    calls = {"n": 0}
+
+    def dies_on_second_chunk(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker lost")
+        return real(**kwargs)
+
+    monkeypatch.setattr(csv_import, "accept_events", dies_on_second_chunk)
+    text = "customer_id,amount,currency\n" + "".join(f"c{i},1.00,USD\n" for i in range(5))
+    row = _started(workspace, text)
+    with pytest.raises(RuntimeError):
+        run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.processed_rows) == ("running", 2)
+    run_import(csv_import_id=row.pk)  # the broker redelivers the task (acks_late)
+    row.refresh_from_db()
+    assert (row.status, row.processed_rows, row.accepted_rows, row.duplicate_rows) == ("done", 5, 5, 0)
+    assert InboundEvent.objects.count() == 5
+
+
+def test_progress_is_recorded_after_each_chunk(workspace, monkeypatch):
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 2)
+    seen = []
+    real = csv_import.accept_events
+
+    def watch(**kwargs):
+        seen.append(CsvImport.objects.get().processed_rows)
+        return real(**kwargs)
+
+    monkeypatch.setattr(csv_import, "accept_events", watch)
+    text = "customer_id,amount,currency\n" + "".join(f"c{i},1.00,USD\n" for i in range(5))
+    row = _started(workspace, text)
+    run_import(csv_import_id=row.pk)
+    assert seen == [0, 2, 4]
+    row.refresh_from_db()
+    assert (row.total_rows, row.percent_done) == (5, 100)
+
+
+def test_an_import_waiting_for_its_mapping_is_not_run(workspace):
+    row, _ = _upload(workspace)
+    run_import(csv_import_id=row.pk)
+    assert not InboundEvent.objects.exists()
+
+
+def test_lead_rows_become_leads(workspace):
+    row = _started(workspace, "customer,tclid,code\nc1,clk_1,\nc2,,ANNA20\n", kind="leads")
+    run_import(csv_import_id=row.pk)
+    leads = {e.payload["customer_external_id"]: e.payload for e in InboundEvent.objects.filter(kind="lead")}
+    assert leads["c1"]["click_id"] == "clk_1" and leads["c2"]["code"] == "ANNA20"
+
+
+def test_every_error_can_be_found_again_for_the_download(workspace):
+    row = _started(workspace)
+    run_import(csv_import_id=row.pk)
+    assert [(e.row, e.column) for e in csv_import.iter_errors(row)] == [
+        (3, "Customer ID"), (4, "Amount"), (5, "Currency"), (6, "Date")]

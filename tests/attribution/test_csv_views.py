@@ -1,0 +1,135 @@
+"""The CSV import pages: upload, mapping with preview, start, progress polling, errors download."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from attribution import csv_tasks
+from attribution.csv_import import run_import, upload_csv
+from attribution.integration_models import CsvImport
+
+pytestmark = pytest.mark.django_db
+
+CSV = "Customer ID,Amount,Currency\ncus_1,10.00,USD\n,5.00,USD\ncus_3,abc,USD\n"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def uploaded(workspace):
+    row, _ = upload_csv(workspace=workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", CSV.encode()), by=None)
+    return row
+
+
+def _url(row, suffix=""):
+    return f"/w/acme/import/{row.pk}/{suffix}"
+
+
+def test_a_manager_sees_the_upload_form(manager_client):
+    response = manager_client.get("/w/acme/import/")
+    assert response.status_code == 200
+    assert b'enctype="multipart/form-data"' in response.content
+    assert b'<label for="id_file">' in response.content
+
+
+def test_uploading_a_file_leads_to_its_mapping_and_preview(manager_client, workspace):
+    response = manager_client.post("/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", CSV.encode())})
+    row = CsvImport.objects.get(workspace=workspace)
+    assert response.status_code == 302 and response["Location"] == _url(row)
+    page = manager_client.get(_url(row)).content.decode()
+    assert "Which column is which?" in page
+    assert "The customer id is missing." in page
+    assert "is not an amount" in page
+
+
+def test_uploading_the_same_file_again_opens_the_first_import(manager_client, uploaded):
+    response = manager_client.post("/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("again.csv", CSV.encode())},
+                                   follow=True)
+    assert response.redirect_chain[-1][0] == _url(uploaded)
+    assert "already uploaded" in response.content.decode()
+    assert CsvImport.objects.count() == 1
+
+
+def test_an_upload_without_a_file_says_so_next_to_the_field(manager_client):
+    response = manager_client.post("/w/acme/import/", {"kind": "sales"})
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+
+
+def test_changing_a_column_refreshes_only_the_preview(manager_client, uploaded):
+    response = manager_client.get(_url(uploaded), {"preview": "1", "map_customer_external_id": "Customer ID",
+                                                   "map_amount": "Currency", "map_currency": "Currency"},
+                                  headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="preview"' in body
+    assert "“USD” is not an amount" in body
+
+
+def test_trying_a_mapping_saves_nothing(manager_client, uploaded):
+    guessed = dict(uploaded.mapping)
+    manager_client.get(_url(uploaded), {"preview": "1", "map_amount": "Currency"}, headers={"HX-Request": "true"})
+    uploaded.refresh_from_db()
+    assert uploaded.mapping == guessed
+
+
+def test_starting_without_a_required_column_names_it(manager_client, uploaded):
+    response = manager_client.post(_url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "",
+                                                   "map_currency": "Currency"})
+    assert response.status_code == 422
+    assert "Choose the column that holds the amount." in response.content.decode()
+
+
+def test_starting_queues_the_job_after_the_commit(manager_client, uploaded, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(csv_tasks.run_csv_import, "delay", lambda pk: queued.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(_url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "Amount",
+                                                       "map_currency": "Currency"})
+    assert response.status_code == 302
+    uploaded.refresh_from_db()
+    assert uploaded.status == CsvImport.Status.QUEUED and queued == [uploaded.pk]
+
+
+def test_the_progress_partial_polls_while_the_import_runs(manager_client, uploaded):
+    CsvImport.objects.filter(pk=uploaded.pk).update(status="running", total_rows=4, processed_rows=1)
+    body = manager_client.get(_url(uploaded, "progress/"), headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in body and 'value="25"' in body and "<html" not in body
+
+
+def test_the_progress_partial_stops_polling_when_done(manager_client, uploaded):
+    CsvImport.objects.filter(pk=uploaded.pk).update(status="queued", mapping={
+        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"})
+    run_import(csv_import_id=uploaded.pk)
+    body = manager_client.get(_url(uploaded, "progress/")).content.decode()
+    assert "every 1s" not in body
+    assert "Imported" in body and "Download all problems" in body
+
+
+def test_the_errors_download_lists_every_problem_row(manager_client, uploaded):
+    CsvImport.objects.filter(pk=uploaded.pk).update(status="queued", mapping={
+        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"})
+    run_import(csv_import_id=uploaded.pk)
+    response = manager_client.get(_url(uploaded, "errors.csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "row,column,problem"
+    assert [line.split(",")[:2] for line in lines[1:]] == [["3", "Customer ID"], ["4", "Amount"]]
+
+
+def test_a_viewer_cannot_import(viewer_client):
+    assert viewer_client.get("/w/acme/import/").status_code == 403
+
+
+@pytest.mark.parametrize("suffix", ["", "progress/", "errors.csv"])
+def test_an_outsider_gets_404_for_another_workspaces_import(outsider_client, uploaded, suffix):
+    assert outsider_client.get(_url(uploaded, suffix)).status_code == 404
+
+
+def test_an_import_of_another_workspace_is_404_in_ones_own(owner_client, other_workspace):
+    row, _ = upload_csv(workspace=other_workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", CSV.encode()), by=None)
+    assert owner_client.get(f"/w/acme/import/{row.pk}/").status_code == 404
+    assert owner_client.post(f"/w/acme/import/{row.pk}/", {"map_amount": "Amount"}).status_code == 404
