@@ -4,9 +4,13 @@ from ninja import NinjaAPI
 
 from accounts.api import WorkspaceKeyAuth, install_error_handlers
 from accounts.api import router as domains_router
+from attribution.api import install_database_unavailable_handler
+from attribution.api import router as attribution_router
 from attribution.integration_api import router as integrations_router
 from partners.api import router as partners_router
 from referrals.api import router as links_router
+from reporting.payout_api import router as payouts_router
+from reporting.stats_api import router as stats_router
 
 api = NinjaAPI(
     title="Tandem API",
@@ -18,7 +22,11 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+install_database_unavailable_handler(api)
 api.add_router("", domains_router)
 api.add_router("", partners_router)
 api.add_router("", links_router)
 api.add_router("", integrations_router)
+api.add_router("", payouts_router)
+api.add_router("", attribution_router)
+api.add_router("", stats_router)

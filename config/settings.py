@@ -139,9 +139,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "flush-clicks": {"task": "referrals.tasks.flush_click_buffer", "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
                      "options": {"expires": 30}},
     "expire-deal-registrations": {"task": "referrals.tasks.expire_deal_registrations", "schedule": 3600.0},
+    # Rebuilds today's, yesterday's and every recently touched day's report rollups (reporting/rollups.py).
+    "refresh-report-rollups": {"task": "reporting.tasks.refresh_recent_rollups",
+                               "schedule": env.float("ROLLUP_REFRESH_INTERVAL_SECONDS", default=60.0), "options": {"expires": 55}},
     # Statements whose email was lost (worker died, mail server down) are sent again.
     "email-unsent-statements": {"task": "reporting.payout_tasks.email_unsent_statements", "schedule": 900.0,
                                 "options": {"expires": 600}},
+    # Re-enqueues inbound events nobody processed (broker down at arrival, worker killed, refund waiting for its sale).
+    "sweep-inbound-events": {"task": "attribution.tasks.sweep_inbound_events", "schedule": 60.0, "options": {"expires": 55}},
+    "approve-due-commissions": {"task": "attribution.tasks.approve_due_commissions", "schedule": 600.0,
+                                "options": {"expires": 550}},
+    "purge-idempotency-keys": {"task": "attribution.tasks.purge_idempotency_keys", "schedule": 3600.0,
+                               "options": {"expires": 3000}},
 }
 # Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
 CELERY_IMPORTS = ("reporting.payout_tasks",)

@@ -6,6 +6,7 @@ from attribution import integration_urls
 from config.api import api
 from partners import urls as partners_urls
 from referrals import urls as referrals_urls
+from reporting import payout_urls
 from reporting import urls as reporting_urls
 
 admin.site.site_header = "Tandem operations"
@@ -15,9 +16,11 @@ workspace_urlpatterns = (
     accounts_urls.workspace_urlpatterns + partners_urls.workspace_urlpatterns + reporting_urls.workspace_urlpatterns
     + referrals_urls.workspace_urlpatterns
     + integration_urls.workspace_urlpatterns
+    + payout_urls.workspace_urlpatterns
 )
 portal_urlpatterns = (
     reporting_urls.portal_urlpatterns + partners_urls.portal_urlpatterns + referrals_urls.portal_urlpatterns
+    + payout_urls.portal_urlpatterns
 )
 
 urlpatterns = [

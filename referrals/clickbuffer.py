@@ -28,6 +28,7 @@ import hmac
 import logging
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -36,7 +37,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +49,17 @@ USER_AGENT_MAX = 512
 REFERRER_MAX = 2000
 
 # Reads the cached link and appends the click in one round trip. Returns nil on a cache miss,
-# '' for a code known not to exist, else {head, tail} of the target URL.
+# '' for a code known not to exist, else the target URL as "head<US>tail".
+# A stream entry is two fields: l = "link:workspace:partner" ids, d = the visit (see visit_record).
 _RESOLVE_AND_RECORD = """
-local v = redis.call('HMGET', KEYS[1], 'h', 't', 'l', 'w', 'p')
+local v = redis.call('HMGET', KEYS[1], 'u', 'l')
 if not v[1] then return false end
-if v[1] == '' then return '' end
-if ARGV[1] ~= '' then
-  redis.call('XADD', KEYS[2], '*', 'c', ARGV[1], 'l', v[3], 'w', v[4], 'p', v[5], 'ts', ARGV[2],
-             'i', ARGV[3], 'v', ARGV[4], 'y', ARGV[5], 'u', ARGV[6], 'r', ARGV[7])
+if v[1] ~= '' and ARGV[1] ~= '' then
+  redis.call('XADD', KEYS[2], '*', 'l', v[2], 'd', ARGV[1])
 end
-return {v[1], v[2]}
+return v[1]
 """
+SEP = "\x1f"  # ASCII unit separator: cannot occur in an HTTP header value
 
 _client: redis.Redis | None = None
 _script: Any = None
@@ -68,14 +69,14 @@ def client() -> redis.Redis:
     """One connection pool per process (redis-py resets it in a forked child)."""
     global _client, _script
     if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30)
+        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
         _script = _client.register_script(_RESOLVE_AND_RECORD)
     return _client
 
 
 def namespace() -> str:
     """Key prefix, per database: the dev server, each test database and the bench never share keys."""
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'tandem')}:ref:{connections['default'].settings_dict['NAME']}"
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'tandem')}:ref:{settings.DATABASES['default']['NAME']}"
 
 
 def link_key(code: str) -> str:
@@ -90,17 +91,25 @@ def stream_key() -> str:
 
 
 @lru_cache(maxsize=4)
-def _day_salt(day: date) -> bytes:
+def _day_mac(day: date) -> hmac.HMAC:
+    # Keyed once per day; each hash then starts from a copy (cheaper than a new HMAC every time).
     material = f"tandem.click-ip:{settings.CLICK_IP_SALT}:{day.isoformat()}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), material, hashlib.sha256).digest()
+    salt = hmac.new(settings.SECRET_KEY.encode(), material, hashlib.sha256).digest()
+    return hmac.new(salt, digestmod=hashlib.sha256)
+
+
+def _mac(day: date, message: str) -> str:
+    mac = _day_mac(day).copy()
+    mac.update(message.encode("utf-8", "surrogateescape"))
+    return mac.hexdigest()
 
 
 def ip_hash(ip: str, day: date) -> str:
-    return hmac.new(_day_salt(day), ip.encode(), hashlib.sha256).hexdigest()
+    return _mac(day, ip)
 
 
 def visitor_hash(ip: str, user_agent: str, day: date) -> str:
-    return hmac.new(_day_salt(day), f"{ip}\n{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+    return _mac(day, f"{ip}\n{user_agent}")[:32]
 
 
 def client_ip(meta: dict[str, Any]) -> str:
@@ -125,20 +134,62 @@ class Visit:
     referrer: str
 
 
-def _click_args(visit: Visit | None) -> list[str]:
-    if visit is None:
-        return ["", "", "", "", "", "", ""]
+def visit_record(visit: Visit) -> str:
+    """The visit as one stream field: click id, time, IP hash, visitor hash today and under
+    yesterday's salt, user agent, referrer. The raw IP goes no further than this function."""
     day = datetime.fromtimestamp(visit.at, UTC).date()
-    user_agent = visit.user_agent[:USER_AGENT_MAX]
-    return [
+    user_agent = visit.user_agent[:USER_AGENT_MAX].replace(SEP, " ")
+    return SEP.join((
         visit.click_id,
         f"{visit.at:.6f}",
         ip_hash(visit.ip, day),
         visitor_hash(visit.ip, user_agent, day),
         visitor_hash(visit.ip, user_agent, day - timedelta(days=1)),
         user_agent,
-        visit.referrer[:REFERRER_MAX],
-    ]
+        visit.referrer[:REFERRER_MAX].replace(SEP, " "),
+    ))
+
+
+def stream_entry(link_id: int, workspace_id: int, partner_id: int, visit: Visit) -> dict[str, str]:
+    return {"l": f"{link_id}:{workspace_id}:{partner_id}", "d": visit_record(visit)}
+
+
+_local = threading.local()
+
+
+def _pack(*args: str) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode("utf-8", "replace")
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _run_script(keys: list[str], record: str) -> str | None:
+    """EVALSHA on a connection this thread keeps for itself.
+
+    The hot path skips redis-py's pool and command machinery (a lock, a readiness poll and a
+    generic packer per call), which cost more than the round trip itself. A command resent after
+    a broken connection may record a click twice; both copies carry the same click id, and the
+    flusher's ON CONFLICT keeps one.
+    """
+    connection = getattr(_local, "connection", None)
+    if connection is None or _local.pid != os.getpid():
+        pool = client().connection_pool
+        connection = _local.connection = pool.connection_class(**pool.connection_kwargs)
+        _local.pid = os.getpid()
+    packed = _pack("EVALSHA", _script.sha, "2", *keys, record)
+    for attempt in (1, 2):
+        try:
+            connection.send_packed_command([packed], check_health=False)
+            return connection.read_response()  # type: ignore[no-any-return]
+        except redis.exceptions.NoScriptError:
+            client().script_load(_RESOLVE_AND_RECORD)  # Redis restarted or flushed its scripts
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            if attempt == 2:
+                raise
+    raise redis.ResponseError("The click script could not be loaded into Redis.")
 
 
 def resolve_and_record(code: str, visit: Visit | None) -> str | None:
@@ -146,19 +197,20 @@ def resolve_and_record(code: str, visit: Visit | None) -> str | None:
 
     `visit` None resolves without recording (HEAD requests).
     """
-    client()
-    args = _click_args(visit)
+    if _script is None:
+        client()
+    record = visit_record(visit) if visit is not None else ""
     keys = [link_key(code), stream_key()]
-    found = _script(keys=keys, args=args)
+    found = _run_script(keys, record)
     if found is None:
-        found = _fill_cache_and_record(code, keys, args)
+        found = _fill_cache_and_record(code, keys, record)
     if not found:
         return None
-    head, tail = found
+    head, _, tail = found.partition(SEP)
     return f"{head}{visit.click_id if visit else ''}{tail}"
 
 
-def _fill_cache_and_record(code: str, keys: list[str], args: list[str]) -> list[str] | str:
+def _load_link(code: str) -> dict[str, Any] | None:
     from referrals.models import Link
     from referrals.validation import UTM_FIELDS, redirect_parts
 
@@ -169,43 +221,39 @@ def _fill_cache_and_record(code: str, keys: list[str], args: list[str]) -> list[
         .values("id", "workspace_id", "partner_id", "destination_url", *UTM_FIELDS)
         .first()
     )
+    if row is not None:
+        head, tail = redirect_parts(row["destination_url"], {field: row[field] for field in UTM_FIELDS})
+        row["target"] = f"{head}{SEP}{tail}"
+    return row
+
+
+def _fill_cache_and_record(code: str, keys: list[str], record: str) -> str:
+    row = _load_link(code)
     pipe = client().pipeline(transaction=False)
+    pipe.delete(keys[0])
     if row is None:
-        pipe.hset(keys[0], mapping={"h": ""})
+        pipe.hset(keys[0], mapping={"u": ""})
         pipe.expire(keys[0], MISSING_TTL_SECONDS)
         pipe.execute()
         return ""
-    head, tail = redirect_parts(row["destination_url"], {field: row[field] for field in UTM_FIELDS})
-    pipe.delete(keys[0])
-    pipe.hset(keys[0], mapping={"h": head, "t": tail, "l": row["id"], "w": row["workspace_id"], "p": row["partner_id"]})
+    ids = f"{row['id']}:{row['workspace_id']}:{row['partner_id']}"
+    pipe.hset(keys[0], mapping={"u": row["target"], "l": ids})
     pipe.expire(keys[0], CACHE_TTL_SECONDS)
-    if args[0]:
-        pipe.xadd(keys[1], {
-            "c": args[0], "l": row["id"], "w": row["workspace_id"], "p": row["partner_id"], "ts": args[1],
-            "i": args[2], "v": args[3], "y": args[4], "u": args[5], "r": args[6],
-        })
+    if record:
+        pipe.xadd(keys[1], {"l": ids, "d": record})
     pipe.execute()
-    return [head, tail]
+    return str(row["target"])
 
 
 def resolve_and_record_directly(code: str, visit: Visit | None) -> str | None:
     """The fallback while Redis is down: resolve from PostgreSQL and write the click at once."""
-    from referrals.models import Link
-    from referrals.validation import UTM_FIELDS, redirect_parts
-
-    row = (
-        Link.objects.filter(code=code, archived_at__isnull=True)  # unscoped: see _fill_cache_and_record
-        .values("id", "workspace_id", "destination_url", *UTM_FIELDS)
-        .first()
-    )
+    row = _load_link(code)
     if row is None:
         return None
-    head, tail = redirect_parts(row["destination_url"], {field: row[field] for field in UTM_FIELDS})
+    head, _, tail = row["target"].partition(SEP)
     if visit is None:
         return head + tail
-    args = _click_args(visit)
-    write_batch([_row({"c": args[0], "l": row["id"], "w": row["workspace_id"], "ts": args[1], "i": args[2],
-                       "v": args[3], "y": args[4], "u": args[5], "r": args[6]})])
+    write_batch([_row(stream_entry(row["id"], row["workspace_id"], row["partner_id"], visit))])
     return f"{head}{visit.click_id}{tail}"
 
 
@@ -275,17 +323,18 @@ _COLUMNS = ("click_id", "link_id", "workspace_id", "clicked_at", "ip_hash", "vis
 
 
 def _row(fields: dict[str, str]) -> tuple[Any, ...]:
-    user_agent = fields.get("u", "")[:USER_AGENT_MAX]
+    link_id, workspace_id, _partner_id = fields["l"].split(":")
+    click_id, at, ip_digest, visitor, previous, user_agent, referrer = fields["d"].split(SEP)
     return (
-        fields["c"][:32],
-        int(fields["l"]),
-        int(fields["w"]),
-        datetime.fromtimestamp(float(fields["ts"]), UTC),
-        fields["i"][:64],
-        fields["v"][:64],
-        fields.get("y", "")[:64],
-        user_agent,
-        fields.get("r", "")[:REFERRER_MAX],
+        click_id[:32],
+        int(link_id),
+        int(workspace_id),
+        datetime.fromtimestamp(float(at), UTC),
+        ip_digest[:64],
+        visitor[:64],
+        previous[:64],
+        user_agent[:USER_AGENT_MAX],
+        referrer[:REFERRER_MAX],
         is_bot(user_agent),
     )
 

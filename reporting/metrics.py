@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
@@ -389,11 +388,6 @@ def breakdown(
     return result
 
 
-def partner_commission_states(workspace: Workspace, filters: Filters) -> Totals:
-    """The commission columns of a range; the portal and the stats API read the same totals."""
-    return totals(workspace, filters)
-
-
 # --- What a report can be filtered by ------------------------------------------------------
 
 
@@ -439,5 +433,26 @@ def partner_count(workspace: Workspace) -> int:
 __all__ = [
     "Filters", "Totals", "Timing", "Summary", "Change", "Comparison", "DayPoint", "BreakdownRow",
     "totals", "timing", "active_partners", "summary", "compare", "timeseries", "breakdown",
-    "currencies", "default_currency", "channels", "groups", "programs", "partner_count", "Coalesce",
+    "currencies", "default_currency", "channels", "groups", "programs", "partner_count", "expected_payout",
 ]
+
+
+@dataclass
+class ExpectedPayout:
+    amount: Decimal
+    currency: str
+    period_end: dt.date
+
+
+def expected_payout(partner: Partner, *, today: dt.date) -> ExpectedPayout:
+    """What the partner should be paid at the next period close: approved commissions not yet paid,
+    net of reversals (current state, whatever the range), and the last day of that period."""
+    from attribution.models import Commission
+    from reporting.payouts import month_end
+
+    amount = (
+        Commission.objects.for_workspace(partner.workspace)
+        .filter(partner=partner, status=Commission.Status.APPROVED)
+        .aggregate(total=Sum(F("amount") - F("reversed_amount")))["total"]
+    )
+    return ExpectedPayout(amount=amount or ZERO, currency=partner.program.currency, period_end=month_end(today))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from typing import Any, Iterable, Iterator
 
@@ -12,6 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reporting.payout_models import Statement, StatementLine
+
+# WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def statement_context(statement: Statement, lines: Iterable[StatementLine] | None = None) -> dict[str, Any]:

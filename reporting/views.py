@@ -3,23 +3,36 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from accounts.models import ApiKey, AuditLogEntry, Domain, Membership
+from accounts.models import ApiKey, Domain, Membership
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
 from partners import selectors as partner_selectors
 from partners.forms import GroupChoiceForm, NotesForm
+from reporting import metrics
+from reporting.filters import filters_from_request
+from reporting.report import build_report
 
 
 @workspace_member()
 def dashboard(request: WorkspaceRequest) -> HttpResponse:
-    """The manager dashboard. Until partners and sales arrive it guides the first steps."""
+    """The manager dashboard: the funnel, money and partners for the filters in the query string.
+    Until the first partner arrives it also guides the first steps."""
     workspace = request.workspace
+    form, filters = filters_from_request(request.GET, workspace=workspace)
     context = {
-        "domain_count": Domain.objects.for_workspace(workspace).count(),
-        "member_count": Membership.objects.for_workspace(workspace).count(),
-        "api_key_count": ApiKey.objects.for_workspace(workspace).filter(revoked_at__isnull=True).count(),
+        "form": form,
+        "report": build_report(workspace, filters),
+        "querystring": form.querystring(),
         "can_manage": request.membership.role in MANAGERS,
-        "recent_activity": AuditLogEntry.objects.for_workspace(workspace).select_related("actor")[:8],
+        "has_partners": metrics.partner_count(workspace) > 0,
     }
+    if request.htmx:
+        return render(request, "reporting/dashboard.html#body", context)
+    if not context["has_partners"]:
+        context.update({
+            "domain_count": Domain.objects.for_workspace(workspace).count(),
+            "member_count": Membership.objects.for_workspace(workspace).count(),
+            "api_key_count": ApiKey.objects.for_workspace(workspace).filter(revoked_at__isnull=True).count(),
+        })
     return render(request, "reporting/dashboard.html", context)
 
 
@@ -28,7 +41,14 @@ def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     """One partner as the manager sees it: profile and status actions here; links, codes, clicks and
     referrals are added by the referrals app into the template's marked slots."""
     partner = partner_selectors.get_partner_or_404(request.workspace, partner_id)
+    form, filters = filters_from_request(request.GET, workspace=request.workspace, partner=partner)
+    analytics = {"form": form, "report": build_report(request.workspace, filters, partners=False, links=True),
+                 "querystring": form.querystring(partner=partner.pk)}
+    if request.htmx and request.htmx.target == "partner-analytics":
+        return render(request, "reporting/components/partner_analytics.html#analytics",
+                      {"partner": partner, "analytics": analytics})
     context = {
+        "analytics": analytics,
         "partner": partner,
         "can_manage": request.membership.role in MANAGERS,
         "portal_logins": partner_selectors.portal_logins(partner=partner),

@@ -234,3 +234,21 @@ def test_every_error_can_be_found_again_for_the_download(workspace):
     run_import(csv_import_id=row.pk)
     assert [(e.row, e.column) for e in csv_import.iter_errors(row)] == [
         (3, "Customer ID"), (4, "Amount"), (5, "Currency"), (6, "Date")]
+
+
+def test_a_job_that_keeps_failing_is_retried_then_marked_failed(workspace, monkeypatch):
+    from attribution import csv_tasks
+
+    attempts = []
+
+    def broken(*, csv_import_id):
+        attempts.append(csv_import_id)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(csv_import, "run_import", broken)
+    row = _started(workspace)
+    result = csv_tasks.run_csv_import.apply(args=[row.pk])
+    assert result.failed()
+    assert len(attempts) == csv_tasks.MAX_RETRIES + 1
+    row.refresh_from_db()
+    assert row.status == CsvImport.Status.FAILED and "database went away" in row.failure_reason

@@ -76,6 +76,15 @@ def test_a_subscription_checkout_records_the_lead_and_leaves_the_money_to_its_in
     assert [e.kind for e in InboundEvent.objects.for_workspace(stripe_connected)] == ["lead"]
 
 
+def test_a_subscriptions_checkout_and_first_invoice_are_one_sale(client, stripe_connected):
+    post_stripe(client, "acme", invoice_paid("evt_inv", invoice_id="in_first", payment_intent="pi_first",
+                                             billing_reason="subscription_create"))
+    post_stripe(client, "acme", checkout_completed("evt_cs", mode="subscription", payment_intent=None,
+                                                   invoice="in_first", metadata={"tclid": "clk_1"}))
+    sales = InboundEvent.objects.for_workspace(stripe_connected).filter(kind="sale")
+    assert [(s.event_id, s.payload["processor_ref"]) for s in sales] == [("stripe:evt_inv", "stripe:pi_first")]
+
+
 def test_an_unpaid_checkout_records_the_lead_only(client, stripe_connected):
     post_stripe(client, "acme", checkout_completed(payment_status="unpaid", metadata={"tclid": "clk_1"}))
     assert [e.kind for e in InboundEvent.objects.for_workspace(stripe_connected)] == ["lead"]

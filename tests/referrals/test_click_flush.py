@@ -89,7 +89,7 @@ def test_a_second_flusher_steps_aside_while_one_is_running(link):
 
 def test_a_malformed_entry_is_dropped_and_the_rest_written(link):
     _visits(2)
-    clickbuffer.client().xadd(clickbuffer.stream_key(), {"c": "broken", "l": "not-a-number"})
+    clickbuffer.client().xadd(clickbuffer.stream_key(), {"l": "not-a-number", "d": "broken"})
     result = flush_clicks()
     assert (result.stored, result.malformed) == (2, 1)
     assert clickbuffer.buffered_count() == 0

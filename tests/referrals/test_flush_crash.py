@@ -56,11 +56,10 @@ def _send(link, count: int) -> None:
     for first in range(0, count, 1000):
         pipe = r.pipeline(transaction=False)
         for n in range(first, min(first + 1000, count)):
-            args = clickbuffer._click_args(clickbuffer.Visit(
+            visit = clickbuffer.Visit(
                 click_id=f"crash-{n:06d}", at=start + n / 1000, ip=f"10.{n % 200}.{n // 200 % 200}.1",
-                user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", referrer=""))
-            pipe.xadd(key, {"c": args[0], "l": link.pk, "w": link.workspace_id, "p": link.partner_id, "ts": args[1],
-                            "i": args[2], "v": args[3], "y": args[4], "u": args[5], "r": args[6]})
+                user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", referrer="")
+            pipe.xadd(key, clickbuffer.stream_entry(link.pk, link.workspace_id, link.partner_id, visit))
         pipe.execute()
 
 

@@ -1,0 +1,525 @@
+"""The attribution endpoints of /api/v1/: tracking leads, sales and refunds, events, commissions,
+reward rules and exchange rates.
+
+Tracking endpoints only validate and record (the inbox); attribution happens right after, in the
+workers. Every write is idempotent by `event_id`, and also honours an `Idempotency-Key` header
+the Stripe way: the same key with the same body replays the first answer, with another body it
+is a 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError, transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router, Schema, Status
+from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, field_validator
+
+from accounts.api import ApiError, cursor_page, error_body, workspace_of
+from accounts.models import Workspace
+from attribution import selectors, services
+from attribution.inbox import IncomingEvent, parse_amount
+from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
+from attribution.rewards import round_money
+from attribution.rules import RuleInput, terms_of
+from partners.models import PartnerGroup, Program
+
+logger = logging.getLogger(__name__)
+
+router = Router(tags=["tracking"])
+MAX_BATCH = 10_000
+AMOUNT_DOC = "A decimal string such as \"49.99\" (JSON numbers are refused: they can lose cents)."
+
+
+# --- Input -------------------------------------------------------------------------------------
+
+
+class _Strict(Schema):
+    # A misspelt field ("amout") is an error rather than silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _decimal_string(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return parse_amount(value)
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class LeadIn(_Strict):
+    customer_external_id: str = Field(min_length=1, max_length=200, description="Your own id for the customer")
+    click_id: str | None = Field(None, max_length=200, description="The `tclid` Tandem added to the landing URL")
+    code: str | None = Field(None, max_length=200, description="A referral code the customer typed")
+    partner_id: int | None = Field(None, description="Credit this partner directly")
+    customer_email: str | None = Field(None, max_length=254)
+    occurred_at: datetime | None = Field(None, description="Default: when Tandem receives it")
+    event_id: str | None = Field(None, max_length=200, description="Default: the Idempotency-Key, else a hash of the lead")
+
+
+class SaleIn(_Strict):
+    event_id: str = Field(min_length=1, max_length=200)
+    customer_external_id: str = Field(min_length=1, max_length=200)
+    amount: Decimal = Field(description=AMOUNT_DOC)
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, such as USD")
+    occurred_at: datetime | None = None
+    click_id: str | None = Field(None, max_length=200)
+    code: str | None = Field(None, max_length=200)
+    customer_email: str | None = Field(None, max_length=254)
+
+    _amount = field_validator("amount", mode="before")(_decimal_string)
+    _currency = field_validator("currency", mode="before")(_upper)
+
+
+class RefundIn(_Strict):
+    event_id: str = Field(min_length=1, max_length=200)
+    sale_event_id: str = Field(min_length=1, max_length=200, description="The event_id of the sale refunded")
+    amount: Decimal | None = Field(None, description=AMOUNT_DOC + " Default: all that is left of the sale.")
+    currency: str | None = Field(None, min_length=3, max_length=3, description="Default: the sale's currency")
+    occurred_at: datetime | None = None
+
+    _amount = field_validator("amount", mode="before")(_decimal_string)
+    _currency = field_validator("currency", mode="before")(_upper)
+
+
+SCHEMAS: dict[str, type[_Strict]] = {"lead": LeadIn, "sale": SaleIn, "refund": RefundIn}
+
+
+class EventAnswer(Schema):
+    event_id: str
+    status: Literal["accepted", "duplicate"]
+
+
+class BatchIn(Schema):
+    events: list[Any] = Field(description="Up to 10,000 objects: the fields of /track/lead, /track/sale or /track/refund, "
+                                          "plus `type`: lead, sale or refund")
+
+
+class BatchResult(Schema):
+    index: int
+    event_id: str
+    status: Literal["accepted", "duplicate"]
+
+
+class BatchError(Schema):
+    index: int
+    fields: dict[str, list[str]]
+
+
+class BatchAnswer(Schema):
+    results: list[BatchResult]
+    errors: list[BatchError]
+
+
+def _pydantic_fields(exc: PydanticValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "Tandem does not know this field."
+        fields.setdefault(name, []).append(message)
+    return fields
+
+
+def _lead_event_id(data: LeadIn, idempotency_key: str | None, suffix: str = "") -> str:
+    if data.event_id:
+        return data.event_id
+    if idempotency_key:
+        return f"lead:{idempotency_key}{suffix}"
+    # Without any id, the same lead sent twice is still one lead.
+    basis = json.dumps(data.model_dump(mode="json", exclude={"event_id"}), sort_keys=True)
+    return "lead:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+
+def to_event(kind: str, data: _Strict, *, idempotency_key: str | None = None, suffix: str = "") -> IncomingEvent:
+    """The inbox event an API payload means."""
+    if isinstance(data, LeadIn):
+        return IncomingEvent(kind="lead", event_id=_lead_event_id(data, idempotency_key, suffix),
+                             customer_external_id=data.customer_external_id, occurred_at=data.occurred_at,
+                             click_id=data.click_id, code=data.code, partner_id=data.partner_id,
+                             customer_email=data.customer_email)
+    if isinstance(data, SaleIn):
+        return IncomingEvent(kind="sale", event_id=data.event_id, customer_external_id=data.customer_external_id,
+                             amount=data.amount, currency=data.currency, occurred_at=data.occurred_at,
+                             click_id=data.click_id, code=data.code, customer_email=data.customer_email)
+    assert isinstance(data, RefundIn)
+    return IncomingEvent(kind="refund", event_id=data.event_id, sale_event_id=data.sale_event_id, amount=data.amount,
+                         currency=data.currency, occurred_at=data.occurred_at)
+
+
+# --- Idempotency ---------------------------------------------------------------------------------
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    return request.headers.get("Idempotency-Key", "").strip() or None
+
+
+def answer(request: HttpRequest, compute: Callable[[], tuple[int, Any]]) -> Status[Any]:
+    """Run a write once per `Idempotency-Key` (if the request has one), in one transaction."""
+    workspace = workspace_of(request)
+    key = _idempotency_key(request)
+    if key is None:
+        with transaction.atomic():
+            status, body = compute()
+        return Status(status, body)
+    fingerprint = services.request_fingerprint(method=request.method or "POST", path=request.path, body=request.body)
+    try:
+        stored = services.answer_once(workspace=workspace, key=key, fingerprint=fingerprint, compute=compute)
+    except services.IdempotencyConflict as exc:
+        raise ApiError(409, "idempotency_conflict",
+                       "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+                       {"Idempotency-Key": ["Already used with another body."]}) from exc
+    except DjangoValidationError as exc:
+        raise ApiError(422, "invalid", "The Idempotency-Key header is not valid.", exc.message_dict) from exc
+    return Status(stored.status_code, stored.body)
+
+
+# --- Tracking -------------------------------------------------------------------------------------
+
+
+def _track(request: HttpRequest, event: IncomingEvent) -> Status[Any]:
+    problems = event.problems()
+    if problems:
+        raise ApiError(422, "invalid", "Some fields are missing or invalid.", problems)
+    workspace = workspace_of(request)
+
+    def compute() -> tuple[int, dict[str, str]]:
+        receipt = services.accept_events(workspace=workspace, events=[event], source=InboundEvent.Source.API)[0]
+        return (202 if receipt.accepted else 200), {"event_id": receipt.event_id, "status": receipt.status}
+
+    return answer(request, compute)
+
+
+TRACK_RESPONSES = {200: EventAnswer, 202: EventAnswer}
+
+
+@router.post("/track/lead", response=TRACK_RESPONSES, summary="Track a lead",
+             description="A referred customer signed up. Send `customer_external_id` and one of `click_id` (the `tclid` "
+                         "on your landing URL), `code` or `partner_id`. 202 when accepted, 200 when it is a duplicate.")
+def track_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
+    return _track(request, to_event("lead", payload, idempotency_key=_idempotency_key(request)))
+
+
+@router.post("/track/sale", response=TRACK_RESPONSES, summary="Track a sale",
+             description="A customer paid. `amount` is a decimal string in `currency`. A customer who is not a referral "
+                         "yet may come with `click_id` or `code`. 202 when accepted, 200 when `event_id` was seen before.")
+def track_sale(request: HttpRequest, payload: SaleIn) -> Status[Any]:
+    return _track(request, to_event("sale", payload))
+
+
+@router.post("/track/refund", response=TRACK_RESPONSES, summary="Track a refund",
+             description="Money went back to the customer. The commission of the sale is reversed in proportion. A refund "
+                         "that arrives before its sale waits for it.")
+def track_refund(request: HttpRequest, payload: RefundIn) -> Status[Any]:
+    return _track(request, to_event("refund", payload))
+
+
+@router.post("/events/batch", response={200: BatchAnswer, 202: BatchAnswer}, summary="Track up to 10,000 events at once",
+             description="Each event is validated on its own: the valid ones are accepted even if others are not, and "
+                         "`errors` names the fields of each invalid one by its index.")
+def track_batch(request: HttpRequest, payload: BatchIn) -> Status[Any]:
+    if len(payload.events) > MAX_BATCH:
+        raise ApiError(422, "invalid", f"Send at most {MAX_BATCH:,} events per batch.",
+                       {"events": [f"{len(payload.events):,} events; split them into batches of {MAX_BATCH:,}."]})
+    key = _idempotency_key(request)
+    good: list[tuple[int, IncomingEvent]] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(payload.events):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "fields": {"body": ["Each event is an object."]}})
+            continue
+        schema = SCHEMAS.get(item.get("type"))  # type: ignore[arg-type]
+        if schema is None:
+            errors.append({"index": index, "fields": {"type": ["Use lead, sale or refund."]}})
+            continue
+        try:
+            data = schema.model_validate({k: v for k, v in item.items() if k != "type"})
+        except PydanticValidationError as exc:
+            errors.append({"index": index, "fields": _pydantic_fields(exc)})
+            continue
+        event = to_event(item["type"], data, idempotency_key=key, suffix=f":{index}")
+        problems = event.problems()
+        if problems:
+            errors.append({"index": index, "fields": problems})
+            continue
+        good.append((index, event))
+    workspace = workspace_of(request)
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
+                                          source=InboundEvent.Source.API)
+        results = [{"index": index, "event_id": r.event_id, "status": r.status} for (index, _), r in zip(good, receipts)]
+        accepted = any(r.accepted for r in receipts)
+        return (202 if accepted else 200), {"results": results, "errors": errors}
+
+    return answer(request, compute)
+
+
+# --- Events ---------------------------------------------------------------------------------------
+
+
+def commission_out(c: Commission) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "partner_id": c.partner_id,
+        "program_id": c.program_id,
+        "kind": c.kind,
+        "status": c.status,
+        "amount": _money(c.amount, c.currency),
+        "reversed_amount": _money(c.reversed_amount, c.currency),
+        "currency": c.currency,
+        "event_id": c.conversion.event_id if c.conversion_id else None,
+        "reward_rule": {"id": c.reward_rule_id, "version": c.reward_rule.version, "name": c.reward_rule.name},
+        "occurred_at": c.occurred_at.isoformat(),
+        "hold_until": c.hold_until.isoformat(),
+        "approved_at": c.approved_at.isoformat() if c.approved_at else None,
+        "paid_at": c.paid_at.isoformat() if c.paid_at else None,
+        "rejection_reason": c.rejection_reason,
+        "explanation": c.explanation,
+        "created_at": c.created_at.isoformat(),
+    }
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{round_money(amount, currency):f}"
+
+
+@router.get("/events/{path:event_id}", summary="The processing state of one tracked event",
+            description="`status` is received (not processed yet, or a refund waiting for its sale), attributed, "
+                        "unattributed (see `reason`), duplicate or failed.")
+def get_event(request: HttpRequest, event_id: str) -> dict[str, Any]:
+    workspace = workspace_of(request)
+    event = selectors.get_event_or_404(workspace, event_id=event_id)
+    conversion = selectors.conversion_of_event(workspace, event)
+    return {
+        "event_id": event.event_id,
+        "type": event.kind,
+        "source": event.source,
+        "status": event.status,
+        "reason": event.reason,
+        "reason_code": event.reason_code,
+        "attempts": event.attempts,
+        "received_at": event.received_at.isoformat(),
+        "processed_at": event.processed_at.isoformat() if event.processed_at else None,
+        "conversion": {
+            "kind": conversion.kind, "partner_id": conversion.partner_id,
+            "amount": _money(conversion.amount, conversion.currency), "currency": conversion.currency,
+        } if conversion else None,
+        "commissions": [commission_out(c) for c in selectors.commissions_of_conversion(workspace, conversion)]
+        if conversion else [],
+    }
+
+
+# --- Commissions ---------------------------------------------------------------------------------
+
+
+class CommissionFilters(Schema):
+    partner_id: int | None = None
+    status: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@router.get("/commissions", summary="List commissions (filters: partner_id, status)", tags=["commissions"])
+def list_commissions(request: HttpRequest, filters: Query[CommissionFilters]) -> dict[str, Any]:
+    if filters.status and filters.status not in Commission.Status.values:
+        raise ApiError(422, "invalid", "Unknown status.",
+                       {"status": [f"Use one of {', '.join(Commission.Status.values)}."]})
+    rows = selectors.commissions(workspace_of(request), partner_id=filters.partner_id, status=filters.status or "")
+    return cursor_page(rows, cursor=filters.cursor, limit=filters.limit, serialize=commission_out)
+
+
+class ApproveIn(_Strict):
+    ids: list[int] | None = Field(None, max_length=10_000)
+    due: bool = Field(False, description="Approve every pending commission whose hold has ended")
+
+
+class RejectIn(_Strict):
+    ids: list[int] = Field(max_length=10_000)
+    reason: str = Field(min_length=1, max_length=1000, description="Shown to the partner")
+
+
+def _api_actor(request: HttpRequest) -> str:
+    return f"API key {request.api_key.name}"  # type: ignore[attr-defined]
+
+
+@router.post("/commissions/approve", summary="Approve commissions (ids, or due: true)", tags=["commissions"])
+def approve(request: HttpRequest, payload: ApproveIn) -> Status[Any]:
+    if not payload.due and not payload.ids:
+        raise ApiError(422, "invalid", "Send `ids`, or `due: true` for every commission whose hold has ended.",
+                       {"ids": ["Name at least one commission, or send due: true."]})
+    workspace = workspace_of(request)
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        ids = services.approve_commissions(workspace=workspace, ids=payload.ids, due=payload.due, by=None,
+                                           actor_label=_api_actor(request))
+        return 200, {"approved": ids, "count": len(ids)}
+
+    return answer(request, compute)
+
+
+@router.post("/commissions/reject", summary="Reject commissions with a reason the partner will read", tags=["commissions"])
+def reject(request: HttpRequest, payload: RejectIn) -> Status[Any]:
+    workspace = workspace_of(request)
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        ids = services.reject_commissions(workspace=workspace, ids=payload.ids, reason=payload.reason, by=None,
+                                          actor_label=_api_actor(request))
+        return 200, {"rejected": ids, "count": len(ids)}
+
+    return answer(request, compute)
+
+
+# --- Reward rules ---------------------------------------------------------------------------------
+
+
+def rule_out(rule: RewardRule) -> dict[str, Any]:
+    currency = rule.program.currency
+    return {
+        "id": rule.pk,
+        "rule_key": str(rule.rule_key),
+        "version": rule.version,
+        "program_id": rule.program_id,
+        "group_id": rule.group_id,
+        "name": rule.name,
+        "sale_type": rule.sale_type,
+        "sale_value": f"{rule.sale_value.normalize():f}",
+        "duration": rule.duration,
+        "duration_months": rule.duration_months,
+        "lead_amount": _money(rule.lead_amount, currency),
+        "cap_per_customer": _money(rule.cap_per_customer, currency) if rule.cap_per_customer is not None else None,
+        "min_sale_amount": _money(rule.min_sale_amount, currency) if rule.min_sale_amount is not None else None,
+        "currency": currency,
+        "effective_from": rule.effective_from.isoformat(),
+        "describe": terms_of(rule).describe(currency),
+    }
+
+
+class RuleIn(_Strict):
+    name: str = Field(min_length=1, max_length=120)
+    sale_type: Literal["percent", "flat"] = "percent"
+    sale_value: Decimal = Field(description="Percent (\"20\" = 20%) or a flat amount, as a decimal string")
+    duration: Literal["one_time", "months", "lifetime"] = "lifetime"
+    duration_months: int | None = Field(None, ge=1, le=600)
+    lead_amount: Decimal | None = Field(None, description="A flat reward per new referral, as a decimal string")
+    cap_per_customer: Decimal | None = None
+    min_sale_amount: Decimal | None = None
+    group_id: int | None = Field(None, description="Set: a version of this group's override rule")
+    effective_from: datetime | None = Field(None, description="Default: now")
+
+    _decimals = field_validator("sale_value", "lead_amount", "cap_per_customer", "min_sale_amount",
+                                mode="before")(_decimal_string)
+
+
+def _program(workspace: Workspace, program_id: int) -> Program:
+    return selectors.get_program_or_404(workspace, program_id)
+
+
+@router.get("/programs/{int:program_id}/rewards", summary="A program's reward rules, every version", tags=["rewards"])
+def list_rewards(request: HttpRequest, program_id: int, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    workspace = workspace_of(request)
+    program = _program(workspace, program_id)
+    services.ensure_default_reward_rule(program)
+    return cursor_page(selectors.reward_rules(workspace, program), cursor=cursor, limit=limit, serialize=rule_out)
+
+
+@router.post("/programs/{int:program_id}/rewards", response={201: dict}, summary="Add a version of a reward rule",
+             description="The program's rule (or a group's override, with `group_id`) gets a new version effective from "
+                         "`effective_from`; earlier sales keep the version they were computed with.", tags=["rewards"])
+def add_reward(request: HttpRequest, program_id: int, payload: RuleIn) -> Status[Any]:
+    workspace = workspace_of(request)
+    program = _program(workspace, program_id)
+    group = None
+    if payload.group_id is not None:
+        group = PartnerGroup.objects.for_workspace(workspace).filter(pk=payload.group_id).first()
+        if group is None:
+            raise ApiError(422, "invalid", "There is no group with that id in this workspace.", {"group_id": ["Unknown group."]})
+    data = RuleInput(name=payload.name, sale_type=payload.sale_type, sale_value=payload.sale_value,
+                     duration=payload.duration, duration_months=payload.duration_months,
+                     lead_amount=payload.lead_amount or Decimal("0"), cap_per_customer=payload.cap_per_customer,
+                     min_sale_amount=payload.min_sale_amount)
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        rule = services.add_reward_rule_version(program=program, group=group, data=data,
+                                                effective_from=payload.effective_from, by=None,
+                                                actor_label=_api_actor(request))
+        return 201, rule_out(rule)
+
+    return answer(request, compute)
+
+
+# --- Exchange rates ----------------------------------------------------------------------------------
+
+
+def rate_out(rate: ExchangeRate) -> dict[str, Any]:
+    return {"id": rate.pk, "date": rate.date.isoformat(), "from_currency": rate.from_currency,
+            "to_currency": rate.to_currency, "rate": f"{rate.rate.normalize():f}", "created_at": rate.created_at.isoformat()}
+
+
+class RateIn(_Strict):
+    date: dt.date
+    from_currency: str = Field(min_length=3, max_length=3)
+    to_currency: str = Field(min_length=3, max_length=3)
+    rate: Decimal = Field(description="1 from_currency = rate to_currency, as a decimal string such as \"1.0842\"")
+
+    _rate = field_validator("rate", mode="before")(_decimal_string)
+
+
+class RateFilters(Schema):
+    date: dt.date | None = None
+    from_currency: str | None = None
+    to_currency: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@router.get("/exchange-rates", summary="The workspace's exchange rates", tags=["exchange rates"])
+def list_rates(request: HttpRequest, filters: Query[RateFilters]) -> dict[str, Any]:
+    rows = selectors.exchange_rates(workspace_of(request), day=filters.date, from_currency=filters.from_currency,
+                                    to_currency=filters.to_currency)
+    return cursor_page(rows, cursor=filters.cursor, limit=filters.limit, serialize=rate_out)
+
+
+@router.post("/exchange-rates", response={200: dict, 201: dict}, summary="Add the rate of a day", tags=["exchange rates"],
+             description="Sales in another currency than their program's are converted with the rate of their day; "
+                         "sales that waited for this rate are processed again. 201 when added, 200 when it already was.")
+def add_rate(request: HttpRequest, payload: RateIn) -> Status[Any]:
+    workspace = workspace_of(request)
+
+    def compute() -> tuple[int, dict[str, Any]]:
+        rate, created = services.add_exchange_rate(workspace=workspace, day=payload.date,
+                                                   from_currency=payload.from_currency, to_currency=payload.to_currency,
+                                                   rate=payload.rate, by=None, actor_label=_api_actor(request))
+        return (201 if created else 200), rate_out(rate)
+
+    return answer(request, compute)
+
+
+# --- The database being down is not the client's fault, and nothing was recorded ------------------------
+
+
+def install_database_unavailable_handler(api: NinjaAPI) -> None:
+    """A 503 in the API's error shape when PostgreSQL cannot be reached: never a 2xx without the row."""
+
+    def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc)
+        body = error_body("unavailable", "Tandem cannot reach its database right now; nothing was recorded. "
+                                         "Retry with the same event_id (or Idempotency-Key).")
+        response = api.create_response(request, body, status=503)
+        response["Retry-After"] = "5"
+        return response
+
+    # Other database errors (an integrity error, a bad query) are bugs: a 500.
+    for error in (OperationalError, InterfaceError):
+        api.add_exception_handler(error, unavailable)

@@ -1,0 +1,145 @@
+"""Geometry for the reports' server-rendered SVG charts; the templates in
+templates/reporting/components/ draw it. No JavaScript: the page is complete as the server sends it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Sequence
+
+from reporting.metrics import DayPoint
+
+WIDTH = 560
+HEIGHT = 180
+LEFT = 44  # room for the y axis labels
+RIGHT = 8
+TOP = 10
+BOTTOM = 24  # room for the date labels
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    key: str
+    title: str
+    total_label: str
+    width: int
+    height: int
+    line: str  # the polyline's points
+    area: str  # the polygon under it
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+    dots: list[tuple[float, float, str]]  # x, y, the point's tooltip
+    summary: str  # what a screen reader hears instead of the picture
+    empty: bool
+
+
+def _nice_ceiling(value: float) -> float:
+    """The next round number at or above `value` (1, 2, 2.5, 5 × a power of ten), for the axis maximum."""
+    if value <= 0:
+        return 1
+    power = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _compact(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 1_000:
+        return f"{value / 1_000:.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: dt.date
+    end: dt.date
+    value: float
+
+
+def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], float]) -> tuple[list[Bucket], str]:
+    """Days for up to 92 days, else weeks: a year of daily points is noise at this width."""
+    if len(points) <= 92:
+        return [Bucket(p.day, p.day, value(p)) for p in points], "day"
+    buckets: list[Bucket] = []
+    for index in range(0, len(points), 7):
+        week = points[index:index + 7]
+        buckets.append(Bucket(week[0].day, week[-1].day, sum(value(p) for p in week)))
+    return buckets, "week"
+
+
+def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callable[[DayPoint], float],
+                 fmt: Callable[[float], str], total_label: str) -> SeriesChart:
+    buckets, grain = bucket_points(points, value)
+    peak = max((b.value for b in buckets), default=0)
+    top = _nice_ceiling(peak)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    n = max(len(buckets) - 1, 1)
+    xy = [(LEFT + plot_w * i / n, TOP + plot_h * (1 - b.value / top)) for i, b in enumerate(buckets)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    base = TOP + plot_h
+    area = f"{LEFT:.1f},{base:.1f} {line} {xy[-1][0]:.1f},{base:.1f}" if xy else ""
+    y_ticks = [Tick(TOP + plot_h * (1 - f), _compact(top * f)) for f in (0, 0.5, 1)]
+    x_ticks = []
+    if buckets:
+        for i in sorted({0, len(buckets) // 2, len(buckets) - 1}):
+            x_ticks.append(Tick(xy[i][0], buckets[i].start.strftime("%-d %b")))
+    dots = [
+        (x, y, f"{b.start:%-d %b}{'' if b.start == b.end else f' – {b.end:%-d %b}'}: {fmt(b.value)}")
+        for (x, y), b in zip(xy, buckets)
+    ] if len(buckets) <= 120 else []
+    summary = f"{title} per {grain}, {points[0].day:%-d %b %Y} to {points[-1].day:%-d %b %Y}: total {total_label}, peak {fmt(peak)}." if points else title
+    return SeriesChart(key=key, title=title, total_label=total_label, width=WIDTH, height=HEIGHT, line=line, area=area,
+                       y_ticks=y_ticks, x_ticks=x_ticks, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,
+                       plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0)
+
+
+def money_label(amount: Decimal | float, currency: str) -> str:
+    return f"{Decimal(amount):,.2f} {currency}"
+
+
+def funnel_series(points: Sequence[DayPoint], currency: str) -> list[SeriesChart]:
+    """The dashboard's four small charts: clicks, leads, customers and revenue over the range."""
+    count_fmt = lambda v: f"{int(v):,}"  # noqa: E731
+    charts = [
+        series_chart("clicks", "Clicks", points, lambda p: p.clicks, count_fmt, count_fmt(sum(p.clicks for p in points))),
+        series_chart("leads", "Leads", points, lambda p: p.leads, count_fmt, count_fmt(sum(p.leads for p in points))),
+        series_chart("customers", "Customers", points, lambda p: p.customers, count_fmt,
+                     count_fmt(sum(p.customers for p in points))),
+        series_chart("revenue", f"Revenue ({currency})", points, lambda p: float(p.revenue),
+                     lambda v: money_label(Decimal(str(v)), currency),
+                     money_label(sum((p.revenue for p in points), Decimal("0")), currency)),
+    ]
+    return charts
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    value: int
+    width: float  # share of the widest step, 0..100
+    rate_label: str  # conversion from the step before
+
+
+def funnel_steps(clicks: int, leads: int, customers: int, click_to_lead: Decimal | None,
+                 lead_to_customer: Decimal | None) -> list[FunnelStep]:
+    peak = max(clicks, leads, customers, 1)
+    pct = lambda r: "—" if r is None else f"{r * 100:.1f}%"  # noqa: E731
+    return [
+        FunnelStep("Clicks", clicks, 100 * clicks / peak, ""),
+        FunnelStep("Leads", leads, 100 * leads / peak, f"{pct(click_to_lead)} of clicks"),
+        FunnelStep("Customers", customers, 100 * customers / peak, f"{pct(lead_to_customer)} of leads"),
+    ]

@@ -1,0 +1,146 @@
+"""Finance's payout pages under /w/<slug>/payouts/, and the partner's statements in the portal.
+
+Only finance (owners and the finance role) see payouts: statements carry partners' bank details,
+so managers and viewers get a 403 rather than a read-only view.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
+from partners.portal import PartnerRequest, partner_member
+from reporting import payout_selectors as selectors
+from reporting import payouts
+from reporting.statement_pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
+
+
+class ClosePeriodForm(forms.Form):
+    end = forms.DateField(
+        label="Period ends on", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day the period covers. Approved commissions up to this day go on the statements.",
+    )
+
+
+def _pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    return response
+
+
+@workspace_member(FINANCE, methods=("GET", "HEAD", "POST"))
+def payout_periods(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
+    today = timezone.now().astimezone(UTC).date()
+    form = ClosePeriodForm(request.POST or None, initial={"end": payouts.default_period_end(today)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = payouts.close_payout_period(workspace=workspace, end=form.cleaned_data["end"], by=request.user)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("end", exc.messages):
+                form.add_error("end", message)
+        else:
+            if closed.created:
+                messages.success(request, f"Period closed: {len(closed.statements)} statements issued and being emailed.")
+            else:
+                messages.info(request, "That period was already closed; here it is.")
+            return redirect("payout_period_detail", workspace.slug, closed.period.pk)
+    totals = selectors.period_totals(workspace)
+    context = {
+        "form": form,
+        "period_rows": [(period, totals.get(period.pk, [])) for period in selectors.periods(workspace)],
+    }
+    return render(request, "reporting/payouts/periods.html", context, status=422 if form.errors else 200)
+
+
+@workspace_member(FINANCE)
+def payout_period_detail(request: WorkspaceRequest, period_id: int) -> HttpResponse:
+    period = selectors.get_period_or_404(request.workspace, period_id)
+    statements = selectors.period_statements(period)
+    context = {"period": period, "statements": statements, "totals": selectors.totals_by_currency(statements)}
+    template = "reporting/payouts/period_detail.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#statements"
+    return render(request, template, context)
+
+
+@workspace_member(FINANCE, methods=("POST",))
+def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpResponse:
+    period = selectors.get_period_or_404(request.workspace, period_id)
+    ids = [int(v) for v in request.POST.getlist("statement") if v.isdigit()]
+    # Only this period's statements: ids of another period (or workspace) are ignored, not paid.
+    ids = list(selectors.period_statements(period).filter(pk__in=ids).values_list("pk", flat=True))
+    paid = payouts.mark_statements_paid(workspace=request.workspace, statement_ids=ids, by=request.user,
+                                        reference=request.POST.get("reference", "").strip())
+    if paid:
+        messages.success(request, f"Marked {len(paid)} statement{'s' if len(paid) != 1 else ''} paid.")
+    else:
+        messages.info(request, "Nothing to mark: choose statements that are not paid yet.")
+    if request.htmx:
+        context = {"period": period, "statements": selectors.period_statements(period),
+                   "totals": selectors.totals_by_currency(selectors.period_statements(period))}
+        return render(request, "reporting/payouts/period_detail.html#statements", context)
+    return redirect("payout_period_detail", request.workspace.slug, period.pk)
+
+
+@workspace_member(FINANCE)
+def payout_period_zip(request: WorkspaceRequest, period_id: int) -> StreamingHttpResponse:
+    period = selectors.get_period_or_404(request.workspace, period_id)
+    response = StreamingHttpResponse(stream_statements_zip(selectors.period_statements(period).iterator()), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="statements-{period.end:%Y-%m-%d}.zip"'
+    return response
+
+
+@workspace_member(FINANCE)
+def payout_period_csv(request: WorkspaceRequest, period_id: int) -> HttpResponse:
+    period = selectors.get_period_or_404(request.workspace, period_id)
+    response = HttpResponse(payout_csv(selectors.period_statements(period)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="payouts-{period.end:%Y-%m-%d}.csv"'
+    return response
+
+
+@workspace_member(FINANCE)
+def statement_detail(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
+    statement = selectors.get_statement_or_404(request.workspace, statement_id)
+    payout = getattr(statement, "payout", None) if statement.status == statement.Status.PAID else None
+    context = {"statement": statement, "lines": statement.lines.all(), "payout": payout}
+    return render(request, "reporting/payouts/statement_detail.html", context)
+
+
+@workspace_member(FINANCE)
+def statement_pdf(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
+    statement = selectors.get_statement_or_404(request.workspace, statement_id)
+    return _pdf_response(statement_pdf_bytes(statement), f"{statement.number}.pdf", inline="inline" in request.GET)
+
+
+@workspace_member(FINANCE, methods=("POST",))
+def statement_mark_paid(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
+    statement = selectors.get_statement_or_404(request.workspace, statement_id)
+    if payouts.mark_statement_paid(statement=statement, by=request.user, reference=request.POST.get("reference", "").strip()):
+        messages.success(request, f"Statement {statement.number} marked paid.")
+    else:
+        messages.info(request, f"Statement {statement.number} was already paid.")
+    return redirect("statement_detail", request.workspace.slug, statement.pk)
+
+
+# --- Portal -----------------------------------------------------------------------------
+
+
+@partner_member()
+def portal_statements(request: PartnerRequest) -> HttpResponse:
+    return render(request, "reporting/payouts/portal_statements.html", {
+        "partner": request.partner, "statements": selectors.partner_statements(request.partner),
+    })
+
+
+@partner_member()
+def portal_statement_pdf(request: PartnerRequest, statement_id: int) -> HttpResponse:
+    statement = selectors.get_partner_statement_or_404(request.partner, statement_id)
+    return _pdf_response(statement_pdf_bytes(statement), f"{statement.number}.pdf")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from reporting import exports, rollups
+from reporting.rollup_models import ExportJob
+
+
+@shared_task(acks_late=True)
+def refresh_recent_rollups() -> int:
+    """Beat, every minute: today's, yesterday's and every recently touched day's rollups."""
+    return rollups.refresh_recent()
+
+
+@shared_task(acks_late=True)
+def refresh_rollup_days(workspace_id: int, dates: list[str]) -> None:
+    """For the apps upstream that prefer a task to a call: ISO dates of the days they wrote."""
+    import datetime as dt
+
+    rollups.refresh_days(workspace_id=workspace_id, dates=[dt.date.fromisoformat(d) for d in dates])
+
+
+@shared_task(acks_late=True)
+def run_export_job(job_id: int) -> None:
+    job = ExportJob.objects.select_related("workspace").filter(pk=job_id).first()
+    if job is None:
+        return
+    try:
+        exports.run_export(job)
+    except Exception as error:  # the page must say it failed rather than spin forever
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(error)[:500])
+        raise

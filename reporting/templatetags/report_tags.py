@@ -1,0 +1,85 @@
+"""Formatting of report figures: one filter per kind of figure, so every page writes a number the same way."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Any, currency: str = "") -> str:
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    text = f"{amount:,.0f}" if abs(amount) >= 10_000 else f"{amount:,.2f}"
+    return f"{text} {currency}".strip()
+
+
+@register.filter
+def percent(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value) * 100:.1f}%"
+
+
+@register.filter
+def ratio(value: Any) -> str:
+    return "—" if value is None else f"{Decimal(value):.1f}×"
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    """Seconds as the two largest units a person would say: 3 d 4 h, 5 h 10 min, 12 min."""
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def count(value: Any) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+@register.filter
+def figure(change: Any, currency: str = "") -> str:
+    """A metrics.Change's value written for its kind."""
+    value = change.current if hasattr(change, "current") else change
+    kind = getattr(change, "kind", "count")
+    return _format(value, kind, currency)
+
+
+@register.filter
+def previous_figure(change: Any, currency: str = "") -> str:
+    return _format(change.previous, change.kind, currency)
+
+
+def _format(value: Any, kind: str, currency: str) -> str:
+    if kind == "money":
+        return money(value, currency)
+    if kind == "rate":
+        return percent(value)
+    if kind == "ratio":
+        return ratio(value)
+    if kind == "duration":
+        return duration(value)
+    return count(value)
+
+
+@register.filter
+def change_label(change: Any) -> str:
+    if change.change is None:
+        return "no earlier data" if not change.previous else "—"
+    arrow = "▲" if change.change > 0 else ("▼" if change.change < 0 else "")
+    return f"{arrow} {abs(change.change) * 100:.0f}%".strip()
