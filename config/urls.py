@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import urls as accounts_urls
 from attribution import integration_urls
+from attribution import urls as attribution_urls
 from config.api import api
 from partners import urls as partners_urls
 from referrals import urls as referrals_urls
@@ -17,10 +18,12 @@ workspace_urlpatterns = (
     + referrals_urls.workspace_urlpatterns
     + integration_urls.workspace_urlpatterns
     + payout_urls.workspace_urlpatterns
+    + attribution_urls.workspace_urlpatterns
 )
 portal_urlpatterns = (
     reporting_urls.portal_urlpatterns + partners_urls.portal_urlpatterns + referrals_urls.portal_urlpatterns
     + payout_urls.portal_urlpatterns
+    + attribution_urls.portal_urlpatterns
 )
 
 urlpatterns = [

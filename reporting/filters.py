@@ -82,8 +82,15 @@ class ReportFilterForm(forms.Form):
         start = data.get("start") or end - dt.timedelta(days=int(DEFAULT_PRESET) - 1)
         program_id = data.get("program")
         partner = self.fixed_partner
-        currency = partner.program.currency if partner else (
-            data.get("currency") or metrics.default_currency(self.workspace, program_id))
+        chosen = None if partner else data.get("partner")
+        if chosen is not None and program_id is None:
+            # A partner earns in its program's currency: report in it unless another was asked for.
+            program_id_of_partner = Partner.objects.for_workspace(self.workspace).filter(pk=chosen).values_list(
+                "program_id", flat=True).first()
+            default = metrics.default_currency(self.workspace, program_id_of_partner)
+        else:
+            default = metrics.default_currency(self.workspace, program_id)
+        currency = partner.program.currency if partner else (data.get("currency") or default)
         channel = data.get("channel") or None
         return metrics.Filters(
             start=start, end=end, currency=currency,

@@ -211,7 +211,7 @@ class Comparison:
     previous: Summary
     changes: list[Change] = field(default_factory=list)
 
-    def __getitem__(self, key: str) -> Change:
+    def change(self, key: str) -> Change:
         return next(change for change in self.changes if change.key == key)
 
 
@@ -403,10 +403,13 @@ def default_currency(workspace: Workspace, program_id: int | None = None) -> str
         if program is not None:
             return program.currency
     top = (
-        programs.annotate(n=Count("partners")).values("currency").annotate(total=Sum("n"))
-        .order_by("-total", "currency").first()
+        Partner.objects.for_workspace(workspace).values("program__currency").annotate(n=Count("id"))
+        .order_by("-n", "program__currency").first()
     )
-    return top["currency"] if top else "USD"
+    if top:
+        return top["program__currency"]
+    first = programs.order_by("id").first()
+    return first.currency if first else "USD"
 
 
 def channels(workspace: Workspace) -> list[str]:

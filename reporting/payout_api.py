@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from accounts.api import ApiError, cursor_page, workspace_of
 from reporting import payout_selectors as selectors
@@ -109,14 +109,14 @@ def period_out(period: PayoutPeriod) -> dict[str, Any]:
         "minimum payout carry over. The same `end` again answers the existing period with 200 instead of 201."
     ),
 )
-def close_period(request: HttpRequest, payload: PeriodIn) -> tuple[int, dict[str, Any]]:
+def close_period(request: HttpRequest, payload: PeriodIn) -> Status:
     workspace = workspace_of(request)
     try:
         closed = payouts.close_payout_period(workspace=workspace, end=payload.end, by=None,
                                              actor_label=f"API key {request.api_key.name}")  # type: ignore[attr-defined]
     except ValidationError as exc:
         raise ApiError(422, "invalid", " ".join(exc.messages), exc.message_dict if hasattr(exc, "error_dict") else {}) from exc
-    return (201 if closed.created else 200), period_out(closed.period)
+    return Status(201 if closed.created else 200, period_out(closed.period))
 
 
 @router.get(

@@ -30,7 +30,7 @@ class Report:
         return self.totals.has_data or self.comparison.previous.totals.has_data
 
     def kpis(self, *keys: str) -> list[metrics.Change]:
-        return [self.comparison[key] for key in keys]
+        return [self.comparison.change(key) for key in keys]
 
     @property
     def headline(self) -> list[metrics.Change]:

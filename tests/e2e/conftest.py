@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,7 +26,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 @pytest.fixture
-def browser(live_server) -> Iterator[object]:
+def browser(live_server) -> Iterator[Browser]:
     """A Chromium per test, started after the test's rows exist and closed before they are flushed.
 
     Playwright's sync API keeps an event loop running in this thread while it is open, and

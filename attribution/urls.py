@@ -1,0 +1,21 @@
+from django.urls import path
+
+from attribution import portal, views
+
+# Pages under /w/<slug>/.
+workspace_urlpatterns = [
+    path("events/", views.inbound_events, name="inbound_events"),
+    path("events/retry/", views.retry_events, name="retry_events"),
+    path("commissions/", views.commission_list, name="commission_list"),
+    path("commissions/bulk/", views.commission_bulk, name="commission_bulk"),
+    path("commissions/<int:commission_id>/", views.commission_detail, name="commission_detail"),
+    path("rewards/", views.reward_overview, name="reward_overview"),
+    path("programs/<int:program_id>/rewards/", views.reward_rules, name="reward_rules"),
+    path("settings/exchange-rates/", views.exchange_rates, name="exchange_rates"),
+]
+
+# Pages under /portal/<slug>/ (names start with "portal_").
+portal_urlpatterns = [
+    path("commissions/", portal.portal_commissions, name="portal_commissions"),
+    path("commissions/<int:commission_id>/", portal.portal_commission_detail, name="portal_commission_detail"),
+]

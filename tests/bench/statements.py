@@ -1,0 +1,140 @@
+"""`make bench BENCH=statements`: statement PDFs and a period close at scale.
+
+  (a) baseline                 render the PDF of a 1-line statement (WeasyPrint's fixed cost)
+  (b) statement_500_lines_s    render the PDF of one statement with 500 lines (goal < 2 s)
+  (c) period_close_1000_partners_s
+                               close a period for PARTNERS partners (default 1,000; 3 approved
+                               commissions each) and do every statement's worker job in this one
+                               process: render and store its PDF and email it (locmem backend).
+                               Goal < 10 minutes on one worker.
+
+Each run uses a fresh workspace in the bench database (.data/bench unless DATABASE_URL is set), so
+it can be repeated. Results go to .bench/statements.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PARTNERS = int(os.environ.get("PARTNERS", "1000"))
+COMMISSIONS_PER_PARTNER = 3
+LONG_STATEMENT_LINES = 500
+
+
+def configure_environment() -> None:
+    os.environ.setdefault("TANDEM_DATA_DIR", str(BASE_DIR / ".data" / "bench"))
+    os.environ["DEBUG"] = "false"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def make_world(partners: int, per_partner: int) -> Any:
+    """A fresh workspace with `partners` partners, each with `per_partner` approved commissions and
+    their ledger entries, written in bulk (the attribution engine's speed is not what this measures)."""
+    from accounts.services import create_workspace
+    from attribution.ledger import NewEntry, post_entries
+    from attribution.models import Commission, Conversion, LedgerEntry, RewardRule
+    from partners.models import Partner, Program
+    from referrals.models import Referral
+
+    tag = uuid.uuid4().hex[:8]
+    workspace = create_workspace(slug=f"bench-st-{tag}", name=f"Bench Statements {tag}", owner_email="bench@bench.test").workspace
+    program, _ = Program.objects.get_or_create(workspace=workspace, slug="bench", defaults={"name": "Bench program"})
+    rule = RewardRule.objects.create(workspace=workspace, program=program, rule_key=uuid.uuid4(), name="20% of sales",
+                                     sale_value=Decimal("20"), effective_from=datetime(2020, 1, 1, tzinfo=UTC))
+    people = Partner.objects.bulk_create([
+        Partner(workspace=workspace, program=program, name=f"Partner {i:05d} Ltd", email=f"p{i}@bench.test",
+                payout_method="bank_transfer", payout_details=f"IBAN DE{i:020d}")
+        for i in range(partners)
+    ])
+    occurred = datetime.now(UTC) - timedelta(days=3)
+    referrals = Referral.objects.bulk_create([
+        Referral(workspace=workspace, program=program, partner=p, customer_external_id=f"cus_{p.pk}_{n}", source="manual")
+        for p in people for n in range(per_partner)
+    ], batch_size=5000)
+    sales = Conversion.objects.bulk_create([
+        Conversion(workspace=workspace, program=program, referral=r, partner_id=r.partner_id, kind="sale",
+                   event_id=f"sale-{r.pk}", amount=Decimal("250.00") + r.pk % 97, currency="USD", occurred_at=occurred)
+        for r in referrals
+    ], batch_size=5000)
+    commissions = Commission.objects.bulk_create([
+        Commission(workspace=workspace, program=program, partner_id=s.partner_id, referral_id=s.referral_id, conversion=s,
+                   reward_rule=rule, kind="sale", amount=(s.amount * Decimal("0.2")).quantize(Decimal("0.01")), currency="USD",
+                   status="approved", occurred_at=occurred, hold_until=occurred, approved_at=occurred)
+        for s in sales
+    ], batch_size=5000)
+    post_entries(workspace=workspace, entries=[
+        NewEntry(c.partner_id, LedgerEntry.Kind.COMMISSION_EARNED, c.amount, "USD", f"commission:{c.pk}") for c in commissions
+    ])
+    return workspace
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main() -> int:
+    configure_environment()
+    import django
+
+    django.setup()
+    from django.core import mail
+    from django.core.management import call_command
+
+    from reporting.payouts import close_payout_period, send_statement_email
+    from reporting.statement_pdf import render_statement_pdf
+
+    call_command("migrate", verbosity=0)
+    end = (datetime.now(UTC) - timedelta(days=1)).date()
+    mail.outbox = []
+
+    print(f"  preparing a {LONG_STATEMENT_LINES}-line statement ...", flush=True)
+    long_ws = make_world(1, LONG_STATEMENT_LINES)
+    long_statement = close_payout_period(workspace=long_ws, end=end).statements[0]
+    short_ws = make_world(1, 1)
+    short_statement = close_payout_period(workspace=short_ws, end=end).statements[0]
+    render_statement_pdf(short_statement)  # warm-up: fonts and CSS parsing are loaded once per process
+
+    baseline, _ = timed(lambda: render_statement_pdf(short_statement))
+    long_s, pdf = timed(lambda: render_statement_pdf(long_statement))
+    print(f"  baseline 1-line statement PDF: {baseline:.3f} s")
+    print(f"  {LONG_STATEMENT_LINES}-line statement PDF: {long_s:.3f} s ({len(pdf) // 1024} KiB, {long_s / baseline:.1f}x baseline)")
+
+    print(f"  preparing {PARTNERS} partners x {COMMISSIONS_PER_PARTNER} approved commissions ...", flush=True)
+    prep_s, workspace = timed(lambda: make_world(PARTNERS, COMMISSIONS_PER_PARTNER))
+    print(f"  (prepared in {prep_s:.1f} s)")
+    close_s, closed = timed(lambda: close_payout_period(workspace=workspace, end=end))
+    jobs_s, sent = timed(lambda: sum(send_statement_email(statement_id=s.pk) for s in closed.statements))
+    total_s = close_s + jobs_s
+    print(f"  close: {close_s:.2f} s for {len(closed.statements)} statements; PDFs + emails: {jobs_s:.1f} s "
+          f"({jobs_s / max(len(closed.statements), 1) * 1000:.0f} ms each, {sent} emails)")
+    print(f"  period close with PDFs for {PARTNERS} partners: {total_s:.1f} s (goal < 600 s)")
+
+    figures = {
+        "baseline_statement_1_line_s": round(baseline, 4),
+        "statement_500_lines_s": round(long_s, 4),
+        "statement_500_lines_vs_baseline": round(long_s / baseline, 2),
+        "period_close_1000_partners_s": round(total_s, 2),
+        "period_close_partners": PARTNERS,
+        "period_close_statements": len(closed.statements),
+        "period_close_sql_s": round(close_s, 3),
+        "period_close_pdf_and_email_s": round(jobs_s, 2),
+        "emails_sent": sent,
+    }
+    out = BASE_DIR / ".bench"
+    out.mkdir(exist_ok=True)
+    (out / "statements.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"  written to {out / 'statements.json'}")
+    ok = long_s < 2.0 and total_s < 600
+    return 0 if ok else 1
