@@ -90,6 +90,11 @@ class ReferralFact:
     code_pk: int | None = None
     deal_registration_id: int | None = None
     protected_until: datetime | None = None
+    # How the referral was won, for the explanation of its later commissions.
+    click_id: str = ""
+    clicked_at: datetime | None = None
+    code: str = ""
+    referred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +139,7 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
         ref = facts.existing
         return _winner(facts, partners, partner_id=ref.partner_id, source="existing", referral_id=ref.pk,
                        click_ip_hash=ref.click_ip_hash, customer_email=facts.customer_email or ref.customer_email,
-                       explanation={"referral": ref.pk, "referred_by": ref.source,
-                                    "rule": "The customer is already this partner's referral; later sales stay with them."},
+                       explanation=_existing_explanation(ref),
                        notes=notes, click_pk=ref.click_pk, code_pk=ref.code_pk)
 
     if facts.deal is not None:
@@ -144,14 +148,14 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
             return _winner(facts, partners, partner_id=deal.partner_id, source="deal_registration", referral_id=deal.pk,
                            explanation={"deal_registration": deal.deal_registration_id,
                                         "protected_until": _iso(deal.protected_until),
-                                        "rule": "An approved deal registration outranks codes and clicks."},
+                                        "why": "An approved deal registration outranks codes and clicks."},
                            notes=notes)
         notes.append(("deal_expired", f"Deal registration {deal.deal_registration_id} stopped protecting this customer on {deal.protected_until:%Y-%m-%d}."))
 
     if facts.partner_id is not None:
         if facts.partner_id in partners:
             return _winner(facts, partners, partner_id=facts.partner_id, source="manual",
-                           explanation={"rule": "Your system named the partner (partner_id)."}, notes=notes)
+                           explanation={"why": "Your system named the partner (partner_id)."}, notes=notes)
         notes.append(("unknown_partner", f"Partner {facts.partner_id} is not a partner of this workspace."))
 
     if facts.code_text:
@@ -161,7 +165,7 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
             notes.append(("archived_code", f"Code “{facts.code.code}” is archived."))
         else:
             return _winner(facts, partners, partner_id=facts.code.partner_id, source="code", code_pk=facts.code.pk,
-                           explanation={"code": facts.code.code, "rule": "A referral code outranks clicks."}, notes=notes)
+                           explanation={"code": facts.code.code, "why": "A referral code outranks clicks."}, notes=notes)
 
     if facts.click_id:
         chosen = _choose_click(facts, programs, notes)
@@ -174,7 +178,7 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
                                         "days_before": max(age.days, 0), "window_days": program.window_days,
                                         "model": program.model,
                                         "candidates": 1 + sum(1 for c in facts.other_clicks if c.pk != click.pk),
-                                        "rule": _model_sentence(program)},
+                                        "why": _model_sentence(program)},
                            notes=notes)
 
     if notes:
@@ -182,6 +186,18 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
                         explanation={"notes": [text for _, text in notes]})
     return Decision(partner_id=None, reason="No click, code, deal registration or partner names a partner for this customer.",
                     reason_code="no_partner")
+
+
+def _existing_explanation(ref: ReferralFact) -> dict[str, Any]:
+    explanation: dict[str, Any] = {"referral": ref.pk, "referred_by": ref.source, "referred_at": _iso(ref.referred_at),
+                                   "why": "The customer is already this partner's referral; later sales stay with them."}
+    if ref.click_id:
+        explanation.update(click=ref.click_id, clicked_at=_iso(ref.clicked_at))
+    if ref.code:
+        explanation["code"] = ref.code
+    if ref.deal_registration_id:
+        explanation["deal_registration"] = ref.deal_registration_id
+    return explanation
 
 
 def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],

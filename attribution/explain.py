@@ -9,8 +9,7 @@ _SOURCES = {
     "link": "a click on their link",
     "code": "their referral code",
     "deal_registration": "their approved deal registration",
-    "manual": "your system naming the partner",
-    "existing": "an earlier referral (later sales stay with the partner who referred the customer)",
+    "manual": "a direct assignment",
 }
 
 
@@ -29,9 +28,15 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
     why = explanation.get("attribution") or {}
     source = why.get("source")
     if source:
-        credited = f"Credited to {why.get('partner', {}).get('name', 'the partner')} for {_SOURCES.get(source, source)}"
+        name = why.get("partner", {}).get("name", "the partner")
+        if source == "existing":
+            credited = f"Credited to {name}, who referred this customer through " \
+                       f"{_SOURCES.get(why.get('referred_by', ''), 'a referral')}"
+        else:
+            credited = f"Credited to {name} for {_SOURCES.get(source, source)}"
         if why.get("click"):
-            credited += f" (click {why['click']} on {_day(why.get('clicked_at'))}, {why.get('days_before', 0)} days before)"
+            before = f", {why['days_before']} days before" if "days_before" in why else ""
+            credited += f" (click {why['click']} on {_day(why.get('clicked_at'))}{before})"
         if why.get("code"):
             credited += f" (code {why['code']})"
         if why.get("deal_registration"):
@@ -39,8 +44,8 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("Attribution", credited + "."))
     if why.get("window_days"):
         model = "last click" if why.get("model") != "first_click" else "first click"
-        lines.append(("Window", f"{why['window_days']} days after the click, {model} wins"
-                                f"{'' if why.get('candidates', 1) <= 1 else f' among {why['candidates']} clicks'}."))
+        among = f" among {why['candidates']} clicks" if why.get("candidates", 1) > 1 else ""
+        lines.append(("Window", f"{why['window_days']} days after the click, {model} wins{among}."))
     for note in why.get("notes", []):
         lines.append(("Note", note))
     if why.get("self_referral"):
@@ -50,7 +55,8 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("Reward rule", f"{rule.get('name')} (version {rule.get('version')}, from {_day(rule.get('effective_from'))}): "
                                      f"{rule.get('terms')}."))
     if explanation.get("calculation"):
-        lines.append(("Amount", str(explanation["calculation"]) + "."))
+        # The calculation starts with the rule's own description, already shown above.
+        lines.append(("Amount", _sentence(str(explanation["calculation"]).rpartition(" — ")[2])))
     sale = explanation.get("sale") or {}
     if sale.get("original_currency"):
         lines.append(("Currency", f"{sale['original_amount']} {sale['original_currency']} at {sale['fx_rate']} = "
@@ -58,3 +64,7 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
     if explanation.get("hold_until"):
         lines.append(("Hold", f"Approved automatically on {_day(explanation['hold_until'])} unless rejected."))
     return lines
+
+
+def _sentence(text: str) -> str:
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."

@@ -187,10 +187,11 @@ class InvalidEvents(ValueError):
 
 _INSERT = """
 INSERT INTO attribution_inboundevent
-    (workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, status, reason, reason_code,
-     attempts, received_at)
-SELECT %s, t.event_id, t.kind, %s, t.payload::jsonb, t.related, t.processor_ref, 'received', '', '', 0, %s
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) AS t(event_id, kind, payload, related, processor_ref)
+    (workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, status,
+     reason, reason_code, attempts, received_at)
+SELECT %s, t.event_id, t.kind, %s, t.payload::jsonb, t.related, t.processor_ref, t.customer, 'received', '', '', 0, %s
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+     AS t(event_id, kind, payload, related, processor_ref, customer)
 ON CONFLICT (workspace_id, event_id) DO NOTHING
 RETURNING id, event_id
 """
@@ -218,7 +219,8 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
     related = [(event.sale_event_id or "").strip() if event.kind == "refund" else "" for event in events]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [workspace.pk, source, now, event_ids, [e.kind for e in events], payloads, related,
-                                 [(e.processor_ref or "").strip() for e in events]])
+                                 [(e.processor_ref or "").strip() for e in events],
+                                 [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]])
         inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
     new_ids = sorted(inserted.values())
     receipts = []

@@ -17,6 +17,7 @@ from attribution.models import LedgerEntry
 from partners.models import Partner
 
 GENESIS_HASH = "0" * 64
+_FOUR_PLACES = Decimal("0.0001")
 _LOCK_NAMESPACE = 0x7A11  # advisory-lock namespace for per-workspace ledger appends
 
 
@@ -51,12 +52,16 @@ def _hash_of(entry: LedgerEntry) -> str:
     )
 
 
-def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry]) -> list[LedgerEntry]:
+def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_entries: bool = True) -> list[LedgerEntry]:
     """Append entries to the workspace's chain in one transaction.
 
     Appends are serialised per workspace with an advisory lock, so concurrent writers
-    never fork the chain; other workspaces are not blocked.
+    never fork the chain; other workspaces are not blocked. The rows go in with one
+    statement however many there are; `return_entries=False` skips building the model
+    objects for callers that do not need them (the inbox processor).
     """
+    from attribution.sql import insert_rows  # the ledger stays importable without the processor's helpers
+
     entries = list(entries)
     if not entries:
         return []
@@ -70,15 +75,19 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry]) -> list[L
         rows = []
         for new in entries:
             sequence += 1
-            row = LedgerEntry(
-                workspace=workspace, sequence=sequence, partner_id=new.partner_id, kind=new.kind,
-                amount=Decimal(new.amount).quantize(Decimal("0.0001")), currency=new.currency,
-                reference=new.reference, memo=new.memo[:255], created_at=now, prev_hash=prev,
-            )
-            row.entry_hash = _hash_of(row)
-            prev = row.entry_hash
-            rows.append(row)
-        return LedgerEntry.objects.bulk_create(rows)
+            amount = Decimal(new.amount).quantize(_FOUR_PLACES)
+            memo = new.memo[:255]
+            digest = entry_hash(prev_hash=prev, workspace_id=workspace.pk, sequence=sequence, partner_id=new.partner_id,
+                                kind=new.kind, amount=amount, currency=new.currency, reference=new.reference, memo=memo,
+                                created_at=now)
+            rows.append({"workspace_id": workspace.pk, "sequence": sequence, "partner_id": new.partner_id,
+                         "kind": new.kind, "amount": amount, "currency": new.currency, "reference": new.reference,
+                         "memo": memo, "created_at": now, "prev_hash": prev, "entry_hash": digest})
+            prev = digest
+        ids = dict((sequence, pk) for pk, sequence in insert_rows(LedgerEntry, rows, returning=("id", "sequence")))
+        if not return_entries:
+            return []
+        return [LedgerEntry(pk=ids[row["sequence"]], **row) for row in rows]
 
 
 def post_entry(*, workspace: Workspace, partner: Partner, kind: str, amount: Decimal, currency: str,

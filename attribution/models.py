@@ -136,6 +136,8 @@ class InboundEvent(models.Model):
     # sale (and a sale the refunds waiting for it) by an index.
     related_event_id = models.CharField(max_length=200, blank=True)
     processor_ref = models.CharField(max_length=200, blank=True)
+    # A lead or sale waits for an earlier, still unprocessed event of the same customer (see processing.py).
+    customer_external_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.RECEIVED)
     reason = models.TextField(blank=True, help_text="Why the event ended as it did, for the people reading it.")
     reason_code = models.CharField(max_length=40, blank=True, help_text="The same reason for programs, e.g. no_exchange_rate.")
@@ -160,6 +162,8 @@ class InboundEvent(models.Model):
                          name="inboundevent_ws_refund_of"),
             models.Index(fields=["workspace", "processor_ref"], condition=~models.Q(processor_ref=""),
                          name="inboundevent_ws_processor_ref"),
+            models.Index(fields=["workspace", "customer_external_id", "id"], condition=models.Q(status="received"),
+                         name="inboundevent_ws_customer_pending"),
         ]
 
     def __str__(self) -> str:

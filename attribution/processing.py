@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any, Iterable, Sequence
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Min, Q, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -74,11 +74,14 @@ class ProcessResult:
     commissions: int = 0
     # Other events (refunds) that can go ahead now that their sale is settled.
     woken: list[int] = field(default_factory=list)
+    # Events of this set waiting for an earlier event of their customer that another worker holds.
+    retry_soon: list[int] = field(default_factory=list)
 
     def add(self, other: ProcessResult) -> None:
         for name in ("events", "attributed", "unattributed", "waiting", "duplicate", "failed", "commissions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.woken.extend(other.woken)
+        self.retry_soon.extend(other.retry_soon)
 
 
 # --- Entry points ------------------------------------------------------------------------
@@ -150,14 +153,19 @@ def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessRes
         batch = _Batch(Workspace.objects.get(pk=workspace_id), rows)
         batch.run()
         if batch.result.woken:
-            transaction.on_commit(partial(_enqueue_woken, workspace_id, list(batch.result.woken)), robust=True)
+            transaction.on_commit(partial(_enqueue, workspace_id, list(batch.result.woken), wait=True), robust=True)
+        if batch.result.retry_soon:
+            # In case the event they wait for settles before this commit, and so cannot wake them.
+            countdown = min(2 ** min(rows[0]["attempts"], 5), 30)
+            transaction.on_commit(partial(_enqueue, workspace_id, list(batch.result.retry_soon), countdown=countdown),
+                                  robust=True)
         return batch.result
 
 
-def _enqueue_woken(workspace_id: int, event_ids: list[int]) -> None:
+def _enqueue(workspace_id: int, event_ids: list[int], *, wait: bool = False, countdown: float | None = None) -> None:
     from attribution.tasks import enqueue_processing  # the tasks module imports this one
 
-    enqueue_processing(workspace_id, event_ids, wait=True)
+    enqueue_processing(workspace_id, event_ids, wait=wait, countdown=countdown)
 
 
 def _record_failure(workspace_id: int, event_id: int, exc: Exception) -> ProcessResult:
@@ -237,6 +245,10 @@ class _Ref:
     converted_at: datetime | None = None
     created_here: bool = False
     decision: Decision | None = None
+    click_tclid: str = ""
+    clicked_at: datetime | None = None
+    code_text: str = ""
+    referred_at: datetime | None = None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> _Ref:
@@ -245,7 +257,8 @@ class _Ref:
             customer=row["customer_external_id"], source=row["source"], customer_email=row["customer_email"],
             click_pk=row["click_id"], click_ip_hash=row["click__ip_hash"] or "", code_pk=row["code_id"],
             deal_registration_id=row["deal_registration_id"], protected_until=row["protected_until"],
-            converted_at=row["converted_at"],
+            converted_at=row["converted_at"], click_tclid=row["click__click_id"] or "",
+            clicked_at=row["click__clicked_at"], code_text=row["code__code"] or "", referred_at=row["created_at"],
         )
 
     def fact(self) -> ReferralFact:
@@ -253,11 +266,13 @@ class _Ref:
             pk=self.pk or 0, partner_id=self.partner_id, program_id=self.program_id, source=self.source,
             customer_email=self.customer_email, click_ip_hash=self.click_ip_hash, click_pk=self.click_pk,
             code_pk=self.code_pk, deal_registration_id=self.deal_registration_id, protected_until=self.protected_until,
+            click_id=self.click_tclid, clicked_at=self.clicked_at, code=self.code_text, referred_at=self.referred_at,
         )
 
 
 _REFERRAL_VALUES = ("id", "program_id", "partner_id", "customer_external_id", "source", "customer_email", "click_id",
-                    "click__ip_hash", "code_id", "deal_registration_id", "protected_until", "converted_at")
+                    "click__ip_hash", "click__click_id", "click__clicked_at", "code_id", "code__code",
+                    "deal_registration_id", "protected_until", "converted_at", "created_at")
 _CLICK_VALUES = ("id", "click_id", "partner_id", "link__program_id", "clicked_at", "ip_hash", "visitor_hash",
                  "is_bot", "earns_credit")
 
@@ -307,6 +322,8 @@ class _Batch:
         self.rule_rows: dict[int, dict[str, Any]] = {}
         self.terms: dict[int, RuleTerms] = {}
         self.settled_sale_keys: set[str] = set()
+        self.settled_customers: set[str] = set()
+        self.waiting_for_customer: list[int] = []
         self.result = ProcessResult(events=len(rows))
 
     # -- orchestration --
@@ -319,6 +336,7 @@ class _Batch:
         self._load_programs()
         if leads or sales:
             self._load_referrals({e.customer for e in leads + sales})
+            leads, sales = self._hold_back_for_earlier_events(leads, sales)
             self._attribute_customers(leads, sales)
             self._record_leads(leads)
         if sales:
@@ -331,6 +349,8 @@ class _Batch:
 
     def _outcome(self, event: _Event, status: str, reason: str = "", code: str = "") -> None:
         self.outcomes[event.pk] = (status, reason, code)
+        if event.kind in ("lead", "sale") and status != Status.RECEIVED and event.customer:
+            self.settled_customers.add(event.customer)
         if event.kind == "sale" and status != Status.RECEIVED:
             self.settled_sale_keys.add(event.event_id)
             if event.processor_ref:
@@ -389,6 +409,38 @@ class _Batch:
         return engine.select_rule(self.rules, program_id=program_id, group_id=partner.group_id if partner else None, at=at)
 
     # -- attribution of new customers --
+
+    def _hold_back_for_earlier_events(self, leads: list[_Event], sales: list[_Event]) -> tuple[list[_Event], list[_Event]]:
+        """Leave for later the leads and sales of a new customer while an earlier event of theirs is unprocessed.
+
+        Another worker may be creating that customer's referral right now (uncommitted, so invisible
+        here): going ahead would leave this sale unattributed, or let a later lead win the customer.
+        Those events stay `received`; they are woken when the earlier event is settled, and retried
+        shortly anyway.
+        """
+        new = {e.customer for e in leads + sales if e.customer and e.customer not in self.refs}
+        if not new:
+            return leads, sales
+        mine = [e.pk for e in self.events]
+        first_pending = dict(
+            InboundEvent.objects.filter(workspace_id=self.ws, status=Status.RECEIVED, customer_external_id__in=new,
+                                        kind__in=[InboundEvent.Kind.LEAD, InboundEvent.Kind.SALE], pk__lt=max(mine))
+            .exclude(pk__in=mine).values("customer_external_id").annotate(first=Min("id"))
+            .values_list("customer_external_id", "first")
+        )
+        if not first_pending:
+            return leads, sales
+
+        def go_ahead(event: _Event) -> bool:
+            earlier = first_pending.get(event.customer)
+            if earlier is None or earlier > event.pk:
+                return True
+            self._outcome(event, Status.RECEIVED, f"Waiting for an earlier event of customer {event.customer}.",
+                          "waiting_for_customer")
+            self.waiting_for_customer.append(event.pk)
+            return False
+
+        return [e for e in leads if go_ahead(e)], [e for e in sales if go_ahead(e)]
 
     def _attribute_customers(self, leads: list[_Event], sales: list[_Event]) -> None:
         """Decide every lead, and every sale of a customer who is not a referral yet; create the referrals won."""
@@ -456,12 +508,18 @@ class _Batch:
             self.decisions[event.pk] = decision
             if not decision.attributed or decision.source == "existing":
                 continue
-            click_ip = clicks[event.click_id].ip_hash if decision.source == "link" and event.click_id in clicks else ""
+            won_click = clicks.get(event.click_id) if decision.source == "link" and event.click_id else None
+            if won_click is not None and won_click.pk != decision.click_pk:  # the visitor's other click won
+                won_click = next((c for c in same_visitor.get(won_click.visitor_hash, ()) if c.pk == decision.click_pk), None)
+            won_code = codes.get(event.code.strip().lower()) if decision.source == "code" and event.code else None
             ref = _Ref(pk=deal.pk if decision.source == "deal_registration" and deal else None,
                        program_id=decision.program_id or self.partners[decision.partner_id].program_id,
                        partner_id=decision.partner_id, customer=event.customer, source=_SOURCE[decision.source],
-                       customer_email=event.email, click_pk=decision.click_pk, click_ip_hash=click_ip,
-                       code_pk=decision.code_pk,
+                       customer_email=event.email, click_pk=decision.click_pk,
+                       click_ip_hash=won_click.ip_hash if won_click else "", code_pk=decision.code_pk,
+                       click_tclid=won_click.click_id if won_click else "",
+                       clicked_at=won_click.clicked_at if won_click else None,
+                       code_text=won_code.code if won_code else "", referred_at=self.now,
                        deal_registration_id=deal.deal_registration_id if deal and decision.source == "deal_registration" else None,
                        protected_until=deal.protected_until if deal and decision.source == "deal_registration" else None,
                        created_here=True, decision=decision)
@@ -551,8 +609,10 @@ class _Batch:
             ref = self.refs.get(event.customer)
             decision = self.decisions.get(event.pk)
             if ref is None or ref.pk is None:
-                decision = decision or Decision(partner_id=None, reason="The customer is not a referral.",
-                                                reason_code="not_a_referral")
+                if decision is None or decision.reason_code == "no_partner":
+                    decision = Decision(partner_id=None, reason_code="no_partner",
+                                        reason=f"Customer {event.customer} is not any partner's referral, and the sale "
+                                               f"names no click or referral code.")
                 self._outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
                 continue
             if decision is None or ref.decision is not decision or not decision.attributed:
@@ -899,8 +959,20 @@ class _Batch:
         update_rows(InboundEvent, marks, fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
                     where="t.workspace_id = %s", where_params=[self.ws])
         self._wake_refunds()
+        self._wake_customers()
+        self.result.retry_soon = list(self.waiting_for_customer)
         # Last, so the workspace's ledger lock is held only until the commit that follows.
-        post_entries(workspace=self.workspace, entries=self.ledger)
+        post_entries(workspace=self.workspace, entries=self.ledger, return_entries=False)
+
+    def _wake_customers(self) -> None:
+        if not self.settled_customers:
+            return
+        mine = [e.pk for e in self.events]
+        self.result.woken.extend(
+            InboundEvent.objects.filter(workspace_id=self.ws, status=Status.RECEIVED, reason_code="waiting_for_customer",
+                                        customer_external_id__in=self.settled_customers)
+            .exclude(pk__in=mine).values_list("id", flat=True)
+        )
 
     def _wake_refunds(self) -> None:
         if not self.settled_sale_keys:

@@ -70,6 +70,18 @@ def adjustments_up_to(*, workspace: Workspace, sequence: int) -> QuerySet[Ledger
     return LedgerEntry.objects.for_workspace(workspace).filter(kind=LedgerEntry.Kind.ADJUSTMENT, sequence__lte=sequence)
 
 
+def rejections_up_to(*, workspace: Workspace, sequence: int) -> QuerySet[LedgerEntry]:
+    """Ledger entries of rejected commissions; one matters to payouts when its commission was already
+    on a statement (the statement is frozen, so the next one takes the amount back)."""
+    return LedgerEntry.objects.for_workspace(workspace).filter(kind=LedgerEntry.Kind.COMMISSION_REJECTED, sequence__lte=sequence)
+
+
+def commission_id_of(entry: LedgerEntry) -> int | None:
+    """The commission a ledger entry is about (`commission:<id>` references), or None."""
+    prefix, _, value = entry.reference.partition(":")
+    return int(value) if prefix == "commission" and value.isdigit() else None
+
+
 def mark_commissions_paid(*, workspace: Workspace, commission_ids: Iterable[int], paid_at: datetime) -> int:
     """Move the statement's approved commissions to paid. Commissions reversed since stay reversed:
     their refund is a line of a later statement. Returns how many changed (0 the second time)."""

@@ -3,27 +3,38 @@
 `Model.objects.bulk_create` cannot say which rows `ignore_conflicts` skipped, and it builds one
 placeholder per value; the processor needs both "which rows did I insert" (to post ledger
 entries for exactly those) and speed at tens of thousands of rows a second. These helpers send
-one statement per set, one typed array per column (`INSERT ... SELECT FROM unnest(...)`), and
-take their columns, defaults and database conversions from the model, so a field added later
-with a default needs no change here.
+one statement per set, one array per column (`INSERT ... SELECT FROM unnest(...)`), with the
+parameters bound server-side (no quoting of thousands of values into the SQL text). Columns,
+defaults and conversions come from the model, so a field added later with a default needs no
+change here. They run on the connection Django is using, inside its transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+import json
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import psycopg
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
 _NO_DEFAULT = object()
+# Field types whose Python value psycopg sends as is (Django's own conversion would only copy it).
+_PLAIN = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "CharField", "TextField",
+    "EmailField", "SlugField", "URLField", "BooleanField", "DecimalField", "DateTimeField", "DateField",
+    "ForeignKey", "OneToOneField", "UUIDField",
+})
 
 
-def _array_type(field: models.Field) -> str:
+def _column_type(field: models.Field) -> str:
     db_type = field.db_type(connection)
     if db_type is None:  # pragma: no cover - only virtual fields have none
         raise ValueError(f"{field} has no column")
     # A serial primary key is referenced as bigint/integer.
-    return {"bigserial": "bigint", "serial": "integer"}.get(db_type, db_type)
+    return {"bigserial": "bigint", "serial": "integer", "smallserial": "smallint"}.get(db_type, db_type)
 
 
 def _default_of(field: models.Field, now: Any) -> Any:
@@ -32,6 +43,24 @@ def _default_of(field: models.Field, now: Any) -> Any:
     if field.has_default() or field.null or field.empty_strings_allowed:
         return field.get_default()  # the default, else None for a nullable field, else ""
     return _NO_DEFAULT
+
+
+def _converter(field: models.Field) -> tuple[Callable[[Any], Any], str, str]:
+    """How to send a value of `field`: (convert, array type of the parameter, cast of the column)."""
+    kind = field.get_internal_type()
+    column = _column_type(field)
+    if kind == "JSONField":
+        encoder = getattr(field, "encoder", None) or DjangoJSONEncoder
+        return (lambda v: None if v is None else json.dumps(v, cls=encoder, separators=(",", ":"))), "text", column
+    if kind in _PLAIN:
+        return (lambda v: v), column, column
+    return (lambda v: field.get_db_prep_save(v, connection)), column, column
+
+
+def _cursor() -> psycopg.Cursor:
+    connection.ensure_connection()
+    # Django's cursors bind client-side; this one sends the arrays as parameters.
+    return psycopg.Cursor(connection.connection)
 
 
 def insert_rows(
@@ -50,25 +79,29 @@ def insert_rows(
         return []
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
-    columns, casts, arrays = [], [], []
-    for field in fields:
+    q = connection.ops.quote_name
+    columns, params, selects, arrays = [], [], [], []
+    for index, field in enumerate(fields):
         default = _default_of(field, now)
+        convert, param_type, column_type = _converter(field)
         values = []
         for row in rows:
             value = row.get(field.attname, default)
             if value is _NO_DEFAULT:
                 raise ValueError(f"{model.__name__}.{field.attname} needs a value")
-            values.append(field.get_db_prep_save(value, connection))
-        columns.append(connection.ops.quote_name(field.column))
-        casts.append(f"%s::{_array_type(field)}[]")
+            values.append(convert(value))
+        columns.append(q(field.column))
+        params.append(f"%s::{param_type}[]")
+        selects.append(f"c{index}" if param_type == column_type else f"c{index}::{column_type}")
         arrays.append(values)
-    table = connection.ops.quote_name(model._meta.db_table)
-    returned = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in returning)
+    aliases = ", ".join(f"c{i}" for i in range(len(fields)))
+    returned = ", ".join(q(model._meta.get_field(name).column) for name in returning)
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(casts)})"
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selects)} FROM unnest({', '.join(params)}) AS u({aliases})"
         f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {returned}"
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, arrays)
         return list(cursor.fetchall())
 
@@ -87,22 +120,24 @@ def update_rows(
     """
     if not rows:
         return 0
-    names = list(fields)
-    model_fields = [model._meta.get_field(name) for name in names]
+    model_fields = [model._meta.get_field(name) for name in fields]
     pk = model._meta.pk
-    ids = [row["id"] for row in rows]
-    arrays: list[list[Any]] = [ids]
-    for field in model_fields:
-        arrays.append([field.get_db_prep_save(row[field.attname], connection) for row in rows])
     q = connection.ops.quote_name
-    casts = [f"%s::{_array_type(pk)}[]"] + [f"%s::{_array_type(f)}[]" for f in model_fields]
-    aliases = ["id"] + [f"v{i}" for i in range(len(model_fields))]
-    assignments = ", ".join(f"{q(f.column)} = v.v{i}" for i, f in enumerate(model_fields))
+    params = [f"%s::{_column_type(pk)}[]"]
+    arrays: list[list[Any]] = [[row["id"] for row in rows]]
+    assignments = []
+    for index, field in enumerate(model_fields):
+        convert, param_type, column_type = _converter(field)
+        params.append(f"%s::{param_type}[]")
+        arrays.append([convert(row[field.attname]) for row in rows])
+        value = f"v.v{index}" if param_type == column_type else f"v.v{index}::{column_type}"
+        assignments.append(f"{q(field.column)} = {value}")
+    aliases = ", ".join(["id"] + [f"v{i}" for i in range(len(model_fields))])
     sql = (
-        f"UPDATE {q(model._meta.db_table)} AS t SET {assignments} "
-        f"FROM unnest({', '.join(casts)}) AS v({', '.join(aliases)}) WHERE t.{q(pk.column)} = v.id"
+        f"UPDATE {q(model._meta.db_table)} AS t SET {', '.join(assignments)} "
+        f"FROM unnest({', '.join(params)}) AS v({aliases}) WHERE t.{q(pk.column)} = v.id"
         + (f" AND ({where})" if where else "")
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [*arrays, *where_params])
         return cursor.rowcount

@@ -30,7 +30,8 @@ SWEEP_LIMIT = 50_000
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
-def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: bool = False) -> None:
+def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: bool = False,
+                       countdown: float | None = None) -> None:
     """Send the ids to the workers in sets of CHUNK. Never raises: if the broker is unreachable the
     events are already safe in PostgreSQL and the sweeper enqueues them later."""
     ids = list(event_ids)
@@ -38,6 +39,7 @@ def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: boo
         try:
             process_inbound_events.apply_async(
                 args=[workspace_id, ids[start:start + CHUNK]], kwargs={"wait": wait}, retry=False,
+                **({"countdown": countdown} if countdown else {}),
             )
         except Exception:  # noqa: BLE001 - any broker failure: the sweeper is the fallback
             logger.warning("Could not enqueue %d inbound events of workspace %s; the sweeper will pick them up",

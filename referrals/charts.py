@@ -9,8 +9,8 @@ from referrals.selectors import DailyClicks
 
 WIDTH = 720
 HEIGHT = 160
-TOP = 12  # room for the maximum's label
-BOTTOM = 18  # room for the date labels
+TOP = 4
+BOTTOM = 1
 
 
 @dataclass(frozen=True)

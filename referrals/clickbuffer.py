@@ -69,7 +69,9 @@ def client() -> redis.Redis:
     """One connection pool per process (redis-py resets it in a forked child)."""
     global _client, _script
     if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        # Timeouts so a stuck Redis turns into the redirect's database fallback, not a hung visitor.
+        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_timeout=2,
+                                       socket_connect_timeout=1)
         _script = _client.register_script(_RESOLVE_AND_RECORD)
     return _client
 

@@ -97,7 +97,7 @@ class ReferralCodeForm(forms.Form):
 
 class LinkFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Code, destination or partner"}))
+                        widget=forms.TextInput(attrs={"placeholder": "Code, destination or partner", "enterkeyhint": "search"}))
     partner = forms.TypedChoiceField(label="Partner", required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label="Channel", required=False)
     archived = forms.BooleanField(label="Archived links", required=False)

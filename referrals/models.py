@@ -117,6 +117,8 @@ class Click(models.Model):
 
     class Meta:
         ordering = ["-clicked_at", "-id"]
+        # Global, not per workspace: the flusher's ON CONFLICT (click_id) is what makes a re-delivered
+        # batch harmless, and a tclid handed back to the API must name one click.
         constraints = [models.UniqueConstraint(fields=["click_id"], name="click_id_unique")]
         indexes = [
             models.Index(fields=["workspace", "clicked_at"], name="click_ws_time"),

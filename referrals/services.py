@@ -389,7 +389,9 @@ def _require_submitted(deal: DealRegistration) -> None:
 
 
 @transaction.atomic
-def approve_deal_registration(*, deal: DealRegistration, by: User, reason: str = "") -> Referral:
+def approve_deal_registration(
+    *, deal: DealRegistration, by: User, reason: str = "", notify_partner: bool = True
+) -> Referral:
     """Approve: the customer becomes the partner's referral, protected for the program's deal protection days."""
     deal = DealRegistration.objects.select_for_update().select_related("program", "partner").get(pk=deal.pk)
     _require_submitted(deal)
@@ -405,12 +407,15 @@ def approve_deal_registration(*, deal: DealRegistration, by: User, reason: str =
     deal.save(update_fields=["status", "reason", "decided_by", "decided_at", "expires_at"])
     record_audit(workspace=deal.workspace, actor=by, action="deal_registration.approved", target=deal,
                  changes={"protected_until": protected_until.date().isoformat()})
-    transaction.on_commit(lambda: send_deal_decision(deal))
+    if notify_partner:
+        transaction.on_commit(lambda: send_deal_decision(deal))
     return referral
 
 
 @transaction.atomic
-def reject_deal_registration(*, deal: DealRegistration, by: User, reason: str) -> DealRegistration:
+def reject_deal_registration(
+    *, deal: DealRegistration, by: User, reason: str, notify_partner: bool = True
+) -> DealRegistration:
     """Reject with a reason the partner will read."""
     deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
     _require_submitted(deal)
@@ -420,7 +425,8 @@ def reject_deal_registration(*, deal: DealRegistration, by: User, reason: str) -
     deal.reason, deal.decided_by, deal.decided_at = reason.strip(), by, timezone.now()
     deal.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     record_audit(workspace=deal.workspace, actor=by, action="deal_registration.rejected", target=deal)
-    transaction.on_commit(lambda: send_deal_decision(deal))
+    if notify_partner:
+        transaction.on_commit(lambda: send_deal_decision(deal))
     return deal
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
+from io import BytesIO
 
 import redis
 import segno
@@ -29,13 +31,14 @@ from referrals.forms import (
     apply_errors,
 )
 from referrals.models import DealRegistration, Link, ReferralCode
-from referrals.validation import CODE_MAX_LENGTH
+from referrals.validation import CODE_MAX_LENGTH, CODE_MIN_LENGTH
 
 logger = logging.getLogger(__name__)
 
 WRITE = ("GET", "HEAD", "POST")
 POST = ("POST",)
 PAGE_SIZE = 25
+_LOOKS_LIKE_A_CODE = re.compile(rf"[a-z0-9-]{{{CODE_MIN_LENGTH},{CODE_MAX_LENGTH}}}").fullmatch
 
 
 # --- The redirect ----------------------------------------------------------------------------
@@ -49,7 +52,7 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     code = code.lower()
-    if len(code) > CODE_MAX_LENGTH:
+    if not _LOOKS_LIKE_A_CODE(code):  # junk from scanners never reaches Redis or the database
         raise Http404("No such link.")
     visit = None
     if request.method == "GET":  # link previews that only ask HEAD are not visits
@@ -90,12 +93,11 @@ def bench_tail(request: HttpRequest) -> HttpResponse:
 
 def qr_response(url: str, kind: str, filename: str, *, download: bool) -> HttpResponse:
     qr = segno.make(url, error="m")
+    buffer = BytesIO()
     if kind == "svg":
-        response = HttpResponse(qr.svg_inline(scale=8, border=2, dark="#111427"), content_type="image/svg+xml")
+        qr.save(buffer, kind="svg", scale=8, border=2, dark="#111427", title=url)
+        response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
     else:
-        from io import BytesIO
-
-        buffer = BytesIO()
         qr.save(buffer, kind="png", scale=12, border=2)
         response = HttpResponse(buffer.getvalue(), content_type="image/png")
     if download:

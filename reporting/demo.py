@@ -8,7 +8,10 @@ from django.db import transaction
 
 from accounts.models import Membership, Role, User, Workspace
 from accounts.services import add_domain, create_workspace
+from attribution.demo import seed_conversions
 from partners.demo import seed_partners
+from referrals.demo import seed_referrals
+from reporting.payout_demo import seed_payouts
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "tandem-demo"
@@ -54,5 +57,8 @@ def seed_demo_workspace() -> DemoSummary:
         summary.logins.append((email, role.label))
     portal_user = _demo_user(PARTNER_EMAIL, "Paula", "Partner")
     seed_partners(workspace=workspace, owner=owner, portal_user=portal_user)
+    seed_referrals(workspace)  # links, codes, clicks and deals of the partners above
     summary.logins.append((PARTNER_EMAIL, "Partner (portal)"))
+    seed_conversions(workspace)  # leads, sales and refunds through the inbox: the commissions paid out below
+    seed_payouts(workspace=workspace)  # last: it pays out the commissions the steps above created
     return summary

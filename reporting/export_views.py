@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.core.files.storage import default_storage
 
 from accounts.tenancy import ANY_STAFF, WorkspaceRequest, get_for_workspace_or_404, workspace_member
 from partners.models import Partner
-from reporting import exports
-from reporting.filters import filters_from_request
+from reporting import exports, metrics
+from reporting.filters import ReportFilterForm, filters_from_request
 from reporting.rollup_models import ExportJob
 
 
-def _filters(request: WorkspaceRequest):
+def _filters(request: WorkspaceRequest) -> tuple[ReportFilterForm, metrics.Filters]:
+    """The dashboard's filters; `partner` pins the export to one partner as on its page (a foreign one is a 404)."""
     partner = None
     if request.GET.get("partner") and request.GET.get("partner").isdigit():
         partner = Partner.objects.for_workspace(request.workspace).filter(pk=request.GET["partner"]).first()
@@ -23,7 +24,9 @@ def _filters(request: WorkspaceRequest):
 
 
 @workspace_member(ANY_STAFF, methods=("GET", "HEAD", "POST"))
-def report_export(request: WorkspaceRequest, kind: str) -> HttpResponse:
+def report_export(request: WorkspaceRequest) -> HttpResponse:
+    """`?kind=clicks` (or partners, referrals, conversions, commissions) and the report filters."""
+    kind = request.GET.get("kind", "")
     if kind not in exports.KINDS:
         raise Http404("No such export.")
     form, filters = _filters(request)

@@ -18,6 +18,7 @@ PRESETS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"),
            ("custom", "Custom range")]
 DEFAULT_PRESET = "30"
 MAX_DAYS = 3 * 366
+PARTNER_MENU_MAX = 200
 
 
 def today() -> dt.date:
@@ -50,8 +51,13 @@ class ReportFilterForm(forms.Form):
         self.currencies = metrics.currencies(workspace)
         self.fields["currency"].choices = [("", "Default")] + [(c, c) for c in self.currencies]
         if partner is None:
-            partners = Partner.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")[:500]
-            self.fields["partner"].choices = [("", "All partners")] + list(partners)
+            partners = list(Partner.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")[:PARTNER_MENU_MAX + 1])
+            if len(partners) <= PARTNER_MENU_MAX:
+                self.fields["partner"].choices = [("", "All partners")] + partners
+            else:
+                # A menu of thousands of partners helps nobody and weighs on every page; the top
+                # partners table links each partner's own page, and the id still filters here.
+                self.fields["partner"] = forms.IntegerField(label="Partner ID", required=False, min_value=1)
         else:
             for name in ("program", "group", "partner", "currency"):
                 del self.fields[name]
@@ -109,6 +115,9 @@ class ReportFilterForm(forms.Form):
 
 def filters_from_request(data: Any, *, workspace: Workspace, partner: Partner | None = None
                          ) -> tuple[ReportFilterForm, metrics.Filters]:
+    data = data.copy()
+    if not data.get("range") and not (data.get("start") and data.get("end")):
+        data["range"] = DEFAULT_PRESET  # so the period menu shows the range the page reports
     form = ReportFilterForm(data, workspace=workspace, partner=partner)
     form.is_valid()
     return form, form.to_filters()

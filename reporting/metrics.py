@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
@@ -270,8 +270,21 @@ def timing(workspace: Workspace, filters: Filters) -> Timing:
 
 
 def active_partners(workspace: Workspace, filters: Filters) -> int:
-    rows = _rows(workspace, filters, fine=True).filter(Q(clicks__gt=0) | Q(leads__gt=0) | Q(sales__gt=0))
-    return rows.values("partner_id").distinct().count()
+    # One index probe per partner (workspace, partner, day) rather than a DISTINCT over a year of
+    # rows: a workspace has thousands of partners but millions of partner-days.
+    activity = (
+        _rows(workspace, filters, fine=True)
+        .filter(partner_id=OuterRef("pk"))
+        .filter(Q(clicks__gt=0) | Q(leads__gt=0) | Q(sales__gt=0))
+    )
+    partners = Partner.objects.for_workspace(workspace)
+    if filters.partner_id is not None:
+        partners = partners.filter(pk=filters.partner_id)
+    if filters.group_id is not None:
+        partners = partners.filter(group_id=filters.group_id)
+    if filters.program_id is not None:
+        partners = partners.filter(program_id=filters.program_id)
+    return partners.filter(Exists(activity)).count()
 
 
 def summary(workspace: Workspace, filters: Filters) -> Summary:
@@ -294,6 +307,8 @@ def compare(workspace: Workspace, filters: Filters) -> Comparison:
         Change("revenue", "Revenue", a.revenue, b.revenue, "money"),
         Change("commission_cost", "Commission cost", a.commission_cost, b.commission_cost, "money", higher_is_better=False),
         Change("roi", "ROI", a.roi, b.roi, "ratio"),
+        # The same money seen from the partner's side, where more is better.
+        Change("commission_earned", "Commissions earned", a.commission_net, b.commission_net, "money"),
         Change("click_to_lead_rate", "Click → lead", a.click_to_lead_rate, b.click_to_lead_rate, "rate"),
         Change("lead_to_customer_rate", "Lead → customer", a.lead_to_customer_rate, b.lead_to_customer_rate, "rate"),
         Change("click_to_customer_rate", "Click → customer", a.click_to_customer_rate, b.click_to_customer_rate, "rate"),

@@ -49,7 +49,10 @@ class Statement(models.Model):
 
     class Status(models.TextChoices):
         ISSUED = "issued", "Issued"
+        APPROVED = "approved", "Approved for payment"
         PAID = "paid", "Paid"
+
+    PAYABLE = (Status.ISSUED, Status.APPROVED)
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="statements")
     period = models.ForeignKey(PayoutPeriod, on_delete=models.PROTECT, related_name="statements")
@@ -58,7 +61,7 @@ class Statement(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ISSUED)
     currency = models.CharField(max_length=3)
     commission_total = models.DecimalField(**MONEY)
-    reversal_total = models.DecimalField(**MONEY, help_text="Negative: refunds taken back")
+    reversal_total = models.DecimalField(**MONEY, help_text="Negative: refunds and rejections taken back")
     adjustment_total = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY, help_text="What the partner is paid: the sum of the lines")
     line_count = models.PositiveIntegerField()
@@ -76,6 +79,9 @@ class Statement(models.Model):
     ledger_balance = models.DecimalField(**MONEY, default=0)
     issued_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Approval is an optional second pair of eyes before the money leaves; paying does not require it.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     paid_at = models.DateTimeField(null=True, blank=True)
     pdf = models.FileField(upload_to="statements/%Y/%m/", blank=True)
 
@@ -98,7 +104,11 @@ class Statement(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {self.Status.ISSUED: "warn", self.Status.PAID: "ok"}.get(self.status, "")
+        return {self.Status.ISSUED: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok"}.get(self.status, "")
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in self.PAYABLE
 
     @property
     def payout_method_label(self) -> str:
@@ -106,7 +116,8 @@ class Statement(models.Model):
 
 
 class StatementLine(models.Model):
-    """One frozen line of a statement: a commission, a refund taking one back, or a ledger adjustment.
+    """One frozen line of a statement: a commission, a refund taking one back, a rejection of one already
+    on a statement, or a ledger adjustment.
 
     Each commission, reversal and adjustment is on at most one statement (database constraints), which
     is what keeps a period close idempotent and stops anything from being paid twice.
@@ -115,6 +126,7 @@ class StatementLine(models.Model):
     class Kind(models.TextChoices):
         COMMISSION = "commission", "Commission"
         REVERSAL = "reversal", "Refund reversal"
+        REJECTION = "rejection", "Rejected after statement"
         ADJUSTMENT = "adjustment", "Adjustment"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="statement_lines")
@@ -142,8 +154,8 @@ class StatementLine(models.Model):
                                     name="statementline_commission_once"),
             models.UniqueConstraint(fields=["workspace", "reversal"], condition=models.Q(kind="reversal"),
                                     name="statementline_reversal_once"),
-            models.UniqueConstraint(fields=["workspace", "ledger_entry"], condition=models.Q(kind="adjustment"),
-                                    name="statementline_adjustment_once"),
+            models.UniqueConstraint(fields=["workspace", "ledger_entry"], condition=models.Q(kind__in=["adjustment", "rejection"]),
+                                    name="statementline_ledger_entry_once"),
         ]
         indexes = [models.Index(fields=["workspace", "statement", "position"], name="statementline_ws_stmt_pos")]
 

@@ -19,6 +19,7 @@ from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
 from partners.portal import PartnerRequest, partner_member
 from reporting import payout_selectors as selectors
 from reporting import payouts
+from reporting.payout_models import PayoutPeriod
 from reporting.statement_pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
 
 
@@ -71,23 +72,46 @@ def payout_period_detail(request: WorkspaceRequest, period_id: int) -> HttpRespo
     return render(request, template, context)
 
 
+def _checked_statement_ids(request: WorkspaceRequest, period: PayoutPeriod) -> list[int]:
+    ids = [int(v) for v in request.POST.getlist("statement") if v.isdigit()]
+    # Only this period's statements: ids of another period (or workspace) are ignored.
+    return list(selectors.period_statements(period).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _after_bulk_action(request: WorkspaceRequest, period: PayoutPeriod) -> HttpResponse:
+    if request.htmx:
+        statements = selectors.period_statements(period)
+        context = {"period": period, "statements": statements, "totals": selectors.totals_by_currency(statements)}
+        return render(request, "reporting/payouts/period_detail.html#statements", context)
+    return redirect("payout_period_detail", request.workspace.slug, period.pk)
+
+
+def _plural(count: int) -> str:
+    return f"{count} statement{'s' if count != 1 else ''}"
+
+
 @workspace_member(FINANCE, methods=("POST",))
 def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    ids = [int(v) for v in request.POST.getlist("statement") if v.isdigit()]
-    # Only this period's statements: ids of another period (or workspace) are ignored, not paid.
-    ids = list(selectors.period_statements(period).filter(pk__in=ids).values_list("pk", flat=True))
-    paid = payouts.mark_statements_paid(workspace=request.workspace, statement_ids=ids, by=request.user,
-                                        reference=request.POST.get("reference", "").strip())
+    paid = payouts.mark_statements_paid(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
+                                        by=request.user, reference=request.POST.get("reference", "").strip())
     if paid:
-        messages.success(request, f"Marked {len(paid)} statement{'s' if len(paid) != 1 else ''} paid.")
+        messages.success(request, f"Marked {_plural(len(paid))} paid.")
     else:
         messages.info(request, "Nothing to mark: choose statements that are not paid yet.")
-    if request.htmx:
-        context = {"period": period, "statements": selectors.period_statements(period),
-                   "totals": selectors.totals_by_currency(selectors.period_statements(period))}
-        return render(request, "reporting/payouts/period_detail.html#statements", context)
-    return redirect("payout_period_detail", request.workspace.slug, period.pk)
+    return _after_bulk_action(request, period)
+
+
+@workspace_member(FINANCE, methods=("POST",))
+def payout_period_approve(request: WorkspaceRequest, period_id: int) -> HttpResponse:
+    period = selectors.get_period_or_404(request.workspace, period_id)
+    approved = payouts.approve_statements(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
+                                          by=request.user)
+    if approved:
+        messages.success(request, f"Approved {_plural(len(approved))} for payment.")
+    else:
+        messages.info(request, "Nothing to approve: choose statements that are issued and not approved yet.")
+    return _after_bulk_action(request, period)
 
 
 @workspace_member(FINANCE)
@@ -118,6 +142,16 @@ def statement_detail(request: WorkspaceRequest, statement_id: int) -> HttpRespon
 def statement_pdf(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(request.workspace, statement_id)
     return _pdf_response(statement_pdf_bytes(statement), f"{statement.number}.pdf", inline="inline" in request.GET)
+
+
+@workspace_member(FINANCE, methods=("POST",))
+def statement_approve(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
+    statement = selectors.get_statement_or_404(request.workspace, statement_id)
+    if payouts.approve_statements(workspace=request.workspace, statement_ids=[statement.pk], by=request.user):
+        messages.success(request, f"Statement {statement.number} approved for payment.")
+    else:
+        messages.info(request, f"Statement {statement.number} is already {statement.get_status_display().lower()}.")
+    return redirect("statement_detail", request.workspace.slug, statement.pk)
 
 
 @workspace_member(FINANCE, methods=("POST",))

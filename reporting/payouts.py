@@ -60,8 +60,8 @@ class _Draft:
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines), ZERO)
 
-    def total_of(self, kind: str) -> Decimal:
-        return sum((line.amount for line in self.lines if line.kind == kind), ZERO)
+    def total_of(self, *kinds: str) -> Decimal:
+        return sum((line.amount for line in self.lines if line.kind in kinds), ZERO)
 
 
 def _customer(commission: Commission) -> str:
@@ -92,6 +92,15 @@ def _reversal_line(reversal: CommissionReversal, *, start: date | None, paid_bef
         description=description[:255], customer_reference=_customer(reversal.commission)[:200],
         sale_amount=-reversal.refund.amount, rule="", amount=-reversal.amount,
         carried=bool(paid_before) or bool(start and day < start),
+    )
+
+
+def _rejection_line(entry: LedgerEntry, *, statement_number: str) -> StatementLine:
+    reason = entry.memo.removeprefix("Rejected: ") if entry.memo else ""
+    return StatementLine(
+        kind=StatementLine.Kind.REJECTION, date=entry.created_at.astimezone(UTC).date(), ledger_entry=entry,
+        currency=entry.currency, description=f"Rejected after {statement_number}: {reason}".rstrip(": ")[:255],
+        customer_reference=entry.reference[:200], amount=entry.amount, carried=True,
     )
 
 
@@ -135,6 +144,21 @@ def _drafts(workspace: Workspace, *, cutoff: datetime, start: date | None, ledge
             line = _reversal_line(reversal, start=start, paid_before=earlier.get(reversal.commission_id))
             draft(reversal.commission.partner_id, reversal.currency).lines.append(line)
 
+    rejections = list(
+        settlement.rejections_up_to(workspace=workspace, sequence=ledger_sequence)
+        .exclude(pk__in=taken.filter(kind=StatementLine.Kind.REJECTION).values("ledger_entry_id"))
+        .order_by("sequence")
+    )
+    rejected_ids = {settlement.commission_id_of(entry) for entry in rejections} - {None}
+    on_statements = dict(
+        taken.filter(kind=StatementLine.Kind.COMMISSION, commission_id__in=rejected_ids)
+        .values_list("commission_id", "statement__number")
+    )
+    for entry in rejections:
+        number = on_statements.get(settlement.commission_id_of(entry))
+        if number:  # rejected before any statement took it: earned and rejected cancel out, nothing to show
+            draft(entry.partner_id, entry.currency).lines.append(_rejection_line(entry, statement_number=number))
+
     adjustments = settlement.adjustments_up_to(workspace=workspace, sequence=ledger_sequence).exclude(
         pk__in=taken.filter(kind=StatementLine.Kind.ADJUSTMENT).values("ledger_entry_id")
     )
@@ -154,12 +178,13 @@ def _meets_minimum(draft: _Draft, partner: Partner) -> bool:
 
 @transaction.atomic
 def close_payout_period(*, workspace: Workspace, end: date, by: User | None = None, actor_label: str | None = None,
-                        today: date | None = None) -> ClosedPeriod:
+                        today: date | None = None, email_partners: bool = True) -> ClosedPeriod:
     """Close the period ending on `end` and issue one statement per partner and currency.
 
     Closing an end that is already closed returns that period unchanged. Partners whose balance is
     under the program's minimum (or not positive) get no statement; their lines stay open and carry
-    to the next period. Each new statement is emailed to its partner after the commit.
+    to the next period. Each new statement is emailed to its partner after the commit (with
+    `email_partners=False`, e.g. the demo seed, the beat's sweeper sends them later instead).
     """
     today = today or timezone.now().astimezone(UTC).date()
     # One close at a time per workspace: the numbering and "not on a statement yet" depend on it.
@@ -195,7 +220,7 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
             workspace=workspace, period=period, partner=partner, currency=draft.currency,
             number=f"ST-{end:%Y%m}-{number_base + index:05d}",
             commission_total=draft.total_of(StatementLine.Kind.COMMISSION),
-            reversal_total=draft.total_of(StatementLine.Kind.REVERSAL),
+            reversal_total=draft.total_of(StatementLine.Kind.REVERSAL, StatementLine.Kind.REJECTION),
             adjustment_total=draft.total_of(StatementLine.Kind.ADJUSTMENT),
             total=draft.total, line_count=len(draft.lines),
             partner_name=partner.name[:200], partner_email=partner.email, partner_company=partner.company[:200],
@@ -217,7 +242,8 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
                  changes={"end": end.isoformat(), "statements": len(statements)})
 
     ids = [statement.pk for statement in statements]
-    transaction.on_commit(lambda: _enqueue_statement_emails(ids))
+    if email_partners and ids:
+        transaction.on_commit(lambda: _enqueue_statement_emails(ids))
     return ClosedPeriod(period, created=True, statements=statements)
 
 
@@ -236,7 +262,7 @@ def mark_statements_paid(*, workspace: Workspace, statement_ids: Iterable[int], 
     left alone, so marking twice changes nothing the second time. Returns the statements newly paid."""
     statements = list(
         Statement.objects.for_workspace(workspace).select_for_update()
-        .filter(pk__in=list(statement_ids), status=Statement.Status.ISSUED).order_by("pk")
+        .filter(pk__in=list(statement_ids), status__in=Statement.PAYABLE).order_by("pk")
     )
     if not statements:
         return []
@@ -263,6 +289,22 @@ def mark_statements_paid(*, workspace: Workspace, statement_ids: Iterable[int], 
         statement.status, statement.paid_at = Statement.Status.PAID, now
         record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="statement.paid", target=statement,
                      changes={"amount": str(statement.total), "currency": statement.currency})
+    return statements
+
+
+@transaction.atomic
+def approve_statements(*, workspace: Workspace, statement_ids: Iterable[int], by: User | None = None,
+                       actor_label: str | None = None) -> list[Statement]:
+    """Approve issued statements for payment (who and when). Approved or paid ones are left alone."""
+    statements = list(
+        Statement.objects.for_workspace(workspace).select_for_update()
+        .filter(pk__in=list(statement_ids), status=Statement.Status.ISSUED).order_by("pk")
+    )
+    now = timezone.now()
+    for statement in statements:
+        statement.status, statement.approved_at, statement.approved_by = Statement.Status.APPROVED, now, by
+        statement.save(update_fields=["status", "approved_at", "approved_by"])
+        record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="statement.approved", target=statement)
     return statements
 
 

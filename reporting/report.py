@@ -6,8 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import hashlib
+import logging
+
+from django.core.cache import cache
+
 from accounts.models import Workspace
-from reporting import charts, metrics
+from reporting import charts, metrics, rollups
+
+log = logging.getLogger(__name__)
+# A cached report also ends with the day, so "the last 30 days" moves on at midnight.
+CACHE_SECONDS = 15 * 60
 
 
 @dataclass
@@ -37,12 +46,49 @@ class Report:
         return self.kpis("clicks", "leads", "customers", "revenue", "commission_cost", "roi")
 
     @property
+    def partner_headline(self) -> list[metrics.Change]:
+        return self.kpis("clicks", "leads", "customers", "revenue", "commission_earned", "earnings_per_click")
+
+    @property
     def secondary(self) -> list[metrics.Change]:
         return self.kpis("click_to_customer_rate", "average_deal_size", "revenue_per_customer", "earnings_per_click",
                          "median_time_to_conversion", "p90_time_to_conversion")
 
 
 def build_report(workspace: Workspace, filters: metrics.Filters, *, partners: bool = True, links: bool = False) -> Report:
+    """The report for `filters`, from the cache while the workspace's rollups have not changed.
+
+    The rollups change at most once a refresh (every minute, or when an app upstream calls
+    `rollups.refresh_days`), and each refresh moves the workspace's generation on, so a cached report
+    is never older than the rollups it was computed from."""
+    # The workspace's creation time keeps apart two databases that reuse an id (tests, a restored dump).
+    scope = f"{workspace.pk}.{workspace.created_at.timestamp()}"
+    digest = hashlib.sha256(repr((filters, partners, links)).encode()).hexdigest()[:24]
+    key = f"report:v1:{scope}:{rollups.generation(workspace.pk)}:{digest}"
+    cached = _cache_get(key)
+    if cached is not None:
+        return cached
+    report = _compute_report(workspace, filters, partners=partners, links=links)
+    _cache_set(key, report)
+    return report
+
+
+def _cache_get(key: str) -> Report | None:
+    try:
+        return cache.get(key)
+    except Exception:  # a report without the cache is slower, not wrong
+        log.warning("report cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, report: Report) -> None:
+    try:
+        cache.set(key, report, timeout=CACHE_SECONDS)
+    except Exception:
+        log.warning("report cache unavailable", exc_info=True)
+
+
+def _compute_report(workspace: Workspace, filters: metrics.Filters, *, partners: bool, links: bool) -> Report:
     comparison = metrics.compare(workspace, filters)
     totals = comparison.current.totals
     points = metrics.timeseries(workspace, filters)
@@ -63,3 +109,37 @@ def share_of(rows: list[metrics.BreakdownRow], measure: str) -> list[dict[str, A
     """Each row with its share of the largest, for the small bars beside the numbers."""
     peak = max((getattr(row.totals, measure) for row in rows), default=0) or 1
     return [{"row": row, "share": float(100 * getattr(row.totals, measure) / peak)} for row in rows]
+
+
+def warm_dashboard(workspace: Workspace) -> int:
+    """Compute the dashboard's preset periods ahead of the first visitor, once per rollup generation.
+
+    Called by the beat task after each refresh: on a large workspace a cold year-long report reads
+    millions of rollup rows, and nobody should wait for that on page load. Returns how many it computed."""
+    from django.http import QueryDict
+
+    from reporting.filters import PRESETS, filters_from_request
+
+    marker = f"report-warmed:{workspace.pk}.{workspace.created_at.timestamp()}"
+    current = rollups.generation(workspace.pk)
+    try:
+        if cache.get(marker) == current:
+            return 0
+    except Exception:
+        return 0
+    computed = 0
+    for value, _ in PRESETS:
+        if value == "custom":
+            continue
+        _, filters = filters_from_request(QueryDict(f"range={value}"), workspace=workspace)
+        build_report(workspace, filters)
+        computed += 1
+    _cache_set_marker(marker, current)
+    return computed
+
+
+def _cache_set_marker(key: str, value: int) -> None:
+    try:
+        cache.set(key, value, timeout=CACHE_SECONDS)
+    except Exception:
+        log.warning("report cache unavailable", exc_info=True)

@@ -196,6 +196,36 @@ def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
         cursor.execute(_INSERT_ROLLUP, params)
         cursor.execute(_INSERT_SUMMARY, params)
         cursor.execute(_INSERT_TIMING, params)
+    # Once now, so that this process's next report is fresh, and again at commit, so that no report
+    # cached from the old rows in between survives.
+    _bump_generation(workspace_id)
+    transaction.on_commit(lambda: _bump_generation(workspace_id))
+
+
+def _generation_key(workspace_id: int) -> str:
+    return f"rollup-generation:{workspace_id}"
+
+
+def generation(workspace_id: int) -> int:
+    """A number that changes whenever the workspace's rollups do: the reports' cache key."""
+    from django.core.cache import cache
+
+    try:
+        return cache.get_or_set(_generation_key(workspace_id), 1, timeout=None)
+    except Exception:  # without the cache every report is computed afresh
+        return 0
+
+
+def _bump_generation(workspace_id: int) -> None:
+    from django.core.cache import cache
+
+    try:
+        try:
+            cache.incr(_generation_key(workspace_id))
+        except ValueError:
+            cache.set(_generation_key(workspace_id), 2, timeout=None)
+    except Exception:
+        log.warning("could not move the report cache of workspace %s on", workspace_id, exc_info=True)
 
 
 def refresh_days(*, workspace_id: int, dates: Iterable[dt.date]) -> None:
@@ -212,6 +242,12 @@ def rebuild(*, workspace_id: int, start: dt.date, end: dt.date, chunk_days: int 
         refresh_range(workspace_id=workspace_id, start=day, end=last)
         day = last + dt.timedelta(days=1)
     return (end - start).days + 1
+
+
+def rebuild_workspace(*, workspace_id: int) -> int:
+    """Rebuild every day that has raw rows (for seed_demo, imports, a first deploy). Returns days done."""
+    span = data_span(workspace_id=workspace_id)
+    return rebuild(workspace_id=workspace_id, start=span[0], end=span[1]) if span else 0
 
 
 def data_span(*, workspace_id: int) -> tuple[dt.date, dt.date] | None:
@@ -249,6 +285,10 @@ def touched_days(*, workspace_id: int, since: dt.datetime) -> set[dt.date]:
           SELECT v.occurred_at FROM attribution_conversion v WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
           UNION ALL
           SELECT r.created_at FROM attribution_conversion v JOIN referrals_referral r ON r.id = v.referral_id
+            WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
+          UNION ALL
+          SELECT k.clicked_at FROM attribution_conversion v JOIN referrals_referral r ON r.id = v.referral_id
+            JOIN referrals_click k ON k.id = r.click_id
             WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
           UNION ALL
           SELECT m.occurred_at FROM attribution_commission m WHERE m.workspace_id = %(ws)s

@@ -24,7 +24,7 @@ def _amount(value: Decimal | None) -> str | None:
 
 
 def _rate(value: Decimal | None) -> float | None:
-    return None if value is None else float(round(value, 6))
+    return None if value is None else float(value)
 
 
 def _date(value: str | None, name: str, errors: dict[str, list[str]]) -> dt.date | None:

@@ -8,8 +8,15 @@ from reporting.rollup_models import ExportJob
 
 @shared_task(acks_late=True)
 def refresh_recent_rollups() -> int:
-    """Beat, every minute: today's, yesterday's and every recently touched day's rollups."""
-    return rollups.refresh_recent()
+    """Beat, every minute: today's, yesterday's and every recently touched day's rollups, then the
+    dashboard's preset periods computed ahead of the next visitor."""
+    from accounts.models import Workspace
+    from reporting.report import warm_dashboard
+
+    done = rollups.refresh_recent()
+    for workspace in Workspace.objects.all():
+        warm_dashboard(workspace)
+    return done
 
 
 @shared_task(acks_late=True)

@@ -5,7 +5,7 @@ from reporting import export_views, portal, views
 workspace_urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("partners/<int:partner_id>/", views.partner_detail, name="partner_detail"),
-    path("reports/export/<slug:kind>/", export_views.report_export, name="report_export"),
+    path("reports/export/", export_views.report_export, name="report_export"),
     path("reports/exports/<int:export_id>/", export_views.report_export_job, name="report_export_job"),
     path("reports/exports/<int:export_id>/download/", export_views.report_export_download, name="report_export_download"),
 ]

@@ -11,7 +11,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('attribution', '0005_integrations_csv_imports'),
         ('partners', '0003_default_programs'),
         ('referrals', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

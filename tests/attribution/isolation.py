@@ -1,21 +1,19 @@
 """The attribution app's part of the isolation registry (see tests/isolation.py).
 
-The integrations (webhooks, CSV import) keep theirs in isolation_integrations.py; it is merged here.
+The integrations (webhooks, CSV import) keep theirs in isolation_integrations.py, loaded beside this one.
 """
 
 from __future__ import annotations
 
-from tests.attribution import isolation_integrations as _integrations
 from tests.attribution.factories import CommissionFactory, InboundEventFactory
 
 FOREIGN_PARAMS = {
     "commission_id": lambda workspace: CommissionFactory(workspace=workspace).pk,
     # GET /api/v1/events/{event_id}: the tenant's own id of an event the other workspace received.
     "event_id": lambda workspace: InboundEventFactory(workspace=workspace, event_id="their-event-1").event_id,
-    **_integrations.FOREIGN_PARAMS,
 }
 
-PUBLIC_ROUTES: dict[str, str] = {**_integrations.PUBLIC_ROUTES}
+PUBLIC_ROUTES: dict[str, str] = {}
 
 REQUEST_DATA = {
     # A valid new version, so the POST gets past validation to the program lookup (which must 404).

@@ -187,3 +187,18 @@ def test_the_ledger_chain_stays_intact_through_processing(workspace, anna):
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk), *[sale(f"s{i}", "cus_1") for i in range(5)])
     checked, broken = verify_chain(workspace)
     assert (checked, broken) == (5, None)
+
+
+def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_processed(workspace, anna):
+    from attribution.inbox import accept_events
+
+    accept_events(workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api")
+    lead_pk, sale_pk = (event(workspace, e).pk for e in ("l1", "s1"))
+    # Another worker holds the lead: this set has only the sale.
+    held = process_events(workspace_id=workspace.pk, event_ids=[sale_pk])
+    assert (event(workspace, "s1").status, event(workspace, "s1").reason_code) == ("received", "waiting_for_customer")
+    assert held.retry_soon == [sale_pk]
+    settled = process_events(workspace_id=workspace.pk, event_ids=[lead_pk])
+    assert settled.woken == [sale_pk]
+    process_events(workspace_id=workspace.pk, event_ids=settled.woken, wait=True)
+    assert Commission.objects.for_workspace(workspace).get().partner == anna

@@ -101,3 +101,22 @@ def test_flush_command_prints_a_summary(link, capsys):
     _visits(3)
     call_command("flush_clicks")
     assert "Flushed 3 clicks" in capsys.readouterr().out
+
+
+def test_the_beat_task_flushes_the_buffer(link):
+    from referrals.tasks import flush_click_buffer
+
+    _visits(4)
+    assert "4 stored" in flush_click_buffer.apply().get()
+    assert Click.objects.count() == 4
+
+
+def test_the_beat_schedule_runs_the_flusher_every_few_seconds(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["flush-clicks"]
+    assert entry["task"] == "referrals.tasks.flush_click_buffer" and entry["schedule"] <= 10
+
+
+def test_the_redirect_reloads_its_script_after_redis_forgot_it(link):
+    clickbuffer.client().script_flush()
+    _visits(1)
+    assert flush_clicks().stored == 1

@@ -226,3 +226,10 @@ def test_without_redis_the_visitor_is_still_redirected_and_the_click_written_dir
     assert response.status_code == 302
     tclid = parse_qs(urlsplit(response["Location"]).query)["tclid"][0]
     assert Click.objects.get().click_id == tclid
+
+
+def test_a_code_with_characters_no_code_has_is_a_404_without_a_lookup(client, db):
+    with CaptureQueriesContext(connection) as queries:
+        assert visit(client, "no%20such%20code").status_code == 404
+        assert visit(client, "x" * 41).status_code == 404
+    assert len(queries) == 0

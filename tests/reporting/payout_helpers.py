@@ -1,7 +1,7 @@
 """Commissions, refunds and adjustments as attribution records them, for the payout tests.
 
-Attribution's own services are being written in parallel; these helpers write the same rows and
-ledger entries (earned on approval, reversed on refund) so the payout tests do not wait for them.
+They write the rows and ledger entries attribution's processing writes (earned when the commission
+is made, reversed on a refund), with dates the tests choose, without running the whole inbox.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def earn(partner: Partner, amount: str = "20.00", *, on: str = "2026-09-15", sal
         reward_rule=_rule(partner), kind=Commission.Kind.SALE, amount=Decimal(amount), currency=currency, status=status,
         occurred_at=occurred, hold_until=occurred, approved_at=occurred if status == Commission.Status.APPROVED else None,
     )
-    if status == Commission.Status.APPROVED:
+    if status in (Commission.Status.PENDING, Commission.Status.APPROVED):
+        # As attribution does: earned when the commission is made, whether or not it is approved yet.
         post_entry(workspace=workspace, partner=partner, kind=LedgerEntry.Kind.COMMISSION_EARNED, amount=commission.amount,
                    currency=currency, reference=f"commission:{commission.pk}")
     return commission

@@ -130,3 +130,29 @@ def test_portal_home_shows_the_partners_own_figures_and_next_payout(workspace, p
     assert "Next payout" in body
     assert "Commissions by state" in body
     assert response.context["report"].filters.partner_id == partner_user.partner_logins.first().partner_id
+
+
+def test_the_beat_task_warms_the_dashboard_presets_once_per_rollup_generation(funnel):
+    from reporting.report import warm_dashboard
+
+    assert warm_dashboard(funnel) == 4
+    assert warm_dashboard(funnel) == 0
+    rollups.refresh_days(workspace_id=funnel.pk, dates=[today()])
+    assert warm_dashboard(funnel) == 4
+
+
+def test_a_cached_report_is_dropped_when_the_rollups_change(funnel, manager_client):
+    from django.utils import timezone
+
+    from referrals.models import Click, Link
+
+    first = manager_client.get(url(funnel, range="7")).context["report"].totals.clicks
+    link = Link.objects.filter(workspace=funnel).first()
+    Click.objects.create(workspace=funnel, link=link, partner=link.partner, click_id="fresh-click-1",
+                         clicked_at=timezone.now(), ip_hash="x", visitor_hash="y")
+    rollups.refresh_days(workspace_id=funnel.pk, dates=[today()])
+    response = manager_client.get(url(funnel, range="7", currency=link.program.currency))
+    again = manager_client.get(url(funnel, range="7", currency=link.program.currency)).context["report"].totals.clicks
+    assert again == response.context["report"].totals.clicks
+    if link.program.currency == "USD":
+        assert again == first + 1

@@ -102,3 +102,10 @@ def test_the_statement_list_never_shows_another_workspaces_statements(api_client
     foreign_statement(other_workspace)
 
     assert api_client.get("/api/v1/statements").json()["items"] == []
+
+
+def test_the_payout_endpoints_are_in_the_openapi_document(api_client):
+    paths = api_client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert {"/api/v1/payout-periods", "/api/v1/statements", "/api/v1/statements/{statement_id}",
+            "/api/v1/statements/{statement_id}/pdf"} <= set(paths)

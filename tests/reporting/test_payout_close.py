@@ -158,3 +158,40 @@ def test_a_commission_reversed_in_part_before_the_close_shows_the_refund_on_the_
 
     assert [line.kind for line in statement.lines.all()] == ["commission", "reversal"]
     assert statement.total == Decimal("30.00")
+
+
+def test_a_commission_rejected_after_its_statement_is_taken_back_on_the_next_one(workspace, partner):
+    from attribution.services import reject_commissions
+
+    commission = earn(partner, "40.00")
+    september = close(workspace).statements[0]
+    reject_commissions(workspace=workspace, ids=[commission.pk], reason="Self-referral", by=None)
+    earn(partner, "50.00", on="2026-10-12")
+
+    october = close(workspace, OCT).statements[0]
+
+    line = october.lines.get(kind=StatementLine.Kind.REJECTION)
+    assert line.amount == Decimal("-40.00") and line.carried and september.number in line.description
+    assert "Self-referral" in line.description
+    assert october.total == Decimal("10.00") and october.reversal_total == Decimal("-40.00")
+
+
+def test_a_commission_rejected_before_any_statement_shows_nowhere(workspace, partner):
+    from attribution.services import reject_commissions
+
+    rejected = earn(partner, "40.00")
+    earn(partner, "15.00")
+    reject_commissions(workspace=workspace, ids=[rejected.pk], reason="Duplicate order", by=None)
+
+    statement = close(workspace).statements[0]
+
+    assert [line.amount for line in statement.lines.all()] == [Decimal("15.00")]
+
+
+def test_pending_commissions_count_in_the_ledger_balance_but_not_on_the_statement(workspace, partner):
+    earn(partner, "10.00")
+    earn(partner, "99.00", status=Commission.Status.PENDING)
+
+    statement = close(workspace).statements[0]
+
+    assert (statement.total, statement.ledger_balance) == (Decimal("10.00"), Decimal("109.00"))

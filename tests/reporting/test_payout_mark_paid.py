@@ -73,3 +73,22 @@ def test_another_workspaces_statement_cannot_be_marked_paid_from_here(workspace,
 
     statement.refresh_from_db()
     assert statement.status == Statement.Status.ISSUED
+
+
+def test_approving_a_statement_records_who_and_it_can_then_be_paid(workspace, statement, finance):
+    from reporting.payouts import approve_statements
+
+    approve_statements(workspace=workspace, statement_ids=[statement.pk], by=finance)
+    statement.refresh_from_db()
+    assert (statement.status, statement.approved_by) == (Statement.Status.APPROVED, finance)
+
+    assert mark_statement_paid(statement=statement) is True
+
+
+def test_approving_twice_or_after_payment_changes_nothing(workspace, statement):
+    from reporting.payouts import approve_statements
+
+    mark_statement_paid(statement=statement)
+
+    assert approve_statements(workspace=workspace, statement_ids=[statement.pk]) == []
+    assert Statement.objects.get(pk=statement.pk).status == Statement.Status.PAID

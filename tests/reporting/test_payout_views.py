@@ -179,3 +179,16 @@ def test_another_partners_statement_is_a_404_in_the_portal(partner_client, works
 def test_an_outsider_gets_404_on_the_portal_statements(outsider_client, workspace, own_statement):
     assert outsider_client.get(f"/portal/{workspace.slug}/statements/").status_code == 404
     assert outsider_client.get(f"/portal/{workspace.slug}/statements/{own_statement.pk}/pdf/").status_code == 404
+
+
+def test_bulk_approve_approves_the_checked_statements(finance_client, workspace, period, statement):
+    response = finance_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]})
+
+    assert response.status_code == 302
+    assert Statement.objects.get(pk=statement.pk).status == "approved"
+
+
+def test_a_manager_may_not_approve_or_pay(manager_client, workspace, period, statement):
+    assert manager_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]}).status_code == 403
+    assert manager_client.post(f"/w/{workspace.slug}/payouts/statements/{statement.pk}/mark-paid/").status_code == 403
+    assert Statement.objects.get(pk=statement.pk).status == "issued"

@@ -76,6 +76,32 @@ def test_touched_days_include_the_lead_day_of_a_new_sale(workspace):
     days = rollups.touched_days(workspace_id=workspace.pk, since=since)
     assert sale.occurred_at.date() in days
     assert sale.referral.created_at.date() in days
+    if sale.referral.click_id:
+        assert sale.referral.click.clicked_at.date() in days
+
+
+def test_refresh_recent_brings_a_late_sale_into_its_lead_and_click_cohorts(workspace):
+    """A sale today changes the cohort counts of the days its lead and click happened."""
+    import uuid
+    from decimal import Decimal
+
+    from attribution.models import Conversion
+    from referrals.models import Referral
+
+    make_funnel(workspace, seed=13, clicks=120)
+    rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
+    referral = Referral.objects.filter(workspace=workspace, click__isnull=False, conversions__isnull=True).first()
+    rollups.refresh_recent()  # sets the watermark
+    Conversion.objects.create(workspace=workspace, program=referral.program, referral=referral, partner=referral.partner,
+                              kind="sale", event_id=f"late-{uuid.uuid4().hex}", amount=Decimal("10"),
+                              currency=referral.program.currency, occurred_at=referral.created_at + dt.timedelta(days=1))
+    rollups.refresh_recent()
+    day = referral.click.clicked_at.date()
+    f = metrics.Filters(start=day, end=day, currency=referral.program.currency)
+    assert metrics.totals(workspace, f).clicked_customers == recompute(workspace, f)["clicked_customers"]
+    lead_day = referral.created_at.date()
+    f = metrics.Filters(start=lead_day, end=lead_day, currency=referral.program.currency)
+    assert metrics.totals(workspace, f).converted_leads == recompute(workspace, f)["converted_leads"]
 
 
 def test_rebuild_rollups_command_rebuilds_the_data_span(workspace, capsys):
