@@ -189,8 +189,8 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
 
 
 def _existing_explanation(ref: ReferralFact) -> dict[str, Any]:
-    explanation: dict[str, Any] = {"referral": ref.pk, "referred_by": ref.source, "referred_at": _iso(ref.referred_at),
-                                   "why": "The customer is already this partner's referral; later sales stay with them."}
+    # Kept small: every later sale of the customer stores a copy with its commission.
+    explanation: dict[str, Any] = {"referral": ref.pk, "referred_by": ref.source}
     if ref.click_id:
         explanation.update(click=ref.click_id, clicked_at=_iso(ref.clicked_at))
     if ref.code:

@@ -40,7 +40,7 @@ from attribution.models import Commission, CommissionReversal, Conversion, Excha
 from attribution.referral_writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
 from attribution.rewards import Award, RuleTerms, refund_reversal, round_money, sale_reward
 from attribution.rules import ensure_default_reward_rules, terms_of
-from attribution.sql import insert_rows, update_rows
+from attribution.sql import fetch_rows, insert_rows, update_rows
 from partners.models import Partner, Program
 from referrals.models import Click, DealRegistration, Referral, ReferralCode
 from referrals.services import email_domain
@@ -755,7 +755,8 @@ class _Batch:
         explanation = {
             "attribution": line.decision.explanation,
             "reward_rule": self._rule_explanation(rule, program),
-            "calculation": result.explanation,
+            # The amounts only: the rule's own description is under reward_rule.
+            "calculation": result.explanation.rpartition(" — ")[2],
             "sale": sale,
         }
         self._add_commission(kind=Commission.Kind.SALE, ref=ref, conversion_id=line.conversion_id, rule=rule,
@@ -967,23 +968,25 @@ class _Batch:
     def _wake_customers(self) -> None:
         if not self.settled_customers:
             return
-        mine = [e.pk for e in self.events]
-        self.result.woken.extend(
-            InboundEvent.objects.filter(workspace_id=self.ws, status=Status.RECEIVED, reason_code="waiting_for_customer",
-                                        customer_external_id__in=self.settled_customers)
-            .exclude(pk__in=mine).values_list("id", flat=True)
+        mine = {e.pk for e in self.events}
+        rows = fetch_rows(
+            "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s AND status = 'received' "
+            "AND reason_code = 'waiting_for_customer' AND customer_external_id = ANY(%s::text[])",
+            [self.ws, list(self.settled_customers)],
         )
+        self.result.woken.extend(pk for (pk,) in rows if pk not in mine)
 
     def _wake_refunds(self) -> None:
         if not self.settled_sale_keys:
             return
-        mine = [e.pk for e in self.events]
-        waiting = (InboundEvent.objects.filter(workspace_id=self.ws, kind=InboundEvent.Kind.REFUND,
-                                               related_event_id__in=self.settled_sale_keys)
-                   .filter(Q(status=Status.RECEIVED)
-                           | Q(status=Status.UNATTRIBUTED, reason_code__in=["sale_unattributed", "sale_not_found"]))
-                   .exclude(pk__in=mine))
-        ids = list(waiting.values_list("id", flat=True))
+        mine = {e.pk for e in self.events}
+        rows = fetch_rows(
+            "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s AND kind = 'refund' "
+            "AND related_event_id = ANY(%s::text[]) AND (status = 'received' "
+            "OR (status = 'unattributed' AND reason_code IN ('sale_unattributed', 'sale_not_found')))",
+            [self.ws, list(self.settled_sale_keys)],
+        )
+        ids = [pk for (pk,) in rows if pk not in mine]
         if ids:
             InboundEvent.objects.filter(workspace_id=self.ws, pk__in=ids, status=Status.UNATTRIBUTED).update(
                 status=Status.RECEIVED, reason="The sale was processed again.", reason_code="", processed_at=None)

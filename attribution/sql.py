@@ -141,3 +141,10 @@ def update_rows(
     with _cursor() as cursor:
         cursor.execute(sql, [*arrays, *where_params])
         return cursor.rowcount
+
+
+def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """A read whose parameters are large arrays (`= ANY(%s)`), bound server-side."""
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())

@@ -74,11 +74,12 @@ def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], float]
     """Days for up to 92 days, else weeks: a year of daily points is noise at this width."""
     if len(points) <= 92:
         return [Bucket(p.day, p.day, value(p)) for p in points], "day"
+    # Weeks end on the range's last day, so the latest week (the one people look at) is whole.
     buckets: list[Bucket] = []
-    for index in range(0, len(points), 7):
-        week = points[index:index + 7]
+    for stop in range(len(points), 0, -7):
+        week = points[max(0, stop - 7):stop]
         buckets.append(Bucket(week[0].day, week[-1].day, sum(value(p) for p in week)))
-    return buckets, "week"
+    return buckets[::-1], "week"
 
 
 def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callable[[DayPoint], float],
@@ -96,7 +97,9 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
     x_ticks = []
     if buckets:
         for i in sorted({0, len(buckets) // 2, len(buckets) - 1}):
-            x_ticks.append(Tick(xy[i][0], buckets[i].start.strftime("%-d %b")))
+            # The last tick names the range's last day, whatever the bucket.
+            day = buckets[i].end if i == len(buckets) - 1 else buckets[i].start
+            x_ticks.append(Tick(xy[i][0], day.strftime("%-d %b")))
     dots = [
         (x, y, f"{b.start:%-d %b}{'' if b.start == b.end else f' – {b.end:%-d %b}'}: {fmt(b.value)}")
         for (x, y), b in zip(xy, buckets)

@@ -36,7 +36,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
-from reporting.rollup_models import CustomerTiming, DailyRollup, DailySummary
+from reporting.rollup_models import CustomerTiming, DailyRollup, DailySummary, MonthlyPartnerRollup
 
 ZERO = Decimal("0")
 COUNT_MEASURES = (
@@ -373,10 +373,60 @@ _DIMENSION_FIELDS: dict[str, tuple[str, ...]] = {
 _SOURCE_LABELS = {"link": "Link", "code": "Referral code", "deal_registration": "Deal registration", "manual": "Added by a manager"}
 
 
+def _full_months(filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the whole calendar months inside the range, if there are any."""
+    first = filters.start if filters.start.day == 1 else (filters.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    after_end = filters.end + dt.timedelta(days=1)
+    last = after_end - dt.timedelta(days=1) if after_end.day == 1 else after_end.replace(day=1) - dt.timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tuple[dt.date, dt.date]
+                            ) -> dict[int, dict[str, Any]]:
+    """Per-partner sums of a range: its whole months from the monthly rollup, the days around them
+    from the daily one. The same numbers as summing the daily rows, from a fraction of the rows."""
+    first, last = months
+    monthly = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
+        month__gte=first, month__lte=last, currency=filters.currency)
+    if filters.program_id is not None:
+        monthly = monthly.filter(program_id=filters.program_id)
+    if filters.partner_id is not None:
+        monthly = monthly.filter(partner_id=filters.partner_id)
+    if filters.group_id is not None:
+        monthly = monthly.filter(partner__group_id=filters.group_id)
+    parts = [monthly.values("partner_id").annotate(**_sums())]
+    for start, end in ((filters.start, first - dt.timedelta(days=1)), (last + dt.timedelta(days=1), filters.end)):
+        if start <= end:
+            edge = replace(filters, start=start, end=end)
+            parts.append(_rows(workspace, edge, fine=True).values("partner_id").annotate(**_sums()))
+    sums: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        for row in part:
+            into = sums.setdefault(row["partner_id"], {m: 0 for m in MEASURES})
+            for m in MEASURES:
+                into[m] += row[m] or 0
+    return sums
+
+
+def _partner_breakdown(workspace: Workspace, filters: Filters, months: tuple[dt.date, dt.date], *, order_by: str,
+                       limit: int | None) -> list[BreakdownRow]:
+    sums = _by_partner_from_months(workspace, filters, months)
+    ranked = sorted(sums.items(), key=lambda item: (-item[1][order_by], item[0]))
+    if limit:
+        ranked = ranked[:limit]
+    names = dict(Partner.objects.for_workspace(workspace).filter(pk__in=[k for k, _ in ranked]).values_list("pk", "name"))
+    return [BreakdownRow(key=k, label=names.get(k, str(k)), totals=Totals.from_row(row, filters.currency))
+            for k, row in ranked]
+
+
 def breakdown(
     workspace: Workspace, filters: Filters, by: Dimension, *, order_by: str = "sales_amount", limit: int | None = None
 ) -> list[BreakdownRow]:
     """The range's measures per partner, group, program, channel, campaign, link, code or source type."""
+    if by == "partner" and filters.channel is None:
+        months = _full_months(filters)
+        if months is not None:
+            return _partner_breakdown(workspace, filters, months, order_by=order_by, limit=limit)
     fields = _DIMENSION_FIELDS[by]
     rows = _rows(workspace, filters, fine=by in _FINE_DIMENSIONS)
     if by == "link":

@@ -17,6 +17,9 @@ from reporting import charts, metrics, rollups
 log = logging.getLogger(__name__)
 # A cached report also ends with the day, so "the last 30 days" moves on at midnight.
 CACHE_SECONDS = 15 * 60
+# Part of the cache key: bump it whenever Report or what it holds changes shape, so that a deploy
+# never reads reports pickled by the previous code.
+REPORT_CACHE_VERSION = 3
 
 
 @dataclass
@@ -64,7 +67,7 @@ def build_report(workspace: Workspace, filters: metrics.Filters, *, partners: bo
     # The workspace's creation time keeps apart two databases that reuse an id (tests, a restored dump).
     scope = f"{workspace.pk}.{workspace.created_at.timestamp()}"
     digest = hashlib.sha256(repr((filters, partners, links)).encode()).hexdigest()[:24]
-    key = f"report:v1:{scope}:{rollups.generation(workspace.pk)}:{digest}"
+    key = f"report:v{REPORT_CACHE_VERSION}:{scope}:{rollups.generation(workspace.pk)}:{digest}"
     cached = _cache_get(key)
     if cached is not None:
         return cached

@@ -19,15 +19,8 @@ from accounts.models import TenantManager, Workspace
 MONEY = {"max_digits": 18, "decimal_places": 4, "default": 0}
 
 
-class RollupMeasures(models.Model):
-    """The additive measures of one day of one slice; every money column is in `currency`."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=60, blank=True)
-    source = models.CharField(max_length=20, help_text="Referral source type; clicks count as `link`")
-    currency = models.CharField(max_length=3)
+class Measures(models.Model):
+    """The additive measures every rollup carries; every money column is in the row's `currency`."""
 
     clicks = models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")
     unique_clicks = models.PositiveIntegerField(default=0)
@@ -57,6 +50,20 @@ class RollupMeasures(models.Model):
         abstract = True
 
 
+class RollupMeasures(Measures):
+    """The measures of one day of one slice."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=60, blank=True)
+    source = models.CharField(max_length=20, help_text="Referral source type; clicks count as `link`")
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        abstract = True
+
+
 class DailyRollup(RollupMeasures):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     link = models.ForeignKey("referrals.Link", null=True, on_delete=models.CASCADE, related_name="+")
@@ -79,6 +86,25 @@ class DailySummary(RollupMeasures):
 
     def __str__(self) -> str:
         return f"{self.day} program {self.program_id}"
+
+
+class MonthlyPartnerRollup(Measures):
+    """One partner's month, all channels and sources together: the sum of its `DailyRollup` rows.
+
+    A year's top partners then add up twelve rows per partner (plus the days of the months the
+    range only partly covers) instead of a row per day, link and source."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month")
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "month"], name="monthrollup_ws_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} partner {self.partner_id}"
 
 
 class CustomerTiming(models.Model):
@@ -155,4 +181,4 @@ class ExportJob(models.Model):
         return min(99, int(100 * self.written_rows / self.total_rows)) if self.total_rows else 0
 
 
-__all__ = ["DailyRollup", "DailySummary", "CustomerTiming", "RollupState", "ExportJob"]
+__all__ = ["DailyRollup", "DailySummary", "MonthlyPartnerRollup", "CustomerTiming", "RollupState", "ExportJob"]

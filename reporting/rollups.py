@@ -163,6 +163,22 @@ ON CONFLICT (referral_id) DO UPDATE SET day = EXCLUDED.day, seconds = EXCLUDED.s
 """
 
 
+_INSERT_MONTHS = f"""
+INSERT INTO reporting_monthlypartnerrollup (workspace_id, month, program_id, partner_id, currency, {_MEASURES})
+SELECT workspace_id, date_trunc('month', day)::date, program_id, partner_id, currency, {_SUMS}
+FROM reporting_dailyrollup
+WHERE workspace_id = %(ws)s AND day >= %(ma)s AND day < %(mb)s
+GROUP BY workspace_id, date_trunc('month', day), program_id, partner_id, currency
+"""
+
+
+def _month_bounds(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day of `start`'s month and the first day after `end`'s month."""
+    first = start.replace(day=1)
+    after = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return first, after
+
+
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end] as UTC instants [a, b)."""
     a = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
@@ -196,6 +212,12 @@ def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
         cursor.execute(_INSERT_ROLLUP, params)
         cursor.execute(_INSERT_SUMMARY, params)
         cursor.execute(_INSERT_TIMING, params)
+        # The months these days belong to are summed again whole, from the daily rows of every day in them.
+        ma, mb = _month_bounds(start, end)
+        months = {**params, "ma": ma, "mb": mb}
+        cursor.execute("DELETE FROM reporting_monthlypartnerrollup WHERE workspace_id = %(ws)s AND month >= %(ma)s "
+                       "AND month < %(mb)s", months)
+        cursor.execute(_INSERT_MONTHS, months)
     # Once now, so that this process's next report is fresh, and again at commit, so that no report
     # cached from the old rows in between survives.
     _bump_generation(workspace_id)

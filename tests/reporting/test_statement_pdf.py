@@ -65,3 +65,14 @@ def test_the_payout_csv_has_one_row_per_statement_with_method_details_and_amount
         ("'=Beta Blog", "PayPal", "beta@pay.example", "80.00", "USD"),  # a formula-looking cell is defused
         ("Alpha Agency", "Bank transfer", "IBAN DE89 3704", "1000.00", "USD"),
     ]
+
+
+def test_a_workspace_name_with_quotes_and_markup_stays_text_in_the_page_header(workspace, statements):
+    workspace.name = 'Acme "Best" </style><b>Co'
+    workspace.save(update_fields=["name"])
+    statement = statements[0]
+    statement.workspace.refresh_from_db()
+
+    style = statement_html(statement).split("<style>", 1)[1].split("</style>", 1)[0]
+
+    assert '"Acme \\"Best\\" \\3c /style>\\3c b>Co · Statement' in style
