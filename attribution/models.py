@@ -247,7 +247,7 @@ class Conversion(models.Model):
         indexes = [
             models.Index(fields=["workspace", "partner", "occurred_at"], name="conversion_ws_partner_time"),
             models.Index(fields=["workspace", "referral", "occurred_at"], name="conversion_ws_referral_time"),
-            models.Index(fields=["workspace", "sale"], name="conversion_ws_sale"),
+            models.Index(fields=["workspace", "sale"], condition=models.Q(sale__isnull=False), name="conversion_ws_sale"),
         ]
 
     def __str__(self) -> str:
@@ -337,7 +337,6 @@ class Commission(models.Model):
         indexes = [
             models.Index(fields=["workspace", "status", "hold_until"], name="commission_ws_status_hold"),
             models.Index(fields=["workspace", "partner", "created_at"], name="commission_ws_partner_created"),
-            models.Index(fields=["workspace", "conversion"], name="commission_ws_conversion"),
             models.Index(fields=["workspace", "referral"], name="commission_ws_referral"),
         ]
 

@@ -31,7 +31,7 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: bool = False,
-                       countdown: float | None = None) -> None:
+                       countdown: float | None = None, queue: str | None = None) -> None:
     """Send the ids to the workers in sets of CHUNK. Never raises: if the broker is unreachable the
     events are already safe in PostgreSQL and the sweeper enqueues them later."""
     ids = list(event_ids)
@@ -39,7 +39,7 @@ def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: boo
         try:
             process_inbound_events.apply_async(
                 args=[workspace_id, ids[start:start + CHUNK]], kwargs={"wait": wait}, retry=False,
-                **({"countdown": countdown} if countdown else {}),
+                **({"countdown": countdown} if countdown else {}), **({"queue": queue} if queue else {}),
             )
         except Exception:  # noqa: BLE001 - any broker failure: the sweeper is the fallback
             logger.warning("Could not enqueue %d inbound events of workspace %s; the sweeper will pick them up",
@@ -55,12 +55,13 @@ def process_inbound_events(workspace_id: int, event_ids: list[int], wait: bool =
 
 
 @shared_task(acks_late=True)
-def sweep_inbound_events() -> int:
+def sweep_inbound_events(older_than_seconds: float | None = None, queue: str | None = None) -> int:
     """Enqueue received events that nobody processed: never enqueued, or their worker died, or a
     refund still waiting for its sale (retried with a growing pause, at most hourly)."""
     now = timezone.now()
-    due = (InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - SWEEP_AFTER)
-           .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - SWEEP_AFTER)))
+    after = SWEEP_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    due = (InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after)
+           .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - after)))
     # Across workspaces on purpose (this runs from beat); each set is then processed in its own workspace.
     rows = list(due.order_by("received_at").values_list("workspace_id", "id", "attempts", "attempted_at")[:SWEEP_LIMIT])
     by_workspace: dict[int, list[int]] = {}
@@ -69,7 +70,7 @@ def sweep_inbound_events() -> int:
             continue
         by_workspace.setdefault(workspace_id, []).append(pk)
     for workspace_id, ids in by_workspace.items():
-        enqueue_processing(workspace_id, ids)
+        enqueue_processing(workspace_id, ids, queue=queue)
     return sum(len(ids) for ids in by_workspace.values())
 
 

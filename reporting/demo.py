@@ -12,6 +12,7 @@ from attribution.demo import seed_conversions
 from partners.demo import seed_partners
 from referrals.demo import seed_referrals
 from reporting.payout_demo import seed_payouts
+from reporting.rollups import rebuild_workspace
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "tandem-demo"
@@ -60,5 +61,6 @@ def seed_demo_workspace() -> DemoSummary:
     seed_referrals(workspace)  # links, codes, clicks and deals of the partners above
     summary.logins.append((PARTNER_EMAIL, "Partner (portal)"))
     seed_conversions(workspace)  # leads, sales and refunds through the inbox: the commissions paid out below
-    seed_payouts(workspace=workspace)  # last: it pays out the commissions the steps above created
+    seed_payouts(workspace=workspace)  # it pays out the commissions the steps above created
+    rebuild_workspace(workspace_id=workspace.pk)  # so the dashboard shows the seeded history at once
     return summary

@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='conversion',
-            index=models.Index(fields=['workspace', 'sale'], name='conversion_ws_sale'),
+            index=models.Index(condition=models.Q(('sale__isnull', False)), fields=['workspace', 'sale'], name='conversion_ws_sale'),
         ),
         migrations.AddConstraint(
             model_name='conversion',
@@ -188,10 +188,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='commission',
             index=models.Index(fields=['workspace', 'partner', 'created_at'], name='commission_ws_partner_created'),
-        ),
-        migrations.AddIndex(
-            model_name='commission',
-            index=models.Index(fields=['workspace', 'conversion'], name='commission_ws_conversion'),
         ),
         migrations.AddIndex(
             model_name='commission',

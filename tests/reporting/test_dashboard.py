@@ -156,3 +156,25 @@ def test_a_cached_report_is_dropped_when_the_rollups_change(funnel, manager_clie
     assert again == response.context["report"].totals.clicks
     if link.program.currency == "USD":
         assert again == first + 1
+
+
+def test_next_payout_is_the_approved_unpaid_commissions_net_of_reversals(workspace):
+    from decimal import Decimal
+
+    from attribution.models import Commission
+    from reporting.metrics import expected_payout
+
+    make_funnel(workspace, seed=61, clicks=200)
+    partner = Partner.objects.filter(workspace=workspace).first()
+    approved = Commission.objects.filter(partner=partner, status="approved")
+    expected = sum((c.amount - c.reversed_amount for c in approved), Decimal("0"))
+    payout = expected_payout(partner, today=dt.date(2026, 7, 14))
+    assert payout.amount == expected
+    assert payout.period_end == dt.date(2026, 7, 31)
+    assert payout.currency == partner.program.currency
+
+
+def test_portal_htmx_request_renders_only_the_report(workspace, partner_user, partner_client):
+    response = partner_client.get(reverse("portal_home", args=[workspace.slug]) + "?range=7",
+                                  headers={"HX-Request": "true", "HX-Target": "portal-report"})
+    assert response.content.decode().lstrip().startswith('<div id="portal-report"')
