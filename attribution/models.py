@@ -163,7 +163,7 @@ class InboundEvent(models.Model):
             models.Index(fields=["workspace", "processor_ref"], condition=~models.Q(processor_ref=""),
                          name="inboundevent_ws_processor_ref"),
             models.Index(fields=["workspace", "customer_external_id", "id"], condition=models.Q(status="received"),
-                         name="inboundevent_ws_customer_pending"),
+                         name="inboundevent_ws_cust_pending"),
         ]
 
     def __str__(self) -> str:

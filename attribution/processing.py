@@ -319,7 +319,6 @@ class _Batch:
         self.decisions: dict[int, Decision] = {}
         self.partners: dict[int, PartnerFact] = {}
         self.rules: list[RuleFact] = []
-        self.rule_rows: dict[int, dict[str, Any]] = {}
         self.terms: dict[int, RuleTerms] = {}
         self.settled_sale_keys: set[str] = set()
         self.settled_customers: set[str] = set()
@@ -401,7 +400,6 @@ class _Batch:
             self.rules.append(RuleFact(pk=row["id"], program_id=row["program_id"], group_id=row["group_id"],
                                        rule_key=str(row["rule_key"]), version=row["version"],
                                        effective_from=row["effective_from"]))
-            self.rule_rows[row["id"]] = row
             self.terms[row["id"]] = terms_of(row)
 
     def _rule_for(self, program_id: int, partner_id: int, at: datetime) -> RuleFact | None:

@@ -49,7 +49,7 @@ def events(workspace: Workspace, *, status: str = "", kind: str = "", search: st
     if kind:
         rows = rows.filter(kind=kind)
     if search:
-        rows = rows.filter(Q(event_id__icontains=search) | Q(payload__customer_external_id=search))
+        rows = rows.filter(Q(event_id=search) | Q(customer_external_id=search) | Q(related_event_id=search))
     return rows.order_by("-received_at", "-id")
 
 
@@ -97,7 +97,8 @@ class StatusTotal:
 
 
 def commission_totals(workspace: Workspace, *, partner: Partner | None = None) -> list[StatusTotal]:
-    """Count and net amount per status and currency (the summary cards of the commission pages)."""
+    """Count and amount per status and currency (the summary cards of the commission pages): what is still
+    owed for pending, approved and paid ones (less refunds), what was rejected or reversed for the others."""
     rows = Commission.objects.for_workspace(workspace)
     if partner is not None:
         rows = rows.filter(partner=partner)
@@ -105,8 +106,10 @@ def commission_totals(workspace: Workspace, *, partner: Partner | None = None) -
     order = {status: i for i, status in enumerate(Commission.Status.values)}
     totals = (rows.values("status", "currency").annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount"))
               .order_by())
+    gross = {Commission.Status.REJECTED, Commission.Status.REVERSED}
     out = [StatusTotal(row["status"], str(labels.get(row["status"], row["status"])), row["n"],
-                       row["total"] - row["back"], row["currency"]) for row in totals]
+                       row["total"] if row["status"] in gross else row["total"] - row["back"], row["currency"])
+           for row in totals]
     return sorted(out, key=lambda t: (order.get(t.status, 99), t.currency))
 
 

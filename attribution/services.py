@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -64,10 +65,10 @@ def approve_due_commissions(*, now: datetime | None = None) -> int:
     """Approve every pending commission whose hold has ended, workspace by workspace (beat)."""
     now = now or timezone.now()
     total = 0
-    # Across workspaces on purpose: this runs from beat; each approval is scoped to its own workspace.
-    workspace_ids = (Commission.objects.filter(status=Commission.Status.PENDING, hold_until__lte=now)
-                     .values_list("workspace_id", flat=True).distinct())
-    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)):
+    # Every workspace with something due (this runs from beat); the EXISTS uses each workspace's
+    # (workspace, status, hold_until) index, and each approval is scoped to its own workspace.
+    due = Commission.objects.filter(workspace=OuterRef("pk"), status=Commission.Status.PENDING, hold_until__lte=now)
+    for workspace in Workspace.objects.filter(Exists(due)).order_by("pk"):
         total += len(approve_commissions(workspace=workspace, due=True, by=None, actor_label="system (hold ended)", now=now))
     return total
 

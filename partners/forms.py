@@ -60,6 +60,9 @@ class ProgramForm(forms.Form):
                                              help_text="Anyone with the link can apply; you approve or reject each one.")
     terms = forms.CharField(label="Program terms", required=False, widget=forms.Textarea(attrs={"rows": 6}),
                             help_text="Shown to applicants and in the partner portal.")
+    report_frequency = forms.ChoiceField(label="Partner performance report", choices=Program.ReportFrequency.choices,
+                                         initial=Program.ReportFrequency.MONTHLY,
+                                         help_text="How often partners are emailed their performance report (PDF).")
 
     @classmethod
     def for_program(cls, program: Program, data: Any = None) -> ProgramForm:
@@ -89,6 +92,8 @@ class PartnerEditForm(_WorkspaceForm):
                                   help_text="Your own systems' id for this partner.")
     notes = forms.CharField(label="Internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="Only your team sees these.")
+    receives_reports = forms.BooleanField(label="Email performance reports", required=False,
+                                          help_text="The program's scheduled performance report, with a PDF.")
 
     @classmethod
     def for_partner(cls, partner: Partner, data: Any = None) -> PartnerEditForm:
@@ -151,6 +156,8 @@ class ProfileForm(forms.Form):
                                       required=False)
     payout_details = forms.CharField(label="Payout details", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                      help_text="IBAN and account holder, PayPal address or Wise email.")
+    receives_reports = forms.BooleanField(label="Email me performance reports", required=False,
+                                          help_text="Your clicks, leads, customers and commissions, with a PDF.")
 
     @classmethod
     def for_partner(cls, partner: Partner, data: Any = None) -> ProfileForm:

@@ -27,6 +27,11 @@ class Program(models.Model):
         LAST_CLICK = "last_click", "Last click"
         FIRST_CLICK = "first_click", "First click"
 
+    class ReportFrequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+        OFF = "off", "Off"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="programs")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
@@ -38,6 +43,7 @@ class Program(models.Model):
     deal_protection_days = models.PositiveIntegerField(default=90)
     public_applications = models.BooleanField(default=False)
     terms = models.TextField(blank=True)
+    report_frequency = models.CharField(max_length=8, choices=ReportFrequency.choices, default=ReportFrequency.MONTHLY)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
@@ -100,6 +106,8 @@ class Partner(models.Model):
     promotion_plan = models.TextField(blank=True)
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=120, blank=True, help_text="The tenant's own id for this partner")
+    # The partner's own opt-out of the scheduled performance report (reporting/scheduled_reports.py).
+    receives_reports = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

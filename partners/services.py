@@ -37,6 +37,7 @@ PROGRAM_FIELDS = (
     "deal_protection_days",
     "public_applications",
     "terms",
+    "report_frequency",
 )
 PARTNER_FIELDS = (
     "name",
@@ -49,8 +50,9 @@ PARTNER_FIELDS = (
     "payout_details",
     "notes",
     "external_id",
+    "receives_reports",
 )
-PROFILE_FIELDS = ("company", "country", "payout_method", "payout_details")
+PROFILE_FIELDS = ("company", "country", "payout_method", "payout_details", "receives_reports")
 # Bank details are not for everyone who can read the audit log: the log says they changed, not to what.
 _SECRET_FIELDS = frozenset({"payout_details"})
 

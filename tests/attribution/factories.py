@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from attribution.models import Commission, Conversion, ExchangeRate, InboundEvent, RewardRule
 from tests.accounts.factories import WorkspaceFactory
-from tests.partners.factories import PartnerFactory, ProgramFactory
+from tests.partners.factories import ProgramFactory
 from tests.referrals.factories import ReferralFactory
 
 
@@ -93,6 +93,3 @@ class CommissionFactory(factory.django.DjangoModelFactory):
     hold_until = factory.LazyFunction(timezone.now)
     explanation = factory.LazyFunction(lambda: {"attribution": {"source": "link"}, "calculation": "test"})
 
-
-__all__ = ["CommissionFactory", "ConversionFactory", "ExchangeRateFactory", "InboundEventFactory", "PartnerFactory",
-           "RewardRuleFactory"]

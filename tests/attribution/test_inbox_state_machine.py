@@ -219,6 +219,7 @@ class InboxMachine(RuleBasedStateMachine):
 def test_the_inbox_keeps_the_ledger_exact_whatever_the_order_of_events() -> None:
     run_state_machine_as_test(InboxMachine, settings=settings(
         max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck),
+        database=None,  # no .hypothesis/ directory in the checkout
     ))
 
 
