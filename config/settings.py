@@ -147,13 +147,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                 "options": {"expires": 600}},
     # Re-enqueues inbound events nobody processed (broker down at arrival, worker killed, refund waiting for its sale).
     "sweep-inbound-events": {"task": "attribution.tasks.sweep_inbound_events", "schedule": 60.0, "options": {"expires": 55}},
+    # Partner performance reports (weekly on Mondays, monthly on the 1st, UTC) and the managers' Monday digest;
+    # each recipient is sent once per period (reporting/scheduled_reports.py), so the hourly reruns are no-ops.
+    "send-scheduled-reports": {"task": "reporting.report_tasks.send_scheduled_reports", "schedule": 3600.0,
+                               "options": {"expires": 3000}},
     "approve-due-commissions": {"task": "attribution.tasks.approve_due_commissions", "schedule": 600.0,
                                 "options": {"expires": 550}},
     "purge-idempotency-keys": {"task": "attribution.tasks.purge_idempotency_keys", "schedule": 3600.0,
                                "options": {"expires": 3000}},
 }
 # Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
-CELERY_IMPORTS = ("reporting.payout_tasks",)
+CELERY_IMPORTS = ("reporting.payout_tasks", "reporting.report_tasks")
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).

@@ -61,8 +61,16 @@ class ProgramForm(forms.Form):
     terms = forms.CharField(label="Program terms", required=False, widget=forms.Textarea(attrs={"rows": 6}),
                             help_text="Shown to applicants and in the partner portal.")
     report_frequency = forms.ChoiceField(label="Partner performance report", choices=Program.ReportFrequency.choices,
-                                         initial=Program.ReportFrequency.MONTHLY,
+                                         initial=Program.ReportFrequency.MONTHLY, required=False,
                                          help_text="How often partners are emailed their performance report (PDF).")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Optional so scripts posting the older field set keep working: left out, the program keeps its
+        # frequency (or gets the model's default when new) instead of being switched off.
+        if not data.get("report_frequency"):
+            data.pop("report_frequency", None)
+        return data
 
     @classmethod
     def for_program(cls, program: Program, data: Any = None) -> ProgramForm:

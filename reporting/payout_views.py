@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
@@ -49,7 +50,7 @@ def payout_periods(request: WorkspaceRequest) -> HttpResponse:
                 form.add_error("end", message)
         else:
             if closed.created:
-                messages.success(request, f"Period closed: {len(closed.statements)} statements issued and being emailed.")
+                messages.success(request, f"Period closed: {len(closed.statements)} statement{pluralize(len(closed.statements))} issued and being emailed.")
             else:
                 messages.info(request, "That period was already closed; here it is.")
             return redirect("payout_period_detail", workspace.slug, closed.period.pk)

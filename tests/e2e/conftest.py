@@ -49,3 +49,27 @@ def browser(live_server) -> Iterator[Browser]:
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def off_loop():
+    """Run ORM code while the browser is open: in a worker thread, which has no running event loop.
+
+    The worker's database connection is closed before it returns, so nothing holds the test
+    database open when the live server flushes it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run(fn, *args, **kwargs):
+        def target():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(target).result(timeout=60)
+
+    return run
