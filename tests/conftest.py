@@ -110,3 +110,14 @@ def api_key(workspace):
 def api_client(api_key):
     """A client that sends `workspace`'s API key with every request."""
     return Client(headers={"authorization": f"Bearer {api_key}"})
+
+
+@pytest.fixture
+def celery_eager():
+    """Run Celery tasks in-process. Celery reads Django settings once, so the app's own conf is switched."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous

@@ -16,9 +16,8 @@ def partner(workspace):
     return PartnerFactory(workspace=workspace, name="Alpha Agency", email="alpha@agency.example")
 
 
-def test_closing_a_period_emails_each_partner_its_statement_with_the_pdf(workspace, partner, settings,
+def test_closing_a_period_emails_each_partner_its_statement_with_the_pdf(workspace, partner, celery_eager,
                                                                           django_capture_on_commit_callbacks):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     earn(partner, "42.00")
 
     with django_capture_on_commit_callbacks(execute=True):
