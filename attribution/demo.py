@@ -1,4 +1,4 @@
-"""The attribution part of the demo workspace: leads, sales, renewals and refunds over the last 90 days.
+"""The attribution part of the demo workspace: leads, sales, renewals and refunds over the last year.
 
 Called by reporting/demo.py after the referrals are seeded (it uses their clicks and codes) and
 before the payouts (which pay the commissions approved here). Everything goes through the inbox
@@ -24,8 +24,8 @@ from partners.models import Partner
 from referrals.models import Click, ReferralCode
 
 PLANS = (Decimal("29.00"), Decimal("49.00"), Decimal("99.00"), Decimal("249.00"))
-LINK_CUSTOMERS = 48
-CODE_CUSTOMERS = 10
+LINK_CUSTOMERS = 150
+CODE_CUSTOMERS = 30
 PORTAL_PARTNER = "partner@demo.test"
 
 
@@ -62,7 +62,7 @@ def seed_conversions(workspace: Workspace) -> str:
     for n in range(min(CODE_CUSTOMERS, len(codes) * 2)):
         code = codes[n % len(codes)]
         customer = f"demo-code-{n:03d}"
-        at = now - timedelta(days=rng.randrange(3, 85), minutes=rng.randrange(1440))
+        at = now - timedelta(days=rng.randrange(3, 360), minutes=rng.randrange(1440))
         events.append(IncomingEvent(kind="lead", event_id=f"demo-code-lead-{n:03d}", customer_external_id=customer,
                                     code=code.code.lower(), occurred_at=at))
         customers.append((customer, at, code.partner))
@@ -82,7 +82,7 @@ def seed_conversions(workspace: Workspace) -> str:
             continue  # signed up, never bought (yet)
         plan = rng.choice(PLANS)
         first = lead_at + timedelta(days=rng.randrange(0, 6), hours=rng.randrange(1, 12))
-        for month in range(4):
+        for month in range(12):  # monthly renewals, as long as the customer has been around
             at = first + relativedelta(months=month)
             if at >= now:
                 break

@@ -517,7 +517,8 @@ class _Batch:
                        click_ip_hash=won_click.ip_hash if won_click else "", code_pk=decision.code_pk,
                        click_tclid=won_click.click_id if won_click else "",
                        clicked_at=won_click.clicked_at if won_click else None,
-                       code_text=won_code.code if won_code else "", referred_at=self.now,
+                       code_text=won_code.code if won_code else "",
+                       referred_at=min(event.occurred_at, self.now),
                        deal_registration_id=deal.deal_registration_id if deal and decision.source == "deal_registration" else None,
                        protected_until=deal.protected_until if deal and decision.source == "deal_registration" else None,
                        created_here=True, decision=decision)
@@ -538,7 +539,8 @@ class _Batch:
                 plain.append(ref)
         created = create_referrals(workspace_id=self.ws, rows=[
             NewReferral(program_id=r.program_id, partner_id=r.partner_id, customer_external_id=r.customer,
-                        source=r.source, customer_email=r.customer_email, click_id=r.click_pk, code_id=r.code_pk)
+                        source=r.source, customer_email=r.customer_email, click_id=r.click_pk, code_id=r.code_pk,
+                        created_at=r.referred_at)
             for r in plain
         ])
         for ref in plain:

@@ -30,6 +30,7 @@ class NewReferral:
     customer_email: str = ""
     click_id: int | None = None
     code_id: int | None = None
+    created_at: datetime | None = None  # when the lead happened; a backfilled lead counts on its own day
 
 
 def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[tuple[int, str], int]:
@@ -47,6 +48,7 @@ def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[
             "customer_external_id": r.customer_external_id, "customer_email": r.customer_email.lower(),
             "customer_domain": email_domain(r.customer_email) if r.customer_email else "",
             "source": r.source, "stage": Referral.Stage.LEAD, "click_id": r.click_id, "code_id": r.code_id,
+            **({"created_at": r.created_at} if r.created_at else {}),
         } for r in ordered],
         ignore_conflicts=True,
         returning=("id", "program_id", "customer_external_id"),

@@ -1,4 +1,4 @@
-"""The referrals part of the demo workspace: links, codes, 90 days of clicks and deal registrations.
+"""The referrals part of the demo workspace: links, codes, a year of clicks and deal registrations.
 
 Called by reporting/demo.py after the partners are seeded. Links, codes and deals go through the
 services; clicks are inserted in bulk (they are seed data, not visits), once per workspace. Safe
@@ -19,8 +19,8 @@ from partners.models import Partner
 from referrals import clickbuffer, services
 from referrals.models import Click, DealRegistration, Link, ReferralCode
 
-DAYS = 90
-TARGET_CLICKS = 4000
+DAYS = 365  # a year, so the dashboard's 12-month view and its comparisons mean something
+TARGET_CLICKS = 12_000
 PAGES = (
     ("https://shop.demo.tandem.test/", "", ""),
     ("https://demo.tandem.test/pricing", "newsletter", "spring-launch"),
@@ -98,7 +98,7 @@ def _seed_codes(workspace: Workspace, partners: list[Partner]) -> int:
 
 
 def _seed_clicks(workspace: Workspace, links: list[Link], *, target: int) -> int:
-    """A few thousand clicks over 90 days: growing, busier on weekdays, some bots, some repeat visitors."""
+    """About twelve thousand clicks over a year: growing, busier on weekdays, some bots, some repeat visitors."""
     if Click.objects.for_workspace(workspace).exists() or not links:
         return Click.objects.for_workspace(workspace).count()
     rng = random.Random(20240611)

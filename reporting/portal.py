@@ -8,8 +8,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from attribution.models import Commission
 from partners.models import Partner
 from partners.portal import PartnerRequest, partner_member
+from referrals.models import Referral
 from referrals.selectors import partner_funnel_counts
 from reporting import metrics
 from reporting.filters import filters_from_request, today
@@ -41,6 +43,10 @@ def portal_home(request: PartnerRequest) -> HttpResponse:
         "report": build_report(request.workspace, filters, partners=False),
         "expected_payout": metrics.expected_payout(partner, today=today()),
         "statements_url": _statements_url(request.workspace.slug),
+        "recent_referrals": Referral.objects.for_workspace(request.workspace).filter(partner=partner)
+        .order_by("-created_at", "-id")[:5],
+        "recent_commissions": Commission.objects.for_workspace(request.workspace).filter(partner=partner)
+        .order_by("-created_at", "-id")[:5],
     }
     if request.htmx and request.htmx.target == "portal-report":
         return render(request, "reporting/portal_home.html#report", context)

@@ -202,3 +202,9 @@ def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_proces
     assert settled.woken == [sale_pk]
     process_events(workspace_id=workspace.pk, event_ids=settled.woken, wait=True)
     assert Commission.objects.for_workspace(workspace).get().partner == anna
+
+
+def test_a_backfilled_lead_counts_on_the_day_it_happened_not_the_day_it_arrived(workspace, anna):
+    click = click_of(anna, at=JAN - timedelta(days=3))
+    send(workspace, lead("l1", "cus_1", click_id=click.click_id, occurred_at=JAN))
+    assert Referral.objects.for_workspace(workspace).get(customer_external_id="cus_1").created_at == JAN

@@ -4,6 +4,7 @@ from partners.models import PartnerUser
 from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 from tests.partners.factories import PartnerFactory, PartnerUserFactory
+from tests.referrals.factories import ReferralFactory
 
 
 def test_the_portal_home_shows_the_partner_and_the_program_terms(partner_client, partner_user, workspace):
@@ -91,3 +92,12 @@ def test_another_persons_partner_in_the_parameter_is_ignored(partner_client, wor
     response = partner_client.get(f"/portal/{workspace.slug}/?partner={someone_else.partner_id}")
 
     assert response.context["partner"] == PartnerUser.objects.get(user=partner_user).partner
+
+
+def test_portal_home_lists_the_partners_recent_referrals_but_not_another_partners(partner_client, workspace,
+                                                                                   partner_user):
+    mine = PartnerUser.objects.get(user=partner_user).partner
+    ReferralFactory(workspace=workspace, partner=mine, customer_external_id="cus_mine")
+    ReferralFactory(workspace=workspace, customer_external_id="cus_theirs")
+    page = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+    assert "cus_mine" in page and "cus_theirs" not in page
