@@ -3,6 +3,8 @@ application page, partner invitation acceptance, the portal profile, and the sig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -89,8 +91,9 @@ def partner_list(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_member(MANAGERS, methods=WRITE)
 def partner_invite(request: WorkspaceRequest) -> HttpResponse:
-    form = PartnerInviteForm(request.POST or None, workspace=request.workspace,
-                             initial={"program": selectors.default_program(workspace=request.workspace)})
+    # A workspace made outside create_workspace (the admin, say) has no program yet; the form needs one.
+    default = services.ensure_default_program(workspace=request.workspace)
+    form = PartnerInviteForm(request.POST or None, workspace=request.workspace, initial={"program": default})
     if request.method == "POST" and form.is_valid():
         try:
             partner = services.invite_partner(workspace=request.workspace, invited_by=request.user, **form.cleaned_data)
@@ -127,53 +130,51 @@ def partner_notes(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     return redirect(_detail_url(request, partner))
 
 
-@workspace_member(MANAGERS, methods=POST)
-def partner_approve(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+def _change_status(request: WorkspaceRequest, partner_id: int, change: Callable[[Partner], object],
+                   done: Callable[[Partner], str]) -> HttpResponse:
+    """Run one status service on the partner; a refusal (wrong current status, no reason) becomes a message."""
     partner = selectors.get_partner_or_404(request.workspace, partner_id)
     try:
-        services.approve_partner(partner=partner, by=request.user)
+        change(partner)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{partner.name} approved; we emailed them a link to set up their portal login.")
+        messages.success(request, done(partner))
     return _back(request, _detail_url(request, partner))
+
+
+@workspace_member(MANAGERS, methods=POST)
+def partner_approve(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
+    return _change_status(
+        request, partner_id, lambda p: services.approve_partner(partner=p, by=request.user),
+        lambda p: f"{p.name} approved; we emailed them a link to set up their portal login.",
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)
 def partner_reject(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
-    partner = selectors.get_partner_or_404(request.workspace, partner_id)
-    try:
-        # The service insists on a reason and says so; the form on the page only renders the field.
-        services.reject_partner(partner=partner, reason=request.POST.get("reason", ""), by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{partner.name}'s application rejected; we emailed them your reason.")
-    return _back(request, _detail_url(request, partner))
+    # The service insists on a reason and says so; the form on the page only renders the field.
+    return _change_status(
+        request, partner_id,
+        lambda p: services.reject_partner(partner=p, reason=request.POST.get("reason", ""), by=request.user),
+        lambda p: f"{p.name}'s application rejected; we emailed them your reason.",
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)
 def partner_suspend(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
-    partner = selectors.get_partner_or_404(request.workspace, partner_id)
-    try:
-        services.suspend_partner(partner=partner, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{partner.name} suspended: their links still work but earn nothing until reactivated.")
-    return _back(request, _detail_url(request, partner))
+    return _change_status(
+        request, partner_id, lambda p: services.suspend_partner(partner=p, by=request.user),
+        lambda p: f"{p.name} suspended: their links still work but earn nothing until reactivated.",
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)
 def partner_reactivate(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
-    partner = selectors.get_partner_or_404(request.workspace, partner_id)
-    try:
-        services.reactivate_partner(partner=partner, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{partner.name} is active again.")
-    return _back(request, _detail_url(request, partner))
+    return _change_status(
+        request, partner_id, lambda p: services.reactivate_partner(partner=p, by=request.user),
+        lambda p: f"{p.name} is active again.",
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)

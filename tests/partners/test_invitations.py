@@ -150,3 +150,9 @@ def test_changing_an_invited_partners_email_withdraws_the_old_link(client, works
 
     assert response.status_code == 410
     assert b"withdrawn" in response.content
+
+
+def test_the_invite_page_offers_the_default_program_even_in_a_workspace_made_without_one(manager_client, workspace):
+    response = manager_client.get(f"/w/{workspace.slug}/partners/invite/")
+    assert response.status_code == 200
+    assert list(response.context["form"].fields["program"].queryset.values_list("name", flat=True)) == ["Default"]
