@@ -313,6 +313,17 @@ def touched_days(*, workspace_id: int, since: dt.datetime) -> set[dt.date]:
             JOIN referrals_click k ON k.id = r.click_id
             WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
           UNION ALL
+          -- A lead backfilled into the past is dated by when it happened, not when it arrived, so
+          -- it is found through its event's processing time (the lead's day and its click's day).
+          SELECT (e.payload->>'occurred_at')::timestamptz FROM attribution_inboundevent e
+            WHERE e.workspace_id = %(ws)s AND e.status = 'attributed' AND e.kind = 'lead'
+              AND e.received_at >= %(s)s - interval '7 days' AND e.processed_at >= %(s)s
+              AND e.payload ? 'occurred_at'
+          UNION ALL
+          SELECT k.clicked_at FROM attribution_inboundevent e JOIN referrals_click k ON k.click_id = e.payload->>'click_id'
+            WHERE e.workspace_id = %(ws)s AND e.status = 'attributed' AND e.kind = 'lead'
+              AND e.received_at >= %(s)s - interval '7 days' AND e.processed_at >= %(s)s
+          UNION ALL
           SELECT m.occurred_at FROM attribution_commission m WHERE m.workspace_id = %(ws)s
             AND (m.created_at >= %(s)s OR m.approved_at >= %(s)s OR m.paid_at >= %(s)s OR m.rejected_at >= %(s)s)
           UNION ALL

@@ -117,3 +117,18 @@ def test_refresh_recent_moves_the_watermark(workspace):
 
     rollups.refresh_recent()
     assert RollupState.objects.filter(workspace=workspace).exists()
+
+
+def test_touched_days_include_the_days_of_a_lead_backfilled_without_a_sale(workspace):
+    from django.utils import timezone
+
+    from tests.attribution.conftest import click_of, lead, send
+    from tests.partners.factories import PartnerFactory
+
+    partner = PartnerFactory(workspace=workspace)
+    happened = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
+    click = click_of(partner, at=happened - dt.timedelta(days=1))
+    since = timezone.now() - dt.timedelta(seconds=1)
+    send(workspace, lead("old-lead", "cus_old", click_id=click.click_id, occurred_at=happened))
+    days = rollups.touched_days(workspace_id=workspace.pk, since=since)
+    assert {happened.date(), click.clicked_at.date()} <= days
