@@ -56,6 +56,10 @@ def _fields_from_ninja(errors: Iterable[dict[str, Any]]) -> dict[str, list[str]]
     return fields
 
 
+# Stable codes for the errors django-ninja raises itself (400 is a body that is not valid JSON).
+_HTTP_ERROR_CODES = {400: "malformed_body", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     def respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> HttpResponse:
         return api.create_response(request, error_body(code, message, fields), status=status)
@@ -74,7 +78,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         AuthenticationError,
         lambda r, e: respond(r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."),
     )
-    api.add_exception_handler(HttpError, lambda r, e: respond(r, e.status_code, "http_error", str(e)))
+    api.add_exception_handler(
+        HttpError, lambda r, e: respond(r, e.status_code, _HTTP_ERROR_CODES.get(e.status_code, "http_error"), str(e))
+    )
     api.add_exception_handler(Http404, lambda r, e: respond(r, 404, "not_found", "Not found in this workspace."))
 
 
