@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.models import TenantManager, Workspace
+from attribution.rewards import round_money
 from partners.models import Partner
 
 __all__ = ["PayoutPeriod", "Statement", "StatementLine", "Payout"]
@@ -100,7 +101,7 @@ class Statement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} · {self.partner_name} · {self.total} {self.currency}"
+        return f"{self.number} · {self.partner_name} · {round_money(self.total, self.currency)} {self.currency}"
 
     @property
     def status_tone(self) -> str:
@@ -160,7 +161,7 @@ class StatementLine(models.Model):
         indexes = [models.Index(fields=["workspace", "statement", "position"], name="statementline_ws_stmt_pos")]
 
     def __str__(self) -> str:
-        return f"{self.description}: {self.amount} {self.currency}"
+        return f"{self.description}: {round_money(self.amount, self.currency)} {self.currency}"
 
 
 class Payout(models.Model):
@@ -185,4 +186,4 @@ class Payout(models.Model):
         indexes = [models.Index(fields=["workspace", "partner", "-paid_at"], name="payout_ws_partner_paid")]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} to {self.partner_id}"
+        return f"{round_money(self.amount, self.currency)} {self.currency} to partner {self.partner_id}"

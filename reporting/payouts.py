@@ -21,6 +21,7 @@ from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution import settlement
 from attribution.models import Commission, CommissionReversal, LedgerEntry
+from attribution.rewards import round_money
 from partners.models import Partner
 from reporting.payout_models import Payout, PayoutPeriod, Statement, StatementLine
 
@@ -288,7 +289,7 @@ def mark_statements_paid(*, workspace: Workspace, statement_ids: Iterable[int], 
     for statement in statements:
         statement.status, statement.paid_at = Statement.Status.PAID, now
         record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="statement.paid", target=statement,
-                     changes={"amount": str(statement.total), "currency": statement.currency})
+                     changes={"amount": str(round_money(statement.total, statement.currency)), "currency": statement.currency})
     return statements
 
 
