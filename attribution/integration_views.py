@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api import error_body
 from accounts.models import Workspace
+from accounts.spreadsheets import safe_cell
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
 from attribution import csv_import, hubspot_webhooks, integrations, stripe_webhooks
 from attribution.integration_forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm
@@ -235,7 +236,7 @@ def csv_import_errors(request: WorkspaceRequest, import_id: int) -> StreamingHtt
     def lines() -> Iterator[str]:
         yield writer.writerow(["row", "column", "problem"])
         for error in csv_import.iter_errors(row):
-            yield writer.writerow([error.row, error.column, error.message])
+            yield writer.writerow([error.row, safe_cell(error.column), safe_cell(error.message)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{row.pk}-errors.csv"'

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Workspace
+from accounts.spreadsheets import safe_cell
 from attribution.models import Commission, Conversion
 from partners.models import Partner
 from referrals.models import Click, Referral
@@ -59,7 +60,8 @@ def _referral_channel(prefix: str, channel: str) -> Q:
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
+    """A cell as written: dates in ISO 8601, text made safe to open in a spreadsheet."""
+    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else safe_cell(value)
 
 
 def rows_for(workspace: Workspace, kind: str, f: metrics.Filters) -> tuple[list[str], QuerySet]:

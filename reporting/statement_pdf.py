@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from reporting.payout_models import Statement, StatementLine
+from accounts.spreadsheets import safe_cell
 
 # WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -105,11 +106,6 @@ def _safe(name: str) -> str:
 PAYOUT_CSV_HEADER = ["statement", "partner", "email", "method", "details", "amount", "currency", "status"]
 
 
-def _cell(value: str) -> str:
-    # A cell a spreadsheet would run as a formula is defused (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def payout_csv(statements: Iterable[Statement]) -> str:
     """One row per statement for the bank or payout provider; amounts as plain decimals."""
     out = io.StringIO()
@@ -117,7 +113,7 @@ def payout_csv(statements: Iterable[Statement]) -> str:
     writer.writerow(PAYOUT_CSV_HEADER)
     for s in statements:
         writer.writerow([
-            s.number, _cell(s.partner_name), s.partner_email, s.payout_method_label, _cell(s.payout_details.replace("\r\n", "\n")),
+            s.number, safe_cell(s.partner_name), s.partner_email, s.payout_method_label, safe_cell(s.payout_details.replace("\r\n", "\n")),
             f"{s.total:.2f}", s.currency, s.get_status_display(),
         ])
     return out.getvalue()

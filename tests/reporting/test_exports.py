@@ -114,3 +114,14 @@ def test_another_workspaces_job_is_a_404(funnel, other_workspace, manager_client
 
 def test_an_unknown_export_kind_is_a_404(funnel, manager_client):
     assert manager_client.get(export_url(funnel, "secrets")).status_code == 404
+
+
+def test_a_partner_name_written_as_a_formula_is_defused_in_the_export(funnel, manager_client):
+    from partners.models import Partner
+
+    listed = read_csv(manager_client.get(export_url(funnel, "partners", range="90", currency="USD")))[1][0]
+    Partner.objects.filter(workspace=funnel, pk=int(listed)).update(name='=HYPERLINK("http://evil.example","x")')
+    rows = read_csv(manager_client.get(export_url(funnel, "partners", range="90", currency="USD")))
+    cells = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://evil.example","x")' in cells
+    assert '=HYPERLINK("http://evil.example","x")' not in cells
