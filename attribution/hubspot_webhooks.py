@@ -193,7 +193,7 @@ def receive(
     verify_signature(client_secret=settings.hubspot_client_secret, method=method, uris=uris, body=payload,
                      signature=signature, timestamp=timestamp)
     try:
-        body = json.loads(payload)
+        body = json.loads(payload, parse_float=Decimal)  # amounts stay exact, never floats
     except ValueError as exc:
         raise WebhookRejected(400, "invalid_payload", "The body is not JSON.") from exc
     if isinstance(body, dict):

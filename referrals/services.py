@@ -321,15 +321,19 @@ def find_deal_conflicts(
     return notes
 
 
-def _clean_money(value: Decimal | str | float, currency: str) -> tuple[Decimal, str]:
+def _clean_money(value: Decimal | str, currency: str) -> tuple[Decimal, str]:
     errors: dict[str, str] = {}
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
+        if isinstance(value, float):
+            raise TypeError  # money never passes through a float
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
         errors["estimated_value"] = "Enter an amount such as 12000 or 12000.50."
         amount = Decimal("0")
     else:
-        if amount < 0:
+        if amount != amount.quantize(Decimal("0.01")):
+            errors["estimated_value"] = "Use at most two decimal places."
+        elif amount < 0:
             errors["estimated_value"] = "The estimated value cannot be negative."
         elif amount >= Decimal("1e12"):
             errors["estimated_value"] = "That amount is too large."
