@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from datetime import date
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from accounts.api import ApiError, cursor_page, workspace_of
+from attribution.rewards import round_money
 from reporting import payout_selectors as selectors
 from reporting import payouts
 from reporting.payout_models import PayoutPeriod, Statement, StatementLine
@@ -18,8 +21,9 @@ from reporting.statement_pdf import statement_pdf_bytes
 router = Router(tags=["payouts"])
 
 
-def _money(value: Any) -> str:
-    return f"{value:.2f}"
+def _money(value: Decimal, currency: str) -> str:
+    """A decimal string to the currency's minor unit (cents for most, none for JPY)."""
+    return str(round_money(value, currency))
 
 
 class PeriodIn(Schema):
@@ -43,7 +47,7 @@ def statement_summary(statement: Statement) -> dict[str, Any]:
         "partner_name": statement.partner_name,
         "status": statement.status,
         "currency": statement.currency,
-        "total": _money(statement.total),
+        "total": _money(statement.total, statement.currency),
         "line_count": statement.line_count,
         "issued_at": statement.issued_at.isoformat(),
         "paid_at": statement.paid_at.isoformat() if statement.paid_at else None,
@@ -58,9 +62,9 @@ def line_out(line: StatementLine) -> dict[str, Any]:
         "date": line.date.isoformat(),
         "description": line.description,
         "customer_reference": line.customer_reference,
-        "sale_amount": _money(line.sale_amount) if line.sale_amount is not None else None,
+        "sale_amount": _money(line.sale_amount, line.currency) if line.sale_amount is not None else None,
         "rule": line.rule,
-        "amount": _money(line.amount),
+        "amount": _money(line.amount, line.currency),
         "currency": line.currency,
         "carried": line.carried,
         "commission_id": line.commission_id,
@@ -71,16 +75,16 @@ def statement_out(statement: Statement) -> dict[str, Any]:
     return {
         **statement_summary(statement),
         "totals": {
-            "commissions": _money(statement.commission_total),
-            "reversals": _money(statement.reversal_total),
-            "adjustments": _money(statement.adjustment_total),
-            "total": _money(statement.total),
+            "commissions": _money(statement.commission_total, statement.currency),
+            "reversals": _money(statement.reversal_total, statement.currency),
+            "adjustments": _money(statement.adjustment_total, statement.currency),
+            "total": _money(statement.total, statement.currency),
             "currency": statement.currency,
         },
         "payout_method": statement.payout_method,
         "payout_details": statement.payout_details,
         "ledger": {"sequence": statement.ledger_sequence, "hash": statement.ledger_hash,
-                   "balance": _money(statement.ledger_balance)},
+                   "balance": _money(statement.ledger_balance, statement.currency)},
         "lines": [line_out(line) for line in statement.lines.all()],
     }
 
@@ -93,7 +97,7 @@ def period_out(period: PayoutPeriod) -> dict[str, Any]:
         "end": period.end.isoformat(),
         "closed_at": period.closed_at.isoformat(),
         "carried_partner_count": period.carried_partner_count,
-        "totals": [{"currency": t.currency, "statements": t.statements, "total": _money(t.total), "paid": _money(t.paid)}
+        "totals": [{"currency": t.currency, "statements": t.statements, "total": _money(t.total, t.currency), "paid": _money(t.paid, t.currency)}
                    for t in selectors.totals_by_currency(selectors.period_statements(period))],
         "statements": [statement_summary(s) for s in statements],
     }

@@ -4,23 +4,23 @@ dashboard and the partner's page show (reporting/metrics.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
 
 from accounts.api import ApiError, workspace_of
+from attribution.rewards import round_money
 from partners.models import Partner
 from reporting import metrics
 from reporting.filters import MAX_DAYS, today
 
 router = Router(tags=["reports"])
-CENT = Decimal("0.01")
 
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+def _amount(value: Decimal | None, currency: str) -> str | None:
+    return None if value is None else str(round_money(Decimal(value), currency))
 
 
 def _rate(value: Decimal | None) -> float | None:
@@ -64,18 +64,18 @@ def partner_stats(partner: Partner, start: dt.date, end: dt.date) -> dict[str, A
         "leads": t.leads,
         "customers": t.customers,
         "sales": t.sales,
-        "revenue": _amount(t.revenue),
-        "average_deal_size": _amount(t.average_deal_size),
+        "revenue": _amount(t.revenue, t.currency),
+        "average_deal_size": _amount(t.average_deal_size, t.currency),
         "click_to_lead_rate": _rate(t.click_to_lead_rate),
         "lead_to_customer_rate": _rate(t.lead_to_customer_rate),
         "median_time_to_conversion_seconds": summary.timing.median_seconds,
         "commissions": {
-            "pending": _amount(t.commission_pending),
-            "approved": _amount(t.commission_approved),
-            "paid": _amount(t.commission_paid),
-            "reversed": _amount(t.commission_reversed),
-            "rejected": _amount(t.commission_rejected),
-            "net": _amount(t.commission_net),
+            "pending": _amount(t.commission_pending, t.currency),
+            "approved": _amount(t.commission_approved, t.currency),
+            "paid": _amount(t.commission_paid, t.currency),
+            "reversed": _amount(t.commission_reversed, t.currency),
+            "rejected": _amount(t.commission_rejected, t.currency),
+            "net": _amount(t.commission_net, t.currency),
         },
         "currency": t.currency,
     }
