@@ -229,12 +229,19 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
         status = "accepted" if inserted.pop(event_id, None) is not None else "duplicate"
         receipts.append(EventReceipt(event_id=event_id, status=status))
     if new_ids:
-        transaction.on_commit(partial(_enqueue_after_commit, workspace.pk, new_ids), robust=True)
+        enqueue_on_commit(workspace.pk, new_ids)
     return receipts
 
 
-def _enqueue_after_commit(workspace_id: int, event_ids: list[int]) -> None:
+def enqueue_on_commit(workspace_id: int, event_ids: list[int], *, wait: bool = False,
+                      countdown: float | None = None) -> None:
+    """Hand events to the workers once the transaction commits. A broker failure never fails the
+    caller: the events are safe in PostgreSQL and the sweeper enqueues them later."""
+    transaction.on_commit(partial(_enqueue, workspace_id, list(event_ids), wait, countdown), robust=True)
+
+
+def _enqueue(workspace_id: int, event_ids: list[int], wait: bool, countdown: float | None) -> None:
     # Imported here: tasks import the processor, which imports this module.
     from attribution.tasks import enqueue_processing
 
-    enqueue_processing(workspace_id, event_ids)
+    enqueue_processing(workspace_id, event_ids, wait=wait, countdown=countdown)

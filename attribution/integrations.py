@@ -57,19 +57,6 @@ def set_stripe_signing_secret(
     return row
 
 
-@transaction.atomic
-def clear_stripe_signing_secret(*, workspace: Workspace, by: User | None) -> IntegrationSettings:
-    row = _locked_settings(workspace)
-    if not row.stripe_signing_secret:
-        return row
-    row.stripe_signing_secret = ""
-    row.stripe_secret_set_at = None
-    row.updated_by = by
-    row.save(update_fields=["stripe_signing_secret", "stripe_secret_set_at", "updated_by", "updated_at"])
-    record_audit(workspace=workspace, actor=by, action="integrations.stripe_secret_cleared", target=row)
-    return row
-
-
 def parse_stage_ids(raw: str | list[str]) -> list[str]:
     """Stage ids from a comma- or line-separated list; HubSpot's ids are short tokens."""
     items = raw if isinstance(raw, list) else re.split(r"[,\n]", raw or "")

@@ -24,7 +24,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, Iterable, Sequence
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -35,6 +34,7 @@ from django.utils import timezone
 from accounts.models import Workspace
 from attribution import engine
 from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, PartnerFact, ProgramFact, ReferralFact, RuleFact
+from attribution.inbox import enqueue_on_commit
 from attribution.ledger import NewEntry, post_entries
 from attribution.models import Commission, CommissionReversal, Conversion, ExchangeRate, InboundEvent, LedgerEntry, RewardRule
 from attribution.referral_writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
@@ -153,19 +153,12 @@ def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessRes
         batch = _Batch(Workspace.objects.get(pk=workspace_id), rows)
         batch.run()
         if batch.result.woken:
-            transaction.on_commit(partial(_enqueue, workspace_id, list(batch.result.woken), wait=True), robust=True)
+            enqueue_on_commit(workspace_id, list(batch.result.woken), wait=True)
         if batch.result.retry_soon:
             # In case the event they wait for settles before this commit, and so cannot wake them.
             countdown = min(2 ** min(rows[0]["attempts"], 5), 30)
-            transaction.on_commit(partial(_enqueue, workspace_id, list(batch.result.retry_soon), countdown=countdown),
-                                  robust=True)
+            enqueue_on_commit(workspace_id, list(batch.result.retry_soon), countdown=countdown)
         return batch.result
-
-
-def _enqueue(workspace_id: int, event_ids: list[int], *, wait: bool = False, countdown: float | None = None) -> None:
-    from attribution.tasks import enqueue_processing  # the tasks module imports this one
-
-    enqueue_processing(workspace_id, event_ids, wait=wait, countdown=countdown)
 
 
 def _record_failure(workspace_id: int, event_id: int, exc: Exception) -> ProcessResult:

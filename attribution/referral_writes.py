@@ -1,9 +1,8 @@
 """Set-based writes to referrals the inbox processor needs.
 
 These belong to the referrals app (DESIGN: an upstream app's rows change only through its
-services). referrals.services has `create_referral` and `mark_referral_converted`, one row and
-one query each; the processor handles thousands of customers per transaction, so it needs the
-same writes for a set in one statement. Kept in this one module, with the same rules as those
+services). referrals.services has a one-row `mark_referral_converted`; the processor handles
+thousands of customers per transaction, so it needs the same writes for a set in one statement. Kept in this one module, with the same rules as those
 services (lower-case email, company domain, first conversion only), until referrals owns a
 bulk version of them.
 """

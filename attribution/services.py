@@ -11,7 +11,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events  # noqa: F401 - re-exported
+from attribution.inbox import enqueue_on_commit
 from attribution.ledger import NewEntry, post_entries
 from attribution.models import Commission, ExchangeRate, IdempotencyKey, InboundEvent, LedgerEntry
 from attribution.processing import ProcessResult, process_events, process_pending  # noqa: F401 - re-exported
@@ -127,14 +127,8 @@ def retry_events(*, workspace: Workspace, ids: Iterable[int] | None = None, reas
     if by is not None or actor_label:
         record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="inbound_event.retried",
                      changes={"count": len(picked), "reason_code": reason_code})
-    transaction.on_commit(partial(_enqueue, workspace.pk, picked), robust=True)
+    enqueue_on_commit(workspace.pk, picked)
     return len(picked)
-
-
-def _enqueue(workspace_id: int, ids: list[int]) -> None:
-    from attribution.tasks import enqueue_processing  # tasks import this module
-
-    enqueue_processing(workspace_id, ids)
 
 
 # --- Exchange rates ------------------------------------------------------------------------------

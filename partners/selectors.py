@@ -51,11 +51,6 @@ def programs(*, workspace: Workspace) -> QuerySet[Program]:
     )
 
 
-def default_program(*, workspace: Workspace) -> Program | None:
-    qs = Program.objects.for_workspace(workspace)
-    return qs.filter(slug=DEFAULT_PROGRAM_SLUG).first() or qs.order_by("pk").first()
-
-
 def groups(*, workspace: Workspace) -> QuerySet[PartnerGroup]:
     return PartnerGroup.objects.for_workspace(workspace).annotate(partner_count=Count("partners")).order_by("name")
 
@@ -94,10 +89,6 @@ def pending_applications(*, workspace: Workspace) -> QuerySet[Partner]:
 
 def pending_application_count(*, workspace: Workspace) -> int:
     return Partner.objects.for_workspace(workspace).filter(status=Partner.Status.PENDING).count()
-
-
-def has_portal_login(*, partner: Partner) -> bool:
-    return PartnerUser.objects.for_workspace(partner.workspace).filter(partner=partner).exists()
 
 
 def portal_logins(*, partner: Partner) -> QuerySet[PartnerUser]:

@@ -6,6 +6,8 @@ and the API can show the error next to the field), writes, and records who did i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,7 +60,7 @@ _SECRET_FIELDS = frozenset({"payout_details"})
 
 
 def invitation_max_age_days() -> int:
-    return int(getattr(settings, "PARTNER_INVITATION_MAX_AGE_DAYS", 14))
+    return int(settings.PARTNER_INVITATION_MAX_AGE_DAYS)
 
 
 def _audit_value(value: Any) -> Any:
@@ -319,7 +321,7 @@ def approve_partner(*, partner: Partner, by: User | None, notify: bool = True) -
     _require_status(partner, (Partner.Status.PENDING,), "approved")
     partner.rejection_reason = ""
     _set_status(partner, Partner.Status.ACTIVE, by=by, action="partner.approved")
-    _open_invitation(partner, invited_by=by, notify=notify, template="partners/email/application_approved")
+    _open_invitation(partner, invited_by=by, notify=notify, reason="approval")
     return partner
 
 
@@ -441,8 +443,17 @@ def load_partner_invitation(token: str) -> PartnerInvitation:
     return invitation
 
 
+# Each reason to send a set-up link: its email template and its subject.
+_INVITATION_EMAILS: dict[str, tuple[str, Callable[[PartnerInvitation], str]]] = {
+    "invitation": ("partners/email/invitation",
+                   lambda inv: f"You're invited to the {inv.workspace.name} partner program"),
+    "approval": ("partners/email/application_approved",
+                 lambda inv: f"Your application to {inv.partner.program.name} was approved"),
+}
+
+
 def _open_invitation(
-    partner: Partner, *, invited_by: User | None, notify: bool, template: str = "partners/email/invitation"
+    partner: Partner, *, invited_by: User | None, notify: bool, reason: str = "invitation"
 ) -> PartnerInvitation:
     """The partner's open invitation (made if missing), emailed once the transaction commits."""
     invitation = PartnerInvitation.objects.for_workspace(partner.workspace).filter(
@@ -455,7 +466,7 @@ def _open_invitation(
         record_audit(workspace=partner.workspace, actor=invited_by, action="partner.invited", target=partner,
                      changes={"email": [None, partner.email]})
     if notify:
-        transaction.on_commit(lambda: _send_invitation(invitation, template=template))
+        transaction.on_commit(lambda: _send_invitation(invitation, reason=reason))
     return invitation
 
 
@@ -531,16 +542,12 @@ def link_partner_user(*, partner: Partner, user: User) -> PartnerUser:
 # --- Email ------------------------------------------------------------------------------------
 
 
-def _send_invitation(invitation: PartnerInvitation, *, template: str) -> None:
+def _send_invitation(invitation: PartnerInvitation, *, reason: str) -> None:
     partner = invitation.partner
-    subject = (
-        f"Your application to {partner.program.name} was approved"
-        if template.endswith("application_approved")
-        else f"You're invited to the {invitation.workspace.name} partner program"
-    )
+    template, subject = _INVITATION_EMAILS[reason]
     send_templated_email(
         to=invitation.email,
-        subject=subject,
+        subject=subject(invitation),
         template=template,
         context={"invitation": invitation, "partner": partner, "url": partner_invitation_url(invitation),
                  "days": invitation_max_age_days()},

@@ -383,8 +383,7 @@ def write_batch(rows: list[tuple[Any, ...]]) -> int:
                 copy.write_row(row)
         cursor.execute("ANALYZE click_batch")
         cursor.execute(_INSERT)
-        inserted = cursor.rowcount
-        cursor.execute("DROP TABLE click_batch")
+        inserted = cursor.rowcount  # the table goes with the commit (ON COMMIT DROP)
     return inserted
 
 

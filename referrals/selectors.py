@@ -155,9 +155,3 @@ def partner_funnel_counts(workspace: Workspace, partner: Partner, *, since: date
         "deals": deals.count(),
     }
 
-
-def workspace_click_totals(workspace: Workspace, *, since: datetime) -> dict[str, int]:
-    counts = Click.objects.for_workspace(workspace).filter(clicked_at__gte=since, is_bot=False).aggregate(
-        clicks=Count("id"), unique=Count("id", filter=Q(is_unique=True))
-    )
-    return {"clicks": counts["clicks"], "unique_clicks": counts["unique"]}

@@ -18,7 +18,7 @@ from accounts.services import record_audit, send_templated_email
 from partners.iso import CURRENCIES
 from partners.models import Partner
 from referrals import clickbuffer
-from referrals.models import Click, DealRegistration, Link, Referral, ReferralCode
+from referrals.models import DealRegistration, Link, Referral, ReferralCode
 from referrals.validation import UTM_FIELDS, generate_code, normalize_code, validate_destination
 
 # Mail providers whose domain says nothing about the customer's company.
@@ -159,12 +159,6 @@ def restore_link(*, link: Link, by: User | None) -> Link:
     return link
 
 
-def forget_partner_links(*, partner: Partner) -> None:
-    """Drop the cached redirects of a partner's links (for the partners app when a partner changes)."""
-    for code in Link.objects.for_workspace(partner.workspace).filter(partner=partner).values_list("code", flat=True):
-        clickbuffer.forget_link(code)
-
-
 # --- Referral codes -------------------------------------------------------------------
 
 
@@ -244,27 +238,6 @@ def email_domain(email: str) -> str:
     """The company domain of an email address, or "" for free mail providers."""
     domain = email.rpartition("@")[2].strip().lower()
     return "" if domain in FREE_MAIL_DOMAINS else domain
-
-
-def create_referral(
-    *,
-    workspace: Workspace,
-    partner: Partner,
-    customer_external_id: str,
-    source: str,
-    customer_email: str = "",
-    customer_name: str = "",
-    click: Click | None = None,
-    code: ReferralCode | None = None,
-) -> Referral:
-    """Record a lead for a partner (the attribution engine decides which partner)."""
-    _check_partner(workspace, partner)
-    email = customer_email.strip().lower()
-    return Referral.objects.create(
-        workspace=workspace, program_id=partner.program_id, partner=partner,
-        customer_external_id=customer_external_id.strip(), customer_email=email, customer_name=customer_name.strip(),
-        customer_domain=email_domain(email) if email else "", source=source, click=click, code=code,
-    )
 
 
 def mark_referral_converted(*, referral: Referral, at: datetime | None = None) -> Referral:

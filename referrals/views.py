@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
-from partners.models import Partner
 from referrals import clickbuffer, selectors, services
 from referrals.charts import bar_chart
 from referrals.forms import (
@@ -328,6 +327,3 @@ def deal_decide(request: WorkspaceRequest, deal_id: int, decision: str) -> HttpR
         }, status=422)
     return redirect("deal_detail", slug=request.workspace.slug, deal_id=deal.pk)
 
-
-def partner_link_url(workspace_slug: str, partner: Partner) -> str:
-    return reverse("link_create", args=[workspace_slug]) + f"?partner={partner.pk}"

@@ -4,7 +4,6 @@ page and the portal read the same figures (from reporting.metrics) and draw the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import hashlib
 import logging
@@ -106,12 +105,6 @@ def _compute_report(workspace: Workspace, filters: metrics.Filters, *, partners:
         by_source=metrics.breakdown(workspace, filters, "source", order_by="leads"),
         by_link=metrics.breakdown(workspace, filters, "link", order_by="clicks", limit=10) if links else [],
     )
-
-
-def share_of(rows: list[metrics.BreakdownRow], measure: str) -> list[dict[str, Any]]:
-    """Each row with its share of the largest, for the small bars beside the numbers."""
-    peak = max((getattr(row.totals, measure) for row in rows), default=0) or 1
-    return [{"row": row, "share": float(100 * getattr(row.totals, measure) / peak)} for row in rows]
 
 
 def warm_dashboard(workspace: Workspace) -> int:
