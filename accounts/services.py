@@ -200,10 +200,16 @@ def send_staff_invitation(invitation: StaffInvitation) -> None:
     )
 
 
-def send_templated_email(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
-    """Send an email with a text part and an HTML part rendered from `<template>.txt` and `.html`."""
+def send_templated_email(
+    *, to: str, subject: str, template: str, context: dict[str, Any],
+    attachments: list[tuple[str, bytes, str]] | tuple[()] = (),
+) -> None:
+    """Send an email with a text part and an HTML part rendered from `<template>.txt` and `.html`,
+    and any (filename, content, mimetype) attachments."""
     message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     message.send()
 
 

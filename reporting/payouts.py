@@ -10,14 +10,12 @@ from typing import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from accounts.services import record_audit
+from accounts.services import record_audit, send_templated_email
 from attribution import settlement
 from attribution.models import Commission, CommissionReversal, LedgerEntry
 from attribution.rewards import round_money
@@ -333,14 +331,13 @@ def send_statement_email(*, statement_id: int) -> bool:
             "statement": statement, "workspace": workspace, "period": statement.period,
             "portal_url": settings.SITE_URL + reverse("portal_statements", args=[workspace.slug]),
         }
-        message = EmailMultiAlternatives(
-            subject=f"Your {workspace.name} statement {statement.number}: {statement.total:.2f} {statement.currency}",
-            body=render_to_string("reporting/email/statement_issued.txt", context),
-            to=[statement.partner_email],
+        send_templated_email(
+            to=statement.partner_email,
+            subject=f"Your {workspace.name} statement {statement.number}: "
+                    f"{round_money(statement.total, statement.currency)} {statement.currency}",
+            template="reporting/email/statement_issued", context=context,
+            attachments=[(f"{statement.number}.pdf", statement_pdf_bytes(statement), "application/pdf")],
         )
-        message.attach_alternative(render_to_string("reporting/email/statement_issued.html", context), "text/html")
-        message.attach(f"{statement.number}.pdf", statement_pdf_bytes(statement), "application/pdf")
-        message.send()
         statement.emailed_at = timezone.now()
         statement.save(update_fields=["emailed_at"])
     return True

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User, Workspace
+from accounts.services import send_templated_email
 from attribution.models import Commission
 from partners.models import Partner, Program
 from partners.selectors import pending_application_count
@@ -172,16 +172,13 @@ def send_partner_report(*, partner_id: int, period: Period) -> bool:
         if delivery is None:
             return False
         context = partner_report_context(partner, period)
-        message = EmailMultiAlternatives(
-            subject=f"Your {partner.workspace.name} performance report, "
-                    f"{period.start:%-d %b} – {period.end:%-d %b %Y}",
-            body=render_to_string("reporting/email/partner_report.txt", context),
-            to=[partner.email],
+        send_templated_email(
+            to=partner.email,
+            subject=f"Your {partner.workspace.name} performance report, {period.start:%-d %b} – {period.end:%-d %b %Y}",
+            template="reporting/email/partner_report", context=context,
+            attachments=[(f"performance-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.pdf",
+                          render_partner_report_pdf(context), "application/pdf")],
         )
-        message.attach_alternative(render_to_string("reporting/email/partner_report.html", context), "text/html")
-        message.attach(f"performance-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.pdf",
-                       render_partner_report_pdf(context), "application/pdf")
-        message.send()
         _mark_sent(delivery)
     return True
 
@@ -228,12 +225,10 @@ def send_manager_digest(*, workspace_id: int, user_id: int, period: Period) -> b
         if delivery is None:
             return False
         context = {**manager_digest_context(workspace, period), "user": user}
-        message = EmailMultiAlternatives(
+        send_templated_email(
+            to=user.email,
             subject=f"{workspace.name} weekly digest, {period.start:%-d %b} – {period.end:%-d %b %Y}",
-            body=render_to_string("reporting/email/manager_digest.txt", context),
-            to=[user.email],
+            template="reporting/email/manager_digest", context=context,
         )
-        message.attach_alternative(render_to_string("reporting/email/manager_digest.html", context), "text/html")
-        message.send()
         _mark_sent(delivery)
     return True
