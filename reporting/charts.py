@@ -86,10 +86,10 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
                  fmt: Callable[[float], str], total_label: str) -> SeriesChart:
     buckets, grain = bucket_points(points, value)
     peak = max((b.value for b in buckets), default=0)
-    top = _nice_ceiling(peak)
+    top = _nice_ceiling(float(peak))  # floats for geometry only; values and labels keep their type
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(len(buckets) - 1, 1)
-    xy = [(LEFT + plot_w * i / n, TOP + plot_h * (1 - b.value / top)) for i, b in enumerate(buckets)]
+    xy = [(LEFT + plot_w * i / n, TOP + plot_h * (1 - float(b.value) / top)) for i, b in enumerate(buckets)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     base = TOP + plot_h
     area = f"{LEFT:.1f},{base:.1f} {line} {xy[-1][0]:.1f},{base:.1f}" if xy else ""
@@ -110,7 +110,7 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
                        plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0)
 
 
-def money_label(amount: Decimal | float, currency: str) -> str:
+def money_label(amount: Decimal, currency: str) -> str:
     return f"{Decimal(amount):,.2f} {currency}"
 
 
@@ -122,8 +122,8 @@ def funnel_series(points: Sequence[DayPoint], currency: str) -> list[SeriesChart
         series_chart("leads", "Leads", points, lambda p: p.leads, count_fmt, count_fmt(sum(p.leads for p in points))),
         series_chart("customers", "Customers", points, lambda p: p.customers, count_fmt,
                      count_fmt(sum(p.customers for p in points))),
-        series_chart("revenue", f"Revenue ({currency})", points, lambda p: float(p.revenue),
-                     lambda v: money_label(Decimal(str(v)), currency),
+        series_chart("revenue", f"Revenue ({currency})", points, lambda p: p.revenue,
+                     lambda v: money_label(v, currency),
                      money_label(sum((p.revenue for p in points), Decimal("0")), currency)),
     ]
     return charts
