@@ -311,6 +311,10 @@ def _set_status(partner: Partner, status: str, *, by: User | None, action: str, 
 
 
 def _require_status(partner: Partner, allowed: tuple[str, ...], verb: str) -> None:
+    # Lock the row and re-read its status: a double submit waits here, then sees the first one's
+    # result, so it sends no second email and writes no second audit entry.
+    partner.status = (Partner.objects.for_workspace(partner.workspace).select_for_update()
+                      .values_list("status", flat=True).get(pk=partner.pk))
     if partner.status not in allowed:
         raise ValidationError(f"{partner.name} is {partner.get_status_display().lower()}; it cannot be {verb}.")
 

@@ -124,3 +124,19 @@ def test_another_workspaces_partner_is_404_for_a_manager(manager_client, workspa
 
     assert manager_client.post(_url(workspace, foreign, "suspend")).status_code == 404
     assert manager_client.get(_url(workspace, foreign, "edit")).status_code == 404
+
+
+def test_approving_an_application_twice_sends_one_invitation(workspace, manager):
+    from django.core.exceptions import ValidationError
+
+    from partners import services
+    from partners.models import Partner
+    from tests.partners.factories import PartnerFactory
+
+    applicant = PartnerFactory(workspace=workspace, status=Partner.Status.PENDING)
+    stale_copy = Partner.objects.get(pk=applicant.pk)  # what a second, simultaneous submit holds
+    with pytest.raises(ValidationError):
+        services.approve_partner(partner=applicant, by=manager)
+        services.approve_partner(partner=stale_copy, by=manager)
+    assert Partner.objects.get(pk=applicant.pk).status == Partner.Status.ACTIVE
+    assert applicant.invitations.count() == 1
