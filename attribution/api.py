@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -93,6 +94,81 @@ class RefundIn(_Strict):
 
 
 SCHEMAS: dict[str, type[_Strict]] = {"lead": LeadIn, "sale": SaleIn, "refund": RefundIn}
+
+
+# --- The batch's fast path -------------------------------------------------------------------------
+# A 10,000-event batch spends most of its time in pydantic (ninja's Schema wraps every value). An
+# event made only of plain, well-formed values is read directly instead; anything else, and every
+# invalid event, goes through its schema, so answers and error messages are the schema's own. The
+# fast path is never more lenient than the schema: it accepts a subset of what the schema accepts
+# and builds the same IncomingEvent from it.
+
+# Field → (maximum length, required) for the string ids, per type; a lead without an event_id
+# takes it from a hash of its validated fields, so it goes through LeadIn.
+_FAST_IDS: dict[str, dict[str, tuple[int, bool]]] = {
+    "sale": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
+             "code": (200, False), "customer_email": (254, False)},
+    "refund": {"event_id": (200, True), "sale_event_id": (200, True)},
+    "lead": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
+             "code": (200, False), "customer_email": (254, False)},
+}
+_FAST_OTHER: dict[str, frozenset[str]] = {
+    "sale": frozenset({"type", "amount", "currency", "occurred_at"}),
+    "refund": frozenset({"type", "amount", "currency", "occurred_at"}),
+    "lead": frozenset({"type", "partner_id", "occurred_at"}),
+}
+# Only the canonical RFC 3339 form: what datetime.fromisoformat and pydantic read alike.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
+
+
+def _fast_event(kind: str, item: dict[str, Any]) -> IncomingEvent | None:
+    """The event `item` means if every value is plainly valid for its schema, else None."""
+    ids, other = _FAST_IDS[kind], _FAST_OTHER[kind]
+    values: dict[str, Any] = {}
+    for name, value in item.items():
+        if name in ids:
+            if value is None and not ids[name][1]:
+                continue
+            if type(value) is not str or not value or len(value) > ids[name][0]:
+                return None
+            values[name] = value
+        elif name not in other:
+            return None  # an unknown field: the schema names it
+    if any(required and name not in values for name, (_, required) in ids.items()):
+        return None
+    amount = item.get("amount")
+    if amount is not None:
+        if type(amount) is not str:
+            return None
+        try:
+            values["amount"] = Decimal(amount.strip())
+        except InvalidOperation:
+            return None
+        if not values["amount"].is_finite():
+            return None
+    elif kind == "sale":
+        return None
+    currency = item.get("currency")
+    if currency is not None:
+        if type(currency) is not str or len(currency := currency.strip().upper()) != 3:
+            return None
+        values["currency"] = currency
+    elif kind == "sale":
+        return None
+    occurred_at = item.get("occurred_at")
+    if occurred_at is not None:
+        if type(occurred_at) is not str or not _RFC3339.match(occurred_at):
+            return None
+        try:
+            values["occurred_at"] = datetime.fromisoformat(occurred_at)
+        except ValueError:
+            return None
+    partner_id = item.get("partner_id")
+    if partner_id is not None:
+        if type(partner_id) is not int:
+            return None
+        values["partner_id"] = partner_id
+    return IncomingEvent(kind=kind, **values)
 
 
 class EventAnswer(Schema):
@@ -239,16 +315,19 @@ def track_batch(request: HttpRequest, payload: BatchIn) -> Status[Any]:
         if not isinstance(item, dict):
             errors.append({"index": index, "fields": {"body": ["Each event is an object."]}})
             continue
-        schema = SCHEMAS.get(item.get("type"))  # type: ignore[arg-type]
+        kind = item.get("type")
+        schema = SCHEMAS.get(kind)  # type: ignore[arg-type]
         if schema is None:
             errors.append({"index": index, "fields": {"type": ["Use lead, sale or refund."]}})
             continue
-        try:
-            data = schema.model_validate({k: v for k, v in item.items() if k != "type"})
-        except PydanticValidationError as exc:
-            errors.append({"index": index, "fields": _pydantic_fields(exc)})
-            continue
-        event = to_event(item["type"], data, idempotency_key=key, suffix=f":{index}")
+        event = _fast_event(kind, item)  # type: ignore[arg-type]
+        if event is None:
+            try:
+                data = schema.model_validate({k: v for k, v in item.items() if k != "type"})
+            except PydanticValidationError as exc:
+                errors.append({"index": index, "fields": _pydantic_fields(exc)})
+                continue
+            event = to_event(kind, data, idempotency_key=key, suffix=f":{index}")  # type: ignore[arg-type]
         problems = event.problems()
         if problems:
             errors.append({"index": index, "fields": problems})
@@ -258,7 +337,7 @@ def track_batch(request: HttpRequest, payload: BatchIn) -> Status[Any]:
 
     def compute() -> tuple[int, dict[str, Any]]:
         receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
-                                          source=InboundEvent.Source.API)
+                                          source=InboundEvent.Source.API, checked=True)
         results = [{"index": index, "event_id": r.event_id, "status": r.status} for (index, _), r in zip(good, receipts)]
         accepted = any(r.accepted for r in receipts)
         return (202 if accepted else 200), {"results": results, "errors": errors}

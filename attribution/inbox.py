@@ -20,11 +20,12 @@ from typing import Any, Sequence
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
 from attribution.models import InboundEvent
+from attribution.sql import fetch_rows
 from partners.iso import CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -189,39 +190,42 @@ _INSERT = """
 INSERT INTO attribution_inboundevent
     (workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, status,
      reason, reason_code, attempts, received_at)
-SELECT %s, t.event_id, t.kind, %s, t.payload::jsonb, t.related, t.processor_ref, t.customer, 'received', '', '', 0, %s
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+SELECT %b, t.event_id, t.kind, %b, t.payload::jsonb, t.related, t.processor_ref, t.customer, 'received', '', '', 0, %b
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])
      AS t(event_id, kind, payload, related, processor_ref, customer)
 ON CONFLICT (workspace_id, event_id) DO NOTHING
 RETURNING id, event_id
 """
 
 
-def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], source: str) -> list[EventReceipt]:
+def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], source: str,
+                  checked: bool = False) -> list[EventReceipt]:
     """Record events in the caller's transaction and process them after it commits.
 
     One receipt per event, in order: "accepted", or "duplicate" when the workspace already has
     an event with that id (or an earlier one in the same list does). Raises `InvalidEvents`
     (nothing recorded) if any event is invalid: callers validate first when they want to accept
-    the good ones of a mixed batch. If the broker is down the events are still recorded and the
-    sweeper picks them up; the caller's request does not fail.
+    the good ones of a mixed batch, and say `checked=True` when every event's `problems()` was
+    just found empty (the batch API: checking 10,000 events twice is measurable). If the broker
+    is down the events are still recorded and the sweeper picks them up; the caller's request
+    does not fail.
     """
     if source not in InboundEvent.Source.values:
         raise ValueError(f"Unknown source {source!r}")
-    problems = {index: found for index, event in enumerate(events) if (found := event.problems())}
-    if problems:
-        raise InvalidEvents(problems)
+    if not checked:
+        problems = {index: found for index, event in enumerate(events) if (found := event.problems())}
+        if problems:
+            raise InvalidEvents(problems)
     if not events:
         return []
     now = timezone.now()
     event_ids = [event.event_id.strip() for event in events]
     payloads = [json.dumps(event.to_payload(received_at=now), separators=(",", ":"), cls=DjangoJSONEncoder) for event in events]
     related = [(event.sale_event_id or "").strip() if event.kind == "refund" else "" for event in events]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [workspace.pk, source, now, event_ids, [e.kind for e in events], payloads, related,
-                                 [(e.processor_ref or "").strip() for e in events],
-                                 [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]])
-        inserted = {event_id: pk for pk, event_id in cursor.fetchall()}
+    rows = fetch_rows(_INSERT, [workspace.pk, source, now, event_ids, [e.kind for e in events], payloads, related,
+                                [(e.processor_ref or "").strip() for e in events],
+                                [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]])
+    inserted = {event_id: pk for pk, event_id in rows}
     new_ids = sorted(inserted.values())
     receipts = []
     for event_id in event_ids:

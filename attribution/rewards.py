@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -32,10 +33,25 @@ class RuleTerms:
     min_sale_amount: Decimal | None = None
 
     def describe(self, currency: str) -> str:
+        return _describe(self, currency)
+
+    def _describe(self, currency: str) -> str:
         what = f"{self.sale_value.normalize():f}% of each sale" if self.sale_type == "percent" else f"{self.sale_value:.2f} {currency} per sale"
         when = {"one_time": "on the first sale", "lifetime": "for the customer's lifetime"}.get(
             self.duration, f"for {self.duration_months} months from the customer's first sale")
         return f"{what} {when}"
+
+
+# Every sale's explanation quotes its rule; a rule's terms never change (an edit is a new version).
+@lru_cache(maxsize=1024)
+def _describe(terms: RuleTerms, currency: str) -> str:
+    return terms._describe(currency)
+
+
+# relativedelta is exact about month ends but slow; a customer's period end is asked for at each sale.
+@lru_cache(maxsize=16384)
+def _months_after(start: datetime, months: int) -> datetime:
+    return start + relativedelta(months=months)
 
 
 @dataclass(frozen=True)
@@ -61,7 +77,7 @@ def sale_reward(
     if terms.duration == "one_time" and not is_first_sale:
         return NoAward("The rule pays on the customer's first sale only.")
     if terms.duration == "months" and customer_first_sale_at is not None and terms.duration_months:
-        ends = customer_first_sale_at + relativedelta(months=terms.duration_months)
+        ends = _months_after(customer_first_sale_at, terms.duration_months)
         if occurred_at >= ends:
             return NoAward(f"The rule's {terms.duration_months}-month period ended on {ends:%Y-%m-%d}.")
     if terms.sale_type == "percent":

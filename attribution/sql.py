@@ -12,7 +12,8 @@ change here. They run on the connection Django is using, inside its transaction.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
@@ -45,22 +46,27 @@ def _default_of(field: models.Field, now: Any) -> Any:
     return _NO_DEFAULT
 
 
-def _converter(field: models.Field) -> tuple[Callable[[Any], Any], str, str]:
-    """How to send a value of `field`: (convert, array type of the parameter, cast of the column)."""
+def _converter(field: models.Field) -> tuple[Callable[[Any], Any] | None, str, str]:
+    """How to send a value of `field`: (convert, or None to send it as it is; array type of the
+    parameter; cast of the column)."""
     kind = field.get_internal_type()
     column = _column_type(field)
     if kind == "JSONField":
         encoder = getattr(field, "encoder", None) or DjangoJSONEncoder
         return (lambda v: None if v is None else json.dumps(v, cls=encoder, separators=(",", ":"))), "text", column
     if kind in _PLAIN:
-        return (lambda v: v), column, column
+        return None, column, column
     return (lambda v: field.get_db_prep_save(v, connection)), column, column
 
 
-def _cursor() -> psycopg.Cursor:
+@contextmanager
+def _cursor() -> Iterator[psycopg.Cursor]:
+    """A cursor that sends the arrays as parameters (Django's bind client-side), on Django's
+    connection and transaction; its errors are Django's (OperationalError, IntegrityError, ...),
+    as callers and the API's 503 handler expect."""
     connection.ensure_connection()
-    # Django's cursors bind client-side; this one sends the arrays as parameters.
-    return psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def insert_rows(
@@ -84,12 +90,11 @@ def insert_rows(
     for index, field in enumerate(fields):
         default = _default_of(field, now)
         convert, param_type, column_type = _converter(field)
-        values = []
-        for row in rows:
-            value = row.get(field.attname, default)
-            if value is _NO_DEFAULT:
-                raise ValueError(f"{model.__name__}.{field.attname} needs a value")
-            values.append(convert(value))
+        values = [row.get(field.attname, default) for row in rows]
+        if default is _NO_DEFAULT and any(value is _NO_DEFAULT for value in values):
+            raise ValueError(f"{model.__name__}.{field.attname} needs a value")
+        if convert is not None:
+            values = [convert(value) for value in values]
         columns.append(q(field.column))
         params.append(f"%b::{param_type}[]")  # binary: several times cheaper to send than text
         selects.append(f"c{index}" if param_type == column_type else f"c{index}::{column_type}")
@@ -129,7 +134,8 @@ def update_rows(
     for index, field in enumerate(model_fields):
         convert, param_type, column_type = _converter(field)
         params.append(f"%b::{param_type}[]")
-        arrays.append([convert(row[field.attname]) for row in rows])
+        arrays.append([row[field.attname] for row in rows] if convert is None
+                      else [convert(row[field.attname]) for row in rows])
         value = f"v.v{index}" if param_type == column_type else f"v.v{index}::{column_type}"
         assignments.append(f"{q(field.column)} = {value}")
     aliases = ", ".join(["id"] + [f"v{i}" for i in range(len(model_fields))])

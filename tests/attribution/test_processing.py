@@ -208,3 +208,12 @@ def test_a_backfilled_lead_counts_on_the_day_it_happened_not_the_day_it_arrived(
     click = click_of(anna, at=JAN - timedelta(days=3))
     send(workspace, lead("l1", "cus_1", click_id=click.click_id, occurred_at=JAN))
     assert Referral.objects.for_workspace(workspace).get(customer_external_id="cus_1").created_at == JAN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_set_in_its_own_transaction_checks_keys_at_once_and_commits(workspace, anna):
+    # Outside a test transaction the set sets its own transaction up (immediate keys, no wait for the disk).
+    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1", "49.99"), sale("s2", "cus_1", "10.00"))
+    assert sorted(Commission.objects.for_workspace(workspace).values_list("amount", flat=True)) == [
+        Decimal("2.00"), Decimal("10.00")]
+    assert verify_chain(workspace) == (2, None)
