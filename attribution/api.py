@@ -29,6 +29,7 @@ from accounts.models import Workspace
 from attribution import selectors, services
 from attribution.inbox import IncomingEvent, parse_amount
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
+from attribution.processing import gc_paused
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
 from partners.models import PartnerGroup, Program
@@ -308,10 +309,15 @@ def track_batch(request: HttpRequest, payload: BatchIn) -> Status[Any]:
     if len(payload.events) > MAX_BATCH:
         raise ApiError(422, "invalid", f"Send at most {MAX_BATCH:,} events per batch.",
                        {"events": [f"{len(payload.events):,} events; split them into batches of {MAX_BATCH:,}."]})
+    with gc_paused():
+        return _track_batch(request, payload.events)
+
+
+def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
     key = _idempotency_key(request)
     good: list[tuple[int, IncomingEvent]] = []
     errors: list[dict[str, Any]] = []
-    for index, item in enumerate(payload.events):
+    for index, item in enumerate(events):
         if not isinstance(item, dict):
             errors.append({"index": index, "fields": {"body": ["Each event is an object."]}})
             continue

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from attribution.inbox import accept_events
 from attribution.models import Commission, InboundEvent
-from attribution.processing import process_events
+from attribution.processing import CHUNK, process_events
 from attribution.tasks import enqueue_processing, process_inbound_events, sweep_inbound_events
 from tests.attribution.conftest import lead, refund, sale, send
 
@@ -73,5 +73,5 @@ def test_settling_a_sale_enqueues_the_refunds_waiting_for_it(workspace, anna, dj
 
 def test_enqueueing_splits_large_sets(workspace):
     with mock.patch("attribution.tasks.process_inbound_events.apply_async") as send_task:
-        enqueue_processing(workspace.pk, list(range(4500)))
-    assert [len(call.kwargs["args"][1]) for call in send_task.call_args_list] == [2000, 2000, 500]
+        enqueue_processing(workspace.pk, list(range(2 * CHUNK + 500)))
+    assert [len(call.kwargs["args"][1]) for call in send_task.call_args_list] == [CHUNK, CHUNK, 500]

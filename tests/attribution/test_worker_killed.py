@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 BASE_DIR = Path(settings.BASE_DIR)
 CUSTOMERS = 400
-SALES_PER_CUSTOMER = 40  # 16,000 sales: several sets of 2,000, a few seconds of work
+SALES_PER_CUSTOMER = 40  # 16,000 sales: several sets (processing.CHUNK), a few seconds of work
 
 
 def start_worker(queue: str, log: Path) -> subprocess.Popen:
