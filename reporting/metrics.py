@@ -28,15 +28,19 @@ Money is per currency: a report covers one currency (the program's, or the one c
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
-from reporting.rollup_models import CustomerTiming, DailyRollup, DailySummary, MonthlyPartnerRollup
+from reporting.rollup_models import (
+    CustomerTiming, DailyRollup, DailySummary, MonthlyPartnerRollup, PartnerRunningTotal, RunningGrain, TimingRunningCount,
+)
 
 ZERO = Decimal("0")
 COUNT_MEASURES = (
@@ -244,9 +248,29 @@ def totals(workspace: Workspace, filters: Filters) -> Totals:
 
 
 def timing(workspace: Workspace, filters: Filters) -> Timing:
-    """Median and 90th percentile time to first sale of the range's new customers (exact, not bucketed)."""
+    """Median and 90th percentile time to first sale of the range's new customers (exact, not bucketed).
+
+    Without a partner or group filter the range's histogram comes from the running counts, and
+    each percentile is then read from the customers of the one bucket it falls in."""
+    if filters.needs_partner_grain:
+        return _timing_from_customers(workspace, filters)
+    histogram = _timing_histogram(workspace, filters)
+    count = sum(histogram.values())
+    if not count:
+        return Timing(customers=0, median_seconds=None, p90_seconds=None)
+    median, p90 = (_nth_seconds(workspace, filters, histogram, _percentile_rank(q, count)) for q in (0.5, 0.9))
+    return Timing(customers=count, median_seconds=median, p90_seconds=p90)
+
+
+def _percentile_rank(fraction: float, count: int) -> int:
+    # PostgreSQL's percentile_disc: the first value whose cumulative share reaches the fraction,
+    # computed in floating point like it does.
+    return max(1, math.ceil(fraction * count))
+
+
+def _timing_rows(workspace: Workspace, filters: Filters) -> QuerySet:
     rows = CustomerTiming.objects.for_workspace(workspace).filter(day__gte=filters.start, day__lte=filters.end)
-    rows = rows.filter(program__currency=filters.currency)
+    rows = rows.filter(currency=filters.currency)
     if filters.program_id is not None:
         rows = rows.filter(program_id=filters.program_id)
     if filters.partner_id is not None:
@@ -255,9 +279,12 @@ def timing(workspace: Workspace, filters: Filters) -> Timing:
         rows = rows.filter(partner__group_id=filters.group_id)
     if filters.channel is not None:
         rows = rows.filter(channel=filters.channel)
-    sql, params = rows.values("seconds").query.sql_with_params()
-    from django.db import connection
+    return rows
 
+
+def _timing_from_customers(workspace: Workspace, filters: Filters) -> Timing:
+    """The percentiles straight from the customers' rows: few enough once a partner or group is chosen."""
+    sql, params = _timing_rows(workspace, filters).values("seconds").query.sql_with_params()
     with connection.cursor() as cursor:
         # percentile_disc: an actual customer's time, the same figure a recount of the raw rows gives.
         cursor.execute(
@@ -269,7 +296,136 @@ def timing(workspace: Workspace, filters: Filters) -> Timing:
     return Timing(customers=count, median_seconds=median, p90_seconds=p90)
 
 
+def _timing_histogram(workspace: Workspace, filters: Filters) -> dict[int, int]:
+    """Customers of the range per time-to-conversion bucket, from the running counts."""
+    where, params, _ = _running_filters(filters)
+    sql, lookup_params = _running_sql(TimingRunningCount._meta.db_table, workspace, filters, ["t.bucket"],
+                                      ["sum(t.customers * w.k) AS customers"], where)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " HAVING sum(t.customers * w.k) <> 0", lookup_params + params)
+        return {bucket: customers for bucket, customers in cursor.fetchall()}
+
+
+def _nth_seconds(workspace: Workspace, filters: Filters, histogram: dict[int, int], rank: int) -> int | None:
+    """The `rank`-th smallest time (1-based) of the range: found in its bucket, then read from the
+    customers of that bucket only."""
+    before = 0
+    for bucket in sorted(histogram):
+        if before + histogram[bucket] >= rank:
+            rows = _timing_rows(workspace, filters).filter(bucket=bucket).order_by("seconds")
+            offset = rank - before - 1
+            return rows.values_list("seconds", flat=True)[offset:offset + 1].first()
+        before += histogram[bucket]
+    return None
+
+
+# --- Running totals -------------------------------------------------------------------------
+
+
+def _prefix_lookups(day: dt.date, sign: int) -> list[tuple[str, dt.date, dt.date, int]]:
+    """The running rows whose sum is everything from the start of `day`'s year through `day`:
+    (grain, first date of the period, the date wanted, sign)."""
+    month = day.replace(day=1)
+    lookups = [(RunningGrain.MONTH_TO_DATE.value, month, day, sign)]
+    if day.month > 1:
+        previous = (month - dt.timedelta(days=1)).replace(day=1)
+        lookups.append((RunningGrain.YEAR_TO_DATE.value, day.replace(month=1, day=1), previous, sign))
+    return lookups
+
+
+def _range_lookups(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date, int]]:
+    """[start, end] as running rows with signs: through `end`, less through the day before `start`,
+    plus the whole years between the two."""
+    before = start - dt.timedelta(days=1)
+    lookups = _prefix_lookups(end, 1) + _prefix_lookups(before, -1)
+    for year in range(before.year, end.year):
+        lookups.append((RunningGrain.YEAR_TO_DATE.value, dt.date(year, 1, 1), dt.date(year, 12, 1), 1))
+    return lookups
+
+
+def _running_filters(filters: Filters) -> tuple[list[str], list[Any], str]:
+    """The WHERE terms, their parameters and the join a running-total table (alias t) needs for
+    `filters`: a group is the partner's current one, as everywhere else in the reports."""
+    where, params, join = ["t.currency = %s"], [filters.currency], ""
+    for column, value in (("program_id", filters.program_id), ("partner_id", filters.partner_id),
+                          ("channel", filters.channel)):
+        if value is not None:
+            where.append(f"t.{column} = %s")
+            params.append(value)
+    if filters.group_id is not None:
+        join = "JOIN partners_partner p ON p.id = t.partner_id"
+        where.append("p.group_id = %s")
+        params.append(filters.group_id)
+    return where, params, join
+
+
+def _running_sql(table: str, workspace: Workspace, filters: Filters, group_by: list[str], sums: list[str],
+                 where: list[str], *, join: str = "") -> tuple[str, list[Any]]:
+    """SELECT … GROUP BY over a running-total table, each row weighted by its lookup's sign (w.k).
+
+    A lookup reads the last date stored at or before the one wanted within its period: the rows
+    are dense up to there, and nothing happened after it."""
+    values, params = [], []
+    for grain, first, wanted, sign in _range_lookups(filters.start, filters.end):
+        values.append(f"(%s, (SELECT max(date) FROM {table} WHERE workspace_id = %s AND grain = %s "
+                      "AND date >= %s AND date <= %s), %s)")
+        params += [grain, workspace.pk, grain, first, wanted, sign]
+    columns = ", ".join(group_by)
+    sql = (f"SELECT {columns}, {', '.join(sums)} FROM {table} t {join} "
+           f"JOIN (VALUES {', '.join(values)}) AS w(grain, date, k) ON t.grain = w.grain AND t.date = w.date "
+           f"WHERE t.workspace_id = %s AND {' AND '.join(where)} GROUP BY {columns}")
+    return sql, params + [workspace.pk]
+
+
+def _partner_running(workspace: Workspace, filters: Filters, sums: list[str], *, having: str,
+                     order_by: str | None = None, limit: int | None = None, partner_ids: list[int] | None = None
+                     ) -> list[dict[str, Any]]:
+    """Per-partner sums of the range from the running totals. Each of `sums` is a measure's name
+    (summed with its lookup's sign) or a ready SQL select item."""
+    where, params, join = _running_filters(filters)
+    if partner_ids is not None:
+        where.append("t.partner_id = ANY(%s)")
+        params.append(partner_ids)
+    selected = [f"sum(t.{m} * w.k) AS {m}" if m in MEASURES else m for m in sums]
+    sql, lookup_params = _running_sql(PartnerRunningTotal._meta.db_table, workspace, filters, ["t.partner_id"],
+                                      selected, where, join=join)
+    sql += f" HAVING {having}"
+    if order_by:
+        sql += f" ORDER BY {order_by} DESC, t.partner_id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, lookup_params + params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _signed(measure: str) -> str:
+    return f"sum(t.{measure} * w.k)"
+
+
+def _ranked_partners(workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
+                     ) -> list[dict[str, Any]]:
+    """Every measure of the range per partner with any figure, best `order_by` first."""
+    if order_by not in MEASURES:
+        raise ValueError(order_by)
+    any_figure = " OR ".join(f"{_signed(m)} <> 0" for m in MEASURES)
+    if limit:
+        # Rank on the one measure first (every measure is a count or an amount, never negative),
+        # then add up everything for the winners only: a fraction of the sums.
+        top = _partner_running(workspace, filters, [order_by], having=f"{_signed(order_by)} > 0", order_by=order_by,
+                               limit=limit)
+        if len(top) == limit:
+            full = {row["partner_id"]: row for row in _partner_running(
+                workspace, filters, list(MEASURES), having=any_figure, partner_ids=[r["partner_id"] for r in top])}
+            return [full[row["partner_id"]] for row in top]
+    return _partner_running(workspace, filters, list(MEASURES), having=any_figure, order_by=order_by, limit=limit)
+
+
 def active_partners(workspace: Workspace, filters: Filters) -> int:
+    if filters.channel is None:
+        active = " OR ".join(f"{_signed(m)} > 0" for m in ("clicks", "leads", "sales"))
+        return len(_partner_running(workspace, filters, ["1 AS active"], having=active))
     # One index probe per partner (workspace, partner, day) rather than a DISTINCT over a year of
     # rows: a workspace has thousands of partners but millions of partner-days.
     activity = (
@@ -388,6 +544,8 @@ def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tupl
     first, last = months
     monthly = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
         month__gte=first, month__lte=last, currency=filters.currency)
+    if filters.channel is not None:
+        monthly = monthly.filter(channel=filters.channel)
     if filters.program_id is not None:
         monthly = monthly.filter(program_id=filters.program_id)
     if filters.partner_id is not None:
@@ -408,10 +566,18 @@ def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tupl
     return sums
 
 
-def _partner_breakdown(workspace: Workspace, filters: Filters, months: tuple[dt.date, dt.date], *, order_by: str,
-                       limit: int | None) -> list[BreakdownRow]:
-    sums = _by_partner_from_months(workspace, filters, months)
-    ranked = sorted(sums.items(), key=lambda item: (-item[1][order_by], item[0]))
+def _partner_breakdown(workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
+                       ) -> list[BreakdownRow] | None:
+    """Per-partner rows from the partner-grain rollups: the running totals for all channels, else the
+    channel's whole months and the days around them. None when the range has no whole month."""
+    if filters.channel is None:
+        ranked = [(row["partner_id"], row) for row in _ranked_partners(workspace, filters, order_by=order_by, limit=limit)]
+    else:
+        months = _full_months(filters)
+        if months is None:
+            return None
+        sums = _by_partner_from_months(workspace, filters, months)
+        ranked = sorted(sums.items(), key=lambda item: (-item[1][order_by], item[0]))
     if limit:
         ranked = ranked[:limit]
     names = dict(Partner.objects.for_workspace(workspace).filter(pk__in=[k for k, _ in ranked]).values_list("pk", "name"))
@@ -423,10 +589,10 @@ def breakdown(
     workspace: Workspace, filters: Filters, by: Dimension, *, order_by: str = "sales_amount", limit: int | None = None
 ) -> list[BreakdownRow]:
     """The range's measures per partner, group, program, channel, campaign, link, code or source type."""
-    if by == "partner" and filters.channel is None:
-        months = _full_months(filters)
-        if months is not None:
-            return _partner_breakdown(workspace, filters, months, order_by=order_by, limit=limit)
+    if by == "partner":
+        rows = _partner_breakdown(workspace, filters, order_by=order_by, limit=limit)
+        if rows is not None:
+            return rows
     fields = _DIMENSION_FIELDS[by]
     rows = _rows(workspace, filters, fine=by in _FINE_DIMENSIONS)
     if by == "link":
@@ -481,8 +647,10 @@ def channels(workspace: Workspace) -> list[str]:
     """Every channel label a link or code of the workspace carries (blank ones excepted)."""
     from referrals.models import Link, ReferralCode
 
-    names = set(Link.objects.for_workspace(workspace).exclude(channel="").values_list("channel", flat=True))
-    names |= set(ReferralCode.objects.for_workspace(workspace).exclude(channel="").values_list("channel", flat=True))
+    # DISTINCT in the database: a workspace has thousands of links but a handful of channels.
+    links = Link.objects.for_workspace(workspace).exclude(channel="").order_by().values_list("channel", flat=True)
+    codes = ReferralCode.objects.for_workspace(workspace).exclude(channel="").order_by().values_list("channel", flat=True)
+    names = set(links.distinct()) | set(codes.distinct())
     return sorted(names, key=str.lower)
 
 

@@ -6,6 +6,12 @@ workspace dashboard without a partner or group filter reads a few thousand rows 
 `CustomerTiming` keeps one row per converted customer: time to conversion is a percentile and
 percentiles do not add up day by day.
 
+A year-long report would still add up hundreds of daily rows per partner, so two running-total
+tables hold the same sums at the grain the dashboard reads: `PartnerRunningTotal` (per partner) and
+`TimingRunningCount` (customers per time-to-conversion bucket, for the percentiles). Each keeps a
+month-to-date row per day and a year-to-date row per month, so any range is a handful of rows per
+key (end minus the day before the start), however long it is.
+
 The rows are derived data: `reporting.rollups.refresh_days` rebuilds a day from the raw rows,
 so a day is always either missing or complete.
 """
@@ -89,15 +95,16 @@ class DailySummary(RollupMeasures):
 
 
 class MonthlyPartnerRollup(Measures):
-    """One partner's month, all channels and sources together: the sum of its `DailyRollup` rows.
+    """One partner's month in one channel, all sources together: the sum of its `DailyRollup` rows.
 
-    A year's top partners then add up twelve rows per partner (plus the days of the months the
-    range only partly covers) instead of a row per day, link and source."""
+    The top partners of one channel then add up twelve rows per partner (plus the days of the
+    months the range only partly covers) instead of a row per day, link and source."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the month")
     program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=60, blank=True)
     currency = models.CharField(max_length=3)
 
     class Meta:
@@ -105,6 +112,59 @@ class MonthlyPartnerRollup(Measures):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} partner {self.partner_id}"
+
+
+class RunningGrain(models.TextChoices):
+    """What a running-total row sums: the days of its month through `date`, or the months of its
+    year through `date`'s month."""
+
+    MONTH_TO_DATE = "d", "Month to date"
+    YEAR_TO_DATE = "m", "Year to date"
+
+
+class PartnerRunningTotal(Measures):
+    """A partner's measures, all channels and sources together, summed from the start of the month
+    through `date` (grain d) or from the start of the year through the month `date` opens (grain m).
+
+    Dense: a partner with a row in a month (a year) has one on every day (month) from its first
+    active one through the last one any partner has, so the total of a day is one exact-date row,
+    and a range is the difference of two such totals. See reporting.rollups.refresh_running."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=1, choices=RunningGrain.choices)
+    date = models.DateField()
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "grain", "date"], name="partnerrun_ws_grain_date")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.date} partner {self.partner_id}"
+
+
+class TimingRunningCount(models.Model):
+    """Customers per time-to-conversion bucket (CustomerTiming.bucket), counted like
+    `PartnerRunningTotal`: a range's histogram is a few rows per bucket, and the percentile is then
+    read exactly from the one bucket it falls in."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=1, choices=RunningGrain.choices)
+    date = models.DateField()
+    program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=60, blank=True)
+    currency = models.CharField(max_length=3)
+    bucket = models.SmallIntegerField()
+    customers = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "grain", "date"], name="timingrun_ws_grain_date")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.date} bucket {self.bucket}: {self.customers}"
 
 
 class CustomerTiming(models.Model):
@@ -118,7 +178,10 @@ class CustomerTiming(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=60, blank=True)
     source = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3, default="")
     seconds = models.BigIntegerField()
+    # Logarithmic bucket of `seconds` (reporting.rollups.TIMING_BUCKET_BOUNDS): ordered like seconds.
+    bucket = models.SmallIntegerField(default=0)
 
     objects = TenantManager()
 
@@ -126,6 +189,9 @@ class CustomerTiming(models.Model):
         indexes = [
             models.Index(fields=["workspace", "day"], name="timing_ws_day"),
             models.Index(fields=["workspace", "partner", "day"], name="timing_ws_partner_day"),
+            # Covering: a percentile reads one bucket's customers from the index alone.
+            models.Index(fields=["workspace", "bucket", "day"], name="timing_ws_bucket_day",
+                         include=["seconds", "currency", "program", "channel"]),
         ]
 
     def __str__(self) -> str:
@@ -181,4 +247,5 @@ class ExportJob(models.Model):
         return min(99, int(100 * self.written_rows / self.total_rows)) if self.total_rows else 0
 
 
-__all__ = ["DailyRollup", "DailySummary", "MonthlyPartnerRollup", "CustomerTiming", "RollupState", "ExportJob"]
+__all__ = ["DailyRollup", "DailySummary", "MonthlyPartnerRollup", "RunningGrain", "PartnerRunningTotal",
+           "TimingRunningCount", "CustomerTiming", "RollupState", "ExportJob"]
