@@ -38,6 +38,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.encoding import iri_to_uri
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,8 @@ def _load_link(code: str) -> dict[str, Any] | None:
     )
     if row is not None:
         head, tail = redirect_parts(row["destination_url"], {field: row[field] for field in UTM_FIELDS})
-        row["target"] = f"{head}{SEP}{tail}"
+        # Encoded once here, so each redirect can put the cached target in Location as it is.
+        row["target"] = f"{iri_to_uri(head)}{SEP}{iri_to_uri(tail)}"
     return row
 
 
@@ -341,25 +343,33 @@ def _row(fields: dict[str, str]) -> tuple[Any, ...]:
     )
 
 
-_INSERT = """
+# A click is unique unless the same visitor (today's digest, or yesterday's across midnight) clicked
+# the same link in the 24 hours before it, stored earlier or earlier in this batch. The stored-click
+# probe states its bounds only as row comparisons over click_link_visitor's columns, in that
+# index's order, so no other index can serve it: with plain `clicked_at` conditions the planner
+# could pick another index (by skip scan, too) and read every click of the day for each row when
+# its statistics were off, e.g. after one visitor's burst. For the same reason the flush turns
+# sequential scans off for its transaction (`SET LOCAL`): a scan "stopping at the first match" looks
+# cheap to a planner that believes most clicks are one visitor's.
+_EARLIER_CLICK = """
+       AND NOT EXISTS (
+           SELECT 1 FROM referrals_click c
+           WHERE (c.link_id, c.visitor_hash, c.clicked_at) > (l.id, b.{digest}, b.clicked_at - interval '24 hours')
+             AND (c.link_id, c.visitor_hash, c.clicked_at) <= (l.id, b.{digest}, b.clicked_at)
+             AND NOT c.is_bot AND c.click_id <> b.click_id)
+       AND NOT EXISTS (
+           SELECT 1 FROM click_batch e
+           WHERE e.link_id = b.link_id AND e.visitor_hash = b.{digest}
+             AND e.clicked_at > b.clicked_at - interval '24 hours' AND e.clicked_at <= b.clicked_at
+             AND NOT e.is_bot AND (e.clicked_at, e.click_id) < (b.clicked_at, b.click_id))"""
+
+_INSERT = f"""
 INSERT INTO referrals_click
     (click_id, workspace_id, link_id, partner_id, clicked_at, ip_hash, visitor_hash, user_agent, referrer,
      is_bot, is_unique, earns_credit)
 SELECT b.click_id, l.workspace_id, l.id, l.partner_id, b.clicked_at, b.ip_hash, b.visitor_hash, b.user_agent,
        b.referrer, b.is_bot,
-       NOT b.is_bot
-       AND NOT EXISTS (
-           SELECT 1 FROM referrals_click c
-           WHERE c.workspace_id = l.workspace_id AND c.link_id = l.id
-             AND c.visitor_hash IN (b.visitor_hash, b.prev_visitor_hash)
-             AND c.clicked_at > b.clicked_at - interval '24 hours' AND c.clicked_at <= b.clicked_at
-             AND NOT c.is_bot AND c.click_id <> b.click_id)
-       AND NOT EXISTS (
-           SELECT 1 FROM click_batch e
-           WHERE e.link_id = b.link_id AND e.visitor_hash IN (b.visitor_hash, b.prev_visitor_hash)
-             AND NOT e.is_bot
-             AND e.clicked_at > b.clicked_at - interval '24 hours'
-             AND (e.clicked_at, e.click_id) < (b.clicked_at, b.click_id)),
+       NOT b.is_bot{_EARLIER_CLICK.format(digest="visitor_hash")}{_EARLIER_CLICK.format(digest="prev_visitor_hash")},
        p.status = 'active'
 FROM click_batch b
 JOIN referrals_link l ON l.id = b.link_id AND l.workspace_id = b.workspace_id
@@ -381,7 +391,9 @@ def write_batch(rows: list[tuple[Any, ...]]) -> int:
         with cursor.cursor.copy(f"COPY click_batch ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        cursor.execute("CREATE INDEX ON click_batch (link_id, visitor_hash, clicked_at)")
         cursor.execute("ANALYZE click_batch")
+        cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(_INSERT)
         inserted = cursor.rowcount  # the table goes with the commit (ON COMMIT DROP)
     return inserted

@@ -100,9 +100,11 @@ class Click(models.Model):
     HMACs with a salt that changes every day (see referrals/clickbuffer.py).
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clicks")
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clicks")
+    # No single-column foreign-key indexes: each of the three indexes below leads with one of the
+    # keys, and every index is paid for on each of millions of inserts.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clicks", db_index=False)
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks", db_index=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clicks", db_index=False)
     click_id = models.CharField("tclid", max_length=32)
     clicked_at = models.DateTimeField()
     ip_hash = models.CharField(max_length=64)
@@ -122,8 +124,11 @@ class Click(models.Model):
         constraints = [models.UniqueConstraint(fields=["click_id"], name="click_id_unique")]
         indexes = [
             models.Index(fields=["workspace", "clicked_at"], name="click_ws_time"),
-            models.Index(fields=["workspace", "partner", "clicked_at"], name="click_ws_partner_time"),
-            models.Index(fields=["workspace", "link", "visitor_hash", "clicked_at"], name="click_ws_link_visitor"),
+            # A partner or a link belongs to one workspace, so these need not lead with it. The
+            # flusher's uniqueness probe (link, visitor, time) can then only use click_link_visitor,
+            # whatever the statistics say (see referrals/clickbuffer.py).
+            models.Index(fields=["partner", "clicked_at"], name="click_partner_time"),
+            models.Index(fields=["link", "visitor_hash", "clicked_at"], name="click_link_visitor"),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,27 @@ def test_redirect_is_a_302_to_the_destination_with_a_click_id(client, link):
     assert len(query["tclid"][0]) == 20
 
 
+def test_the_redirect_sets_no_cookie_and_keeps_the_security_headers(client, link):
+    # It is answered ahead of the session and CSRF middleware, but still after SecurityMiddleware.
+    client.cookies["sessionid"] = "whatever"
+    response = visit(client, "paula")
+    assert response.status_code == 302
+    assert not response.cookies
+    assert "Vary" not in response
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_destination_with_non_ascii_characters_is_sent_percent_encoded(client, workspace, partner):
+    LinkFactory(workspace=workspace, partner=partner, code="umlaut", destination_url="https://shop.example.com/größe?farbe=grün")
+    location = visit(client, "umlaut")["Location"]
+    assert location.startswith("https://shop.example.com/gr%C3%B6%C3%9Fe?farbe=gr%C3%BCn&tclid=")
+
+
+def test_a_code_followed_by_a_slash_is_not_a_short_link(client, link):
+    assert visit(client, "paula/").status_code == 404
+
+
 def test_each_visit_gets_its_own_click_id(client, link):
     first, second = visit(client, "paula"), visit(client, "paula")
     assert first["Location"] != second["Location"]
