@@ -104,7 +104,8 @@ class MonthlyPartnerRollup(Measures):
     month = models.DateField(help_text="The first day of the month")
     program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="+")
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=60, blank=True)
+    # Defaults in the database too, so that code from before the column can still write rows.
+    channel = models.CharField(max_length=60, blank=True, db_default="")
     currency = models.CharField(max_length=3)
 
     class Meta:
@@ -178,10 +179,10 @@ class CustomerTiming(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=60, blank=True)
     source = models.CharField(max_length=20)
-    currency = models.CharField(max_length=3, default="")
+    currency = models.CharField(max_length=3, db_default="")
     seconds = models.BigIntegerField()
     # Logarithmic bucket of `seconds` (reporting.rollups.TIMING_BUCKET_BOUNDS): ordered like seconds.
-    bucket = models.SmallIntegerField(default=0)
+    bucket = models.SmallIntegerField(db_default=0)
 
     objects = TenantManager()
 

@@ -265,6 +265,14 @@ def _replace_running(cursor: Any, spec: _Running, *, workspace_id: int, grain: s
     params["from"] = start
     cursor.execute(f"DELETE FROM {spec.table} WHERE workspace_id = %(ws)s AND grain = %(grain)s "
                    "AND date >= %(from)s AND date <= %(hi)s", params)
+    if start > lo:
+        # Carry on from the stored total of the step before instead of re-adding the period from
+        # its start: every key active before `start` has a row there (the rows are dense).
+        params["lo"] = start
+        params["base"] = start - dt.timedelta(days=1) if grain == "d" else (start - dt.timedelta(days=1)).replace(day=1)
+        keys, measures = ", ".join(spec.keys), ", ".join(spec.measures)
+        source = (f"SELECT %(base)s::date AS day, {keys}, {measures} FROM {spec.table} WHERE workspace_id = %(ws)s "
+                  f"AND grain = %(grain)s AND date = %(base)s UNION ALL {source}")
     cursor.execute(_running_insert(spec, source, step), params)
 
 

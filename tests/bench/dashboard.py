@@ -11,8 +11,11 @@ template stack, no network or WSGI server in between):
 
 Each is requested REPEAT times (default 60) after 3 warm-ups. The dashboard's report is cached
 until the rollups next change (reporting/report.py), so it is also timed cold (dashboard_cold_*):
-the cache generation moved on before every request, as after each rollup refresh.
- p50/p95 in milliseconds go to
+the cache generation moved on before every request, as after each rollup refresh. Cold, the
+top and active partners and the time-to-conversion percentiles come from the running totals
+(reporting/rollup_models.py), a few rows per partner and per bucket whatever the range; an
+existing workspace needs `manage.py rebuild_rollups` once after `reporting.0006`. p50/p95 in
+milliseconds go to
 .bench/dashboard.json with ratio = dashboard p95 / baseline p95. Goals: dashboard p95 < 100 ms at
 SCALE=1 and within 10× the trivial page. SCALE=0.01 gives a quick run. Uses .data/bench unless
 DATABASE_URL is set; every run makes a fresh workspace, unless REUSE_WORKSPACE=<slug> names one an
