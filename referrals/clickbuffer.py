@@ -363,7 +363,7 @@ _EARLIER_CLICK = """
              AND e.clicked_at > b.clicked_at - interval '24 hours' AND e.clicked_at <= b.clicked_at
              AND NOT e.is_bot AND (e.clicked_at, e.click_id) < (b.clicked_at, b.click_id))"""
 
-_INSERT = f"""
+INSERT_BATCH = f"""
 INSERT INTO referrals_click
     (click_id, workspace_id, link_id, partner_id, clicked_at, ip_hash, visitor_hash, user_agent, referrer,
      is_bot, is_unique, earns_credit)
@@ -382,21 +382,26 @@ ON CONFLICT (click_id) DO NOTHING
 def write_batch(rows: list[tuple[Any, ...]]) -> int:
     """Write clicks in one transaction; returns how many were new. Safe to repeat with the same rows."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.click_batch")
-        cursor.execute(
-            "CREATE TEMP TABLE click_batch (click_id varchar(32), link_id bigint, workspace_id bigint, "
-            "clicked_at timestamptz, ip_hash varchar(64), visitor_hash varchar(64), prev_visitor_hash varchar(64), "
-            "user_agent varchar(512), referrer varchar(2000), is_bot boolean) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy(f"COPY click_batch ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute("CREATE INDEX ON click_batch (link_id, visitor_hash, clicked_at)")
-        cursor.execute("ANALYZE click_batch")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(_INSERT)
+        stage_batch(cursor, rows)
+        cursor.execute(INSERT_BATCH)
         inserted = cursor.rowcount  # the table goes with the commit (ON COMMIT DROP)
     return inserted
+
+
+def stage_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Load `rows` into the transaction's `click_batch` table, ready for INSERT_BATCH."""
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.click_batch")
+    cursor.execute(
+        "CREATE TEMP TABLE click_batch (click_id varchar(32), link_id bigint, workspace_id bigint, "
+        "clicked_at timestamptz, ip_hash varchar(64), visitor_hash varchar(64), prev_visitor_hash varchar(64), "
+        "user_agent varchar(512), referrer varchar(2000), is_bot boolean) ON COMMIT DROP"
+    )
+    with cursor.cursor.copy(f"COPY click_batch ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute("CREATE INDEX ON click_batch (link_id, visitor_hash, clicked_at)")
+    cursor.execute("ANALYZE click_batch")
+    cursor.execute("SET LOCAL enable_seqscan = off")
 
 
 def _consumer_name() -> str:

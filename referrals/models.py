@@ -100,11 +100,16 @@ class Click(models.Model):
     HMACs with a salt that changes every day (see referrals/clickbuffer.py).
     """
 
-    # No single-column foreign-key indexes: each of the three indexes below leads with one of the
-    # keys, and every index is paid for on each of millions of inserts.
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clicks", db_index=False)
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks", db_index=False)
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clicks", db_index=False)
+    # Clicks are the one table written millions of times, so its keys carry neither single-column
+    # indexes (each index below leads with one of them) nor database constraints (three lookups
+    # per inserted row). The flusher only inserts rows whose link and partner it has just joined,
+    # and deleting a workspace, link or partner still deletes its clicks (Django's CASCADE).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clicks", db_index=False,
+                                  db_constraint=False)
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks", db_index=False,
+                             db_constraint=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clicks", db_index=False,
+                                db_constraint=False)
     click_id = models.CharField("tclid", max_length=32)
     clicked_at = models.DateTimeField()
     ip_hash = models.CharField(max_length=64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from partners.models import Partner
@@ -254,3 +254,27 @@ def test_a_code_with_characters_no_code_has_is_a_404_without_a_lookup(client, db
         assert visit(client, "no%20such%20code").status_code == 404
         assert visit(client, "x" * 41).status_code == 404
     assert len(queries) == 0
+
+
+def test_the_uniqueness_check_reads_only_the_visitors_clicks_even_when_statistics_mislead(link):
+    # One visitor's burst makes the statistics say every click is that visitor's; the next batch,
+    # all new visitors, must still probe click_link_visitor rather than read the day's clicks per
+    # row (that plan once took 197 s for 2,000 clicks).
+    start = 1_767_268_800.0
+    for n in range(300):
+        _record("paula", start + n)
+    flush_clicks()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE referrals_click")
+    rows = [clickbuffer._row(clickbuffer.stream_entry(link.id, link.workspace_id, link.partner_id, clickbuffer.Visit(
+        click_id=f"n{n}", at=start + 400 + n, ip=f"198.51.100.{n}", user_agent=BROWSER, referrer="")))
+        for n in range(200)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        clickbuffer.stage_batch(cursor, rows)
+        cursor.execute("EXPLAIN " + clickbuffer.INSERT_BATCH)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True)
+    probes = [line for line in plan.splitlines() if "referrals_click c" in line]
+    assert len(probes) == 2 and all("Index Scan using click_link_visitor" in line for line in probes), plan
+    assert clickbuffer.write_batch(rows) == 200
+    assert Click.objects.filter(click_id__startswith="n", is_unique=True).count() == 200
