@@ -132,3 +132,33 @@ def test_touched_days_include_the_days_of_a_lead_backfilled_without_a_sale(works
     send(workspace, lead("old-lead", "cus_old", click_id=click.click_id, occurred_at=happened))
     days = rollups.touched_days(workspace_id=workspace.pk, since=since)
     assert {happened.date(), click.clicked_at.date()} <= days
+
+
+def test_a_late_sale_dated_before_the_first_one_moves_the_customer_off_the_old_day(workspace):
+    """The customer counts on the day of its first sale; a sale backdated before it moves that day."""
+    import uuid
+    from decimal import Decimal
+
+    from attribution.models import Conversion
+    from referrals.models import Referral
+
+    make_funnel(workspace, seed=13, clicks=120)
+    # Old enough that its days are not "today or yesterday", which every refresh rebuilds anyway.
+    referral = Referral.objects.filter(workspace=workspace, conversions__isnull=True,
+                                       created_at__date__lt=TODAY - dt.timedelta(days=10)).first()
+
+    def sale(days_after_lead: int) -> None:
+        Conversion.objects.create(workspace=workspace, program=referral.program, referral=referral,
+                                  partner=referral.partner, kind="sale", event_id=f"s-{uuid.uuid4().hex}",
+                                  amount=Decimal("10"), currency=referral.program.currency,
+                                  occurred_at=referral.created_at + dt.timedelta(days=days_after_lead))
+
+    sale(3)
+    rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
+    rollups.refresh_recent()  # sets the watermark
+    sale(1)
+    rollups.refresh_recent()
+    for offset in (1, 3):
+        day = (referral.created_at + dt.timedelta(days=offset)).date()
+        f = metrics.Filters(start=day, end=day, currency=referral.program.currency)
+        assert metrics.totals(workspace, f).customers == recompute(workspace, f).get("customers", 0), offset
