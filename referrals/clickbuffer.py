@@ -374,7 +374,6 @@ SELECT b.click_id, l.workspace_id, l.id, l.partner_id, b.clicked_at, b.ip_hash, 
 FROM click_batch b
 JOIN referrals_link l ON l.id = b.link_id AND l.workspace_id = b.workspace_id
 JOIN partners_partner p ON p.id = l.partner_id
-ORDER BY b.clicked_at
 ON CONFLICT (click_id) DO NOTHING
 """
 
@@ -400,7 +399,8 @@ def stage_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         for row in rows:
             copy.write_row(row)
     cursor.execute("CREATE INDEX ON click_batch (link_id, visitor_hash, clicked_at)")
-    cursor.execute("ANALYZE click_batch")
+    # No ANALYZE of the batch and no ORDER BY: the plan is pinned (see INSERT_BATCH) and the stream
+    # already yields clicks in time order; together they were a tenth of a batch's time.
     cursor.execute("SET LOCAL enable_seqscan = off")
 
 
