@@ -35,17 +35,15 @@ class RuleTerms:
     def describe(self, currency: str) -> str:
         return _describe(self, currency)
 
-    def _describe(self, currency: str) -> str:
-        what = f"{self.sale_value.normalize():f}% of each sale" if self.sale_type == "percent" else f"{self.sale_value:.2f} {currency} per sale"
-        when = {"one_time": "on the first sale", "lifetime": "for the customer's lifetime"}.get(
-            self.duration, f"for {self.duration_months} months from the customer's first sale")
-        return f"{what} {when}"
-
 
 # Every sale's explanation quotes its rule; a rule's terms never change (an edit is a new version).
 @lru_cache(maxsize=1024)
 def _describe(terms: RuleTerms, currency: str) -> str:
-    return terms._describe(currency)
+    what = (f"{terms.sale_value.normalize():f}% of each sale" if terms.sale_type == "percent"
+            else f"{terms.sale_value:.2f} {currency} per sale")
+    when = {"one_time": "on the first sale", "lifetime": "for the customer's lifetime"}.get(
+        terms.duration, f"for {terms.duration_months} months from the customer's first sale")
+    return f"{what} {when}"
 
 
 # relativedelta is exact about month ends but slow; a customer's period end is asked for at each sale.
