@@ -222,12 +222,8 @@ class Comparison:
 # --- Reading the rollups ----------------------------------------------------------------
 
 
-def _rows(workspace: Workspace, filters: Filters, *, fine: bool = False) -> QuerySet:
-    """The rollup rows a report reads: the small summary unless the filter or the breakdown needs partners."""
-    model = DailyRollup if (fine or filters.needs_partner_grain) else DailySummary
-    rows = model.objects.for_workspace(workspace).filter(
-        day__gte=filters.start, day__lte=filters.end, currency=filters.currency
-    )
+def _narrowed(rows: QuerySet, filters: Filters) -> QuerySet:
+    """Rollup-shaped rows (program, partner, channel columns) narrowed to the filter's slice."""
     if filters.program_id is not None:
         rows = rows.filter(program_id=filters.program_id)
     if filters.partner_id is not None:
@@ -237,6 +233,15 @@ def _rows(workspace: Workspace, filters: Filters, *, fine: bool = False) -> Quer
     if filters.channel is not None:
         rows = rows.filter(channel=filters.channel)
     return rows
+
+
+def _rows(workspace: Workspace, filters: Filters, *, fine: bool = False) -> QuerySet:
+    """The rollup rows a report reads: the small summary unless the filter or the breakdown needs partners."""
+    model = DailyRollup if (fine or filters.needs_partner_grain) else DailySummary
+    rows = model.objects.for_workspace(workspace).filter(
+        day__gte=filters.start, day__lte=filters.end, currency=filters.currency
+    )
+    return _narrowed(rows, filters)
 
 
 def _sums() -> dict[str, Any]:
@@ -271,15 +276,7 @@ def _percentile_rank(fraction: float, count: int) -> int:
 def _timing_rows(workspace: Workspace, filters: Filters) -> QuerySet:
     rows = CustomerTiming.objects.for_workspace(workspace).filter(day__gte=filters.start, day__lte=filters.end)
     rows = rows.filter(currency=filters.currency)
-    if filters.program_id is not None:
-        rows = rows.filter(program_id=filters.program_id)
-    if filters.partner_id is not None:
-        rows = rows.filter(partner_id=filters.partner_id)
-    if filters.group_id is not None:
-        rows = rows.filter(partner__group_id=filters.group_id)
-    if filters.channel is not None:
-        rows = rows.filter(channel=filters.channel)
-    return rows
+    return _narrowed(rows, filters)
 
 
 def _timing_from_customers(workspace: Workspace, filters: Filters) -> Timing:
@@ -555,14 +552,7 @@ def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tupl
     first, last = months
     monthly = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
         month__gte=first, month__lte=last, currency=filters.currency)
-    if filters.channel is not None:
-        monthly = monthly.filter(channel=filters.channel)
-    if filters.program_id is not None:
-        monthly = monthly.filter(program_id=filters.program_id)
-    if filters.partner_id is not None:
-        monthly = monthly.filter(partner_id=filters.partner_id)
-    if filters.group_id is not None:
-        monthly = monthly.filter(partner__group_id=filters.group_id)
+    monthly = _narrowed(monthly, filters)
     parts = [monthly.values("partner_id").annotate(**_sums())]
     for start, end in ((filters.start, first - dt.timedelta(days=1)), (last + dt.timedelta(days=1), filters.end)):
         if start <= end:
