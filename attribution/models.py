@@ -9,6 +9,17 @@ from accounts.models import TenantManager, Workspace
 from partners.models import Partner
 
 
+# A key copied from rows the same transaction has just read or written, on a table the inbox
+# processor appends to for every sale: no index of its own (an index of the table leads with it)
+# and no database constraint. Each constraint costs a lookup and a FOR KEY SHARE lock of the
+# referenced row per inserted row (about a fifth of a sale's processing, and every worker locks
+# the same workspace and program rows); Django's on_delete still protects (or cascades) the rows
+# when a workspace, program, partner, referral or reward rule is deleted through the ORM, and
+# Tandem deletes none of them otherwise. The keys that tie money to money (a commission to its
+# sale, a refund to its sale, a reversal to both) keep their constraints.
+DERIVED_KEY = {"db_index": False, "db_constraint": False}
+
+
 class LedgerEntry(models.Model):
     """One money movement for a partner. Append-only: PostgreSQL refuses UPDATE and DELETE.
 
@@ -24,9 +35,12 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", "Adjustment"
 
     # No index of their own for these two keys: the indexes below start with them (see Commission).
-    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False)
+    # No database constraint either (see DERIVED_KEY): an entry copies the partner of the commission
+    # (or statement) it is posted for, in the same transaction, and the database refuses DELETE on
+    # entries while Django's PROTECT refuses deleting a workspace or partner that has any.
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="ledger_entries", **DERIVED_KEY)
     sequence = models.PositiveBigIntegerField()
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="ledger_entries", **DERIVED_KEY)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=4, help_text="Signed: credits to the partner are positive.")
     currency = models.CharField(max_length=3)
@@ -214,11 +228,15 @@ class Conversion(models.Model):
         SALE = "sale", "Sale"
         REFUND = "refund", "Refund"
 
-    # Keys that lead one of the indexes below have no index of their own (see Commission).
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversions", db_index=False)
-    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="conversions")
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="conversions", db_index=False)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="conversions", db_index=False)
+    # Keys that lead one of the indexes below have no index of their own (see Commission). The
+    # processor copies workspace, program, referral and partner from the referral it has just read
+    # (or created) in the same transaction, so they carry no database constraint (see DERIVED_KEY).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversions", **DERIVED_KEY)
+    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="conversions",
+                                db_constraint=False)
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="conversions",
+                                 **DERIVED_KEY)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="conversions", **DERIVED_KEY)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     event_id = models.CharField(max_length=200)
     processor_ref = models.CharField(
@@ -302,13 +320,19 @@ class Commission(models.Model):
 
     # Every query is scoped by workspace, so a key that follows the workspace in one of the indexes
     # below needs no index of its own: one fewer index to keep up on each of millions of inserts.
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="commissions", db_index=False)
-    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="commissions")
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions", db_index=False)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="commissions", db_index=False)
+    # Workspace, program, partner and referral are the conversion's (or the lead's referral's), and
+    # the reward rule is one the processor has just read, all in the same transaction: no database
+    # constraint (see DERIVED_KEY). The conversion keeps its constraint: it ties the money to the sale.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="commissions", **DERIVED_KEY)
+    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="commissions",
+                                db_constraint=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY)
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="commissions",
+                                 **DERIVED_KEY)
     conversion = models.ForeignKey(Conversion, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions",
                                    db_index=False)
-    reward_rule = models.ForeignKey(RewardRule, on_delete=models.PROTECT, related_name="commissions")
+    reward_rule = models.ForeignKey(RewardRule, on_delete=models.PROTECT, related_name="commissions",
+                                    db_constraint=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)

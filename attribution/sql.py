@@ -86,7 +86,7 @@ def insert_rows(
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
     q = connection.ops.quote_name
-    columns, params, selects, arrays = [], [], [], []
+    columns, selects, shared, params, arrays, aliases = [], [], [], [], [], []
     for index, field in enumerate(fields):
         default = _default_of(field, now)
         convert, param_type, column_type = _converter(field)
@@ -96,18 +96,24 @@ def insert_rows(
         if convert is not None:
             values = [convert(value) for value in values]
         columns.append(q(field.column))
+        if _same(values):
+            selects.append(f"%b::{column_type}" if param_type == column_type else f"%b::{param_type}::{column_type}")
+            shared.append(values[0])
+            continue
         params.append(f"%b::{param_type}[]")  # binary: several times cheaper to send than text
         selects.append(f"c{index}" if param_type == column_type else f"c{index}::{column_type}")
+        aliases.append(f"c{index}")
         arrays.append(values)
-    aliases = ", ".join(f"c{i}" for i in range(len(fields)))
     returned = ", ".join(q(model._meta.get_field(name).column) for name in returning)
+    source = (f"unnest({', '.join(params)}) AS u({', '.join(aliases)})" if arrays
+              else "generate_series(1, %b::integer)")  # every column is the same in every row
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selects)} FROM unnest({', '.join(params)}) AS u({aliases})"
+        f"SELECT {', '.join(selects)} FROM {source}"
         f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {returned}"
     )
     with _cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [*shared, *(arrays or [len(rows)])])
         return list(cursor.fetchall())
 
 
@@ -130,23 +136,36 @@ def update_rows(
     q = connection.ops.quote_name
     params = [f"%b::{_column_type(pk)}[]"]
     arrays: list[list[Any]] = [[row["id"] for row in rows]]
-    assignments = []
+    aliases = ["id"]
+    assignments, shared = [], []
     for index, field in enumerate(model_fields):
         convert, param_type, column_type = _converter(field)
+        values = [row[field.attname] for row in rows] if convert is None else [convert(row[field.attname]) for row in rows]
+        if _same(values):
+            cast = f"::{param_type}" if param_type == column_type else f"::{param_type}::{column_type}"
+            assignments.append(f"{q(field.column)} = %b{cast}")
+            shared.append(values[0])
+            continue
         params.append(f"%b::{param_type}[]")
-        arrays.append([row[field.attname] for row in rows] if convert is None
-                      else [convert(row[field.attname]) for row in rows])
+        arrays.append(values)
+        aliases.append(f"v{index}")
         value = f"v.v{index}" if param_type == column_type else f"v.v{index}::{column_type}"
         assignments.append(f"{q(field.column)} = {value}")
-    aliases = ", ".join(["id"] + [f"v{i}" for i in range(len(model_fields))])
     sql = (
         f"UPDATE {q(model._meta.db_table)} AS t SET {', '.join(assignments)} "
-        f"FROM unnest({', '.join(params)}) AS v({aliases}) WHERE t.{q(pk.column)} = v.id"
+        f"FROM unnest({', '.join(params)}) AS v({', '.join(aliases)}) WHERE t.{q(pk.column)} = v.id"
         + (f" AND ({where})" if where else "")
     )
     with _cursor() as cursor:
-        cursor.execute(sql, [*arrays, *where_params])
+        cursor.execute(sql, [*shared, *arrays, *where_params])
         return cursor.rowcount
+
+
+def _same(values: list[Any]) -> bool:
+    """Whether every value equals the first: such a column is sent once, as a scalar, instead of
+    as an array (most of a set's columns are: its workspace, program, status, currency, time)."""
+    first = values[0]
+    return first == values[-1] and values.count(first) == len(values)
 
 
 def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
