@@ -438,6 +438,12 @@ def touched_days(*, workspace_id: int, since: dt.datetime) -> set[dt.date]:
             JOIN referrals_click k ON k.id = r.click_id
             WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s
           UNION ALL
+          -- A sale dated before the customer's first one takes its place: the day that counted the
+          -- customer (its timing row, not yet refreshed) must drop it.
+          SELECT t.day::timestamp AT TIME ZONE 'UTC' FROM attribution_conversion v
+            JOIN reporting_customertiming t ON t.referral_id = v.referral_id
+            WHERE v.workspace_id = %(ws)s AND v.created_at >= %(s)s AND t.workspace_id = %(ws)s
+          UNION ALL
           -- A lead backfilled into the past is dated by when it happened, not when it arrived, so
           -- it is found through its event's processing time (the lead's day and its click's day).
           SELECT (e.payload->>'occurred_at')::timestamptz FROM attribution_inboundevent e

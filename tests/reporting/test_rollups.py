@@ -162,3 +162,36 @@ def test_a_late_sale_dated_before_the_first_one_moves_the_customer_off_the_old_d
         day = (referral.created_at + dt.timedelta(days=offset)).date()
         f = metrics.Filters(start=day, end=day, currency=referral.program.currency)
         assert metrics.totals(workspace, f).customers == recompute(workspace, f).get("customers", 0), offset
+
+
+def test_a_backdated_first_sale_moves_the_customer_off_its_old_day(workspace):
+    """A customer whose first sale arrives late, dated before the sale already counted, is counted
+    once, on the earlier day, and its time to conversion follows."""
+    import uuid
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from attribution.models import Conversion
+    from referrals.models import Referral
+
+    make_funnel(workspace, seed=21, clicks=120)
+    referral = Referral.objects.filter(workspace=workspace, conversions__isnull=True).first()
+    currency = referral.program.currency
+
+    def sale(days_after: int) -> Conversion:
+        return Conversion.objects.create(
+            workspace=workspace, program=referral.program, referral=referral, partner=referral.partner, kind="sale",
+            event_id=f"s-{uuid.uuid4().hex}", amount=Decimal("10"), currency=currency,
+            occurred_at=referral.created_at + dt.timedelta(days=days_after))
+
+    later = sale(5)
+    rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
+    since = timezone.now()
+    earlier = sale(2)
+    # What the periodic refresh does with the rows created since its last run.
+    rollups.refresh_days(workspace_id=workspace.pk, dates=rollups.touched_days(workspace_id=workspace.pk, since=since))
+    for day in (later.occurred_at.date(), earlier.occurred_at.date()):
+        f = metrics.Filters(start=day, end=day, currency=currency)
+        assert metrics.totals(workspace, f).customers == recompute(workspace, f).get("customers", 0), day
+        assert metrics.timing(workspace, f).customers == recompute(workspace, f).get("customers", 0), day
