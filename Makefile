@@ -57,7 +57,8 @@ run: seed
 	@echo "  with the password tandem-demo. Ctrl-C stops web, worker and beat; make stop stops"
 	@echo "  the embedded PostgreSQL and Redis."
 	@echo ""
-	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
+	@# Links and emails name the port actually served, unless SITE_URL says otherwise.
+	@PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
 	 if [ $$rc -eq 130 ] || [ $$rc -eq 143 ]; then echo "Stopped web, worker and beat."; else exit $$rc; fi
 
 # The first command starts the embedded servers once, before xdist's workers race for them.

@@ -216,9 +216,14 @@ def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],
         if click.program_id != named.program_id or any(c.pk == click.pk for c in candidates):
             continue
         if click.is_bot:
-            if click.pk == named.pk:
-                notes.append(("bot_click", f"Click {click.click_id} was made by a bot."))
-            continue
+            # The bot flag comes from the user agent alone, and scripts, link checkers and headless
+            # browsers all carry one that looks automated. A click the lead itself names reached the
+            # tenant's site with its tclid, which is better evidence than the user agent: credited,
+            # and said so. A bot click nobody named never wins.
+            if click.pk != named.pk:
+                continue
+            notes.append(("bot_click", f"Click {click.click_id} came from a user agent that looks automated "
+                                       "(left out of click counts); credited because the lead names it."))
         if not click.earns_credit:
             if click.pk == named.pk:
                 notes.append(("partner_not_earning", f"Click {click.click_id} was made while its partner could not earn."))

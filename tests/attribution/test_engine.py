@@ -111,9 +111,17 @@ def test_a_click_from_the_partners_own_login_address_is_flagged_as_self_referral
     assert decision.self_referral and "portal logins" in decision.self_referral
 
 
-def test_bot_clicks_are_not_candidates():
+def test_a_bot_flagged_click_the_lead_names_is_credited_and_says_why():
     facts = CustomerFacts(occurred_at=NOW, click_id="c1", click=click(1, ANNA, 1, bot=True))
-    assert run(facts).reason_code == "bot_click"
+    decision = run(facts)
+    assert decision.partner_id == ANNA.pk
+    assert any("looks automated" in note for note in decision.explanation["notes"])
+
+
+def test_bot_clicks_the_lead_does_not_name_never_win():
+    facts = CustomerFacts(occurred_at=NOW, click_id="c1", click=click(1, ANNA, 5),
+                          other_clicks=(click(2, BEN, 1, bot=True),))
+    assert run(facts).partner_id == ANNA.pk
 
 
 def test_an_unknown_code_falls_back_to_the_click_and_says_so():
