@@ -134,15 +134,17 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+ROLLUP_REFRESH_INTERVAL = env.float("ROLLUP_REFRESH_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "record-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
     # Moves buffered clicks from the Redis stream into PostgreSQL; a stale run is dropped, not queued.
     "flush-clicks": {"task": "referrals.tasks.flush_click_buffer", "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
                      "options": {"expires": 30}},
     "expire-deal-registrations": {"task": "referrals.tasks.expire_deal_registrations", "schedule": 3600.0},
-    # Rebuilds today's, yesterday's and every recently touched day's report rollups (reporting/rollups.py).
-    "refresh-report-rollups": {"task": "reporting.tasks.refresh_recent_rollups",
-                               "schedule": env.float("ROLLUP_REFRESH_INTERVAL_SECONDS", default=60.0), "options": {"expires": 55}},
+    # Rebuilds today's, yesterday's and every recently touched day's report rollups (reporting/rollups.py):
+    # how long a new click or sale takes to reach the dashboard and the stats API.
+    "refresh-report-rollups": {"task": "reporting.tasks.refresh_recent_rollups", "schedule": ROLLUP_REFRESH_INTERVAL,
+                               "options": {"expires": ROLLUP_REFRESH_INTERVAL}},
     # Statements whose email was lost (worker died, mail server down) are sent again.
     "email-unsent-statements": {"task": "reporting.payout_tasks.email_unsent_statements", "schedule": 900.0,
                                 "options": {"expires": 600}},
