@@ -5,11 +5,11 @@ script reads the cached link (code -> link, workspace, partner, target URL) and 
 to a Redis stream in the same call. PostgreSQL is read only when the cache misses.
 
 The flusher (Celery beat every few seconds, or `manage.py flush_clicks`) reads the stream through a
-consumer group, writes each batch with COPY into a temporary table and one
-`INSERT … SELECT … ON CONFLICT (click_id) DO NOTHING`, and acknowledges the entries only after the
+consumer group, writes each batch with one COPY into referrals_click (uniqueness flags decided
+from the visitors' latest clicks, see write_batch), and acknowledges the entries only after the
 transaction commits. A flusher killed mid-batch leaves its entries pending; the next one reads
 them again (its own pending entries first, then anything idle claimed with XAUTOCLAIM), and the
-unique click id makes the second write a no-op. Entries are trimmed from the stream only once
+unique click id keeps the second write from storing anything twice. Entries are trimmed from the stream only once
 acknowledged, so the stream never drops a click (XADD without MAXLEN).
 
 IP addresses: the redirect turns the address into HMAC-SHA256 digests keyed by a salt derived
@@ -27,17 +27,19 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.encoding import iri_to_uri
 
 logger = logging.getLogger(__name__)
@@ -322,86 +324,228 @@ def _ensure_group(r: redis.Redis, key: str) -> None:
             raise
 
 
-_COLUMNS = ("click_id", "link_id", "workspace_id", "clicked_at", "ip_hash", "visitor_hash", "prev_visitor_hash",
-            "user_agent", "referrer", "is_bot")
+_DIGEST = re.compile(r"[0-9a-f]{1,64}")
+_CLICK_ID = re.compile(r"[A-Za-z0-9_.:-]{1,32}")  # secrets.token_urlsafe, or a test's readable id
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _row(fields: dict[str, str]) -> tuple[Any, ...]:
+class ClickRow(NamedTuple):
+    """A buffered click, ready to be written (see write_batch)."""
+
+    click_id: str
+    link_id: int
+    workspace_id: int
+    clicked_at: datetime
+    ip_hash: str
+    visitor_hash: str
+    prev_visitor_hash: str
+    user_agent: str
+    referrer: str
+    is_bot: bool
+    micros: int  # clicked_at in microseconds since the epoch, the unit uniqueness is decided in
+
+
+def _row(fields: dict[str, str]) -> ClickRow:
     link_id, workspace_id, _partner_id = fields["l"].split(":")
     click_id, at, ip_digest, visitor, previous, user_agent, referrer = fields["d"].split(SEP)
-    return (
-        click_id[:32],
-        int(link_id),
-        int(workspace_id),
-        datetime.fromtimestamp(float(at), UTC),
-        ip_digest[:64],
-        visitor[:64],
-        previous[:64],
-        user_agent[:USER_AGENT_MAX],
-        referrer[:REFERRER_MAX],
-        is_bot(user_agent),
-    )
+    # Ids and digests go to PostgreSQL inside array literals (see _array), so they must be plain.
+    if not (_CLICK_ID.fullmatch(click_id) and _DIGEST.fullmatch(visitor) and _DIGEST.fullmatch(previous)):
+        raise ValueError("click id or visitor digest out of shape")
+    clicked_at = datetime.fromtimestamp(float(at), UTC)
+    return ClickRow(click_id, int(link_id), int(workspace_id), clicked_at, ip_digest[:64], visitor, previous,
+                    user_agent[:USER_AGENT_MAX], referrer[:REFERRER_MAX], is_bot(user_agent),
+                    (clicked_at - _EPOCH) // _MICROSECOND)
 
 
-# A click is unique unless the same visitor (today's digest, or yesterday's across midnight) clicked
-# the same link in the 24 hours before it, stored earlier or earlier in this batch. The stored-click
-# probe states its bounds only as row comparisons over click_link_visitor's columns, in that
-# index's order, so no other index can serve it: with plain `clicked_at` conditions the planner
-# could pick another index (by skip scan, too) and read every click of the day for each row when
-# its statistics were off, e.g. after one visitor's burst. For the same reason the flush turns
-# sequential scans off for its transaction (`SET LOCAL`): a scan "stopping at the first match" looks
-# cheap to a planner that believes most clicks are one visitor's.
+def _array(values: Any) -> str:
+    """A PostgreSQL array literal of numbers or _row-checked ids, digests; one parameter instead of
+    an array psycopg would quote element by element (that was a fifth of a batch's time)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+# --- Writing a batch ------------------------------------------------------------------------------
+#
+# A click is unique unless the same visitor (today's digest, or yesterday's across midnight) made a
+# human click on the same link in the 24 hours before it, stored earlier or earlier in its batch.
+# Probing every click of the visitor for each row cost more than storing the row, so the flusher
+# keeps the time of each visitor's latest click per link in `referrals_latestvisit` (LatestVisit)
+# and decides in Python: one primary-key lookup per distinct (link, digest) of the batch, one
+# upsert per distinct (link, visitor) after the batch. The latest click answers exactly whenever it
+# is not later than the click being decided, which is the rule while the stream is in time order.
+# The rest (a click older than its visitor's latest one, e.g. a batch re-read after a crash, or
+# one whose window reaches past what LatestVisit surely keeps) is checked against the clicks
+# themselves through click_link_visitor, as before.
+#
+# The batch then goes into referrals_click with one COPY, no staging table and no ON CONFLICT. A
+# click id already stored (a batch committed but not acknowledged before a crash, or a click sent
+# twice) makes the COPY fail on click_id_unique; the batch is then retried without the stored ids,
+# so a re-delivered batch is still written once.
+
+DAY = 86_400_000_000  # microseconds
+# LatestVisit rows are forgotten this long after their click (at most once an hour, by the flusher).
+LATEST_VISIT_KEEP = timedelta(hours=48)
+_PRUNE_EVERY_SECONDS = 3600
+
+_CLICK_COLUMNS = ("click_id", "workspace_id", "link_id", "partner_id", "clicked_at", "ip_hash", "visitor_hash",
+                  "user_agent", "referrer", "is_bot", "is_unique", "earns_credit")
+
+_LINKS = """
+SELECT l.id, l.workspace_id, l.partner_id, p.status = 'active'
+FROM referrals_link l JOIN partners_partner p ON p.id = l.partner_id
+WHERE l.id = ANY(%s::bigint[])
+"""
+
+# Each key is one lookup by LatestVisit's primary key: LIMIT 1 keeps the subquery a nested loop
+# (it cannot be flattened into a join the planner might turn into a scan of the whole table).
+_LATEST_VISITS = """
+SELECT k.link_id, k.visitor_hash, (extract(epoch FROM v.clicked_at) * 1000000)::bigint
+FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[]) AS k(workspace_id, link_id, visitor_hash)
+CROSS JOIN LATERAL (
+    SELECT clicked_at FROM referrals_latestvisit v
+    WHERE v.workspace_id = k.workspace_id AND v.link_id = k.link_id AND v.visitor_hash = k.visitor_hash
+    LIMIT 1) v
+"""
+
+_REMEMBER_VISITS = """
+INSERT INTO referrals_latestvisit AS v (workspace_id, link_id, visitor_hash, clicked_at)
+SELECT w, l, h, timestamptz 'epoch' + us * interval '1 microsecond'
+FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::bigint[]) AS k(w, l, h, us)
+ON CONFLICT (workspace_id, link_id, visitor_hash) DO UPDATE SET clicked_at = greatest(v.clicked_at, excluded.clicked_at)
+"""
+
+# The exact check for the clicks LatestVisit cannot decide. The bounds are row comparisons over
+# click_link_visitor's columns, in that index's order, so no other index can serve them: with
+# plain `clicked_at` conditions the planner could pick another index (by skip scan, too) and read
+# every click of the day for each row when its statistics were off, e.g. after one visitor's burst.
 _EARLIER_CLICK = """
-       AND NOT EXISTS (
-           SELECT 1 FROM referrals_click c
-           WHERE (c.link_id, c.visitor_hash, c.clicked_at) > (l.id, b.{digest}, b.clicked_at - interval '24 hours')
-             AND (c.link_id, c.visitor_hash, c.clicked_at) <= (l.id, b.{digest}, b.clicked_at)
-             AND NOT c.is_bot AND c.click_id <> b.click_id)
-       AND NOT EXISTS (
-           SELECT 1 FROM click_batch e
-           WHERE e.link_id = b.link_id AND e.visitor_hash = b.{digest}
-             AND e.clicked_at > b.clicked_at - interval '24 hours' AND e.clicked_at <= b.clicked_at
-             AND NOT e.is_bot AND (e.clicked_at, e.click_id) < (b.clicked_at, b.click_id))"""
+    EXISTS (SELECT 1 FROM referrals_click c
+            WHERE (c.link_id, c.visitor_hash, c.clicked_at) > (b.link_id, b.{digest}, b.clicked_at - interval '24 hours')
+              AND (c.link_id, c.visitor_hash, c.clicked_at) <= (b.link_id, b.{digest}, b.clicked_at)
+              AND NOT c.is_bot AND c.click_id <> b.click_id)"""
 
-INSERT_BATCH = f"""
-INSERT INTO referrals_click
-    (click_id, workspace_id, link_id, partner_id, clicked_at, ip_hash, visitor_hash, user_agent, referrer,
-     is_bot, is_unique, earns_credit)
-SELECT b.click_id, l.workspace_id, l.id, l.partner_id, b.clicked_at, b.ip_hash, b.visitor_hash, b.user_agent,
-       b.referrer, b.is_bot,
-       NOT b.is_bot{_EARLIER_CLICK.format(digest="visitor_hash")}{_EARLIER_CLICK.format(digest="prev_visitor_hash")},
-       p.status = 'active'
-FROM click_batch b
-JOIN referrals_link l ON l.id = b.link_id AND l.workspace_id = b.workspace_id
-JOIN partners_partner p ON p.id = l.partner_id
-ON CONFLICT (click_id) DO NOTHING
+CLICKS_WITH_EARLIER_VISITS = f"""
+SELECT b.click_id
+FROM (SELECT click_id, link_id, visitor_hash, prev_visitor_hash, timestamptz 'epoch' + us * interval '1 microsecond'
+      FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[])
+          AS k(click_id, link_id, visitor_hash, prev_visitor_hash, us)
+     ) AS b(click_id, link_id, visitor_hash, prev_visitor_hash, clicked_at)
+WHERE {_EARLIER_CLICK.format(digest="visitor_hash")}
+   OR {_EARLIER_CLICK.format(digest="prev_visitor_hash")}
 """
 
 
-def write_batch(rows: list[tuple[Any, ...]]) -> int:
-    """Write clicks in one transaction; returns how many were new. Safe to repeat with the same rows."""
+def write_batch(rows: list[ClickRow]) -> int:
+    """Write clicks in one transaction; returns how many were new. Safe to repeat with the same rows.
+
+    Clicks of a link that no longer exists (or not in the workspace they name) are left out.
+    """
+    # Time order (then click id, for equal times) is the order uniqueness is decided in.
+    rows = sorted({row.click_id: row for row in reversed(rows)}.values(), key=lambda row: (row.micros, row.click_id))
     with transaction.atomic(), connection.cursor() as cursor:
-        stage_batch(cursor, rows)
-        cursor.execute(INSERT_BATCH)
-        inserted = cursor.rowcount  # the table goes with the commit (ON COMMIT DROP)
-    return inserted
+        # Every statement below is meant to use an index; a sequential scan "stopping at the first
+        # match" can look cheap to a planner whose statistics were skewed by one visitor's burst.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(_LINKS, [_array({row.link_id for row in rows})])
+        links = {link_id: (workspace_id, partner_id, earns) for link_id, workspace_id, partner_id, earns in cursor}
+        rows = [row for row in rows if row.link_id in links and links[row.link_id][0] == row.workspace_id]
+        if not rows:
+            return 0
+        try:
+            with transaction.atomic():
+                _insert_clicks(cursor, rows, links)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            # Some of these clicks are stored already (see above): write only the others.
+            cursor.execute("SELECT click_id FROM referrals_click WHERE click_id = ANY(%s::varchar[])",
+                           [_array(f'"{row.click_id}"' for row in rows)])
+            stored = {click_id for (click_id,) in cursor}
+            rows = [row for row in rows if row.click_id not in stored]
+            if rows:
+                _insert_clicks(cursor, rows, links)
+    return len(rows)
 
 
-def stage_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Load `rows` into the transaction's `click_batch` table, ready for INSERT_BATCH."""
-    cursor.execute("DROP TABLE IF EXISTS pg_temp.click_batch")
-    cursor.execute(
-        "CREATE TEMP TABLE click_batch (click_id varchar(32), link_id bigint, workspace_id bigint, "
-        "clicked_at timestamptz, ip_hash varchar(64), visitor_hash varchar(64), prev_visitor_hash varchar(64), "
-        "user_agent varchar(512), referrer varchar(2000), is_bot boolean) ON COMMIT DROP"
-    )
-    with cursor.cursor.copy(f"COPY click_batch ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    cursor.execute("CREATE INDEX ON click_batch (link_id, visitor_hash, clicked_at)")
-    # No ANALYZE of the batch and no ORDER BY: the plan is pinned (see INSERT_BATCH) and the stream
-    # already yields clicks in time order; together they were a tenth of a batch's time.
-    cursor.execute("SET LOCAL enable_seqscan = off")
+def _insert_clicks(cursor: Any, rows: list[ClickRow], links: dict[int, tuple[int, int, bool]]) -> None:
+    unique = _uniqueness(cursor, rows)
+    with cursor.cursor.copy(f"COPY referrals_click ({', '.join(_CLICK_COLUMNS)}) FROM STDIN") as copy:
+        for row, is_unique in zip(rows, unique, strict=True):
+            workspace_id, partner_id, earns = links[row.link_id]
+            copy.write_row((row.click_id, workspace_id, row.link_id, partner_id, row.clicked_at, row.ip_hash,
+                            row.visitor_hash, row.user_agent, row.referrer, row.is_bot, is_unique, earns))
+    latest: dict[tuple[int, int, str], int] = {}
+    for row in rows:  # in time order: the last one of a visitor is its latest
+        if not row.is_bot:
+            latest[(row.workspace_id, row.link_id, row.visitor_hash)] = row.micros
+    if latest:
+        keys = sorted(latest)  # one order for every writer, so two never wait on each other's rows
+        cursor.execute(_REMEMBER_VISITS, [_array(k[0] for k in keys), _array(k[1] for k in keys),
+                                          _array(k[2] for k in keys), _array(latest[k] for k in keys)])
+
+
+def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
+    """The is_unique flag of each row (rows in time order), from LatestVisit and the batch itself."""
+    keys = sorted({(row.workspace_id, row.link_id, digest)
+                   for row in rows if not row.is_bot for digest in (row.visitor_hash, row.prev_visitor_hash)})
+    stored: dict[tuple[int, str], int] = {}
+    if keys:
+        cursor.execute(_LATEST_VISITS, [_array(k[0] for k in keys), _array(k[1] for k in keys),
+                                        _array(k[2] for k in keys)])
+        stored = {(link_id, digest): micros for link_id, digest, micros in cursor}
+    # LatestVisit surely holds every human click since this moment (rows are kept LATEST_VISIT_KEEP).
+    kept_since = (datetime.now(UTC) - LATEST_VISIT_KEEP - _EPOCH) // _MICROSECOND
+    seen: dict[tuple[int, str], int] = {}  # the latest earlier click of the batch, per link and visitor
+    unique: list[bool] = []
+    undecided: list[int] = []
+    for n, row in enumerate(rows):
+        if row.is_bot:
+            unique.append(False)
+            continue
+        at, since = row.micros, row.micros - DAY
+        verdict: bool | None = True
+        for digest in (row.visitor_hash, row.prev_visitor_hash):
+            key = (row.link_id, digest)
+            earlier = seen.get(key, 0)
+            latest = stored.get(key, 0)
+            if earlier > since or since < latest <= at:
+                verdict = False
+                break
+            if latest > at or since < kept_since:
+                verdict = None  # LatestVisit cannot tell: the clicks themselves will
+        seen[(row.link_id, row.visitor_hash)] = at
+        unique.append(verdict is not False)
+        if verdict is None:
+            undecided.append(n)
+    if undecided:
+        batch = [rows[n] for n in undecided]
+        cursor.execute(CLICKS_WITH_EARLIER_VISITS, [
+            _array(f'"{row.click_id}"' for row in batch), _array(row.link_id for row in batch),
+            _array(row.visitor_hash for row in batch), _array(row.prev_visitor_hash for row in batch),
+            _array(row.micros for row in batch)])
+        repeated = {click_id for (click_id,) in cursor}
+        for n in undecided:
+            unique[n] = rows[n].click_id not in repeated
+    return unique
+
+
+def remember_recent_clicks(*, workspace_id: int) -> None:
+    """Fill LatestVisit from a workspace's stored clicks (for clicks written without the flusher, e.g. the demo)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO referrals_latestvisit AS v (workspace_id, link_id, visitor_hash, clicked_at)
+               SELECT workspace_id, link_id, visitor_hash, max(clicked_at) FROM referrals_click
+               WHERE workspace_id = %s AND NOT is_bot AND clicked_at > now() - %s
+               GROUP BY workspace_id, link_id, visitor_hash
+               ON CONFLICT (workspace_id, link_id, visitor_hash)
+               DO UPDATE SET clicked_at = greatest(v.clicked_at, excluded.clicked_at)""",
+            [workspace_id, LATEST_VISIT_KEEP],
+        )
+
+
+def forget_old_visits() -> int:
+    """Drop LatestVisit rows older than LATEST_VISIT_KEEP; returns how many."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM referrals_latestvisit WHERE clicked_at < now() - %s", [LATEST_VISIT_KEEP])
+        return cursor.rowcount
 
 
 def _consumer_name() -> str:
@@ -454,6 +598,8 @@ def flush_clicks(
                 _process(r, key, entries, result, pause_before_ack)
         _trim(r, key)
         _forget_idle_consumers(r, key, consumer)
+        if r.set(f"{namespace()}:latest-visits-pruned", "1", nx=True, ex=_PRUNE_EVERY_SECONDS):
+            forget_old_visits()
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_FLUSH_LOCK_KEY])
@@ -465,7 +611,7 @@ def _process(r: redis.Redis, key: str, entries: list[tuple[str, dict[str, str] |
              pause_before_ack: float) -> None:
     if not entries:
         return
-    rows: list[tuple[Any, ...]] = []
+    rows: list[ClickRow] = []
     ids: list[str] = []
     for entry_id, fields in entries:
         ids.append(entry_id)

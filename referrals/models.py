@@ -140,6 +140,29 @@ class Click(models.Model):
         return self.click_id
 
 
+class LatestVisit(models.Model):
+    """When a visitor last clicked a link (human clicks only), kept for two days.
+
+    The click flusher decides a click's uniqueness from this small table (one row per link and
+    visitor) instead of probing every click of the visitor in `referrals_click`; see
+    referrals/clickbuffer.py. Only the flusher writes it, and it forgets rows older than
+    `clickbuffer.LATEST_VISIT_KEEP`, so rows of a deleted link or workspace simply age out
+    (hence no key constraints and no cascade).
+    """
+
+    pk = models.CompositePrimaryKey("workspace_id", "link_id", "visitor_hash")
+    workspace = models.ForeignKey(Workspace, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                                  db_constraint=False)
+    link = models.ForeignKey(Link, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
+    visitor_hash = models.CharField(max_length=64)
+    clicked_at = models.DateTimeField()
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"{self.link_id}:{self.visitor_hash}"
+
+
 class DealRegistration(models.Model):
     """A lead a partner registers before the customer arrives; approval protects it for the partner."""
 

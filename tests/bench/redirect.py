@@ -9,9 +9,10 @@ Both endpoints are served by the same granian (WSGI, 2 workers, DEBUG off), hit 
                                     one round trip; answered by referrals.middleware.ShortLinkMiddleware
                                     right after SecurityMiddleware, as in production
 
-The drain rate is PostgreSQL-bound (about 50-70 µs per click: COPY into the batch table, the
-uniqueness probes, the insert into five indexes), so it is a smaller multiple of the arrival rate
-the faster the redirect gets.
+The drain rate is PostgreSQL-bound (about 20 µs per click here, mostly the COPY into
+referrals_click and its five indexes; uniqueness is one lookup per visitor and link of a batch,
+and every click of this bench is the same visitor's), so it is a smaller multiple of the arrival
+rate the faster the redirect gets.
 
 Then the click buffer is drained with the flusher and the stored clicks counted. `clicks_sent` is
 the number of 302 answers wrk received for (b). So that no request still in flight when wrk stops
