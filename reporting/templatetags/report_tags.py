@@ -12,11 +12,17 @@ register = template.Library()
 
 @register.filter
 def money(value: Any, currency: str = "") -> str:
+    """An amount to the cent, as tables and statements show it."""
     if value is None:
         return "—"
-    amount = Decimal(value)
-    text = f"{amount:,.0f}" if abs(amount) >= 10_000 else f"{amount:,.2f}"
-    return f"{text} {currency}".strip()
+    return f"{Decimal(value):,.2f} {currency}".strip()
+
+
+def _headline_money(value: Any, currency: str) -> str:
+    """A KPI card's amount: whole units from 10,000 up, where cents are noise and space is short."""
+    if value is not None and abs(Decimal(value)) >= 10_000:
+        return f"{Decimal(value):,.0f} {currency}".strip()
+    return money(value, currency)
 
 
 @register.filter
@@ -67,7 +73,7 @@ def previous_figure(change: Any, currency: str = "") -> str:
 
 def _format(value: Any, kind: str, currency: str) -> str:
     if kind == "money":
-        return money(value, currency)
+        return _headline_money(value, currency)
     if kind == "rate":
         return percent(value)
     if kind == "ratio":
