@@ -61,6 +61,8 @@ def _nice_ceiling(value: float) -> float:
 
 
 def _compact(value: float) -> str:
+    if value < 0:
+        return "−" + _compact(-value)
     if value >= 1_000_000:
         return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
     if value >= 1_000:
@@ -91,14 +93,22 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
                  fmt: Callable[[float], str], total_label: str) -> SeriesChart:
     buckets, grain = bucket_points(points, value)
     peak = max((b.value for b in buckets), default=0)
+    trough = min((b.value for b in buckets), default=0)
     top = _nice_ceiling(float(peak))  # floats for geometry only; values and labels keep their type
+    # A day of refunds can take revenue below zero: the axis then reaches down to a round number too.
+    low = -_nice_ceiling(-float(trough)) if trough < 0 else 0.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(len(buckets) - 1, 1)
-    xy = [(LEFT + plot_w * i / n, TOP + plot_h * (1 - float(b.value) / top)) for i, b in enumerate(buckets)]
+
+    def y_of(value: float) -> float:
+        return TOP + plot_h * (1 - (value - low) / (top - low))
+
+    xy = [(LEFT + plot_w * i / n, y_of(float(b.value))) for i, b in enumerate(buckets)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     base = TOP + plot_h
-    area = f"{LEFT:.1f},{base:.1f} {line} {xy[-1][0]:.1f},{base:.1f}" if xy else ""
-    y_ticks = [Tick(TOP + plot_h * (1 - f), _compact(top * f)) for f in (0, 0.5, 1)]
+    zero = y_of(0)
+    area = f"{LEFT:.1f},{zero:.1f} {line} {xy[-1][0]:.1f},{zero:.1f}" if xy else ""
+    y_ticks = [Tick(y_of(v), _compact(v)) for v in ((0, top / 2, top) if low == 0 else (low, 0, top))]
     x_ticks = []
     if buckets:
         for i in sorted({0, len(buckets) // 2, len(buckets) - 1}):
@@ -113,7 +123,7 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
     summary = f"{title} per {grain}, {points[0].day:%-d %b %Y} to {points[-1].day:%-d %b %Y}: total {total_label}, peak {fmt(peak)}." if points else title
     return SeriesChart(key=key, title=title, total_label=total_label, width=WIDTH, height=HEIGHT, line=line, area=area,
                        y_ticks=y_ticks, x_ticks=x_ticks, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,
-                       plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0)
+                       plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0 and trough == 0)
 
 
 def money_label(amount: Decimal, currency: str) -> str:

@@ -43,3 +43,14 @@ def test_each_point_has_a_dot_with_its_date_and_value_as_tooltip():
     assert str(chart.dots).count("<circle") == 3
     # Coordinates always use a decimal point (SVG), and the tooltip text is escaped.
     assert 'cx="44.0"' in chart.dots and "<title>1 Jan: 5 &lt;clicks&gt;</title>" in chart.dots
+
+
+def test_a_day_below_zero_stays_inside_the_plot_with_zero_on_the_axis():
+    series = points(10, clicks=0)
+    series[3] = DayPoint(series[3].day, 0, 0, 0, Decimal("-40"))
+    series[5] = DayPoint(series[5].day, 0, 0, 0, Decimal("90"))
+    chart = charts.series_chart("revenue", "Revenue", series, lambda p: p.revenue, str, "50")
+    assert [t.label for t in chart.y_ticks] == ["−50", "0", "100"]
+    ys = [float(pair.split(",")[1]) for pair in chart.line.split()]
+    assert all(charts.TOP <= y <= chart.plot_bottom for y in ys)
+    assert not chart.empty
