@@ -36,11 +36,18 @@ def entry_hash(
     currency: str, reference: str, memo: str, created_at: datetime,
 ) -> str:
     """The hash that chains an entry to its predecessor. Amounts are normalised to 4 places."""
-    canonical = "|".join([
-        prev_hash, str(workspace_id), str(sequence), str(partner_id), kind,
-        f"{Decimal(amount).quantize(Decimal('0.0001'))}", currency, reference, memo,
-        created_at.astimezone(UTC).isoformat(timespec="microseconds"),
-    ])
+    return _digest(prev_hash, workspace_id, sequence, partner_id, kind, Decimal(amount).quantize(_FOUR_PLACES),
+                   currency, reference, memo, _stamp(created_at))
+
+
+def _stamp(created_at: datetime) -> str:
+    return created_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _digest(prev_hash: str, workspace_id: int, sequence: int, partner_id: int, kind: str, amount: Decimal,
+            currency: str, reference: str, memo: str, stamp: str) -> str:
+    """entry_hash of an amount already at 4 places and a time already in its canonical text."""
+    canonical = f"{prev_hash}|{workspace_id}|{sequence}|{partner_id}|{kind}|{amount}|{currency}|{reference}|{memo}|{stamp}"
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -72,14 +79,14 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_en
         sequence = last["sequence"] if last else 0
         prev = last["entry_hash"] if last else GENESIS_HASH
         now = timezone.now()
+        stamp = _stamp(now)
         rows = []
         for new in entries:
             sequence += 1
             amount = Decimal(new.amount).quantize(_FOUR_PLACES)
             memo = new.memo[:255]
-            digest = entry_hash(prev_hash=prev, workspace_id=workspace.pk, sequence=sequence, partner_id=new.partner_id,
-                                kind=new.kind, amount=amount, currency=new.currency, reference=new.reference, memo=memo,
-                                created_at=now)
+            digest = _digest(prev, workspace.pk, sequence, new.partner_id, new.kind, amount, new.currency,
+                             new.reference, memo, stamp)
             rows.append({"workspace_id": workspace.pk, "sequence": sequence, "partner_id": new.partner_id,
                          "kind": new.kind, "amount": amount, "currency": new.currency, "reference": new.reference,
                          "memo": memo, "created_at": now, "prev_hash": prev, "entry_hash": digest})

@@ -180,6 +180,12 @@ class InboundEvent(models.Model):
                          name="inboundevent_ws_processor_ref"),
             models.Index(fields=["workspace", "customer_external_id", "id"], condition=models.Q(status="received"),
                          name="inboundevent_ws_cust_pending"),
+            # The few events waiting for an earlier event of their customer, which every set that settles
+            # customers looks for (processing._wake_customers): without it, that reads every pending event
+            # of those customers, tens per customer while the workers catch up with a large import.
+            models.Index(fields=["workspace", "customer_external_id"],
+                         condition=models.Q(status="received", reason_code="waiting_for_customer"),
+                         name="inboundevent_ws_cust_waiting"),
         ]
 
     def __str__(self) -> str:

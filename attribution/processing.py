@@ -63,6 +63,9 @@ _SOURCE = {
     "manual": Referral.Source.MANUAL,
     "deal_registration": Referral.Source.DEAL_REGISTRATION,
 }
+# The ProcessResult counter of each outcome.
+_COUNTERS = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
+             Status.RECEIVED: "waiting", Status.FAILED: "failed"}
 # Commissions a refund may still take money back from.
 _REVERSIBLE = (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
 
@@ -1000,8 +1003,7 @@ class _Batch:
             marks.append({"id": event.pk, "status": status, "reason": reason, "reason_code": code,
                           "attempts": event.attempts + 1, "attempted_at": self.now,
                           "processed_at": self.now if final else None})
-            counter = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
-                       Status.RECEIVED: "waiting", Status.FAILED: "failed"}[status]
+            counter = _COUNTERS[status]
             setattr(self.result, counter, getattr(self.result, counter) + 1)
         update_rows(InboundEvent, marks, fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
                     where="t.workspace_id = %s", where_params=[self.ws])

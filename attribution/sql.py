@@ -52,8 +52,9 @@ def _converter(field: models.Field) -> tuple[Callable[[Any], Any] | None, str, s
     kind = field.get_internal_type()
     column = _column_type(field)
     if kind == "JSONField":
-        encoder = getattr(field, "encoder", None) or DjangoJSONEncoder
-        return (lambda v: None if v is None else json.dumps(v, cls=encoder, separators=(",", ":"))), "text", column
+        # One encoder for every value: json.dumps(cls=...) would build a new one per value.
+        encode = (getattr(field, "encoder", None) or DjangoJSONEncoder)(separators=(",", ":")).encode
+        return (lambda v: None if v is None else encode(v)), "text", column
     if kind in _PLAIN:
         return None, column, column
     return (lambda v: field.get_db_prep_save(v, connection)), column, column
@@ -86,13 +87,20 @@ def insert_rows(
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
     q = connection.ops.quote_name
+    given = set().union(*rows)  # the fields some row names; the others take their default in every row
     columns, selects, shared, params, arrays, aliases = [], [], [], [], [], []
     for index, field in enumerate(fields):
         default = _default_of(field, now)
         convert, param_type, column_type = _converter(field)
-        values = [row.get(field.attname, default) for row in rows]
-        if default is _NO_DEFAULT and any(value is _NO_DEFAULT for value in values):
-            raise ValueError(f"{model.__name__}.{field.attname} needs a value")
+        try:
+            if field.attname not in given:
+                values = [default] if default is not _NO_DEFAULT else [rows[0][field.attname]]
+            elif default is _NO_DEFAULT:
+                values = [row[field.attname] for row in rows]
+            else:
+                values = [row.get(field.attname, default) for row in rows]
+        except KeyError:
+            raise ValueError(f"{model.__name__}.{field.attname} needs a value") from None
         if convert is not None:
             values = [convert(value) for value in values]
         columns.append(q(field.column))
@@ -100,10 +108,11 @@ def insert_rows(
             selects.append(f"%b::{column_type}" if param_type == column_type else f"%b::{param_type}::{column_type}")
             shared.append(values[0])
             continue
-        params.append(f"%b::{param_type}[]")  # binary: several times cheaper to send than text
+        placeholder, array = _array(param_type, values)
+        params.append(placeholder)
         selects.append(f"c{index}" if param_type == column_type else f"c{index}::{column_type}")
         aliases.append(f"c{index}")
-        arrays.append(values)
+        arrays.append(array)
     returned = ", ".join(q(model._meta.get_field(name).column) for name in returning)
     source = (f"unnest({', '.join(params)}) AS u({', '.join(aliases)})" if arrays
               else "generate_series(1, %b::integer)")  # every column is the same in every row
@@ -146,8 +155,9 @@ def update_rows(
             assignments.append(f"{q(field.column)} = %b{cast}")
             shared.append(values[0])
             continue
-        params.append(f"%b::{param_type}[]")
-        arrays.append(values)
+        placeholder, array = _array(param_type, values)
+        params.append(placeholder)
+        arrays.append(array)
         aliases.append(f"v{index}")
         value = f"v.v{index}" if param_type == column_type else f"v.v{index}::{column_type}"
         assignments.append(f"{q(field.column)} = {value}")
@@ -159,6 +169,17 @@ def update_rows(
     with _cursor() as cursor:
         cursor.execute(sql, [*shared, *arrays, *where_params])
         return cursor.rowcount
+
+
+def _array(param_type: str, values: list[Any]) -> tuple[str, Any]:
+    """The placeholder and parameter that send `values` as one array: binary, several times cheaper
+    to send than text, except for numbers, which psycopg turns into binary one by one in Python
+    (about a microsecond each) while their text is made in C."""
+    if param_type.startswith("numeric"):
+        text = ",".join(map(str, values)) if None not in values else ",".join(
+            "NULL" if value is None else str(value) for value in values)
+        return "%t::numeric[]", "{" + text + "}"
+    return f"%b::{param_type}[]", values
 
 
 def _same(values: list[Any]) -> bool:
