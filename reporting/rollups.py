@@ -6,8 +6,8 @@ idempotent and lets the same function serve three callers:
 
 - `refresh_days(workspace_id=…, dates=…)`: what the apps upstream call (or the beat task, for
   them) once they have written rows of those days;
-- `refresh_recent()`: the beat task, every minute, for today, yesterday and every day the rows
-  created since the last run touched (a sale changes the cohort counts of its lead's day);
+- `refresh_recent()`: the beat task, every 15 seconds, for every day the clicks and rows stored
+  since the last run touched (a sale changes the cohort counts of its lead's day);
 - `rebuild(…)`: `manage.py rebuild_rollups` for a range.
 
 Days are UTC days, like every date range of the reports.
@@ -467,18 +467,62 @@ def touched_days(*, workspace_id: int, since: dt.datetime) -> set[dt.date]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def refresh_recent(*, lookback: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-    """Refresh, for every workspace, today, yesterday (clicks arrive late from the buffer) and the
-    days touched by rows created since the previous run. Returns how many workspace-days it rebuilt."""
+def _click_marks_key() -> str:
+    """Where the highest click ids the last two refreshes saw are kept: per database, as click ids are."""
+    return f"rollups:click-marks:{connection.settings_dict['NAME']}"
+
+
+def _new_click_days() -> dict[int, set[dt.date]] | None:
+    """The days of the clicks stored since the refresh before the last one, per workspace; None
+    when that is unknown (first runs, cache lost), and every workspace's today and yesterday are
+    refreshed instead.
+
+    Click ids come from a sequence when the flusher inserts them, so a flush that took its ids
+    before one refresh may commit after it: reading from two refreshes back still finds those,
+    for any flush shorter than the refresh interval."""
+    from django.core.cache import cache
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM referrals_click")
+        newest = cursor.fetchone()[0]
+        try:
+            marks = cache.get(_click_marks_key())
+        except Exception:
+            marks = None
+        days: dict[int, set[dt.date]] | None = None
+        if marks and marks[0] is not None:
+            cursor.execute(
+                "SELECT workspace_id, (clicked_at AT TIME ZONE 'UTC')::date FROM referrals_click WHERE id > %s "
+                "GROUP BY 1, 2", [marks[0]])
+            days = {}
+            for workspace_id, day in cursor.fetchall():
+                days.setdefault(workspace_id, set()).add(day)
+    try:
+        cache.set(_click_marks_key(), (marks[1] if marks else None, newest), timeout=None)
+    except Exception:
+        log.warning("could not keep the click marks of the rollup refresh", exc_info=True)
+    return days
+
+
+def refresh_recent(*, lookback: dt.timedelta = dt.timedelta(minutes=10)) -> dict[int, int]:
+    """Refresh, for every workspace, the days touched by the clicks and rows stored since the previous
+    run. A workspace where nothing happened is left alone, so its cached reports stay valid.
+    Returns how many days it rebuilt per workspace refreshed."""
     now = timezone.now()
     today = now.astimezone(dt.UTC).date()
-    done = 0
+    click_days = _new_click_days()
+    done: dict[int, int] = {}
     for workspace_id in Workspace.objects.values_list("id", flat=True):
         state = RollupState.objects.filter(workspace_id=workspace_id).first()
         # Read a little before the watermark: a transaction that began earlier may commit late.
         since = (state.refreshed_through if state else now - dt.timedelta(days=2)) - lookback
-        days = touched_days(workspace_id=workspace_id, since=since) | {today, today - dt.timedelta(days=1)}
-        refresh_days(workspace_id=workspace_id, dates=days)
+        days = touched_days(workspace_id=workspace_id, since=since)
+        if click_days is None:
+            days |= {today, today - dt.timedelta(days=1)}
+        else:
+            days |= click_days.get(workspace_id, set())
+        if days:
+            refresh_days(workspace_id=workspace_id, dates=days)
+            done[workspace_id] = len(days)
         RollupState.objects.update_or_create(workspace_id=workspace_id, defaults={"refreshed_through": now})
-        done += len(days)
     return done
