@@ -136,7 +136,10 @@ def update_rows(
 ) -> int:
     """Set `fields` of each row, matched by its `id`, in one statement; returns how many changed.
 
-    `where` adds a condition on the target table (aliased `t`), e.g. "t.workspace_id = %s".
+    `where` adds a condition on the target table (aliased `t`), e.g. "t.workspace_id = %s". The
+    rows are always found by their primary key: the condition only filters them (as `IS TRUE`, which
+    no index can serve), so statistics that lag behind a fast-growing table cannot turn the
+    statement into a scan of, say, the whole workspace.
     """
     if not rows:
         return 0
@@ -164,7 +167,7 @@ def update_rows(
     sql = (
         f"UPDATE {q(model._meta.db_table)} AS t SET {', '.join(assignments)} "
         f"FROM unnest({', '.join(params)}) AS v({', '.join(aliases)}) WHERE t.{q(pk.column)} = v.id"
-        + (f" AND ({where})" if where else "")
+        + (f" AND ({where}) IS TRUE" if where else "")
     )
     with _cursor() as cursor:
         cursor.execute(sql, [*shared, *arrays, *where_params])
