@@ -9,7 +9,6 @@ transaction commits; attribution, commissions and ledger entries happen later, i
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -186,6 +185,9 @@ class InvalidEvents(ValueError):
         self.problems = problems
 
 
+# One encoder for every payload: json.dumps(cls=...) would build a new one per event.
+_encode = DjangoJSONEncoder(separators=(",", ":")).encode
+
 _INSERT = """
 INSERT INTO attribution_inboundevent
     (workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, status,
@@ -220,7 +222,7 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
         return []
     now = timezone.now()
     event_ids = [event.event_id.strip() for event in events]
-    payloads = [json.dumps(event.to_payload(received_at=now), separators=(",", ":"), cls=DjangoJSONEncoder) for event in events]
+    payloads = [_encode(event.to_payload(received_at=now)) for event in events]
     related = [(event.sale_event_id or "").strip() if event.kind == "refund" else "" for event in events]
     rows = fetch_rows(_INSERT, [workspace.pk, source, now, event_ids, [e.kind for e in events], payloads, related,
                                 [(e.processor_ref or "").strip() for e in events],

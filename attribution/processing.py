@@ -718,8 +718,11 @@ class _Batch:
             "original_currency": line.event.currency if line.original_amount is not None else "",
             "fx_rate": line.fx_rate, "occurred_at": line.event.occurred_at, "sale_id": None, "created_at": self.now,
         } for line in lines]
-        # A conflict can only be the processor's id: the same sale already came by another route.
-        inserted = {event_id: pk for pk, event_id in insert_rows(Conversion, rows, ignore_conflicts=True,
+        # A conflict can only be the processor's id: the same sale already came by another route. Without
+        # processor ids there can be none (each event id is one locked inbox row), and a plain INSERT
+        # skips PostgreSQL's speculative insertion, a second pass over the unique indexes for every row.
+        may_conflict = any(line.event.processor_ref for line in lines)
+        inserted = {event_id: pk for pk, event_id in insert_rows(Conversion, rows, ignore_conflicts=may_conflict,
                                                                  returning=("id", "event_id"))}
         duplicates = [line for line in lines if line.event.event_id not in inserted]
         originals = {}

@@ -11,7 +11,6 @@ change here. They run on the connection Django is using, inside its transaction.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
