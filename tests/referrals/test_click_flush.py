@@ -120,3 +120,49 @@ def test_the_redirect_reloads_its_script_after_redis_forgot_it(link):
     clickbuffer.client().script_flush()
     _visits(1)
     assert flush_clicks().stored == 1
+
+
+def test_a_batch_partly_stored_already_writes_only_the_rest(link):
+    _visits(6)
+    entries = _read_as_dead_consumer(6)
+    rows = [clickbuffer._row(fields) for _, fields in entries]
+    clickbuffer.write_batch(rows[:2])
+
+    assert clickbuffer.write_batch(rows) == 4
+    assert Click.objects.count() == 6
+
+
+def test_an_entry_whose_click_id_could_break_the_batch_query_is_dropped_as_malformed(link):
+    _visits(2)
+    entry = clickbuffer.stream_entry(link.id, link.workspace_id, link.partner_id, clickbuffer.Visit(
+        click_id='x"}', at=1_767_268_900.0, ip="198.51.100.1", user_agent="Mozilla/5.0", referrer=""))
+    clickbuffer.client().xadd(clickbuffer.stream_key(), entry)
+    result = flush_clicks()
+    assert (result.stored, result.malformed) == (2, 1)
+
+
+def test_own_pending_entries_are_read_on_past_in_batches(link):
+    _visits(10)
+    r = clickbuffer.client()
+    clickbuffer._ensure_group(r, clickbuffer.stream_key())
+    r.xreadgroup(GROUP, clickbuffer._consumer_name(), {clickbuffer.stream_key(): ">"}, count=10)  # a reused name
+
+    result = flush_clicks(batch_size=3, claim_idle_ms=60_000)
+
+    assert (result.read, result.stored, result.skipped) == (10, 10, 0)
+    assert clickbuffer.buffered_count() == 0
+
+
+def test_entries_are_acknowledged_only_after_their_batches_are_on_disk(link, monkeypatch):
+    def disk_unconfirmed():
+        raise RuntimeError("PostgreSQL went away before the batch reached the disk")
+
+    _visits(5)
+    monkeypatch.setattr(clickbuffer, "wait_for_earlier_commits", disk_unconfirmed)
+    with pytest.raises(RuntimeError):
+        flush_clicks()
+    assert clickbuffer.buffered_count() == 5  # still pending: a crash would have them read again
+
+    monkeypatch.undo()
+    assert (flush_clicks(claim_idle_ms=0).stored, Click.objects.count()) == (0, 5)
+    assert clickbuffer.buffered_count() == 0
