@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
+from attribution.api import BatchAnswer
 from attribution.models import IdempotencyKey, InboundEvent
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,26 @@ def test_a_batch_accepts_the_valid_events_and_names_the_invalid_ones_by_index(ap
                                                                      (5, "duplicate")]
     assert [(e["index"], sorted(e["fields"])) for e in body["errors"]] == [(1, ["amount"]), (4, ["type"])]
     assert InboundEvent.objects.for_workspace(workspace).count() == 3
+
+
+def test_a_batch_answer_is_exactly_the_documented_schema(api_client, workspace):
+    events = [{"type": "sale", **SALE}, {"type": "sale", **SALE, "event_id": "ord_2", "amount": 10}, {"type": "sale", **SALE}]
+    response = post(api_client, "/events/batch", {"events": events})
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert BatchAnswer.model_validate(body).model_dump() == body
+    assert body == {"results": [{"index": 0, "event_id": "ord_1", "status": "accepted"},
+                                {"index": 2, "event_id": "ord_1", "status": "duplicate"}],
+                    "errors": [{"index": 1, "fields": body["errors"][0]["fields"]}]}
+
+
+def test_a_batch_sent_again_with_its_idempotency_key_gets_the_first_answer(api_client, workspace):
+    events = [{"type": "sale", **SALE}]
+    first = post(api_client, "/events/batch", {"events": events}, **{"Idempotency-Key": "batch-1"})
+    again = post(api_client, "/events/batch", {"events": events}, **{"Idempotency-Key": "batch-1"})
+    assert (again.status_code, again.json()) == (first.status_code, first.json()) == (
+        202, {"results": [{"index": 0, "event_id": "ord_1", "status": "accepted"}], "errors": []})
+    assert InboundEvent.objects.for_workspace(workspace).count() == 1
 
 
 def test_a_batch_of_more_than_ten_thousand_events_is_refused(api_client):
