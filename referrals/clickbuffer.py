@@ -6,11 +6,12 @@ to a Redis stream in the same call. PostgreSQL is read only when the cache misse
 
 The flusher (Celery beat every few seconds, or `manage.py flush_clicks`) reads the stream through a
 consumer group, writes each batch with one COPY into referrals_click (uniqueness flags decided
-from the visitors' latest clicks, see write_batch), and acknowledges the entries only after the
-transaction commits. A flusher killed mid-batch leaves its entries pending; the next one reads
-them again (its own pending entries first, then anything idle claimed with XAUTOCLAIM), and the
-unique click id keeps the second write from storing anything twice. Entries are trimmed from the stream only once
-acknowledged, so the stream never drops a click (XADD without MAXLEN).
+from the visitors' latest clicks, see write_batch), and acknowledges the entries only once their
+batch is committed and on disk (see _Acknowledger). A flusher killed mid-batch leaves its entries
+pending; the next one reads them again (its own pending entries first, then anything idle claimed
+with XAUTOCLAIM), and the unique click id keeps the second write from storing anything twice.
+Entries are trimmed from the stream only once acknowledged, so the stream never drops a click
+(XADD without MAXLEN).
 
 IP addresses: the redirect turns the address into HMAC-SHA256 digests keyed by a salt derived
 from SECRET_KEY, CLICK_IP_SALT and the UTC date, so the raw address never reaches Redis,
