@@ -469,6 +469,10 @@ class _Batch:
             .exclude(pk__in=mine).values("customer_external_id").annotate(first=Min("id"))
             .values_list("customer_external_id", "first")
         )
+        # Another set may have settled some of these customers after their referrals were read above; its
+        # events were still pending then, and are not now. Read their referrals again: what that set
+        # made is visible now, and a set still holding an earlier event of theirs is in first_pending.
+        self._load_referrals(new)
         if not first_pending:
             return leads, sales
 

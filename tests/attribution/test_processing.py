@@ -204,6 +204,26 @@ def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_proces
     assert Commission.objects.for_workspace(workspace).get().partner == anna
 
 
+def test_a_sale_whose_new_customer_another_set_settles_meanwhile_goes_to_their_partner(workspace, anna, monkeypatch):
+    from attribution import processing
+    from attribution.inbox import accept_events
+
+    accept_events(workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api")
+    lead_pk, sale_pk = (event(workspace, e).pk for e in ("l1", "s1"))
+    real = processing._Batch._hold_back_for_earlier_events
+
+    def lead_settled_meanwhile(self, leads, sales):
+        # Another worker's set settles the lead after this set read the customer's referrals.
+        monkeypatch.setattr(processing._Batch, "_hold_back_for_earlier_events", real)
+        process_events(workspace_id=workspace.pk, event_ids=[lead_pk])
+        return real(self, leads, sales)
+
+    monkeypatch.setattr(processing._Batch, "_hold_back_for_earlier_events", lead_settled_meanwhile)
+    process_events(workspace_id=workspace.pk, event_ids=[sale_pk])
+    assert event(workspace, "s1").status == "attributed"
+    assert Commission.objects.for_workspace(workspace).get().partner == anna
+
+
 def test_a_backfilled_lead_counts_on_the_day_it_happened_not_the_day_it_arrived(workspace, anna):
     click = click_of(anna, at=JAN - timedelta(days=3))
     send(workspace, lead("l1", "cus_1", click_id=click.click_id, occurred_at=JAN))
