@@ -8,7 +8,6 @@ to repeat: what exists is left alone. No email is sent.
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
@@ -151,7 +150,7 @@ def _seed_clicks(workspace: Workspace, links: list[Link], *, target: int) -> int
 def _click(workspace: Workspace, link: Link, at: datetime, ip: str, agent: str, bot: bool, rng: random.Random) -> Click:
     day: date = at.date()
     return Click(
-        workspace=workspace, link=link, partner_id=link.partner_id, click_id=secrets.token_urlsafe(15),
+        workspace=workspace, link=link, partner_id=link.partner_id, click_id=clickbuffer.new_click_id(at.timestamp()),
         clicked_at=at, ip_hash=clickbuffer.ip_hash(ip, day), visitor_hash=clickbuffer.visitor_hash(ip, agent, day),
         user_agent=agent, referrer=rng.choice(REFERRERS), is_bot=bot,
         earns_credit=link.partner.status == Partner.Status.ACTIVE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
 from io import BytesIO
 
@@ -56,9 +55,10 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
     visit = None
     if request.method == "GET":  # link previews that only ask HEAD are not visits
         meta = request.META
+        at = time.time()
         visit = clickbuffer.Visit(
-            click_id=secrets.token_urlsafe(15),
-            at=time.time(),
+            click_id=clickbuffer.new_click_id(at),
+            at=at,
             ip=clickbuffer.client_ip(meta),
             user_agent=meta.get("HTTP_USER_AGENT", ""),
             referrer=meta.get("HTTP_REFERER", ""),

@@ -213,3 +213,11 @@ def test_a_code_with_characters_no_code_has_is_a_404_without_a_lookup(client, db
         assert visit(client, "no%20such%20code").status_code == 404
         assert visit(client, "x" * 41).status_code == 404
     assert len(queries) == 0
+
+
+def test_click_ids_sort_by_the_time_of_the_click_and_are_never_the_same():
+    # Stored in time order, new ids are appended to click_id_unique instead of landing all over it.
+    ids = [clickbuffer.new_click_id(at) for at in (1_767_268_800.0, 1_767_268_800.0, 1_767_268_800.001, 4_102_444_800.0)]
+    assert ids[0] != ids[1] and ids[0][:9] == ids[1][:9]
+    assert ids[1][:9] < ids[2][:9] < ids[3][:9]
+    assert all(len(click_id) == 20 and clickbuffer._PLAIN_KEYS.fullmatch(f"{click_id} ab ab") for click_id in ids)
