@@ -183,9 +183,8 @@ class InboundEvent(models.Model):
             # The few events waiting for an earlier event of their customer, which every set that settles
             # customers looks for (processing._wake_customers): without it, that reads every pending event
             # of those customers, tens per customer while the workers catch up with a large import.
-            models.Index(fields=["workspace", "customer_external_id"],
-                         condition=models.Q(status="received", reason_code="waiting_for_customer"),
-                         name="inboundevent_ws_cust_waiting"),
+            models.Index(fields=["workspace", "customer_external_id"], condition=models.Q(reason_code="waiting_for_customer"),
+                         name="inboundevent_ws_cust_waits"),
         ]
 
     def __str__(self) -> str:

@@ -1027,8 +1027,12 @@ class _Batch:
         if not self.settled_customers:
             return
         mine = {e.pk for e in self.events}
+        # Only the reason, not the status: an event keeps this reason only while it waits, and a condition
+        # on the status would let PostgreSQL pick an index of all pending events, which statistics that lag
+        # behind a large import present as empty (it then reads every pending event). Waking an event that
+        # is settled meanwhile does nothing.
         rows = fetch_rows(
-            "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s AND status = 'received' "
+            "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s "
             "AND reason_code = 'waiting_for_customer' AND customer_external_id = ANY(%s::text[])",
             [self.ws, list(self.settled_customers)],
         )
