@@ -3,9 +3,22 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tandem")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _usable_database_connection(sender: object = None, **_: object) -> None:
+    """What Django does before each request: drop a connection that is broken or older than
+    CONN_MAX_AGE, so that reusing connections across tasks (CELERY_DB_REUSE_MAX) never hands a
+    task a dead one. Not for a task run eagerly: it shares its caller's connection and transaction."""
+    from django.db import close_old_connections
+
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    close_old_connections()

@@ -128,6 +128,10 @@ CACHES = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_kombu_url(REDIS_URL))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
+# Celery closes the database connection around every task unless told to reuse it, and a set of
+# events then pays a new PostgreSQL backend (and its cold caches) each time. Reused instead, and
+# checked before each task like a request's (config/celery.py): CONN_MAX_AGE and the health check apply.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
