@@ -261,7 +261,9 @@ def main() -> int:
         "redirect_rps >= 0.5 * baseline_rps": figures["ratio"] >= 0.5,
         "redirect_p99_ms < 20": figures["redirect_p99_ms"] < 20,
         "clicks_stored == clicks_sent": stored == redirect["status_302"],
+        "drain_rate_cps >= 7 * arrival_rate_cps": (figures["drain_rate_cps"] or 0) >= 7 * arrival_rate,
     }
+    figures["drain_multiple"] = round((figures["drain_rate_cps"] or 0) / arrival_rate, 2) if arrival_rate else None
     figures["goals"] = goals
 
     print(f"  (a) baseline /bench/302  {figures['baseline_rps']:>9,.0f} req/s   p50 {figures['baseline_p50_ms']:.2f} ms   p99 {figures['baseline_p99_ms']:.2f} ms")
@@ -269,7 +271,7 @@ def main() -> int:
     print(f"  ratio b/a                {figures['ratio']:.3f}")
     print(f"  clicks sent {figures['clicks_sent']:,}, stored {stored:,} (buffered before the drain: {buffered:,})")
     print(f"  arrival {figures['arrival_rate_cps']:,.0f} clicks/s; drain {figures['drain_rate_cps'] or 0:,.0f} clicks/s "
-          f"({drained.read:,} in {drain_seconds:.2f} s)")
+          f"({drained.read:,} in {drain_seconds:.2f} s) = {figures['drain_multiple']}x the arrival rate")
     for goal, met in goals.items():
         print(f"  [{'met' if met else 'MISSED'}] {goal}")
 
