@@ -28,6 +28,7 @@ from partners.selectors import pending_application_count
 from referrals.selectors import deals_awaiting_review
 from reporting import charts, metrics
 from reporting.report_delivery_models import ReportDelivery
+from reporting.statement_pdf import html_to_pdf
 
 
 DIGEST_ROLES = (Role.OWNER, Role.MANAGER)
@@ -150,11 +151,7 @@ def partner_report_context(partner: Partner, period: Period) -> dict[str, Any]:
 
 
 def render_partner_report_pdf(context: dict[str, Any]) -> bytes:
-    # Imported here: WeasyPrint loads Pango and fonts, which nothing but a PDF needs.
-    from weasyprint import HTML
-
-    html = render_to_string("reporting/pdf/partner_report.html", context)
-    return HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
+    return html_to_pdf(render_to_string("reporting/pdf/partner_report.html", context))
 
 
 def send_partner_report(*, partner_id: int, period: Period) -> bool:
