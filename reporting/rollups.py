@@ -504,10 +504,27 @@ def _new_click_days() -> dict[int, set[dt.date]] | None:
     return days
 
 
+# Session-level advisory lock: one refresh_recent at a time (beat may start one while another runs).
+_REFRESH_LOCK = (728, 0)
+
+
 def refresh_recent(*, lookback: dt.timedelta = dt.timedelta(minutes=10)) -> dict[int, int]:
     """Refresh, for every workspace, the days touched by the clicks and rows stored since the previous
     run. A workspace where nothing happened is left alone, so its cached reports stay valid.
-    Returns how many days it rebuilt per workspace refreshed."""
+    Returns how many days it rebuilt per workspace refreshed; nothing while another run is busy,
+    as two at once would move the click marks past clicks neither has read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _REFRESH_LOCK)
+        if not cursor.fetchone()[0]:
+            return {}
+    try:
+        return _refresh_recent(lookback)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _REFRESH_LOCK)
+
+
+def _refresh_recent(lookback: dt.timedelta) -> dict[int, int]:
     now = timezone.now()
     today = now.astimezone(dt.UTC).date()
     click_days = _new_click_days()

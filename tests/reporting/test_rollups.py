@@ -197,3 +197,20 @@ def test_refresh_recent_rebuilds_the_day_of_a_click_stored_late(workspace):
     assert _refresh_quietly()[workspace.pk] == 1
     f = metrics.Filters(start=day, end=day, currency=link.program.currency)
     assert metrics.totals(workspace, f).clicks == recompute(workspace, f)["clicks"] >= 1
+
+
+def test_refresh_recent_skips_while_another_run_is_busy(workspace):
+    """Two runs at once would each move the click marks on; the second one does nothing instead."""
+    import psycopg
+    from django.db import connection
+
+    make_funnel(workspace, seed=27, clicks=20)
+    other = psycopg.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"},
+                            autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", rollups._REFRESH_LOCK)
+        assert rollups.refresh_recent() == {}
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", rollups._REFRESH_LOCK)
+        assert workspace.pk in rollups.refresh_recent()
+    finally:
+        other.close()
