@@ -108,7 +108,9 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
     base = TOP + plot_h
     zero = y_of(0)
     area = f"{LEFT:.1f},{zero:.1f} {line} {xy[-1][0]:.1f},{zero:.1f}" if xy else ""
-    y_ticks = [Tick(y_of(v), _compact(v)) for v in ((0, top / 2, top) if low == 0 else (low, 0, top))]
+    values = (0, top / 2, top) if low == 0 else (low, 0, top)
+    # Labels closer than a line of text would overprint each other: the zero line then goes unlabelled.
+    y_ticks = [Tick(y_of(v), "" if v == 0 != low and y_of(low) - y_of(0) < 12 else _compact(v)) for v in values]
     x_ticks = []
     if buckets:
         for i in sorted({0, len(buckets) // 2, len(buckets) - 1}):

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 15 * 60
 # Part of the cache key: bump it whenever Report or what it holds changes shape, so that a deploy
 # never reads reports pickled by the previous code.
-REPORT_CACHE_VERSION = 5
+REPORT_CACHE_VERSION = 7
 
 
 @dataclass

@@ -54,3 +54,11 @@ def test_a_day_below_zero_stays_inside_the_plot_with_zero_on_the_axis():
     ys = [float(pair.split(",")[1]) for pair in chart.line.split()]
     assert all(charts.TOP <= y <= chart.plot_bottom for y in ys)
     assert not chart.empty
+
+
+def test_a_small_dip_below_zero_does_not_overprint_the_zero_label():
+    series = points(10, clicks=0)
+    series[2] = DayPoint(series[2].day, 0, 0, 0, Decimal("-30"))
+    series[6] = DayPoint(series[6].day, 0, 0, 0, Decimal("900"))
+    chart = charts.series_chart("revenue", "Revenue", series, lambda p: p.revenue, str, "870")
+    assert [t.label for t in chart.y_ticks] == ["−50", "", "1k"]  # the zero line stays, unlabelled
