@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from attribution.models import InboundEvent
-from attribution.sql import fetch_rows
+from attribution.sql import fetch_rows, text_array
 from partners.iso import CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ INSERT INTO attribution_inboundevent
     (workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, status,
      reason, reason_code, attempts, received_at)
 SELECT %b, t.event_id, t.kind, %b, t.payload::jsonb, t.related, t.processor_ref, t.customer, 'received', '', '', 0, %b
-FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[])
+FROM unnest(%t::text[], %t::text[], %t::text[], %t::text[], %t::text[], %t::text[])
      AS t(event_id, kind, payload, related, processor_ref, customer)
 ON CONFLICT (workspace_id, event_id) DO NOTHING
 RETURNING id, event_id
@@ -224,9 +224,9 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
     event_ids = [event.event_id.strip() for event in events]
     payloads = [_encode(event.to_payload(received_at=now)) for event in events]
     related = [(event.sale_event_id or "").strip() if event.kind == "refund" else "" for event in events]
-    rows = fetch_rows(_INSERT, [workspace.pk, source, now, event_ids, [e.kind for e in events], payloads, related,
-                                [(e.processor_ref or "").strip() for e in events],
-                                [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]])
+    columns = [event_ids, [e.kind for e in events], payloads, related, [(e.processor_ref or "").strip() for e in events],
+               [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]]
+    rows = fetch_rows(_INSERT, [workspace.pk, source, now, *map(text_array, columns)])
     inserted = {event_id: pk for pk, event_id in rows}
     new_ids = sorted(inserted.values())
     receipts = []

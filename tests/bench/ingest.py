@@ -252,6 +252,37 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
+def cpu_seconds(pids: list[int], *, children: bool = False) -> float:
+    """User + system CPU time of these processes (and, with `children`, of their exited children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state is field 3, so utime/stime/cutime/cstime (14-17) are at 11-14 here.
+        total += int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return total / tick
+
+
+def postmaster_pid() -> int | None:
+    """The local PostgreSQL server's main process, when the bench's database is on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None  # a server elsewhere
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float:
+    return cpu_seconds(process_tree(postmaster), children=True) if postmaster else 0.0
+
+
 def peak_rss_mb(pids: list[int]) -> float:
     peak = 0
     for pid in pids:
@@ -382,6 +413,8 @@ def main() -> int:
             raise SystemExit(f"The Celery worker exited:\n{worker_log.read_text()[-4000:]}")
         wait_for(lambda: serving(port), 90, "granian", server_log)
 
+        postmaster = postmaster_pid()
+        pg_cpu_before = postgres_cpu_seconds(postmaster)
         started = time.perf_counter()
         counts = post_batches(port, key, bodies)
         sent = time.perf_counter()
@@ -401,6 +434,10 @@ def main() -> int:
             time.sleep(poll_interval(left))
         done = time.perf_counter()
         rss = max(rss, peak_rss_mb(process_tree(worker.pid)))
+        # Where the cores went: the API server, the Celery worker and PostgreSQL (this process's own
+        # polling included, a small share).
+        cpu = {"api": cpu_seconds(process_tree(server.pid)), "worker": cpu_seconds(process_tree(worker.pid)),
+               "postgres": postgres_cpu_seconds(postmaster) - pg_cpu_before}
     finally:
         stop(server)
         stop(worker)
@@ -430,11 +467,14 @@ def main() -> int:
         "worker_concurrency": WORKER_CONCURRENCY,
         "cpus": os.cpu_count(),
         "totals": found,
+        "cpu_seconds": {name: round(value, 1) for name, value in cpu.items()},
         "ledger_intact": broken is None and checked == found["ledger_entries"],
     }
     print(f"  ingest: {len(events):,} events to the last commission in {elapsed:.1f} s = {events_per_s:,.0f} events/s")
     print(f"  ratio to COPY: {result['ratio']:.3f}; worker peak RSS {rss:.0f} MB; lost {lost}, duplicated {duplicated}; "
           f"ledger {'intact' if result['ledger_intact'] else 'BROKEN'} ({checked:,} entries)")
+    print("  CPU seconds: " + ", ".join(f"{name} {value:,.0f}" for name, value in cpu.items())
+          + f" ({sum(cpu.values()) / elapsed:.2f} of {os.cpu_count()} cores busy)")
     out = BASE_DIR / ".bench" / "ingest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
