@@ -219,12 +219,16 @@ def text_array(values: list[str | None]) -> str:
     """Strings as a PostgreSQL array literal (each element quoted, NULL for None), to send as one
     text parameter (`%t::text[]`): much cheaper than psycopg's dumping of a list, element by element."""
     if None not in values:
-        body = '","'.join(values)  # type: ignore[arg-type]
+        try:
+            body = '","'.join(values)  # type: ignore[arg-type]
+        except TypeError:  # an element that is not a string: each goes as its text
+            return text_array([str(value) for value in values])
         # The common case: no element holds a quote or a backslash, so none needs escaping.
         if "\\" not in body and body.count('"') == 2 * (len(values) - 1):
             return '{"' + body + '"}'
     return "{" + ",".join(
-        "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+        "NULL" if value is None else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for value in values
     ) + "}"
 
 
