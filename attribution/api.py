@@ -26,11 +26,11 @@ from ninja.renderers import JSONRenderer
 from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, field_validator
 
 from accounts.api import ApiError, cursor_page, error_body, workspace_of
+from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import selectors, services
 from attribution.inbox import IncomingEvent, parse_amount
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
-from attribution.processing import gc_paused
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
 from partners.models import PartnerGroup, Program

@@ -19,14 +19,12 @@ unattributed ("sale_not_found"); if the sale turns up later, it wakes the refund
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -34,6 +32,7 @@ from django.db.models import Min, Q, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import engine
 from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, PartnerFact, ProgramFact, ReferralFact, RuleFact
@@ -151,23 +150,6 @@ def process_pending(*, workspace: Workspace, chunk: int = CHUNK) -> ProcessResul
         total.add(step)
         woken = woken[chunk:] + step.woken
     return total
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around work in sets.
-
-    A set allocates a few hundred thousand short-lived objects (rows, dicts, Decimals) and makes
-    no reference cycles; the collector's passes over them cost about a fifth of a set's time and
-    free nothing. Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Set at the start of a set's own transaction (not when a caller's transaction is already open).

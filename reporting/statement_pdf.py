@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from reporting.payout_models import Statement, StatementLine
+from accounts.memory import gc_paused
 from accounts.spreadsheets import safe_cell
 
 # WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
@@ -60,8 +61,6 @@ def html_to_pdf(html: str) -> bytes:
     they leave are collected as usual once it runs again."""
     # Imported here: WeasyPrint loads Pango and fonts, which web requests without a PDF never need.
     from weasyprint import HTML
-
-    from attribution.processing import gc_paused
 
     with gc_paused():
         return HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
