@@ -22,9 +22,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.arrays import text_array
 from accounts.models import Workspace
 from attribution.models import InboundEvent
-from attribution.sql import fetch_rows, text_array
+from attribution.sql import fetch_rows
 from partners.iso import CURRENCIES
 
 logger = logging.getLogger(__name__)

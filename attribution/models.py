@@ -144,7 +144,7 @@ class InboundEvent(models.Model):
 
     # Every index below starts with the workspace (see Commission). The workspace is the one whose API
     # key, webhook or upload the request was just authenticated by: no database constraint (see
-    # DERIVED_KEY; its check cost a fifth of accepting an event).
+    # DERIVED_KEY; its check took about 4 µs of every event accepted).
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="inbound_events", **DERIVED_KEY)
     event_id = models.CharField(max_length=200, help_text="The sender's id for the event; one event per id.")
     kind = models.CharField(max_length=8, choices=Kind.choices)

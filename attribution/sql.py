@@ -21,6 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
+from accounts.arrays import number_array, text_array
+
 _NO_DEFAULT = object()
 # Field types whose Python value psycopg sends as is (Django's own conversion would only copy it).
 _PLAIN = frozenset({
@@ -200,36 +202,16 @@ _INTEGERS = frozenset({"bigint", "integer", "smallint"})
 def _array(param_type: str, values: list[Any]) -> tuple[str, Any]:
     """The placeholder and parameter that send `values` as one array.
 
-    psycopg dumps a list element by element in Python (about a microsecond each, tens of thousands
-    per set); numbers, strings and times are instead joined into one array literal, which takes a
-    tenth of that, and PostgreSQL parses it in C. Anything else goes as a binary array.
+    Numbers, strings and times go as one array literal (see accounts.arrays); anything else as a
+    binary array, which psycopg dumps element by element.
     """
     if param_type in _INTEGERS or param_type.startswith("numeric"):
-        text = ",".join(map(str, values)) if None not in values else ",".join(
-            "NULL" if value is None else str(value) for value in values)
-        return f"%t::{param_type}[]", "{" + text + "}"
+        return f"%t::{param_type}[]", number_array(values)
     if param_type == "text" or param_type.startswith("varchar"):
         return f"%t::{param_type}[]", text_array(values)
     if param_type == "timestamp with time zone" and None not in values:
         return f"%t::{param_type}[]", text_array([value.isoformat() for value in values])
     return f"%b::{param_type}[]", values
-
-
-def text_array(values: list[str | None]) -> str:
-    """Strings as a PostgreSQL array literal (each element quoted, NULL for None), to send as one
-    text parameter (`%t::text[]`): much cheaper than psycopg's dumping of a list, element by element."""
-    if None not in values:
-        try:
-            body = '","'.join(values)  # type: ignore[arg-type]
-        except TypeError:  # an element that is not a string: each goes as its text
-            return text_array([str(value) for value in values])
-        # The common case: no element holds a quote or a backslash, so none needs escaping.
-        if "\\" not in body and body.count('"') == 2 * (len(values) - 1):
-            return '{"' + body + '"}'
-    return "{" + ",".join(
-        "NULL" if value is None else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for value in values
-    ) + "}"
 
 
 def _same(values: list[Any]) -> bool:

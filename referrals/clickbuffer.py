@@ -44,6 +44,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.encoding import iri_to_uri
 
+from accounts.arrays import number_array, text_array
+
 logger = logging.getLogger(__name__)
 
 CACHE_TTL_SECONDS = 3600  # invalidated on change; the TTL only bounds a lost invalidation
@@ -342,8 +344,8 @@ def _ensure_group(r: redis.Redis, key: str) -> None:
             raise
 
 
-# Ids and digests go to PostgreSQL inside array literals (see _array), so they must be plain: a
-# click id from new_click_id (or a test's readable one), hex digests.
+# A click id from new_click_id (or a test's readable one) and hex digests: anything else in an
+# entry is not a click the redirect recorded.
 _PLAIN_KEYS = re.compile(r"[A-Za-z0-9_.:-]{1,32} [0-9a-f]{1,64} [0-9a-f]{1,64}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -374,12 +376,6 @@ def _row(fields: dict[str, str]) -> ClickRow:
     return ClickRow._make((click_id, int(link_id), int(workspace_id), _EPOCH + timedelta(microseconds=micros),
                            ip_digest[:64], visitor, previous, user_agent[:USER_AGENT_MAX], referrer[:REFERRER_MAX],
                            is_bot(user_agent), micros))
-
-
-def _array(values: Any) -> str:
-    """A PostgreSQL array literal of numbers or _row-checked ids, digests; one parameter instead of
-    an array psycopg would quote element by element (that was a fifth of a batch's time)."""
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 # --- Writing a batch ------------------------------------------------------------------------------
@@ -471,7 +467,7 @@ def write_batch(rows: list[ClickRow], *, wait_for_disk: bool = True) -> int:
         cursor.execute("SET LOCAL enable_seqscan = off")
         if not wait_for_disk:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(_LINKS, [_array({row.link_id for row in rows})])
+        cursor.execute(_LINKS, [number_array({row.link_id for row in rows})])
         links = {link_id: (workspace_id, partner_id, earns) for link_id, workspace_id, partner_id, earns in cursor}
         rows = [row for row in rows if row.link_id in links and links[row.link_id][0] == row.workspace_id]
         if not rows:
@@ -482,7 +478,7 @@ def write_batch(rows: list[ClickRow], *, wait_for_disk: bool = True) -> int:
         except (IntegrityError, psycopg.errors.UniqueViolation):
             # Some of these clicks are stored already (see above): write only the others.
             cursor.execute("SELECT click_id FROM referrals_click WHERE click_id = ANY(%s::varchar[])",
-                           [_array(f'"{row.click_id}"' for row in rows)])
+                           [text_array([row.click_id for row in rows])])
             stored = {click_id for (click_id,) in cursor}
             rows = [row for row in rows if row.click_id not in stored]
             if rows:
@@ -504,8 +500,8 @@ def _insert_clicks(cursor: Any, rows: list[ClickRow], links: dict[int, tuple[int
             latest[(row.workspace_id, row.link_id, row.visitor_hash)] = row.micros
     if latest:
         keys = sorted(latest)  # one order for every writer, so two never wait on each other's rows
-        cursor.execute(_REMEMBER_VISITS, [_array(k[0] for k in keys), _array(k[1] for k in keys),
-                                          _array(k[2] for k in keys), _array(latest[k] for k in keys)])
+        cursor.execute(_REMEMBER_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
+                                          text_array([k[2] for k in keys]), number_array(latest[k] for k in keys)])
 
 
 def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
@@ -514,8 +510,8 @@ def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
                    for row in rows if not row.is_bot for digest in (row.visitor_hash, row.prev_visitor_hash)})
     stored: dict[tuple[int, str], int] = {}
     if keys:
-        cursor.execute(_LATEST_VISITS, [_array(k[0] for k in keys), _array(k[1] for k in keys),
-                                        _array(k[2] for k in keys)])
+        cursor.execute(_LATEST_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
+                                        text_array([k[2] for k in keys])])
         stored = {(link_id, digest): micros for link_id, digest, micros in cursor}
     # LatestVisit surely holds every human click since this moment (rows are kept LATEST_VISIT_KEEP).
     kept_since = (datetime.now(UTC) - LATEST_VISIT_KEEP - _EPOCH) // timedelta(microseconds=1)
@@ -544,9 +540,9 @@ def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
     if undecided:
         batch = [rows[n] for n in undecided]
         cursor.execute(CLICKS_WITH_EARLIER_VISITS, [
-            _array(f'"{row.click_id}"' for row in batch), _array(row.link_id for row in batch),
-            _array(row.visitor_hash for row in batch), _array(row.prev_visitor_hash for row in batch),
-            _array(row.micros for row in batch)])
+            text_array([row.click_id for row in batch]), number_array(row.link_id for row in batch),
+            text_array([row.visitor_hash for row in batch]), text_array([row.prev_visitor_hash for row in batch]),
+            number_array(row.micros for row in batch)])
         repeated = {click_id for (click_id,) in cursor}
         for n in undecided:
             unique[n] = rows[n].click_id not in repeated

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 
+from accounts.arrays import number_array, text_array
 from referrals import clickbuffer
 from referrals.clickbuffer import flush_clicks
 from referrals.models import Click, LatestVisit, Link
@@ -157,7 +158,8 @@ def test_latest_visits_are_looked_up_by_their_key_for_a_batch_of_distinct_visito
         cursor.execute("ANALYZE referrals_latestvisit")
     rows = _distinct_visitors(link, 2000, NOON + 3600)
     keys = [(row.workspace_id, row.link_id, digest) for row in rows for digest in (row.visitor_hash, row.prev_visitor_hash)]
-    plan = _plan(clickbuffer._LATEST_VISITS, [clickbuffer._array(k[n] for k in keys) for n in range(3)])
+    plan = _plan(clickbuffer._LATEST_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
+                                              text_array([k[2] for k in keys])])
     probes = [line for line in plan.splitlines() if "referrals_latestvisit" in line]
     assert len(probes) == 1 and "Index Scan using referrals_latestvisit_pkey" in probes[0], plan
     assert "Nested Loop" in plan, plan
@@ -173,9 +175,9 @@ def test_clicks_latest_visits_cannot_decide_probe_only_the_visitors_clicks_even_
         cursor.execute("ANALYZE referrals_click")
     rows = _distinct_visitors(link, 2000, NOON + 400)
     plan = _plan(clickbuffer.CLICKS_WITH_EARLIER_VISITS, [
-        clickbuffer._array(f'"{row.click_id}"' for row in rows), clickbuffer._array(row.link_id for row in rows),
-        clickbuffer._array(row.visitor_hash for row in rows), clickbuffer._array(row.prev_visitor_hash for row in rows),
-        clickbuffer._array(row.micros for row in rows)])
+        text_array([row.click_id for row in rows]), number_array(row.link_id for row in rows),
+        text_array([row.visitor_hash for row in rows]), text_array([row.prev_visitor_hash for row in rows]),
+        number_array(row.micros for row in rows)])
     probes = [line for line in plan.splitlines() if "referrals_click c" in line]
     assert len(probes) == 2 and all("Index Scan using click_link_visitor" in line for line in probes), plan
     assert clickbuffer.write_batch(rows) == 2000
