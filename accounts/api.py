@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Literal, TypeVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Schema, Status
+from ninja import Field, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from accounts import services
+from accounts.api_platform import UnusableText, check_path, install_edge_handlers
 from accounts.models import ApiKey, Domain, Workspace
+from accounts.tenancy import get_for_workspace_or_404
+from core.text import unusable_character
 
 M = TypeVar("M", bound=Model)
 DEFAULT_PAGE_SIZE = 100
@@ -32,6 +35,9 @@ class WorkspaceKeyAuth(HttpBearer):
     """`Authorization: Bearer <key>`; the key decides the workspace of every query in the request."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        check_path(request)
+        if unusable_character(token):
+            return None
         api_key = services.authenticate_api_key(token.strip())
         if api_key is not None:
             request.workspace = api_key.workspace  # type: ignore[attr-defined]
@@ -60,6 +66,18 @@ def _fields_from_ninja(errors: Iterable[dict[str, Any]]) -> dict[str, list[str]]
 _HTTP_ERROR_CODES = {400: "malformed_body", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
 
 
+def _http_error(request: HttpRequest, exc: HttpError, respond: Callable[..., HttpResponse]) -> HttpResponse:
+    # ninja wraps whatever its parser raised in a 400; what the edge refused keeps its own answer.
+    cause = exc.__cause__
+    if isinstance(cause, UnusableText):
+        return respond(request, 422, "unusable_text", cause.message, {cause.field: [cause.message]})
+    if isinstance(cause, RequestDataTooBig):
+        return respond(request, 413, "too_large", "The request body is larger than Tandem accepts.")
+    if isinstance(cause, ValueError) and exc.status_code == 400:
+        return respond(request, 400, "malformed_body", "The body is not valid JSON.", {"body": [str(cause)]})
+    return respond(request, exc.status_code, _HTTP_ERROR_CODES.get(exc.status_code, "http_error"), str(exc))
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     def respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> HttpResponse:
         return api.create_response(request, error_body(code, message, fields), status=status)
@@ -78,10 +96,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         AuthenticationError,
         lambda r, e: respond(r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."),
     )
-    api.add_exception_handler(
-        HttpError, lambda r, e: respond(r, e.status_code, _HTTP_ERROR_CODES.get(e.status_code, "http_error"), str(e))
-    )
+    api.add_exception_handler(HttpError, lambda r, e: _http_error(r, e, respond))
     api.add_exception_handler(Http404, lambda r, e: respond(r, 404, "not_found", "Not found in this workspace."))
+    install_edge_handlers(api, respond)
 
 
 def _encode_cursor(pk: int) -> str:
@@ -118,22 +135,53 @@ class DomainIn(Schema):
     domain: str
 
 
+class VerificationRecordOut(Schema):
+    type: str = Field(description="Always TXT")
+    name: str = Field(description="Where the record goes: the domain itself")
+    value: str = Field(description="`tandem-verify=<token>`")
+
+
 class DomainOut(Schema):
     id: int
-    domain: str
+    domain: str = Field(description="ASCII (punycode) form, as compared with link destinations")
+    display_name: str = Field(description="The domain as people read it (Unicode)")
+    status: Literal["pending", "verified"] = Field(
+        description="Links may point here (and to its subdomains) only once `verified`"
+    )
+    verification: VerificationRecordOut = Field(description="The DNS record that proves the domain is yours")
+    verified_at: str | None
+    last_checked_at: str | None
+    last_check: str = Field(description="What the last DNS lookup found")
     created_at: str
 
 
 def domain_out(row: Domain) -> dict[str, Any]:
-    return {"id": row.pk, "domain": row.domain, "created_at": row.created_at.isoformat()}
+    return {
+        "id": row.pk,
+        "domain": row.domain,
+        "display_name": row.display_name,
+        "status": row.status,
+        "verification": {"type": "TXT", "name": row.domain, "value": row.verification_record},
+        "verified_at": row.verified_at.isoformat() if row.verified_at else None,
+        "last_checked_at": row.last_checked_at.isoformat() if row.last_checked_at else None,
+        "last_check": row.last_check_message,
+        "created_at": row.created_at.isoformat(),
+    }
 
 
-@router.get("/domains", summary="The workspace's verified destination domains")
+def _key_label(request: HttpRequest) -> str:
+    return f"API key {request.api_key.name}"  # type: ignore[attr-defined]
+
+
+@router.get("/domains", summary="The workspace's destination domains, pending and verified")
 def list_domains(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     return cursor_page(Domain.objects.for_workspace(workspace_of(request)), cursor=cursor, limit=limit, serialize=domain_out)
 
 
-@router.post("/domains", response={200: DomainOut, 201: DomainOut}, summary="Add a verified destination domain")
+@router.post(
+    "/domains", response={200: DomainOut, 201: DomainOut},
+    summary="Add a destination domain; it is pending until its DNS carries the `verification` TXT record",
+)
 def add_domain(request: HttpRequest, payload: DomainIn) -> Status[dict[str, Any]]:
     workspace = workspace_of(request)
     try:
@@ -141,6 +189,19 @@ def add_domain(request: HttpRequest, payload: DomainIn) -> Status[dict[str, Any]
     except DjangoValidationError as exc:
         raise ApiError(422, "invalid", exc.messages[0], {"domain": exc.messages}) from exc
     existed = Domain.objects.for_workspace(workspace).filter(domain__iexact=name).exists()
-    api_key = request.api_key  # type: ignore[attr-defined]
-    row = services.add_domain(workspace=workspace, domain=name, actor=None, actor_label=f"API key {api_key.name}")
+    row = services.add_domain(workspace=workspace, domain=name, actor=None, actor_label=_key_label(request))
     return Status(200 if existed else 201, domain_out(row))
+
+
+@router.get("/domains/{domain_id}", response=DomainOut, summary="One destination domain and its verification state")
+def get_domain(request: HttpRequest, domain_id: int) -> dict[str, Any]:
+    return domain_out(get_for_workspace_or_404(Domain.objects, workspace_of(request), pk=domain_id))
+
+
+@router.post(
+    "/domains/{domain_id}/verify", response=DomainOut,
+    summary="Look for the domain's TXT record now; answers the domain with its new `status`",
+)
+def verify_domain(request: HttpRequest, domain_id: int) -> dict[str, Any]:
+    row = get_for_workspace_or_404(Domain.objects, workspace_of(request), pk=domain_id)
+    return domain_out(services.check_domain(domain=row, actor=None, actor_label=_key_label(request)))

@@ -26,6 +26,7 @@ from ninja.renderers import JSONRenderer
 from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, field_validator
 
 from accounts.api import ApiError, cursor_page, error_body, workspace_of
+from accounts.api_platform import check_items_separately
 from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import selectors, services
@@ -33,12 +34,15 @@ from attribution.inbox import IncomingEvent, parse_amount
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
+from core.text import find_unusable_text, unusable_character
 from partners.models import PartnerGroup, Program
 
 logger = logging.getLogger(__name__)
 
 router = Router(tags=["tracking"])
 MAX_BATCH = 10_000
+# An event with unusable text is refused alone, by its index (see _track_batch).
+check_items_separately("/events/batch", "events")
 AMOUNT_DOC = "A decimal string such as \"49.99\" (JSON numbers are refused: they can lose cents)."
 
 
@@ -240,7 +244,10 @@ def to_event(kind: str, data: _Strict, *, idempotency_key: str | None = None, su
 
 
 def _idempotency_key(request: HttpRequest) -> str | None:
-    return request.headers.get("Idempotency-Key", "").strip() or None
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key and (problem := unusable_character(key)):
+        raise ApiError(422, "unusable_text", problem, {"Idempotency-Key": [problem]})
+    return key
 
 
 def answer(request: HttpRequest, compute: Callable[[], tuple[int, Any]]) -> Status[Any]:
@@ -326,9 +333,14 @@ def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
     key = _idempotency_key(request)
     good: list[tuple[int, IncomingEvent]] = []
     errors: list[dict[str, Any]] = []
+    # One pass over the whole batch; each event is looked at again only when one of them has unusable text.
+    some_unusable = find_unusable_text(events) is not None
     for index, item in enumerate(events):
         if not isinstance(item, dict):
             errors.append({"index": index, "fields": {"body": ["Each event is an object."]}})
+            continue
+        if some_unusable and (found := find_unusable_text(item)) is not None:
+            errors.append({"index": index, "fields": {found[0] or "body": [found[1]]}})
             continue
         kind = item.get("type")
         schema = SCHEMAS.get(kind)  # type: ignore[arg-type]

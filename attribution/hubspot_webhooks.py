@@ -31,7 +31,8 @@ from accounts.models import Workspace
 from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events
 from attribution.models import InboundEvent
 from attribution.integration_models import DEFAULT_HUBSPOT_CLOSED_WON_STAGES, IntegrationSettings
-from attribution.webhook_common import WebhookRejected, WebhookResult
+from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
+from core.text import find_unusable_text
 from partners.iso import CURRENCIES
 from referrals.models import DealRegistration
 
@@ -123,6 +124,16 @@ def _amount(raw: Any) -> Decimal | None:
     return amount if amount.is_finite() and amount >= 0 else None
 
 
+def _occurred_at(occurred: Any) -> datetime | None:
+    """HubSpot's milliseconds since 1970; a value no calendar can hold (1e20) is as good as none."""
+    if not isinstance(occurred, int) or isinstance(occurred, bool) or occurred <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(occurred / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _is_closed_won(event: dict[str, Any], stages: list[str]) -> bool:
     if event.get("subscriptionType") not in _DEAL_CHANGE_TYPES:
         return False
@@ -166,8 +177,7 @@ def map_events(
         if currency and currency not in CURRENCIES:
             currency = None
         occurred = event.get("occurredAt")
-        occurred_at = (datetime.fromtimestamp(occurred / 1000, tz=UTC)
-                       if isinstance(occurred, int) and not isinstance(occurred, bool) and occurred > 0 else None)
+        occurred_at = _occurred_at(occurred)
         out.append(IncomingEvent(
             # HubSpot does not promise unique eventIds; a retry keeps occurredAt, a second win does not.
             kind="sale", event_id=f"hubspot:deal:{deal_id}:won:{occurred or event.get('eventId')}",
@@ -200,14 +210,37 @@ def receive(
         body = [body]
     if not isinstance(body, list):
         raise WebhookRejected(400, "invalid_payload", "The body is not a list of HubSpot events.")
-    events = map_events(
-        workspace=workspace, payload=body,
-        stages=list(settings.hubspot_closed_won_stages or DEFAULT_HUBSPOT_CLOSED_WON_STAGES),
-        app_id=settings.hubspot_app_id, default_currency=settings.hubspot_default_currency,
-    )
+    stages = list(settings.hubspot_closed_won_stages or DEFAULT_HUBSPOT_CLOSED_WON_STAGES)
+    # A signed event with text Tandem cannot store is kept, failed with the reason, and the rest still count.
+    kept: list[EventReceipt] = []
+    usable: list[Any] = []
+    for item in body:
+        found = find_unusable_text(item)
+        if found is None:
+            usable.append(item)
+        elif isinstance(item, dict) and _is_closed_won_shape(item, stages):
+            reason = f"Tandem cannot use this HubSpot event: the field {found[0]}: {found[1]}"
+            kept += record_unusable(workspace=workspace, source=SOURCE, kind="sale", reason=reason, raw=item,
+                                    event_id=f"hubspot:event:{item.get('eventId')}").receipts
+    try:
+        events = map_events(workspace=workspace, payload=usable, stages=stages, app_id=settings.hubspot_app_id,
+                            default_currency=settings.hubspot_default_currency)
+    except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError, OSError):
+        return record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=body,
+                               event_id=f"hubspot:delivery:{timestamp}",
+                               reason="Tandem cannot use this HubSpot delivery: its shape is not HubSpot's.")
     if not events:
+        if kept:
+            return WebhookResult(receipts=kept, ignored="Some events carry text Tandem cannot store; see the events page.")
         return WebhookResult(ignored="No deal moved to a closed-won stage in this delivery.")
-    priced = [e for e in events if e.amount is not None and e.currency]
+    priced = []
+    for event in (e for e in events if e.amount is not None and e.currency):
+        if problems := event.problems():
+            details = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in problems.items())
+            kept += record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=event.raw,
+                                    event_id=event.event_id, reason=f"Tandem cannot use this deal: {details}").receipts
+        else:
+            priced.append(event)
     unpriced = [e for e in events if not (e.amount is not None and e.currency)]
     try:
         with transaction.atomic():
@@ -215,9 +248,18 @@ def receive(
             receipts += record_unpriced(workspace=workspace, events=unpriced)
     except InvalidEvents as exc:
         details = "; ".join(f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items())
-        raise WebhookRejected(422, "unusable_event", f"Tandem cannot use these deals: {details}") from exc
+        return record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=body,
+                               event_id=f"hubspot:delivery:{timestamp}",
+                               reason=f"Tandem cannot use these deals: {details}")
     order = {e.event_id: i for i, e in enumerate(events)}
-    return WebhookResult(receipts=sorted(receipts, key=lambda r: order.get(r.event_id, 0)))
+    return WebhookResult(receipts=kept + sorted(receipts, key=lambda r: order.get(r.event_id, 0)))
+
+
+def _is_closed_won_shape(event: dict[str, Any], stages: list[str]) -> bool:
+    try:
+        return _is_closed_won(event, stages)
+    except (TypeError, ValueError):
+        return False
 
 
 def record_unpriced(*, workspace: Workspace, events: list[IncomingEvent]) -> list[EventReceipt]:

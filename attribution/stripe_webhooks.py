@@ -31,7 +31,8 @@ from django.db import transaction
 from accounts.models import Workspace
 from attribution.inbox import IncomingEvent, InvalidEvents, accept_events
 from attribution.integration_models import IntegrationSettings
-from attribution.webhook_common import WebhookRejected, WebhookResult
+from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
+from core.text import find_unusable_text
 from partners.iso import CURRENCIES
 
 SOURCE = "stripe"
@@ -293,13 +294,18 @@ def receive(*, workspace: Workspace, payload: bytes, signature_header: str | Non
         event = json.loads(payload)
     except ValueError as exc:
         raise WebhookRejected(400, "invalid_payload", "The body is not JSON.") from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise WebhookRejected(400, "invalid_payload", "The body is not a Stripe event.")
+    if event["type"] not in HANDLED_TYPES:
+        return WebhookResult(ignored=f"Tandem does not use {event['type']} events.")
+    unusable = find_unusable_text(event)
+    if unusable is not None:
+        return _keep_unusable(workspace, event, f"the field {unusable[0] or 'id'}: {unusable[1]}")
     try:
         events = map_event(event)
-    except (UnusableEvent, KeyError, TypeError) as exc:
-        # Refused so that Stripe keeps it and retries; the dashboard shows the tenant this reason.
-        raise WebhookRejected(422, "unusable_event", f"Tandem cannot use this {event['type']} event: {exc}") from exc
+    except (UnusableEvent, KeyError, TypeError, AttributeError, ValueError, ArithmeticError, OSError) as exc:
+        # A signed but oddly shaped event: Stripe would resend the same payload for three days.
+        return _keep_unusable(workspace, event, str(exc) if isinstance(exc, UnusableEvent) else "its shape is not Stripe's.")
     if events is None:
         return WebhookResult(ignored=f"Tandem does not use {event['type']} events.")
     if not events:
@@ -309,5 +315,11 @@ def receive(*, workspace: Workspace, payload: bytes, signature_header: str | Non
             receipts = accept_events(workspace=workspace, events=events, source=SOURCE)
     except InvalidEvents as exc:
         details = "; ".join(f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items())
-        raise WebhookRejected(422, "unusable_event", f"Tandem cannot use this {event['type']} event: {details}") from exc
+        return _keep_unusable(workspace, event, details)
     return WebhookResult(receipts=list(receipts))
+
+
+def _keep_unusable(workspace: Workspace, event: dict[str, Any], why: str) -> WebhookResult:
+    kind = "refund" if event["type"] == "charge.refunded" else "sale"
+    return record_unusable(workspace=workspace, source=SOURCE, event_id=f"stripe:{event['id']}", kind=kind,
+                           reason=f"Tandem cannot use this {event['type']} event: {why}", raw=event)

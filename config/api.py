@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from accounts.api import WorkspaceKeyAuth, install_error_handlers
+from accounts.api_platform import EdgeParser
 from accounts.api import router as domains_router
 from attribution.api import install_database_unavailable_handler
 from attribution.api import router as attribution_router
@@ -17,6 +18,7 @@ api = NinjaAPI(
     version="1",
     description="Referral tracking for partner ecosystems. Authenticate with `Authorization: Bearer <workspace API key>`.",
     auth=WorkspaceKeyAuth(),
+    parser=EdgeParser(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

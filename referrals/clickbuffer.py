@@ -555,18 +555,20 @@ def remember_recent_clicks(*, workspace_id: int) -> None:
         cursor.execute(
             """INSERT INTO referrals_latestvisit AS v (workspace_id, link_id, visitor_hash, clicked_at)
                SELECT workspace_id, link_id, visitor_hash, max(clicked_at) FROM referrals_click
-               WHERE workspace_id = %s AND NOT is_bot AND clicked_at > now() - %s
+               WHERE workspace_id = %s AND NOT is_bot AND clicked_at > %s
                GROUP BY workspace_id, link_id, visitor_hash
                ON CONFLICT (workspace_id, link_id, visitor_hash)
                DO UPDATE SET clicked_at = greatest(v.clicked_at, excluded.clicked_at)""",
-            [workspace_id, LATEST_VISIT_KEEP],
+            [workspace_id, datetime.now(UTC) - LATEST_VISIT_KEEP],
         )
 
 
 def forget_old_visits() -> int:
     """Drop LatestVisit rows older than LATEST_VISIT_KEEP; returns how many."""
+    # The cut is taken on the clock that stamps the clicks and that _uniqueness trusts (kept_since),
+    # not PostgreSQL's now(): a database clock ahead of ours deleted visits _uniqueness relied on.
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM referrals_latestvisit WHERE clicked_at < now() - %s", [LATEST_VISIT_KEEP])
+        cursor.execute("DELETE FROM referrals_latestvisit WHERE clicked_at < %s", [datetime.now(UTC) - LATEST_VISIT_KEEP])
         return cursor.rowcount
 
 

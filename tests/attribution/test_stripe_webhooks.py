@@ -192,11 +192,13 @@ def test_an_event_type_tandem_does_not_use_is_acknowledged_and_ignored(client, s
     assert not InboundEvent.objects.exists()
 
 
-def test_a_signed_event_tandem_cannot_map_is_a_422_so_stripe_retries_it(client, stripe_connected):
+def test_a_signed_event_tandem_cannot_map_is_acknowledged_and_kept_failed_with_its_reason(client, stripe_connected):
+    # Issue 11: Stripe would resend the same signed payload for three days; the events page says why.
     response = post_stripe(client, "acme", checkout_completed(currency="zzz"))
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "unusable_event"
-    assert not InboundEvent.objects.exists()
+    assert response.status_code == 200
+    kept = InboundEvent.objects.get()
+    assert (kept.status, kept.reason_code) == ("failed", "unusable_webhook")
+    assert "ISO 4217" in kept.reason
 
 
 def test_a_body_that_is_not_an_event_is_a_400(client, stripe_connected):
