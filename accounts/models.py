@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.domains import display_domain, new_verification_token, verification_value
+
 if TYPE_CHECKING:
     pass
 
@@ -72,10 +74,20 @@ class Workspace(models.Model):
 
 
 class Domain(models.Model):
-    """A destination domain the workspace has verified; links may only point here."""
+    """A destination domain of the workspace. Links may point here only once it is verified: its DNS
+    carries the TXT record `tandem-verify=<verification_token>` (or an operator added it)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for DNS proof"
+        VERIFIED = "verified", "Verified"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253)
+    domain = models.CharField(max_length=253, help_text="ASCII (punycode) form; shown in Unicode")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    verification_token = models.CharField(max_length=64, default=new_verification_token)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
@@ -88,6 +100,18 @@ class Domain(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+    @property
+    def display_name(self) -> str:
+        return display_domain(self.domain)
+
+    @property
+    def verification_record(self) -> str:
+        return verification_value(self.verification_token)
 
 
 class Role(models.TextChoices):

@@ -8,23 +8,23 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.domains import find_verification_record, normalize_domain
 from accounts.models import ApiKey, AuditLogEntry, Domain, Membership, Role, StaffInvitation, User, Workspace
 
 API_KEY_PREFIX = "tdm_"
 _INVITATION_SALT = "accounts.staff-invitation"
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = {"admin", "api", "static", "media", "login", "logout", "portal", "w", "r", "webhooks", "healthz"}
 
@@ -48,31 +48,6 @@ def record_audit(
         target_repr=str(target)[:200] if target is not None else "",
         changes=changes or {},
     )
-
-
-def normalize_domain(raw: str) -> str:
-    """Lower-case a bare host name; refuse schemes, paths, ports and wildcards with a reason."""
-    domain = raw.strip().lower()
-    if "://" in domain:
-        # A pasted URL is fine as long as it names only a host.
-        parts = urlsplit(domain)
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValidationError("Enter a bare domain such as shop.example.com, without a path.")
-        domain = parts.netloc
-    domain = domain.rstrip(".")
-    if "/" in domain or "@" in domain:
-        raise ValidationError("Enter a bare domain such as shop.example.com, without https:// or a path.")
-    if ":" in domain:
-        raise ValidationError("Leave out the port; a domain covers every port.")
-    if "*" in domain:
-        raise ValidationError("Wildcards are not allowed; add each domain you send traffic to.")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValidationError("That is not a valid domain name.") from exc
-    if not _DOMAIN_RE.match(domain):
-        raise ValidationError("That is not a valid domain name, for example shop.example.com.")
-    return domain
 
 
 def validate_workspace_slug(slug: str) -> str:
@@ -115,21 +90,82 @@ def create_workspace(
     if created:
         record_audit(workspace=workspace, actor=None, actor_label="operator", action="workspace.created", target=workspace)
     for raw in domains:
-        add_domain(workspace=workspace, domain=raw, actor=None)
+        # The operator vouches for these: no DNS proof asked.
+        add_domain(workspace=workspace, domain=raw, actor=None, actor_label="operator", verified=True)
     key = None
     if with_api_key:
         _, key = create_api_key(workspace=workspace, name="Created by create_workspace", created_by=None)
     return WorkspaceCreated(workspace=workspace, owner=owner, created=created, api_key=key)
 
 
-def add_domain(*, workspace: Workspace, domain: str, actor: User | None, actor_label: str | None = None) -> Domain:
+def add_domain(
+    *, workspace: Workspace, domain: str, actor: User | None, actor_label: str | None = None, verified: bool = False
+) -> Domain:
+    """Add a destination domain, pending until its DNS proves it (`check_domain`). `verified=True` is for
+    trusted paths only (an operator's `create_workspace --domain`, the demo). Adding it again returns it."""
     name = normalize_domain(domain)
     existing = Domain.objects.for_workspace(workspace).filter(domain__iexact=name).first()
     if existing:
+        if verified and not existing.is_verified:
+            _mark_verified(existing, actor=actor, actor_label=actor_label, detail="Verified by an operator.")
         return existing
-    row = Domain.objects.create(workspace=workspace, domain=name)
-    record_audit(workspace=workspace, actor=actor, actor_label=actor_label, action="domain.added", target=row)
+    now = timezone.now()
+    row = Domain.objects.create(
+        workspace=workspace, domain=name,
+        status=Domain.Status.VERIFIED if verified else Domain.Status.PENDING, verified_at=now if verified else None,
+    )
+    record_audit(workspace=workspace, actor=actor, actor_label=actor_label, action="domain.added", target=row,
+                 changes={"status": row.status})
     return row
+
+
+def _mark_verified(domain: Domain, *, actor: User | None, actor_label: str | None, detail: str) -> bool:
+    now = timezone.now()
+    # Conditional, so a "Check now" racing the periodic recheck records the proof once.
+    won = Domain.objects.filter(pk=domain.pk, status=Domain.Status.PENDING).update(
+        status=Domain.Status.VERIFIED, verified_at=now, last_checked_at=now, last_check_message=detail
+    )
+    domain.status, domain.verified_at, domain.last_checked_at, domain.last_check_message = (
+        Domain.Status.VERIFIED, now, now, detail
+    )
+    if won:
+        record_audit(workspace=domain.workspace, actor=actor, actor_label=actor_label, action="domain.verified",
+                     target=domain)
+    return bool(won)
+
+
+def check_domain(*, domain: Domain, actor: User | None = None, actor_label: str | None = None) -> Domain:
+    """Look for the domain's `tandem-verify=<token>` TXT record now; verify it when found.
+
+    A verified domain stays verified (nothing to look up); a lookup that finds nothing only records
+    what it saw, for the domains page."""
+    if domain.is_verified:
+        return domain
+    result = find_verification_record(domain.domain, domain.verification_token)
+    if result.found:
+        _mark_verified(domain, actor=actor, actor_label=actor_label, detail=result.detail)
+    else:
+        domain.last_checked_at, domain.last_check_message = timezone.now(), result.detail[:300]
+        domain.save(update_fields=["last_checked_at", "last_check_message"])
+    return domain
+
+
+# A domain nobody proves within this long stops being looked up by the periodic check ("Check now" still works).
+PENDING_RECHECK_DAYS = 14
+PENDING_RECHECK_INTERVAL = timedelta(minutes=4)
+PENDING_RECHECK_BATCH = 50
+
+
+def recheck_pending_domains(*, limit: int = PENDING_RECHECK_BATCH) -> int:
+    """Look up the pending domains checked least recently; returns how many became verified."""
+    now = timezone.now()
+    due = (
+        Domain.objects.select_related("workspace")
+        .filter(status=Domain.Status.PENDING, created_at__gte=now - timedelta(days=PENDING_RECHECK_DAYS))
+        .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=now - PENDING_RECHECK_INTERVAL))
+        .order_by(F("last_checked_at").asc(nulls_first=True), "pk")[:limit]
+    )
+    return sum(check_domain(domain=row, actor_label="automatic DNS check").is_verified for row in due)
 
 
 def remove_domain(*, domain: Domain, actor: User | None) -> None:

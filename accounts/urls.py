@@ -40,6 +40,7 @@ workspace_urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("settings/domains/", views.domains, name="domains"),
+    path("settings/domains/<int:domain_id>/verify/", views.verify_domain, name="verify_domain"),
     path("settings/domains/<int:domain_id>/remove/", views.remove_domain, name="remove_domain"),
     path("audit/", views.audit_log, name="audit_log"),
 ]

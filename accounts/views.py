@@ -158,17 +158,33 @@ def domains(request: WorkspaceRequest) -> HttpResponse:
     form = DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         domain = services.add_domain(workspace=request.workspace, domain=form.cleaned_data["domain"], actor=request.user)
-        messages.success(request, f"{domain.domain} added. Links may now point there.")
+        if domain.is_verified:
+            messages.success(request, f"{domain.display_name} is already verified. Links may point there.")
+        else:
+            messages.success(request, f"{domain.display_name} added. Add its TXT record below to prove it is yours; "
+                                      "links may point there once it is verified.")
         return redirect("domains", slug=request.workspace.slug)
     rows = Domain.objects.for_workspace(request.workspace)
     return render(request, "accounts/domains.html", {"form": form, "domains": rows})
 
 
 @workspace_member(MANAGERS, methods=POST)
+def verify_domain(request: WorkspaceRequest, domain_id: int) -> HttpResponse:
+    """"Check now": look up the domain's TXT record at once instead of waiting for the periodic check."""
+    domain = get_for_workspace_or_404(Domain.objects, request.workspace, pk=domain_id)
+    services.check_domain(domain=domain, actor=request.user)
+    if domain.is_verified:
+        messages.success(request, f"{domain.display_name} is verified. Links may now point there.")
+    else:
+        messages.error(request, f"{domain.display_name} is not verified yet. {domain.last_check_message}")
+    return redirect("domains", slug=request.workspace.slug)
+
+
+@workspace_member(MANAGERS, methods=POST)
 def remove_domain(request: WorkspaceRequest, domain_id: int) -> HttpResponse:
     domain = get_for_workspace_or_404(Domain.objects, request.workspace, pk=domain_id)
     services.remove_domain(domain=domain, actor=request.user)
-    messages.success(request, f"{domain.domain} removed.")
+    messages.success(request, f"{domain.display_name} removed.")
     return redirect("domains", slug=request.workspace.slug)
 
 

@@ -160,6 +160,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                "options": {"expires": 3000}},
     "approve-due-commissions": {"task": "attribution.tasks.approve_due_commissions", "schedule": 600.0,
                                 "options": {"expires": 550}},
+    # Rechecks the DNS of domains still waiting for their tandem-verify record.
+    "recheck-pending-domains": {"task": "accounts.tasks.recheck_pending_domains", "schedule": 300.0,
+                                "options": {"expires": 290}},
     "purge-idempotency-keys": {"task": "attribution.tasks.purge_idempotency_keys", "schedule": 3600.0,
                                "options": {"expires": 3000}},
 }
@@ -196,6 +199,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# Destination domains are proven by a DNS TXT record (accounts/domains.py). DNS_RESOLVER names the
+# servers to ask ("127.0.0.1:5353", comma-separated); empty means the system's resolver.
+DNS_RESOLVER = env.str("DNS_RESOLVER", default="")
+DNS_TIMEOUT_SECONDS = env.float("DNS_TIMEOUT_SECONDS", default=3.0)
 
 STAFF_INVITATION_MAX_AGE_DAYS = env.int("STAFF_INVITATION_MAX_AGE_DAYS", default=7)
 PARTNER_INVITATION_MAX_AGE_DAYS = env.int("PARTNER_INVITATION_MAX_AGE_DAYS", default=14)

@@ -47,6 +47,8 @@ class DomainFactory(factory.django.DjangoModelFactory):
 
     workspace = factory.SubFactory(WorkspaceFactory)
     domain = factory.Sequence(lambda n: f"shop{n}.example.com")
+    # Most tests need a domain links may point to; pending ones are asked for by name.
+    status = Domain.Status.VERIFIED
 
 
 class StaffInvitationFactory(factory.django.DjangoModelFactory):
