@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -27,6 +28,8 @@ from accounts.models import User, Workspace
 from attribution.inbox import IncomingEvent, accept_events
 from attribution.integration_models import CsvImport
 from attribution.rewards import round_money
+from core.csv_lines import NOT_UTF8, Line, open_text, printable, read_lines
+from core.text import unusable_character
 from partners.iso import CURRENCIES
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -34,9 +37,13 @@ CHUNK_ROWS = 1000
 PREVIEW_ROWS = 20
 STORED_ERRORS = 50
 SOURCE = "csv"
+# An import whose progress has not moved for this long lost its worker (or its task): it is sent again.
+STALLED_AFTER = timedelta(seconds=getattr(settings, "CSV_IMPORT_STALLED_AFTER_SECONDS", 120))
+MAX_RUNS_WITHOUT_PROGRESS = 5
 _FUTURE_SLACK = timedelta(days=1)
-_PLAIN_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
-_GROUPED_AMOUNT = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+# ASCII digits only: \d alone would take "١٢" or full-width digits as twelve.
+_PLAIN_AMOUNT = re.compile(r"\d+(\.\d+)?", re.ASCII)
+_GROUPED_AMOUNT = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -125,10 +132,6 @@ def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dic
 # --- Reading the file -------------------------------------------------------------------------------
 
 
-def _text(binary: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-
-
 def _sniff_delimiter(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -137,39 +140,38 @@ def _sniff_delimiter(sample: str) -> str:
 
 
 def _read_header(binary: IO[bytes]) -> tuple[str, list[str]]:
-    text = _text(binary)
+    text = open_text(binary)
     try:
         sample = text.read(64 * 1024)
-    except UnicodeDecodeError as exc:
-        raise ValidationError({"file": ["The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."]}) from exc
     finally:
         text.detach()
     if not sample.strip():
         raise ValidationError({"file": ["The file is empty."]})
+    if NOT_UTF8.search(sample):
+        raise ValidationError({"file": ["The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."]})
     delimiter = _sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        raise ValidationError({"file": [f"The first row, which names the columns, cannot be read: {exc}."]}) from exc
     headers = [h.strip() for h in header]
     if not any(headers):
         raise ValidationError({"file": ["The first row must name the columns."]})
     if len(set(headers)) != len(headers) or "" in headers:
         raise ValidationError({"file": ["Every column needs a name of its own in the first row."]})
+    for name in headers:
+        if problem := unusable_character(name):
+            raise ValidationError({"file": [f"The column name “{printable(name)}”: {problem}"]})
     return delimiter, headers
 
 
-def iter_rows(csv_import: CsvImport) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, column -> value) for each non-blank data row, read a line at a time."""
+def iter_lines(csv_import: CsvImport) -> Iterator[Line]:
     with csv_import.file.open("rb") as binary:
-        reader = csv.reader(_text(binary), delimiter=csv_import.delimiter)
-        next(reader, None)  # the header
-        headers = csv_import.headers
-        for index, values in enumerate(reader):
-            if not any(v.strip() for v in values):
-                continue  # blank lines are not rows anyone meant
-            yield index + 2, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(headers)}
+        yield from read_lines(iter(open_text(binary)), delimiter=csv_import.delimiter, headers=csv_import.headers)
 
 
-def count_rows(csv_import: CsvImport) -> int:
-    return sum(1 for _ in iter_rows(csv_import))
+def count_lines(csv_import: CsvImport) -> int:
+    return sum(1 for _ in iter_lines(csv_import))
 
 
 # --- One row -------------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def parse_amount(raw: str) -> Decimal:
     text = raw.strip()
     negative = text.startswith("-")
     digits = text.lstrip("-").strip()
-    if not (_PLAIN_AMOUNT.match(digits) or _GROUPED_AMOUNT.match(digits)):
+    if not (_PLAIN_AMOUNT.fullmatch(digits) or _GROUPED_AMOUNT.fullmatch(digits)):
         raise ValueError(f"“{raw}” is not an amount; write it like 1234.50.")
     if negative:
         raise ValueError("Sales cannot be negative; report refunds separately.")
@@ -272,25 +274,33 @@ def parse_row(
     return (None, errors) if errors else (event, [])
 
 
+def judge(csv_import: CsvImport, line: Line, *, mapping: dict[str, str] | None = None,
+          now: datetime) -> tuple[IncomingEvent | None, list[RowError]]:
+    """The event a line means, or why it cannot be imported: the reading's problems first, since
+    a line that was not read cleanly has no values worth judging."""
+    if line.problems:
+        return None, [RowError(line.number, column, message) for column, message in line.problems]
+    return parse_row(kind=csv_import.kind, mapping=csv_import.mapping if mapping is None else mapping,
+                     number=line.number, values=line.values, file_sha256=csv_import.file_sha256, now=now)
+
+
 def preview(csv_import: CsvImport, mapping: dict[str, str], *, rows: int = PREVIEW_ROWS) -> list[PreviewRow]:
     now = timezone.now()
     out: list[PreviewRow] = []
-    for number, values in iter_rows(csv_import):
-        _, errors = parse_row(kind=csv_import.kind, mapping=mapping, number=number, values=values,
-                              file_sha256=csv_import.file_sha256, now=now)
-        out.append(PreviewRow(number, [values[h] for h in csv_import.headers], errors))
+    for line in iter_lines(csv_import):
+        _, errors = judge(csv_import, line, mapping=mapping, now=now)
+        out.append(PreviewRow(line.number, [printable(line.values[h]) for h in csv_import.headers], errors))
         if len(out) >= rows:
             break
     return out
 
 
 def iter_errors(csv_import: CsvImport) -> Iterator[RowError]:
-    """Every row error of the file under its saved mapping, found again by reading it: the job
-    keeps only the first few, and a million-row file's errors are not worth a table."""
+    """Every problem of the file under its saved mapping, found again by reading it: the job
+    keeps only the first few, and a million-line file's problems are not worth a table."""
     now = timezone.now()
-    for number, values in iter_rows(csv_import):
-        yield from parse_row(kind=csv_import.kind, mapping=csv_import.mapping, number=number, values=values,
-                             file_sha256=csv_import.file_sha256, now=now)[1]
+    for line in iter_lines(csv_import):
+        yield from judge(csv_import, line, now=now)[1]
 
 
 # --- Services -------------------------------------------------------------------------------------------
@@ -341,82 +351,122 @@ def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | N
         return locked
     locked.mapping = clean_mapping(locked.kind, locked.headers, mapping)
     locked.status = CsvImport.Status.QUEUED
-    locked.save(update_fields=["mapping", "status"])
-    from attribution.csv_tasks import run_csv_import
-
-    transaction.on_commit(lambda: run_csv_import.delay(locked.pk))
+    locked.progress_at = timezone.now()
+    locked.save(update_fields=["mapping", "status", "progress_at"])
+    # robust: with the broker down the page still answers, and the sweeper sends the job later.
+    transaction.on_commit(lambda: _send(locked.pk), robust=True)
     return locked
 
 
-def _finish(csv_import_id: int, *, status: str, reason: str = "") -> None:
-    CsvImport.objects.filter(pk=csv_import_id).update(status=status, failure_reason=reason, finished_at=timezone.now())
+def _send(csv_import_id: int, queue: str | None = None) -> None:
+    from attribution.csv_tasks import run_csv_import  # the task module imports this one
+
+    run_csv_import.apply_async(args=[csv_import_id], **({"queue": queue} if queue else {}))
 
 
 def fail_import(*, csv_import_id: int, reason: str) -> None:
-    """Give up on an import the job cannot finish; the rows already imported stay imported."""
+    """Give up on an import the job cannot finish; the lines already imported stay imported."""
     CsvImport.objects.filter(pk=csv_import_id).exclude(status=CsvImport.Status.DONE).update(
         status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
 
 
-def run_import(*, csv_import_id: int) -> None:
-    """The job: stream the file, hand its events to the inbox a chunk at a time, record progress.
+def chunk_committed(csv_import_id: int, processed_lines: int) -> None:
+    """Called after each chunk commits, and does nothing: the seam where tests stop a job the way
+    a killed worker would, between two chunks."""
 
-    Safe to run twice or concurrently: each chunk commits with the progress it advances, under a
-    lock, and a run that finds the progress moved by another stops.
-    """
-    csv_import = CsvImport.objects.filter(pk=csv_import_id).first()
-    if csv_import is None or csv_import.is_finished or csv_import.status == CsvImport.Status.UPLOADED:
-        return
-    if csv_import.total_rows is None or csv_import.status == CsvImport.Status.QUEUED:
-        try:
-            total = count_rows(csv_import)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            _finish(csv_import.pk, status=CsvImport.Status.FAILED, reason=f"The file could not be read: {exc}")
-            return
-        CsvImport.objects.filter(pk=csv_import.pk).update(
-            total_rows=total, status=CsvImport.Status.RUNNING, started_at=csv_import.started_at or timezone.now())
-        csv_import.refresh_from_db()
-    now = timezone.now()
-    chunk: list[tuple[int, IncomingEvent | None, list[RowError]]] = []
-    offset = csv_import.processed_rows
 
-    def flush() -> bool:
-        nonlocal offset, chunk
-        with transaction.atomic():
-            locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
-            if locked.processed_rows != offset or locked.is_finished:
-                return False  # another run got here first; it owns the rest
-            events = [event for _, event, _ in chunk if event is not None]
-            receipts = accept_events(workspace=locked.workspace, events=events, source=SOURCE) if events else []
-            duplicates = sum(1 for r in receipts if r.status == "duplicate")
-            row_errors = [e for _, _, errs in chunk for e in errs]
-            room = max(0, STORED_ERRORS - len(locked.errors))
-            locked.errors = [*locked.errors, *(e.as_dict() for e in row_errors[:room])]
-            locked.processed_rows += len(chunk)
-            locked.accepted_rows += len(receipts) - duplicates
-            locked.duplicate_rows += duplicates
-            locked.error_rows += len({number for number, _, errs in chunk if errs})
-            locked.save(update_fields=["errors", "processed_rows", "accepted_rows", "duplicate_rows", "error_rows"])
-        offset += len(chunk)
-        chunk = []
-        return True
+def _claim(csv_import_id: int) -> CsvImport | None:
+    """Mark a run as started (one more attempt without progress), counting the lines on the first."""
+    with transaction.atomic():
+        row = CsvImport.objects.select_for_update().filter(pk=csv_import_id).first()
+        if row is None or row.is_finished or row.status == CsvImport.Status.UPLOADED:
+            return None
+        row.runs_without_progress += 1
+        row.progress_at = timezone.now()
+        row.started_at = row.started_at or row.progress_at
+        row.save(update_fields=["runs_without_progress", "progress_at", "started_at"])
+    if row.total_rows is None:
+        total = count_lines(row)
+        CsvImport.objects.filter(pk=row.pk).update(total_rows=total, status=CsvImport.Status.RUNNING,
+                                                   progress_at=timezone.now())
+        row.refresh_from_db()
+    elif row.status == CsvImport.Status.QUEUED:
+        CsvImport.objects.filter(pk=row.pk).update(status=CsvImport.Status.RUNNING)
+    return row
 
-    try:
-        resume_after = offset
-        for position, (number, values) in enumerate(iter_rows(csv_import)):
-            if position < resume_after:
-                continue  # committed by an earlier run of this job
-            event, errors = parse_row(kind=csv_import.kind, mapping=csv_import.mapping, number=number, values=values,
-                                      file_sha256=csv_import.file_sha256, now=now)
-            chunk.append((number, event, errors))
-            if len(chunk) >= CHUNK_ROWS and not flush():
-                return
-        if chunk and not flush():
-            return
-    except (UnicodeDecodeError, csv.Error) as exc:
-        _finish(csv_import.pk, status=CsvImport.Status.FAILED, reason=f"The file could not be read past row {offset + 1}: {exc}")
-        return
+
+def _commit_chunk(csv_import: CsvImport, *, offset: int, chunk: list[tuple[IncomingEvent | None, list[RowError]]]) -> bool:
+    """Hand a chunk's events to the inbox and advance the progress, in one transaction, under the
+    import's lock. False when another run has moved the progress meanwhile: it owns the rest."""
     with transaction.atomic():
         locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
-        if not locked.is_finished and locked.processed_rows == offset:
-            _finish(locked.pk, status=CsvImport.Status.DONE)
+        if locked.processed_rows != offset or locked.is_finished:
+            return False
+        events = [event for event, _ in chunk if event is not None]
+        receipts = accept_events(workspace=locked.workspace, events=events, source=SOURCE) if events else []
+        duplicates = sum(1 for r in receipts if r.status == "duplicate")
+        problems = [e for _, errors in chunk for e in errors]
+        room = max(0, STORED_ERRORS - len(locked.errors))
+        locked.errors = [*locked.errors, *(e.as_dict() for e in problems[:room])]
+        locked.processed_rows += len(chunk)
+        locked.accepted_rows += len(receipts) - duplicates
+        locked.duplicate_rows += duplicates
+        locked.error_rows += sum(1 for _, errors in chunk if errors)
+        locked.runs_without_progress = 0
+        locked.progress_at = timezone.now()
+        locked.save(update_fields=["errors", "processed_rows", "accepted_rows", "duplicate_rows", "error_rows",
+                                   "runs_without_progress", "progress_at"])
+    return True
+
+
+def run_import(*, csv_import_id: int) -> None:
+    """The job: read the file, hand its events to the inbox a chunk at a time, record progress.
+
+    Safe to run twice or concurrently, and after a run that died anywhere: each chunk commits
+    with the progress it advances, a run skips the lines already committed, and a run that finds
+    the progress moved by another stops. Every line ends up counted once: imported, already in
+    Tandem, or a problem.
+    """
+    csv_import = _claim(csv_import_id)
+    if csv_import is None:
+        return
+    now = timezone.now()
+    offset = csv_import.processed_rows
+    chunk: list[tuple[IncomingEvent | None, list[RowError]]] = []
+    for position, line in enumerate(iter_lines(csv_import)):
+        if position < csv_import.processed_rows:
+            continue  # committed by an earlier run of this job
+        chunk.append(judge(csv_import, line, now=now))
+        if len(chunk) >= CHUNK_ROWS:
+            if not _commit_chunk(csv_import, offset=offset, chunk=chunk):
+                return
+            offset += len(chunk)
+            chunk = []
+            chunk_committed(csv_import_id, offset)
+    if chunk:
+        if not _commit_chunk(csv_import, offset=offset, chunk=chunk):
+            return
+        offset += len(chunk)
+    CsvImport.objects.filter(pk=csv_import_id, processed_rows=offset, status=CsvImport.Status.RUNNING).update(
+        status=CsvImport.Status.DONE, finished_at=timezone.now())
+
+
+def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str | None = None) -> int:
+    """Send again every import that stopped moving: its worker was killed, or its task was lost
+    with the broker. One that stalls MAX_RUNS_WITHOUT_PROGRESS times in a row is failed with the
+    reason, so no import stays "Importing" for ever. Returns how many were sent."""
+    now = timezone.now()
+    stalled = CsvImport.objects.filter(  # across workspaces on purpose: this runs from beat
+        status__in=[CsvImport.Status.QUEUED, CsvImport.Status.RUNNING],
+        progress_at__lt=now - (STALLED_AFTER if stalled_after is None else stalled_after))
+    sent = 0
+    for pk, runs, processed in stalled.values_list("pk", "runs_without_progress", "processed_rows"):
+        if runs >= MAX_RUNS_WITHOUT_PROGRESS:
+            fail_import(csv_import_id=pk, reason=f"The import stopped {runs} times without getting past line "
+                                                 f"{processed} of the file's data lines; the lines before it are imported.")
+            continue
+        # Touched first, so the next sweep waits a full period for this run to show progress.
+        if CsvImport.objects.filter(pk=pk, progress_at__lt=now).update(progress_at=now):
+            _send(pk, queue)
+            sent += 1
+    return sent

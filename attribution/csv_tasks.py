@@ -1,5 +1,6 @@
-"""The CSV import job. Kept apart from attribution/tasks.py so the integrations and the engine
-change independently; attribution/integration_models.py imports it so every worker registers it."""
+"""The CSV import job and its sweeper. Kept apart from attribution/tasks.py so the integrations and
+the engine change independently; attribution/integration_models.py imports it so every worker
+registers it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,16 @@ def run_csv_import(self, csv_import_id: int) -> None:  # type: ignore[no-untyped
         run_import(csv_import_id=csv_import_id)
     except Exception as exc:
         # acks_late redelivers only when a worker dies; an exception (database restart, say)
-        # would otherwise leave the import "running" forever. Committed chunks are not redone.
+        # would otherwise leave the import "running" until the sweeper. Committed chunks are not redone.
         if self.request.retries >= MAX_RETRIES:
             fail_import(csv_import_id=csv_import_id, reason=f"The import stopped after {MAX_RETRIES} retries: {exc}")
             raise
         raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def resume_stalled_csv_imports(queue: str | None = None) -> int:
+    """From beat: send again the imports whose worker was killed or whose task was lost."""
+    from attribution.csv_import import resume_stalled_imports
+
+    return resume_stalled_imports(queue=queue)

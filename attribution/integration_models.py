@@ -91,7 +91,8 @@ class CsvImport(models.Model):
     headers = models.JSONField(default=list, blank=True, help_text="The file's column names, in order")
     mapping = models.JSONField(default=dict, blank=True, help_text="Tandem field -> column name")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
-    total_rows = models.PositiveIntegerField(null=True, blank=True, help_text="Data rows, counted when the job starts")
+    # "Rows" are the file's non-blank data lines; processed = accepted + duplicate + error, always.
+    total_rows = models.PositiveIntegerField(null=True, blank=True, help_text="Data lines, counted when the job starts")
     processed_rows = models.PositiveIntegerField(default=0)
     accepted_rows = models.PositiveIntegerField(default=0)
     duplicate_rows = models.PositiveIntegerField(default=0)
@@ -101,6 +102,10 @@ class CsvImport(models.Model):
         help_text="The first rows that could not be imported: [{row, column, message}], capped; error_rows counts all.",
     )
     failure_reason = models.TextField(blank=True)
+    # What the sweeper watches: an import in queued or running whose progress_at is old lost its
+    # worker or its task, and is sent again; one that stalls too often in a row is failed instead.
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed, run started or sent again")
+    runs_without_progress = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -176,6 +176,9 @@ CLICK_IP_SALT = env.str("CLICK_IP_SALT", default="")
 CLICK_TRUSTED_PROXIES = env.int("CLICK_TRUSTED_PROXIES", default=0)
 # Adds /bench/302, the baseline of `make bench BENCH=redirect`. Never on in production.
 TANDEM_BENCH_ENDPOINTS = env.bool("TANDEM_BENCH_ENDPOINTS", default=False) and not PRODUCTION
+    # Resumes CSV imports whose worker was killed or whose task was lost (attribution/csv_import.py).
+    "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
+                                   "options": {"expires": 55}},
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
