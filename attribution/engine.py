@@ -13,7 +13,8 @@ The rules, strongest first:
 4. A referral code the customer typed.
 5. Clicks: the named click (`tclid`) and the same visitor's other clicks on the same program,
    within the program's window, chosen by its model (last click or first click). Bot clicks
-   and clicks made while the partner could not earn are not candidates.
+   and clicks made while the partner could not earn are not candidates. A named click that is
+   not stored yet but may still be in the click buffer is waited for (`waiting_for_click`).
 A signal that does not hold (an unknown code, a click outside the window) is noted and the
 next one is tried. The winner must be a partner who earns (an active one): a suspended
 partner's customer is left unattributed, with the reason, rather than handed to someone else.
@@ -111,6 +112,8 @@ class CustomerFacts:
     click_id: str | None = None
     click: ClickFact | None = None
     other_clicks: tuple[ClickFact, ...] = ()
+    # The named click is not stored yet but may still be in the click buffer (attribution/click_wait.py).
+    click_in_flight: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,10 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
                            explanation={"code": facts.code.code, "why": "A referral code outranks clicks."}, notes=notes)
 
     if facts.click_id:
+        if facts.click is None and facts.click_in_flight:
+            # Judged now, the customer would be lost to the partner whose click is on its way.
+            return Decision(partner_id=None, reason=f"Waiting for click {facts.click_id} to be stored.",
+                            reason_code="waiting_for_click")
         chosen = _choose_click(facts, programs, notes)
         if chosen is not None:
             click, program = chosen

@@ -191,6 +191,12 @@ class InboundEvent(models.Model):
             # of those customers, tens per customer while the workers catch up with a large import.
             models.Index(fields=["workspace", "customer_external_id"], condition=models.Q(reason_code="waiting_for_customer"),
                          name="inboundevent_ws_cust_waits"),
+            # Sales left without a partner, by customer: reopened when their customer becomes a referral
+            # (attribution/reopen.py); and the events waiting for their click (attribution/click_wait.py).
+            models.Index(fields=["workspace", "customer_external_id"], condition=models.Q(reason_code="no_partner"),
+                         name="inboundevent_ws_cust_nopartner"),
+            models.Index(fields=["workspace", "id"], condition=models.Q(reason_code="waiting_for_click"),
+                         name="inboundevent_ws_click_waits"),
         ]
 
     def __str__(self) -> str:

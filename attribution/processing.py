@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.memory import gc_paused
 from accounts.models import Workspace
-from attribution import engine
+from attribution import click_wait, engine, reopen
 from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, PartnerFact, ProgramFact, ReferralFact, RuleFact
 from attribution.inbox import enqueue_on_commit
 from attribution.ledger import NewEntry, post_entries
@@ -190,6 +190,9 @@ def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessRes
         batch.run()
         if batch.result.woken:
             enqueue_on_commit(workspace_id, list(batch.result.woken), wait=True)
+        if batch.waiting_for_click:
+            click_wait.retry_after_flush_on_commit(workspace_id, [e.pk for e in batch.waiting_for_click],
+                                                   attempts=max(e.attempts for e in batch.waiting_for_click))
         if batch.result.retry_soon:
             # In case the event they wait for settles before this commit, and so cannot wake them.
             countdown = min(2 ** min(batch.events[0].attempts, 5), 30)
@@ -365,6 +368,7 @@ class _Batch:
         self.settled_sale_keys: set[str] = set()
         self.settled_customers: set[str] = set()
         self.waiting_for_customer: list[int] = []
+        self.waiting_for_click: list[_Event] = []
         self.result = ProcessResult(events=len(events))
 
     # -- orchestration --
@@ -379,6 +383,8 @@ class _Batch:
             self._load_referrals({e.customer for e in leads + sales})
             leads, sales = self._hold_back_for_earlier_events(leads, sales)
             self._attribute_customers(leads, sales)
+            if self.waiting_for_click:  # they and their customers' later events stay received
+                leads, sales = [e for e in leads if e.pk not in self.outcomes], [e for e in sales if e.pk not in self.outcomes]
             self._record_leads(leads)
         if sales:
             self._record_sales(sales)
@@ -493,9 +499,15 @@ class _Batch:
         deals_by_email: dict[str, _Ref] = {}
         deals_by_domain: dict[str, _Ref] = {}
         click_ids = {e.click_id for e in deciding if e.click_id}
+        in_flight: set[str] = set()
         if click_ids:
             for row in Click.objects.filter(workspace_id=self.ws, click_id__in=click_ids).values(*_CLICK_VALUES):
                 clicks[row["click_id"]] = _click_fact(row)
+            if missing := click_ids - clicks.keys():
+                in_flight = click_wait.clicks_in_flight(missing)
+                # A click the flusher stored after the read above is behind its mark now: read again.
+                for row in Click.objects.filter(workspace_id=self.ws, click_id__in=missing - in_flight).values(*_CLICK_VALUES):
+                    clicks[row["click_id"]] = _click_fact(row)
             visitors = {c.visitor_hash for c in clicks.values() if c.visitor_hash}
             if visitors:
                 longest = max((p.fact.window_days for p in self.programs.values()), default=90)
@@ -530,7 +542,13 @@ class _Batch:
         )
 
         won: list[_Ref] = []
+        waiting_customers: set[str] = set()
         for event in deciding:
+            if event.customer in waiting_customers:
+                self._outcome(event, Status.RECEIVED, f"Waiting for an earlier event of customer {event.customer}.",
+                              "waiting_for_customer")
+                self.waiting_for_customer.append(event.pk)
+                continue
             existing = self.refs.get(event.customer)
             deal = None
             if existing is None and event.email:
@@ -545,8 +563,14 @@ class _Batch:
                 code=codes.get(event.code.strip().lower()) if event.code else None,
                 click_id=event.click_id, click=click,
                 other_clicks=tuple(same_visitor.get(click.visitor_hash, ())) if click and click.visitor_hash else (),
+                click_in_flight=event.click_id in in_flight and click_wait.may_still_wait(event.received_at, self.now),
             )
             decision = engine.decide(facts, partners=self.partners, programs=self.program_facts)
+            if decision.reason_code == click_wait.REASON_CODE:
+                self._outcome(event, Status.RECEIVED, decision.reason, decision.reason_code)
+                self.waiting_for_click.append(event)
+                waiting_customers.add(event.customer)
+                continue
             self.decisions[event.pk] = decision
             if not decision.attributed or decision.source == "existing":
                 continue
@@ -1032,11 +1056,21 @@ class _Batch:
             setattr(self.result, counter, getattr(self.result, counter) + 1)
         update_rows(InboundEvent, marks, fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
                     where="t.workspace_id = %s", where_params=[self.ws])
+        self._reopen_sales_of_new_referrals()
         self._wake_refunds()
         self._wake_customers()
         self.result.retry_soon = list(self.waiting_for_customer)
         # Last, so the workspace's ledger lock is held only until the commit that follows.
         post_entries(workspace=self.workspace, entries=self.ledger, return_entries=False)
+
+    def _reopen_sales_of_new_referrals(self) -> None:
+        """Sales that reached Tandem before the event that made their customer a referral (Stripe's
+        first invoice before its checkout) are processed again, now that the customer is one."""
+        new = [r for r in self.refs.values() if r.created_here and r.pk and r.referred_at]
+        if new:
+            self.result.woken.extend(reopen.reopen_sales_before_referral(
+                workspace_id=self.ws, referrals=[(r.customer, r.referred_at, r.clicked_at) for r in new],  # type: ignore[misc]
+                exclude=[e.pk for e in self.events]))
 
     def _wake_customers(self) -> None:
         if not self.settled_customers:

@@ -17,7 +17,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
-from attribution import services
+from attribution import click_wait, services
 from attribution.models import IdempotencyKey, InboundEvent
 from attribution.processing import CHUNK, process_events
 
@@ -57,16 +57,18 @@ def process_inbound_events(workspace_id: int, event_ids: list[int], wait: bool =
 @shared_task(acks_late=True)
 def sweep_inbound_events(older_than_seconds: float | None = None, queue: str | None = None) -> int:
     """Enqueue received events that nobody processed: never enqueued, or their worker died, or a
-    refund still waiting for its sale (retried with a growing pause, at most hourly)."""
+    refund still waiting for its sale (retried with a growing pause, at most hourly), or an event
+    waiting for its click (every sweep)."""
     now = timezone.now()
     after = SWEEP_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
     due = (InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after)
            .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - after)))
     # Across workspaces on purpose (this runs from beat); each set is then processed in its own workspace.
-    rows = list(due.order_by("received_at").values_list("workspace_id", "id", "attempts", "attempted_at")[:SWEEP_LIMIT])
+    rows = list(due.order_by("received_at")
+                .values_list("workspace_id", "id", "attempts", "attempted_at", "reason_code")[:SWEEP_LIMIT])
     by_workspace: dict[int, list[int]] = {}
-    for workspace_id, pk, attempts, attempted_at in rows:
-        if attempted_at is not None and now - attempted_at < _backoff(attempts):
+    for workspace_id, pk, attempts, attempted_at, reason_code in rows:
+        if attempted_at is not None and now - attempted_at < _backoff(attempts, reason_code):
             continue
         by_workspace.setdefault(workspace_id, []).append(pk)
     for workspace_id, ids in by_workspace.items():
@@ -74,7 +76,10 @@ def sweep_inbound_events(older_than_seconds: float | None = None, queue: str | N
     return sum(len(ids) for ids in by_workspace.values())
 
 
-def _backoff(attempts: int) -> timedelta:
+def _backoff(attempts: int, reason_code: str = "") -> timedelta:
+    if reason_code == click_wait.REASON_CODE:
+        # Retried every sweep: its wait is bounded by minutes (CLICK_WAIT), not by hours.
+        return timedelta(0)
     return min(timedelta(minutes=2 ** min(attempts, 6)), timedelta(hours=1))
 
 

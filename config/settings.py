@@ -174,6 +174,8 @@ CELERY_IMPORTS = ("reporting.payout_tasks", "reporting.report_tasks")
 CLICK_IP_SALT = env.str("CLICK_IP_SALT", default="")
 # How many reverse proxies in front of Tandem append to X-Forwarded-For (0: use REMOTE_ADDR).
 CLICK_TRUSTED_PROXIES = env.int("CLICK_TRUSTED_PROXIES", default=0)
+# The longest a lead or sale waits for the click it names to leave the click buffer (attribution/click_wait.py).
+CLICK_WAIT_SECONDS = env.int("CLICK_WAIT_SECONDS", default=600)
 # Adds /bench/302, the baseline of `make bench BENCH=redirect`. Never on in production.
 TANDEM_BENCH_ENDPOINTS = env.bool("TANDEM_BENCH_ENDPOINTS", default=False) and not PRODUCTION
     # Resumes CSV imports whose worker was killed or whose task was lost (attribution/csv_import.py).

@@ -743,3 +743,67 @@ def buffered_count() -> int:
         last = group["last-delivered-id"]
         lag = len(r.xrange(key, min=f"({last}" if last not in ("0-0", "0") else "-", max="+"))
     return int(lag) + pending
+
+
+# --- How far the flusher has written --------------------------------------------------------------
+#
+# An event may name a click the redirect buffered but the flusher has not written yet. These tell
+# the inbox processor whether a click id it cannot find may still be on its way (attribution/click_wait.py).
+
+_CLICK_ID_SHAPE = re.compile(r"[0-9a-v]{9}[A-Za-z0-9_-]{11}")
+
+
+def click_time(click_id: str) -> datetime | None:
+    """When a click id of new_click_id was made (to the millisecond); None for an id of another shape."""
+    if not isinstance(click_id, str) or not _CLICK_ID_SHAPE.fullmatch(click_id):
+        return None
+    return _EPOCH + timedelta(milliseconds=int(click_id[:9], 32))  # base32hex is Python's base 32
+
+
+def _entry_time(entry_id: str) -> datetime:
+    return _EPOCH + timedelta(milliseconds=int(entry_id.split("-", 1)[0]))
+
+
+def flushed_through() -> datetime:
+    """Every click buffered before this moment is in PostgreSQL: the time of the oldest stream entry
+    the flusher has not acknowledged (pending, or not yet delivered), else now.
+
+    Entries are acknowledged only after their batch committed (see _Acknowledger), so a click older
+    than this mark is either stored or was never buffered. Raises redis.RedisError when Redis cannot
+    be asked.
+    """
+    r = client()
+    key = stream_key()
+    now = datetime.now(UTC)
+    try:
+        groups = {g["name"]: g for g in r.xinfo_groups(key)}
+    except redis.ResponseError:  # no stream yet: nothing was ever buffered
+        return now
+    oldest: list[str] = []
+    group = groups.get(GROUP)
+    if group is None:  # no flusher has run: every entry is waiting
+        oldest += [entry_id for entry_id, _ in r.xrange(key, count=1)]
+    else:
+        pending = r.xpending(key, GROUP)
+        if pending["pending"] and pending["min"]:
+            oldest.append(pending["min"])
+        last = group["last-delivered-id"]
+        start = f"({last}" if last not in ("0-0", "0") else "-"
+        oldest += [entry_id for entry_id, _ in r.xrange(key, min=start, max="+", count=1)]
+    if not oldest:
+        return now
+    return min(now, min(_entry_time(entry_id) for entry_id in oldest))
+
+
+@dataclass(frozen=True)
+class FlusherLag:
+    """How far behind the redirect the flusher is: for /healthz and the events page."""
+
+    seconds: float  # age of the oldest click not yet written (0 when none waits)
+    buffered: int  # clicks in the stream not yet written
+
+
+def flusher_lag() -> FlusherLag:
+    """The flusher's lag now; raises redis.RedisError when Redis cannot be asked."""
+    mark = flushed_through()
+    return FlusherLag(seconds=max((datetime.now(UTC) - mark).total_seconds(), 0.0), buffered=buffered_count())
