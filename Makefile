@@ -47,18 +47,13 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
-# honcho starts each process in its own process group and, on Ctrl-C, sends SIGTERM to
-# every group (SIGKILL after 5 s). The embedded PostgreSQL and Redis are daemons shared
+# config/devstack.py starts the embedded PostgreSQL and Redis, migrates, loads the demo, then runs
+# the Procfile's web, worker and beat, each in its own process group, and restarts any that dies.
+# Ctrl-C stops all three (SIGTERM, SIGKILL after 10 s). The embedded servers are daemons shared
 # with `manage.py` and stay up: `make stop` stops them.
-run: seed
-	@echo ""
-	@echo "  Tandem is starting on http://127.0.0.1:$(PORT)/  (web, Celery worker and beat)"
-	@echo "  Sign in as owner@demo.test, manager@demo.test, finance@demo.test or partner@demo.test"
-	@echo "  with the password tandem-demo. Ctrl-C stops web, worker and beat; make stop stops"
-	@echo "  the embedded PostgreSQL and Redis."
-	@echo ""
+run: install
 	@# Links and emails name the port actually served, unless SITE_URL says otherwise.
-	@PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(VENV)/bin/honcho -f Procfile start; rc=$$?; \
+	@PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m config.devstack; rc=$$?; \
 	 if [ $$rc -eq 130 ] || [ $$rc -eq 143 ]; then echo "Stopped web, worker and beat."; else exit $$rc; fi
 
 # The first command starts the embedded servers once, before xdist's workers race for them.

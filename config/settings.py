@@ -7,6 +7,7 @@ or REDIS_URL, embedded PostgreSQL and Redis are started under TANDEM_DATA_DIR.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -96,8 +97,24 @@ else:
     from config.embedded import postgres_database
 
     DATABASES = {"default": postgres_database(DATA_DIR / "postgres")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web processes share a bounded pool of connections (psycopg_pool): the threaded dev server opened
+# one per thread and kept it for CONN_MAX_AGE, until PostgreSQL refused everyone ("too many
+# clients"). A request that finds the pool exhausted waits DB_POOL_TIMEOUT, then fails alone.
+# Celery processes keep one persistent connection each instead (their number is the concurrency,
+# and a set of events keeps its backend's warm caches, see CELERY_DB_REUSE_MAX), and so do tests.
+CELERY_PROCESS = "celery" in Path(sys.argv[0]).parts[-2:] or Path(sys.argv[0]).name == "celery"
+DB_POOL = env.bool("DB_POOL", default=not TESTING and not CELERY_PROCESS)
+if DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # pooled connections go back to the pool after each request
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        "max_idle": 60.0,  # idle connections above min_size are closed after a minute
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
