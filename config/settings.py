@@ -215,9 +215,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# An account locks after AXES_FAILURE_LIMIT failed sign-ins from anywhere; an address after
+# AXES_IP_FAILURE_LIMIT across any accounts (higher: many people may share one office address).
+# accounts/login_throttle.py holds each count to its own limit.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.login_throttle.AccountAndAddressHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.login_throttle.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
