@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from attribution import csv_import
 from attribution.csv_import import guess_mapping, preview, run_import, start_import, upload_csv
@@ -252,3 +255,156 @@ def test_a_job_that_keeps_failing_is_retried_then_marked_failed(workspace, monke
     assert len(attempts) == csv_tasks.MAX_RETRIES + 1
     row.refresh_from_db()
     assert row.status == CsvImport.Status.FAILED and "database went away" in row.failure_reason
+
+
+# --- Every line accounted for (issue 11) --------------------------------------------------------------
+
+HEADER = "Order ID,Customer ID,Amount,Currency\n"
+
+
+def _run(workspace, text: str) -> CsvImport:
+    row = _started(workspace, text)
+    run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    return row
+
+
+def _imported_amounts(workspace) -> dict[str, str]:
+    return {e.event_id: e.payload["amount"] for e in InboundEvent.objects.for_workspace(workspace)}
+
+
+def test_a_line_with_a_nul_byte_is_one_problem_and_the_others_are_imported(workspace):
+    row = _run(workspace, HEADER + "o-1,cus_1,10.00,USD\no-2,cus_\x002,20.00,USD\no-3,cus_3,30.00,USD\n")
+    assert (row.status, row.accepted_rows, row.error_rows) == ("done", 2, 1)
+    assert row.errors == [{"row": 3, "column": "Customer ID", "message": row.errors[0]["message"]}]
+    assert "NUL" in row.errors[0]["message"]
+    assert set(_imported_amounts(workspace)) == {"o-1", "o-3"}
+
+
+def test_an_unclosed_quote_is_reported_and_the_lines_after_it_are_still_imported(workspace):
+    row = _run(workspace, HEADER + 'o-1,cus_1,"5.00,USD\no-2,cus_2,7.00,USD\no-3,cus_3,3.00,USD\n')
+    assert _imported_amounts(workspace) == {"o-2": "7.00", "o-3": "3.00"}
+    assert [(e["row"], e["column"]) for e in row.errors] == [(2, "Amount")]
+    assert "quote" in row.errors[0]["message"]
+
+
+def test_a_quoted_value_running_over_two_lines_is_one_line(workspace):
+    row = _run(workspace, "Order ID,Customer ID,Amount,Currency,Note\n"
+                          'o-1,cus_1,5.00,USD,"first line\nsecond, of the note"\no-2,cus_2,7.00,USD,\n')
+    assert (row.total_rows, row.accepted_rows, row.error_rows) == (2, 2, 0)
+    assert set(_imported_amounts(workspace)) == {"o-1", "o-2"}
+
+
+def test_a_line_with_extra_values_is_a_problem_and_is_not_imported(workspace):
+    row = _run(workspace, HEADER + "o-1,cus_1,1,234.00,USD\no-2,cus_2,7.00,USD\n")
+    assert set(_imported_amounts(workspace)) == {"o-2"}
+    assert [(e["row"], e["column"]) for e in row.errors] == [(2, "column 5")]
+    assert "5 values but the file has 4 columns" in row.errors[0]["message"]
+
+
+def test_a_line_with_too_few_values_is_a_problem_and_is_not_imported(workspace):
+    row = _run(workspace, HEADER + "o-1,cus_1,9.00\no-2,cus_2,7.00,USD\n")
+    assert set(_imported_amounts(workspace)) == {"o-2"}
+    assert [(e["row"], e["column"]) for e in row.errors] == [(2, "Currency")]
+
+
+def test_bytes_that_are_not_utf8_past_the_uploads_check_make_one_problem_line(workspace):
+    # The upload refuses a file whose first 64 KB are not UTF-8; past them, the line says so.
+    padding = "".join(f"p-{i},cus_{i},1.00,USD\n" for i in range(4000)).encode()
+    body = HEADER.encode() + padding + b"o-1,cus_\xff1,1.00,USD\no-2,cus_2,2.00,USD\n"
+    assert len(HEADER.encode() + padding) > 64 * 1024
+    row, _ = upload_csv(workspace=workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", body), by=None)
+    start_import(csv_import=row, mapping=row.mapping, by=None)
+    run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (row.accepted_rows, row.error_rows) == (4001, 1)
+    assert (row.errors[0]["row"], row.errors[0]["column"]) == (4002, "Customer ID")
+    assert "not UTF-8" in row.errors[0]["message"]
+
+
+def test_digits_that_are_not_ascii_are_not_an_amount(workspace):
+    row = _run(workspace, HEADER + "o-1,cus_1,１２.００,USD\n")
+    assert (row.accepted_rows, row.error_rows) == (0, 1)
+    assert "is not an amount" in row.errors[0]["message"]
+
+
+def test_a_column_name_with_a_control_character_is_refused_at_upload(workspace):
+    with pytest.raises(ValidationError, match="cannot be stored"):
+        _upload(workspace, "Customer\x07ID,Amount,Currency\nc1,1.00,USD\n")
+
+
+def test_every_line_is_imported_already_in_tandem_or_a_problem(workspace):
+    from attribution.inbox import IncomingEvent, accept_events
+
+    accept_events(workspace=workspace, source="api", events=[IncomingEvent(
+        kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD")])
+    lines = [f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 14)]
+    lines[2] = "o-3,cus_\x003,3.00,USD\n"
+    lines[7] = "o-8,cus_8,8.00,USD,extra\n"
+    row = _run(workspace, HEADER + "".join(lines))
+    assert (row.total_rows, row.accepted_rows, row.duplicate_rows, row.error_rows) == (13, 10, 1, 2)
+    assert row.processed_rows == row.accepted_rows + row.duplicate_rows + row.error_rows
+
+
+class WorkerKilled(Exception):
+    """What a SIGKILL looks like from inside the job: it stops between two statements."""
+
+
+def _kill_after_first_chunk(monkeypatch) -> None:
+    def killed(csv_import_id: int, processed_lines: int) -> None:
+        raise WorkerKilled
+
+    monkeypatch.setattr(csv_import, "chunk_committed", killed)
+
+
+def test_an_import_killed_after_a_chunk_resumes_where_it_stopped(workspace, monkeypatch):
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 3)
+    text = HEADER + "".join(f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 9)) + "o-9,,9.00,USD\n"
+    row = _started(workspace, text)
+    with monkeypatch.context() as seam:
+        _kill_after_first_chunk(seam)
+        with pytest.raises(WorkerKilled):
+            run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.processed_rows) == ("running", 3)
+    run_import(csv_import_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.processed_rows, row.accepted_rows, row.duplicate_rows, row.error_rows) == ("done", 9, 8, 0, 1)
+    assert sorted(_imported_amounts(workspace)) == [f"o-{i}" for i in range(1, 9)]
+
+
+@pytest.fixture
+def eager_celery(monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+def test_the_sweeper_finishes_an_import_whose_worker_died(workspace, monkeypatch, eager_celery):
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 2)
+    row = _started(workspace, HEADER + "".join(f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 6)))
+    with monkeypatch.context() as seam:
+        _kill_after_first_chunk(seam)
+        with pytest.raises(WorkerKilled):
+            run_import(csv_import_id=row.pk)
+    assert csv_import.resume_stalled_imports(stalled_after=timedelta(0)) == 1
+    row.refresh_from_db()
+    assert (row.status, row.processed_rows, row.accepted_rows) == ("done", 5, 5)
+
+
+def test_the_sweeper_leaves_an_import_that_is_moving_alone(workspace, eager_celery):
+    row = _started(workspace)
+    CsvImport.objects.filter(pk=row.pk).update(status="running", progress_at=timezone.now())
+    assert csv_import.resume_stalled_imports() == 0
+    row.refresh_from_db()
+    assert row.status == "running" and not InboundEvent.objects.exists()
+
+
+def test_an_import_that_stalls_again_and_again_is_failed_with_the_reason(workspace, eager_celery):
+    row = _started(workspace)
+    CsvImport.objects.filter(pk=row.pk).update(
+        status="running", processed_rows=2000, runs_without_progress=csv_import.MAX_RUNS_WITHOUT_PROGRESS,
+        progress_at=timezone.now() - timedelta(hours=1))
+    csv_import.resume_stalled_imports()
+    row.refresh_from_db()
+    assert row.status == "failed" and "line 2000" in row.failure_reason
