@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.JsonEdgeMiddleware",  # /api/ and /webhooks/: 413 over the limit, every error as JSON
     "django.middleware.security.SecurityMiddleware",
     "referrals.middleware.ShortLinkMiddleware",  # /r/<code> skips everything below (see its docstring)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +70,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# The largest request body Tandem reads (a 10,000-event batch is 2-3 MB); /api/ and /webhooks/
+# answer a larger one with a JSON 413 before reading it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

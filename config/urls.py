@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import urls as accounts_urls
 from attribution import integration_urls
 from attribution import urls as attribution_urls
 from config.api import api
+from config.errors import json_not_found
 from partners import urls as partners_urls
 from referrals import urls as referrals_urls
 from reporting import payout_urls
@@ -32,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("webhooks/", include(integration_urls.webhook_urlpatterns)),
+    re_path(r"^(?:api|webhooks)/(?P<rest>.*)$", json_not_found),  # JSON 404, never the HTML page
     path("w/<slug:slug>/", include(workspace_urlpatterns)),
     path("portal/<slug:slug>/", include(portal_urlpatterns)),
     path("", include(partners_urls.urlpatterns)),
