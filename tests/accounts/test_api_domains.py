@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditLogEntry, Domain
+from tests.accounts.dns_standin import dns_server  # noqa: F401 - fixture
 from tests.accounts.factories import DomainFactory
 
 
@@ -53,6 +54,45 @@ def test_adds_a_domain(api_client, workspace):
     assert Domain.objects.for_workspace(workspace).get().pk == response.json()["id"]
 
 
+def test_a_domain_added_by_api_is_pending_with_the_record_to_add(api_client, workspace):
+    body = post(api_client, {"domain": "bücher.example"}).json()
+
+    token = Domain.objects.for_workspace(workspace).get().verification_token
+    assert body["status"] == "pending"
+    assert body["domain"] == "xn--bcher-kva.example" and body["display_name"] == "bücher.example"
+    assert body["verification"] == {"type": "TXT", "name": "xn--bcher-kva.example", "value": f"tandem-verify={token}"}
+
+
+def test_verify_answers_verified_once_the_txt_record_is_there(api_client, workspace, dns_server):
+    created = post(api_client, {"domain": "shop.acme.test"}).json()
+    dns_server.txt["shop.acme.test"] = [created["verification"]["value"]]
+
+    response = api_client.post(f"/api/v1/domains/{created['id']}/verify")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "verified"
+    assert api_client.get(f"/api/v1/domains/{created['id']}").json()["status"] == "verified"
+
+
+def test_verify_without_the_record_stays_pending_and_says_what_dns_showed(api_client, dns_server):
+    created = post(api_client, {"domain": "shop.acme.test"}).json()
+
+    body = api_client.post(f"/api/v1/domains/{created['id']}/verify").json()
+
+    assert body["status"] == "pending"
+    assert body["last_check"] == "shop.acme.test does not exist in DNS yet."
+
+
+def test_verifying_another_workspaces_domain_is_404(api_client, other_workspace, dns_server):
+    theirs = DomainFactory(workspace=other_workspace, domain="globex.test", status=Domain.Status.PENDING)
+    dns_server.txt["globex.test"] = [theirs.verification_record]
+
+    response = api_client.post(f"/api/v1/domains/{theirs.pk}/verify")
+
+    assert response.status_code == 404
+    assert Domain.objects.get(pk=theirs.pk).status == Domain.Status.PENDING
+
+
 def test_the_audit_log_names_the_key_that_added_a_domain(api_client, workspace):
     post(api_client, {"domain": "shop.acme.test"})
 
@@ -77,6 +117,9 @@ def test_adding_a_domain_again_returns_the_existing_one(api_client, workspace):
         ("shop.acme.test:8443", "Leave out the port"),
         ("*.acme.test", "Wildcards are not allowed"),
         ("not a domain", "not a valid domain name"),
+        ("evil.test%2f.shop.acme.test", "not a valid domain name"),
+        ("shop.acme.test@evil.test", "without a user name"),
+        ("127.0.0.1", "not an IP address"),
     ],
 )
 def test_a_bad_domain_is_422_naming_the_field_and_the_reason(api_client, domain, reason):

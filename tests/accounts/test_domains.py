@@ -14,7 +14,7 @@ def test_manager_adds_a_domain(manager_client, workspace):
     response = add(manager_client, workspace, "shop.acme.test")
 
     assert response.redirect_chain[-1][0] == f"/w/{workspace.slug}/settings/domains/"
-    assert b"shop.acme.test added. Links may now point there." in response.content
+    assert b"shop.acme.test added. Add its TXT record below to prove it is yours" in response.content
     assert [d.domain for d in response.context["domains"]] == ["shop.acme.test"]
 
 
@@ -28,6 +28,18 @@ def test_an_international_domain_is_stored_in_its_ascii_form(manager_client, wor
     add(manager_client, workspace, "bücher.example")
 
     assert Domain.objects.for_workspace(workspace).get().domain == "xn--bcher-kva.example"
+
+
+def test_an_international_domain_is_shown_in_its_unicode_form(manager_client, workspace):
+    response = add(manager_client, workspace, "bücher.example")
+
+    assert "<strong>bücher.example</strong>" in response.content.decode()
+
+
+def test_a_domain_is_read_as_a_browser_reads_it(manager_client, workspace):
+    add(manager_client, workspace, "https://%73hop.ＡＣＭＥ.test./")
+
+    assert Domain.objects.for_workspace(workspace).get().domain == "shop.acme.test"
 
 
 def test_adding_a_domain_twice_keeps_one(manager_client, workspace):
@@ -44,7 +56,12 @@ def test_adding_a_domain_twice_keeps_one(manager_client, workspace):
         ("shop.acme.test:8443", "Leave out the port; a domain covers every port."),
         ("*.acme.test", "Wildcards are not allowed; add each domain you send traffic to."),
         ("localhost", "That is not a valid domain name, for example shop.example.com."),
+        ("evil.test%2f.shop.acme.test", "That is not a valid domain name, for example shop.example.com."),
+        ("shop.acme.test@evil.test", "Enter a bare domain such as shop.example.com, without a user name or password."),
+        ("https://203.0.113.7/", "Enter a domain name, not an IP address."),
+        ("0x7f.1", "Enter a domain name, not an IP address."),
         ("", "This field is required."),
+        ("xn--zz.test", "That is not a valid domain name, for example shop.example.com."),
     ],
 )
 def test_a_bad_domain_is_refused_with_the_reason_next_to_the_field(manager_client, workspace, domain, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts.models import Domain
 from referrals.validation import (
     CODE_ALPHABET,
     generate_code,
@@ -97,6 +98,36 @@ def test_destination_with_another_scheme_is_refused(verified, url):
 def test_destination_with_parser_tricks_is_refused(verified, url):
     with pytest.raises(ValidationError):
         validate_destination(workspace=verified, url=url)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("https://evil.com%2f.shop.example.com/", "its domain has characters a browser would not accept"),
+    ("https://shop.example.com@evil.com/", "browsers would go to evil.com"),
+    ("https://shop.example.com.evil.com/x", "shop.example.com.evil.com is not one of this workspace's verified domains"),
+    ("https://shop.exаmple.com/", "shop.exаmple.com (shop.xn--exmple-4nf.com) is not one of"),
+    ("https://1.2.3.4/", "not an IP address"),
+])
+def test_destination_a_browser_would_take_elsewhere_is_refused_saying_why(verified, url, reason):
+    with pytest.raises(ValidationError) as error:
+        validate_destination(workspace=verified, url=url)
+    assert reason in error.value.messages[0]
+
+
+@pytest.mark.parametrize(("url", "cleaned"), [
+    ("https://SHOP.example.com./x", "https://shop.example.com/x"),
+    ("HTTPS://shop.example.com:443/x", "https://shop.example.com/x"),
+    ("https://%73hop.example.com/", "https://shop.example.com/"),
+    ("https://ｓｈｏｐ.example.com/sale", "https://shop.example.com/sale"),
+    ("https://eu.shop.example.com:8443/", "https://eu.shop.example.com:8443/"),
+])
+def test_destination_is_kept_as_the_browser_would_read_it(verified, url, cleaned):
+    assert validate_destination(workspace=verified, url=url) == cleaned
+
+
+def test_destination_on_a_domain_still_waiting_for_its_dns_proof_is_refused(workspace):
+    DomainFactory(workspace=workspace, domain="shop.example.com", status=Domain.Status.PENDING)
+    with pytest.raises(ValidationError, match="Verify a domain"):
+        validate_destination(workspace=workspace, url="https://shop.example.com/")
 
 
 def test_destination_needs_a_verified_domain_first(workspace):
