@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-# ISO 4217 minor units where they are not 2.
-_MINOR_UNITS = {"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-                "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-                "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """Round half up to the currency's minor unit (cents for most)."""
-    places = _MINOR_UNITS.get(currency.upper(), 2)
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
+from core.currency import format_money, round_money
 
 @dataclass(frozen=True)
 class RuleTerms:
@@ -40,7 +30,7 @@ class RuleTerms:
 @lru_cache(maxsize=1024)
 def _describe(terms: RuleTerms, currency: str) -> str:
     what = (f"{terms.sale_value.normalize():f}% of each sale" if terms.sale_type == "percent"
-            else f"{terms.sale_value:.2f} {currency} per sale")
+            else f"{format_money(terms.sale_value, currency)} per sale")
     when = {"one_time": "on the first sale", "lifetime": "for the customer's lifetime"}.get(
         terms.duration, f"for {terms.duration_months} months from the customer's first sale")
     return f"{what} {when}"
@@ -71,7 +61,7 @@ def sale_reward(
     if sale_amount <= 0:
         return NoAward("The sale amount is zero.")
     if terms.min_sale_amount is not None and sale_amount < terms.min_sale_amount:
-        return NoAward(f"The sale is below the rule's minimum of {terms.min_sale_amount:.2f} {currency}.")
+        return NoAward(f"The sale is below the rule's minimum of {format_money(terms.min_sale_amount, currency)}.")
     if terms.duration == "one_time" and not is_first_sale:
         return NoAward("The rule pays on the customer's first sale only.")
     if terms.duration == "months" and customer_first_sale_at is not None and terms.duration_months:
@@ -87,10 +77,10 @@ def sale_reward(
     if terms.cap_per_customer is not None:
         room = terms.cap_per_customer - earned_for_customer
         if room <= 0:
-            return NoAward(f"The cap of {terms.cap_per_customer:.2f} {currency} per customer is reached.")
+            return NoAward(f"The cap of {format_money(terms.cap_per_customer, currency)} per customer is reached.")
         if amount > room:
             amount = round_money(room, currency)
-            explanation += f", capped at {terms.cap_per_customer:.2f} {currency} per customer"
+            explanation += f", capped at {format_money(terms.cap_per_customer, currency)} per customer"
     if amount <= 0:
         return NoAward("The rule pays nothing for this sale.")
     return Award(amount=amount, explanation=explanation)

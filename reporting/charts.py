@@ -11,6 +11,8 @@ from typing import Callable, Sequence
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from core.currency import format_money
+
 from reporting.metrics import DayPoint
 
 WIDTH = 560
@@ -129,7 +131,7 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
 
 
 def money_label(amount: Decimal, currency: str) -> str:
-    return f"{Decimal(amount):,.2f} {currency}"
+    return format_money(amount, currency)
 
 
 def funnel_series(points: Sequence[DayPoint], currency: str) -> list[SeriesChart]:

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.currency import plain_amount
 from reporting.payout_models import Statement, StatementLine
 from accounts.memory import gc_paused
 from accounts.spreadsheets import safe_cell
@@ -125,6 +126,6 @@ def payout_csv(statements: Iterable[Statement]) -> str:
     for s in statements:
         writer.writerow([
             s.number, safe_cell(s.partner_name), s.partner_email, s.payout_method_label, safe_cell(s.payout_details.replace("\r\n", "\n")),
-            f"{s.total:.2f}", s.currency, s.get_status_display(),
+            plain_amount(s.total, s.currency), s.currency, s.get_status_display(),
         ])
     return out.getvalue()

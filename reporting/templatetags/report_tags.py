@@ -7,22 +7,19 @@ from typing import Any
 
 from django import template
 
+from core.currency import format_money
+from core.templatetags.money import money
+
 register = template.Library()
 
 
-@register.filter
-def money(value: Any, currency: str = "") -> str:
-    """An amount to the cent, as tables and statements show it."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value):,.2f} {currency}".strip()
+# The one money filter (core.templatetags.money), also under this library's name for the pages that load it.
+register.filter("money", money)
 
 
 def _headline_money(value: Any, currency: str) -> str:
     """A KPI card's amount: whole units from 10,000 up, where cents are noise and space is short."""
-    if value is not None and abs(Decimal(value)) >= 10_000:
-        return f"{Decimal(value):,.0f} {currency}".strip()
-    return money(value, currency)
+    return format_money(value, currency, whole=value is not None and abs(Decimal(value)) >= 10_000)
 
 
 @register.filter
