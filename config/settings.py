@@ -176,6 +176,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                 "options": {"expires": 600}},
     # Re-enqueues inbound events nobody processed (broker down at arrival, worker killed, refund waiting for its sale).
     "sweep-inbound-events": {"task": "attribution.tasks.sweep_inbound_events", "schedule": 60.0, "options": {"expires": 55}},
+    # Resumes CSV imports whose worker was killed or whose task was lost (attribution/csv_import.py).
+    "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
+                                   "options": {"expires": 55}},
     # Partner performance reports (weekly on Mondays, monthly on the 1st, UTC) and the managers' Monday digest;
     # each recipient is sent once per period (reporting/scheduled_reports.py), so the hourly reruns are no-ops.
     "send-scheduled-reports": {"task": "reporting.report_tasks.send_scheduled_reports", "schedule": 3600.0,
@@ -200,9 +203,6 @@ CLICK_TRUSTED_PROXIES = env.int("CLICK_TRUSTED_PROXIES", default=0)
 CLICK_WAIT_SECONDS = env.int("CLICK_WAIT_SECONDS", default=600)
 # Adds /bench/302, the baseline of `make bench BENCH=redirect`. Never on in production.
 TANDEM_BENCH_ENDPOINTS = env.bool("TANDEM_BENCH_ENDPOINTS", default=False) and not PRODUCTION
-    # Resumes CSV imports whose worker was killed or whose task was lost (attribution/csv_import.py).
-    "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
-                                   "options": {"expires": 55}},
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
