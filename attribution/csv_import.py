@@ -370,6 +370,16 @@ def fail_import(*, csv_import_id: int, reason: str) -> None:
         status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
 
 
+def retry_import(*, csv_import: CsvImport) -> None:
+    """Start a failed import again after its last committed chunk (a person asked to)."""
+    with transaction.atomic():
+        updated = CsvImport.objects.filter(pk=csv_import.pk, status=CsvImport.Status.FAILED).update(
+            status=CsvImport.Status.QUEUED, failure_reason="", finished_at=None, runs_without_progress=0,
+            progress_at=timezone.now())
+        if updated:
+            transaction.on_commit(lambda: _send(csv_import.pk), robust=True)
+
+
 def chunk_committed(csv_import_id: int, processed_lines: int) -> None:
     """Called after each chunk commits, and does nothing: the seam where tests stop a job the way
     a killed worker would, between two chunks."""

@@ -136,6 +136,11 @@ class CsvImport(models.Model):
         return min(100, self.processed_rows * 100 // self.total_rows)
 
     @property
+    def unread_rows(self) -> int:
+        """Lines of the file not yet imported, already in Tandem or reported."""
+        return max(0, (self.total_rows or 0) - self.processed_rows)
+
+    @property
     def status_tone(self) -> str:
         return {self.Status.DONE: "ok", self.Status.FAILED: "bad", self.Status.RUNNING: "brand",
                 self.Status.QUEUED: "brand", self.Status.UPLOADED: "warn"}.get(self.status, "")

@@ -199,6 +199,9 @@ def _detail_context(row: CsvImport, mapping: dict[str, str], form: MappingForm |
 @workspace_member(MANAGERS, methods=WRITE)
 def csv_import_detail(request: WorkspaceRequest, import_id: int) -> HttpResponse:
     row = get_for_workspace_or_404(CsvImport.objects, request.workspace, pk=import_id)
+    if request.method == "POST" and "retry" in request.POST:
+        csv_import.retry_import(csv_import=row)
+        return redirect("csv_import_detail", slug=request.workspace.slug, import_id=row.pk)
     if request.method == "POST":
         form = MappingForm(row, data=request.POST)
         if form.is_valid():
@@ -234,7 +237,7 @@ def csv_import_errors(request: WorkspaceRequest, import_id: int) -> StreamingHtt
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(["row", "column", "problem"])
+        yield writer.writerow(["line", "column", "problem"])
         for error in csv_import.iter_errors(row):
             yield writer.writerow([error.row, safe_cell(error.column), safe_cell(error.message)])
 

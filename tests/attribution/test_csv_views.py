@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from attribution import csv_tasks
-from attribution.csv_import import run_import, upload_csv
+from attribution.csv_import import run_import, start_import, upload_csv
+from attribution.inbox import IncomingEvent, accept_events
 from attribution.integration_models import CsvImport
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +89,7 @@ def test_starting_without_a_required_column_names_it(manager_client, uploaded):
 
 def test_starting_queues_the_job_after_the_commit(manager_client, uploaded, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr(csv_tasks.run_csv_import, "delay", lambda pk: queued.append(pk))
+    monkeypatch.setattr(csv_tasks.run_csv_import, "apply_async", lambda args, **kw: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(_url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "Amount",
                                                        "map_currency": "Currency"})
@@ -106,7 +110,7 @@ def test_the_progress_partial_stops_polling_when_done(manager_client, uploaded):
     run_import(csv_import_id=uploaded.pk)
     body = manager_client.get(_url(uploaded, "progress/")).content.decode()
     assert "every 1s" not in body
-    assert "Imported" in body and "Download all problems" in body
+    assert "Imported" in body and "download them" in body
 
 
 def test_the_errors_download_lists_every_problem_row(manager_client, uploaded):
@@ -116,7 +120,7 @@ def test_the_errors_download_lists_every_problem_row(manager_client, uploaded):
     response = manager_client.get(_url(uploaded, "errors.csv"))
     assert response["Content-Type"].startswith("text/csv")
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0] == "row,column,problem"
+    assert lines[0] == "line,column,problem"
     assert [line.split(",")[:2] for line in lines[1:]] == [["3", "Customer ID"], ["4", "Amount"]]
 
 
@@ -133,3 +137,42 @@ def test_an_import_of_another_workspace_is_404_in_ones_own(owner_client, other_w
     row, _ = upload_csv(workspace=other_workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", CSV.encode()), by=None)
     assert owner_client.get(f"/w/acme/import/{row.pk}/").status_code == 404
     assert owner_client.post(f"/w/acme/import/{row.pk}/", {"map_amount": "Amount"}).status_code == 404
+
+
+def _finished(workspace, text: str) -> CsvImport:
+    row, _ = upload_csv(workspace=workspace, kind="sales", uploaded=SimpleUploadedFile("t.csv", text.encode()), by=None)
+    start_import(csv_import=row, mapping=row.mapping, by=None)
+    run_import(csv_import_id=row.pk)
+    return row
+
+
+def test_the_finished_page_says_how_every_line_was_accounted_for(manager_client, workspace):
+    accept_events(workspace=workspace, source="api", events=[IncomingEvent(
+        kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD")])
+    lines = [f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 14)]
+    lines[2], lines[7] = "o-3,cus_\x003,3.00,USD\n", "o-8,cus_8,8.00,USD,extra\n"
+    row = _finished(workspace, "Order ID,Customer ID,Amount,Currency\n" + "".join(lines))
+    text = " ".join(re.sub(r"<[^>]+>", "", manager_client.get(_url(row)).content.decode()).split())
+    assert "13 lines: 10 imported, 1 already in Tandem, 2 with problems — download them." in text
+
+
+def test_the_problems_download_names_the_line_and_column_of_a_broken_quote(manager_client, workspace):
+    row = _finished(workspace, 'Customer ID,Amount,Currency\ncus_1,"5.00,USD\ncus_2,7.00,USD\n')
+    lines = b"".join(manager_client.get(_url(row, "errors.csv")).streaming_content).decode().splitlines()
+    assert lines[0] == "line,column,problem" and lines[1].startswith("2,Amount,A quote opened here is not closed")
+    assert len(lines) == 2
+
+
+def test_a_failed_import_can_be_tried_again_from_where_it_stopped(manager_client, workspace, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(csv_tasks.run_csv_import, "apply_async", lambda args, **kw: queued.append(args[0]))
+    row = _finished(workspace, "Customer ID,Amount,Currency\ncus_1,5.00,USD\n")
+    CsvImport.objects.filter(pk=row.pk).update(status="failed", processed_rows=0, accepted_rows=0,
+                                               failure_reason="The import stopped after 5 retries: boom")
+    assert "Try again from line 1" in manager_client.get(_url(row)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(_url(row), {"retry": "1"})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.status, row.failure_reason, queued) == ("queued", "", [row.pk])
