@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 from django.utils import timezone
@@ -17,7 +18,12 @@ from partners.models import Partner
 # when a workspace, program, partner, referral or reward rule is deleted through the ORM, and
 # Tandem deletes none of them otherwise. The keys that tie money to money (a commission to its
 # sale, a refund to its sale, a reversal to both) keep their constraints.
-DERIVED_KEY = {"db_index": False, "db_constraint": False}
+class DerivedKeyOptions(TypedDict):
+    db_index: bool
+    db_constraint: bool
+
+
+DERIVED_KEY: DerivedKeyOptions = {"db_index": False, "db_constraint": False}
 
 
 class LedgerEntry(models.Model):
@@ -235,7 +241,12 @@ class IdempotencyKey(models.Model):
         return self.key
 
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
+class MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: MoneyOptions = {"max_digits": 18, "decimal_places": 4}
 
 
 class Conversion(models.Model):

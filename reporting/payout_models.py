@@ -7,6 +7,8 @@ changes the *next* statement, never one a partner has already received.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 
 from accounts.models import TenantManager, Workspace
@@ -15,7 +17,12 @@ from partners.models import Partner
 
 __all__ = ["PayoutPeriod", "Statement", "StatementLine", "Payout"]
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
+class MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: MoneyOptions = {"max_digits": 18, "decimal_places": 4}
 
 
 class PayoutPeriod(models.Model):

@@ -18,11 +18,19 @@ so a day is always either missing or complete.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 
 from accounts.models import TenantManager, Workspace
 
-MONEY = {"max_digits": 18, "decimal_places": 4, "default": 0}
+class MoneyColumnOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    default: int
+
+
+MONEY: MoneyColumnOptions = {"max_digits": 18, "decimal_places": 4, "default": 0}
 
 
 class Measures(models.Model):
