@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import random
+import secrets
+from datetime import UTC, datetime
+
+import factory.random
 import pytest
 from django.test import Client
 
@@ -9,6 +15,49 @@ from accounts.models import Role
 from accounts.services import create_api_key
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.partners.factories import PartnerUserFactory
+
+
+# --- Chance and the clock, reproducible ------------------------------------------------------
+# Each test starts `random`, factory_boy and Faker from a seed made of the run's seed and its own
+# id, so a test draws the same values whatever ran before it, on whichever xdist worker. The run's
+# seed is new each run (chance still explores) unless TANDEM_TEST_SEED gives it; a failure report
+# names it, with the instant the test started at (to replay it under faketime).
+SEED_VARIABLE = "TANDEM_TEST_SEED"
+
+
+def pytest_configure(config):
+    # Set once by the xdist controller before its workers start; they inherit the environment.
+    os.environ.setdefault(SEED_VARIABLE, str(secrets.randbelow(10**9)))
+
+
+def pytest_report_header(config):
+    return f"random seed: {SEED_VARIABLE}={os.environ[SEED_VARIABLE]}"
+
+
+_started_at = pytest.StashKey[datetime]()
+
+
+def _test_seed(nodeid: str) -> int:
+    return random.Random(f"{os.environ[SEED_VARIABLE]}:{nodeid}").getrandbits(32)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_chance(request):
+    seed = _test_seed(request.node.nodeid)
+    random.seed(seed)
+    factory.random.reseed_random(seed)
+    request.node.stash[_started_at] = datetime.now(UTC)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        started = item.stash.get(_started_at, None)
+        report.sections.append(("chance and clock", (
+            f"rerun with: {SEED_VARIABLE}={os.environ[SEED_VARIABLE]} pytest '{item.nodeid}'\n"
+            f"test started at {started.isoformat() if started else 'n/a'}")))
+    return report
 
 
 @pytest.fixture(autouse=True)
