@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -48,10 +48,13 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
-class TenantQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class TenantQuerySet(models.QuerySet[_M]):
     """Querysets of tenant rows are narrowed by workspace before anything else."""
 
-    def for_workspace(self, workspace: Workspace) -> TenantQuerySet:
+    def for_workspace(self, workspace: Workspace) -> TenantQuerySet[_M]:
         return self.filter(workspace=workspace)
 
 

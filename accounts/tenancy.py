@@ -7,12 +7,12 @@ from typing import Callable, Iterable, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.db.models import Manager, Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django_htmx.middleware import HtmxDetails
 
-from accounts.models import Membership, Role, Workspace
+from accounts.models import Membership, Role, User, Workspace
 
 M = TypeVar("M", bound=Model)
 
@@ -24,12 +24,15 @@ OWNERS = frozenset({Role.OWNER})
 
 
 class WorkspaceRequest(HttpRequest):
+    # `workspace_member` sends anonymous people to sign in before the view runs.
+    user: User
     workspace: Workspace
     membership: Membership
     htmx: HtmxDetails
 
 
-View = Callable[..., HttpResponse]
+# Any response: a CSV export streams (StreamingHttpResponse), a PDF is a FileResponse.
+View = Callable[..., HttpResponseBase]
 
 
 def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str] = ("GET", "HEAD")) -> Callable[[View], View]:
@@ -44,7 +47,7 @@ def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str]
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = (
@@ -75,6 +78,6 @@ def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str]
     return decorator
 
 
-def get_for_workspace_or_404(queryset: QuerySet[M], workspace: Workspace, **lookup: object) -> M:
+def get_for_workspace_or_404(queryset: QuerySet[M] | Manager[M], workspace: Workspace, **lookup: object) -> M:
     """The one way a view loads a tenant row: another workspace's row is simply not found."""
     return get_object_or_404(queryset.filter(workspace=workspace), **lookup)

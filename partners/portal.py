@@ -15,20 +15,22 @@ from functools import wraps
 from typing import Callable, Iterable
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.utils.functional import SimpleLazyObject
 from django_htmx.middleware import HtmxDetails
 
-from accounts.models import Workspace
+from accounts.models import User, Workspace
 from partners import selectors
 from partners.models import Partner, PartnerUser
 
 _SESSION_KEY = "portal_partner"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class PartnerRequest(HttpRequest):
+    # `partner_member` sends anonymous people to sign in before the view runs.
+    user: User
     workspace: Workspace
     partner: Partner
     partner_user: PartnerUser
@@ -58,7 +60,7 @@ def partner_member(*, methods: Iterable[str] = ("GET", "HEAD")) -> Callable[[Vie
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             logins = selectors.partner_logins_in(user=request.user, workspace_slug=slug)
