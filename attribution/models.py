@@ -210,10 +210,11 @@ class InboundEvent(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {
+        tones: dict[str, str] = {
             self.Status.RECEIVED: "brand", self.Status.ATTRIBUTED: "ok", self.Status.UNATTRIBUTED: "warn",
             self.Status.DUPLICATE: "", self.Status.FAILED: "bad",
-        }.get(self.status, "")
+        }
+        return tones.get(self.status, "")
 
     @property
     def original(self) -> dict:
@@ -415,10 +416,11 @@ class Commission(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {
+        tones: dict[str, str] = {
             self.Status.PENDING: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok",
             self.Status.REJECTED: "bad", self.Status.REVERSED: "",
-        }.get(self.status, "")
+        }
+        return tones.get(self.status, "")
 
 
 class CommissionReversal(models.Model):

@@ -138,13 +138,14 @@ class Partner(models.Model):
     @property
     def status_tone(self) -> str:
         """The badge colour of the status, so every page shows a status the same way."""
-        return {
+        tones: dict[str, str] = {
             self.Status.ACTIVE: "ok",
             self.Status.PENDING: "warn",
             self.Status.INVITED: "brand",
             self.Status.SUSPENDED: "bad",
             self.Status.REJECTED: "bad",
-        }.get(self.status, "")
+        }
+        return tones.get(self.status, "")
 
 
 class PartnerUser(models.Model):

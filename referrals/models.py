@@ -213,12 +213,13 @@ class DealRegistration(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {
+        tones: dict[str, str] = {
             self.Status.SUBMITTED: "warn",
             self.Status.APPROVED: "ok",
             self.Status.REJECTED: "bad",
             self.Status.EXPIRED: "",
-        }.get(self.status, "")
+        }
+        return tones.get(self.status, "")
 
 
 class Referral(models.Model):
@@ -283,4 +284,5 @@ class Referral(models.Model):
 
     @property
     def stage_tone(self) -> str:
-        return {self.Stage.LEAD: "brand", self.Stage.CUSTOMER: "ok", self.Stage.EXPIRED: ""}.get(self.stage, "")
+        tones: dict[str, str] = {self.Stage.LEAD: "brand", self.Stage.CUSTOMER: "ok", self.Stage.EXPIRED: ""}
+        return tones.get(self.stage, "")

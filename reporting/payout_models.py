@@ -112,7 +112,8 @@ class Statement(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {self.Status.ISSUED: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok"}.get(self.status, "")
+        tones: dict[str, str] = {self.Status.ISSUED: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok"}
+        return tones.get(self.status, "")
 
     @property
     def is_payable(self) -> bool:
