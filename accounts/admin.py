@@ -14,7 +14,7 @@ from accounts.models import ApiKey, AuditLogEntry, Domain, Heartbeat, Membership
 
 class TenantAdmin(admin.ModelAdmin):
     list_display: Any = ("__str__", "workspace")
-    list_filter: Any = ("workspace",)
+    list_filter = ("workspace",)
     list_select_related = ("workspace",)
     show_full_result_count = False  # counting millions of clicks or events on every page is not worth it
 
