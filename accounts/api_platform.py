@@ -8,14 +8,17 @@ the item at fault and accepts the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.parser import Parser
+from pydantic import BeforeValidator, Field, StrictInt
 
 from core.text import find_unusable_text, unusable_character
 
@@ -84,3 +87,22 @@ def install_edge_handlers(api: NinjaAPI, respond: Any) -> None:
         return respond(request, 500, "internal_error", "Tandem failed to answer this request; the error is logged.")
 
     api.add_exception_handler(Exception, internal)
+
+
+# --- Strict values: what JSON or a query string says is taken as said -------------------------------
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic would read 0 (or "0") as 1970-01-01, a Unix timestamp; a date is YYYY-MM-DD only.
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("Use a date as YYYY-MM-DD.")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# An id in a JSON body is a JSON integer: `true` is not partner 1, `false` not commission 0.
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]

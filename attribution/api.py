@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,18 +23,20 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.renderers import JSONRenderer
-from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, ValidationInfo, field_validator
 
 from accounts.api import ApiError, cursor_page, error_body, workspace_of
-from accounts.api_platform import check_items_separately
+from accounts.api_platform import Id, IsoDate, check_items_separately
 from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import selectors, services
-from attribution.inbox import IncomingEvent, parse_amount
+from attribution.inbox import IncomingEvent, conflicting_fields
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
+from core.money import AMOUNT_PATTERN, parse_amount
 from core.text import find_unusable_text, unusable_character
+from partners.iso import CURRENCIES
 from partners.models import PartnerGroup, Program
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,14 @@ router = Router(tags=["tracking"])
 MAX_BATCH = 10_000
 # An event with unusable text is refused alone, by its index (see _track_batch).
 check_items_separately("/events/batch", "events")
-AMOUNT_DOC = "A decimal string such as \"49.99\" (JSON numbers are refused: they can lose cents)."
+AMOUNT_DOC = ("A decimal string such as \"49.99\", with at most the currency's decimals (JSON numbers, signs, "
+              "exponents and spaces are refused: money is taken as sent or not at all).")
+
+
+def AMOUNT_SCHEMA(schema: dict[str, Any]) -> None:  # noqa: N802 - used as a constant in Field(json_schema_extra=)
+    """Amounts travel as strings: the document says so, not `number | string`."""
+    schema.pop("anyOf", None)
+    schema.update(type="string", pattern=AMOUNT_PATTERN)
 
 
 # --- Input -------------------------------------------------------------------------------------
@@ -55,9 +64,18 @@ class _Strict(Schema):
 
 
 def _decimal_string(value: Any) -> Decimal | None:
+    """A decimal string, syntax only (rates, percentages, amounts whose currency the endpoint knows)."""
     if value is None:
         return None
-    return parse_amount(value)
+    return parse_amount(value, None)
+
+
+def _amount_in_currency(value: Any, info: ValidationInfo) -> Decimal | None:
+    """An amount as sent or refused, in the currency validated before it (so `currency` comes first)."""
+    if value is None:
+        return None
+    currency = info.data.get("currency")
+    return parse_amount(value, currency if currency in CURRENCIES else None)
 
 
 def _upper(value: Any) -> Any:
@@ -68,7 +86,7 @@ class LeadIn(_Strict):
     customer_external_id: str = Field(min_length=1, max_length=200, description="Your own id for the customer")
     click_id: str | None = Field(None, max_length=200, description="The `tclid` Tandem added to the landing URL")
     code: str | None = Field(None, max_length=200, description="A referral code the customer typed")
-    partner_id: int | None = Field(None, description="Credit this partner directly")
+    partner_id: Id | None = Field(None, description="Credit this partner directly")
     customer_email: str | None = Field(None, max_length=254)
     occurred_at: datetime | None = Field(None, description="Default: when Tandem receives it")
     event_id: str | None = Field(None, max_length=200, description="Default: the Idempotency-Key, else a hash of the lead")
@@ -77,25 +95,26 @@ class LeadIn(_Strict):
 class SaleIn(_Strict):
     event_id: str = Field(min_length=1, max_length=200)
     customer_external_id: str = Field(min_length=1, max_length=200)
-    amount: Decimal = Field(description=AMOUNT_DOC)
     currency: str = Field(min_length=3, max_length=3, description="ISO 4217, such as USD")
+    amount: Decimal = Field(description=AMOUNT_DOC, json_schema_extra=AMOUNT_SCHEMA)
     occurred_at: datetime | None = None
     click_id: str | None = Field(None, max_length=200)
     code: str | None = Field(None, max_length=200)
     customer_email: str | None = Field(None, max_length=254)
 
-    _amount = field_validator("amount", mode="before")(_decimal_string)
+    _amount = field_validator("amount", mode="before")(_amount_in_currency)
     _currency = field_validator("currency", mode="before")(_upper)
 
 
 class RefundIn(_Strict):
     event_id: str = Field(min_length=1, max_length=200)
     sale_event_id: str = Field(min_length=1, max_length=200, description="The event_id of the sale refunded")
-    amount: Decimal | None = Field(None, description=AMOUNT_DOC + " Default: all that is left of the sale.")
     currency: str | None = Field(None, min_length=3, max_length=3, description="Default: the sale's currency")
+    amount: Decimal | None = Field(None, description=AMOUNT_DOC + " Default: all that is left of the sale.",
+                                   json_schema_extra=AMOUNT_SCHEMA)
     occurred_at: datetime | None = None
 
-    _amount = field_validator("amount", mode="before")(_decimal_string)
+    _amount = field_validator("amount", mode="before")(_amount_in_currency)
     _currency = field_validator("currency", mode="before")(_upper)
 
 
@@ -124,6 +143,7 @@ _FAST_OTHER: dict[str, frozenset[str]] = {
     "lead": frozenset({"type", "partner_id", "occurred_at"}),
 }
 # Only the canonical RFC 3339 form: what datetime.fromisoformat and pydantic read alike.
+_PLAIN_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 
 
@@ -142,23 +162,19 @@ def _fast_event(kind: str, item: dict[str, Any]) -> IncomingEvent | None:
             return None  # an unknown field: the schema names it
     if any(required and name not in values for name, (_, required) in ids.items()):
         return None
-    amount = item.get("amount")
-    if amount is not None:
-        if type(amount) is not str:
-            return None
-        try:
-            values["amount"] = Decimal(amount.strip())
-        except InvalidOperation:
-            return None
-        if not values["amount"].is_finite():
-            return None
-    elif kind == "sale":
-        return None
     currency = item.get("currency")
     if currency is not None:
         if type(currency) is not str or len(currency := currency.strip().upper()) != 3:
             return None
         values["currency"] = currency
+    elif kind == "sale":
+        return None
+    amount = item.get("amount")
+    if amount is not None:
+        # The schema's own rule; anything it would refuse goes through the schema for its message.
+        if type(amount) is not str or not _PLAIN_AMOUNT.match(amount):
+            return None
+        values["amount"] = Decimal(amount)
     elif kind == "sale":
         return None
     occurred_at = item.get("occurred_at")
@@ -281,12 +297,18 @@ def _track(request: HttpRequest, event: IncomingEvent) -> Status[Any]:
 
     def compute() -> tuple[int, dict[str, str]]:
         receipt = services.accept_events(workspace=workspace, events=[event], source=InboundEvent.Source.API)[0]
+        if not receipt.accepted and (differ := conflicting_fields(workspace=workspace, events=[event])):
+            fields = next(iter(differ.values()))
+            raise ApiError(409, "event_conflict",
+                           f"An event with this event_id was already received with a different {', '.join(fields)}. "
+                           "Send a new event_id for a new event.", {name: [CONFLICT] for name in fields})
         return (202 if receipt.accepted else 200), {"event_id": receipt.event_id, "status": receipt.status}
 
     return answer(request, compute)
 
 
 TRACK_RESPONSES = {200: EventAnswer, 202: EventAnswer}
+CONFLICT = "Differs from the event first received with this event_id."
 
 
 @router.post("/track/lead", response=TRACK_RESPONSES, summary="Track a lead",
@@ -365,7 +387,15 @@ def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
     def compute() -> tuple[int, dict[str, Any]]:
         receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
                                           source=InboundEvent.Source.API, checked=True)
-        results = [{"index": index, "event_id": r.event_id, "status": r.status} for (index, _), r in zip(good, receipts)]
+        repeated = [event for (_, event), r in zip(good, receipts) if not r.accepted]
+        differ = conflicting_fields(workspace=workspace, events=repeated) if repeated else {}
+        results = []
+        for (index, _), r in zip(good, receipts):
+            if r.event_id in differ:
+                errors.append({"index": index, "fields": {name: [CONFLICT] for name in differ[r.event_id]}})
+            else:
+                results.append({"index": index, "event_id": r.event_id, "status": r.status})
+        errors.sort(key=lambda error: error["index"])
         accepted = any(r.accepted for r in receipts)
         return (202 if accepted else 200), {"results": results, "errors": errors}
 
@@ -447,12 +477,12 @@ def list_commissions(request: HttpRequest, filters: Query[CommissionFilters]) ->
 
 
 class ApproveIn(_Strict):
-    ids: list[int] | None = Field(None, max_length=10_000)
+    ids: list[Id] | None = Field(None, max_length=10_000)
     due: bool = Field(False, description="Approve every pending commission whose hold has ended")
 
 
 class RejectIn(_Strict):
-    ids: list[int] = Field(max_length=10_000)
+    ids: list[Id] = Field(max_length=10_000)
     reason: str = Field(min_length=1, max_length=1000, description="Shown to the partner")
 
 
@@ -521,7 +551,7 @@ class RuleIn(_Strict):
     lead_amount: Decimal | None = Field(None, description="A flat reward per new referral, as a decimal string")
     cap_per_customer: Decimal | None = None
     min_sale_amount: Decimal | None = None
-    group_id: int | None = Field(None, description="Set: a version of this group's override rule")
+    group_id: Id | None = Field(None, description="Set: a version of this group's override rule")
     effective_from: datetime | None = Field(None, description="Default: now")
 
     _decimals = field_validator("sale_value", "lead_amount", "cap_per_customer", "min_sale_amount",
@@ -574,7 +604,7 @@ def rate_out(rate: ExchangeRate) -> dict[str, Any]:
 
 
 class RateIn(_Strict):
-    date: dt.date
+    date: IsoDate
     from_currency: str = Field(min_length=3, max_length=3)
     to_currency: str = Field(min_length=3, max_length=3)
     rate: Decimal = Field(description="1 from_currency = rate to_currency, as a decimal string such as \"1.0842\"")
@@ -583,7 +613,7 @@ class RateIn(_Strict):
 
 
 class RateFilters(Schema):
-    date: dt.date | None = None
+    date: IsoDate | None = None
     from_currency: str | None = None
     to_currency: str | None = None
     cursor: str | None = None

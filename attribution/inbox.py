@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 from typing import Any, Sequence
 
@@ -26,6 +26,7 @@ from accounts.arrays import text_array
 from accounts.models import Workspace
 from attribution.models import InboundEvent
 from attribution.sql import fetch_rows
+from core.money import excess_places
 from partners.iso import CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ class IncomingEvent:
                 add("amount", problem)
         if self.currency and self.currency not in CURRENCIES:
             add("currency", f"“{self.currency}” is not an ISO 4217 currency code, such as USD or EUR.")
+        elif self.currency and isinstance(self.amount, Decimal) and (places := excess_places(self.amount, self.currency)):
+            add("amount", places)  # never rounded: 49.999 USD is refused, not stored as 50.00
         if self.partner_id is not None and (not isinstance(self.partner_id, int) or self.partner_id <= 0):
             add("partner_id", "Send the id of one of your partners.")
         if self.customer_email:
@@ -155,17 +158,6 @@ def amount_problem(amount: Any, *, allow_zero: bool) -> str | None:
     if isinstance(exponent, int) and exponent < -AMOUNT_PLACES:
         return f"Use at most {AMOUNT_PLACES} decimal places."
     return None
-
-
-def parse_amount(value: Any) -> Decimal:
-    """A decimal string as a Decimal; anything else (notably a JSON number) is refused."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError("Send the amount as a decimal string such as \"49.99\"; JSON numbers can lose cents.")
-    try:
-        amount = Decimal(value.strip())
-    except InvalidOperation as exc:
-        raise ValueError(f"“{value}” is not a decimal number such as 49.99.") from exc
-    return amount
 
 
 @dataclass(frozen=True)
@@ -252,3 +244,36 @@ def _enqueue(workspace_id: int, event_ids: list[int], wait: bool, countdown: flo
     from attribution.tasks import enqueue_processing
 
     enqueue_processing(workspace_id, event_ids, wait=wait, countdown=countdown)
+
+
+def conflicting_fields(*, workspace: Workspace, events: Sequence[IncomingEvent]) -> dict[str, list[str]]:
+    """For events whose event_id the workspace already has: the fields where the stored event differs.
+
+    Answers {event_id: [field, ...]} for those that differ; an identical repeat is absent (a plain
+    duplicate). A field the repeat leaves out that defaults on arrival (occurred_at) is not compared.
+    """
+    if not events:
+        return {}
+    stored = dict(InboundEvent.objects.for_workspace(workspace)
+                  .filter(event_id__in=[e.event_id.strip() for e in events]).values_list("event_id", "payload"))
+    found: dict[str, list[str]] = {}
+    for event in events:
+        event_id = event.event_id.strip()
+        before = stored.get(event_id)
+        if before is None:
+            continue
+        now = event.to_payload(received_at=timezone.now())
+        names = set(before) | set(now)
+        names -= {"raw"} | ({"occurred_at"} if event.occurred_at is None else set())
+        differ = sorted(name for name in names if not _same(name, before.get(name), now.get(name)))
+        if differ:
+            found[event_id] = differ
+    return found
+
+
+def _same(name: str, before: Any, now: Any) -> bool:
+    if name == "amount" and before is not None and now is not None:
+        return Decimal(str(before)) == Decimal(str(now))  # "49.90" is "49.9"
+    if name == "occurred_at" and before and now:
+        return datetime.fromisoformat(before) == datetime.fromisoformat(now)
+    return before == now

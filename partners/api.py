@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from accounts.api import ApiError, cursor_page, workspace_of
+from accounts.api_platform import Id
 from accounts.models import Workspace
 from partners import selectors, services
 from partners.models import Partner, PartnerGroup, Program
@@ -21,8 +22,8 @@ class PartnerIn(Schema):
     company: str = ""
     country: str = ""
     group: str | None = None
-    group_id: int | None = None
-    program_id: int | None = None
+    group_id: Id | None = None
+    program_id: Id | None = None
     external_id: str = ""
     status: Literal["active", "invited"] = "active"
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from accounts.api import ApiError, cursor_page, workspace_of
+from accounts.api_platform import Id
 from partners.models import Partner
 from referrals import selectors, services
 from referrals.models import Link
@@ -22,7 +23,7 @@ IDEMPOTENCY_TTL = 24 * 3600
 
 
 class LinkIn(Schema):
-    partner_id: int
+    partner_id: Id
     destination_url: str
     code: str | None = None
     channel: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from accounts.api import ApiError, cursor_page, workspace_of
+from accounts.api_platform import IsoDate
 from attribution.rewards import round_money
 from reporting import payout_selectors as selectors
 from reporting import payouts
@@ -27,7 +27,7 @@ def _money(value: Decimal, currency: str) -> str:
 
 
 class PeriodIn(Schema):
-    end: date
+    end: IsoDate
 
 
 class StatementFilters(Schema):

@@ -15,7 +15,7 @@ SALE = {"type": "sale", "event_id": "ord_1", "customer_external_id": "cus_1", "a
 PLAIN: list[dict[str, Any]] = [
     SALE,
     {**SALE, "occurred_at": "2026-01-15T10:30:00Z", "click_id": "tc_1", "code": None, "customer_email": "A@B.org"},
-    {**SALE, "amount": " 1E+2 ", "currency": " eur "},
+    {**SALE, "amount": "100", "currency": " eur "},
     {"type": "refund", "event_id": "re_1", "sale_event_id": "ord_1"},
     {"type": "refund", "event_id": "re_1", "sale_event_id": "ord_1", "amount": "5.00", "currency": "USD"},
     {"type": "lead", "event_id": "l_1", "customer_external_id": "cus_1", "partner_id": 7},
@@ -26,6 +26,7 @@ UNUSUAL: list[dict[str, Any]] = [
     {**SALE, "amount": 49.99},
     {**SALE, "amount": "forty"},
     {**SALE, "amount": "NaN"},
+    {**SALE, "amount": " 1E+2 "},  # issue 11: money as sent or refused, never reinterpreted
     {**SALE, "currency": "US"},
     {**SALE, "amout": "1.00"},
     {**SALE, "event_id": ""},
