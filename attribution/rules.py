@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,7 +64,7 @@ def ensure_default_reward_rules(*, workspace_id: int, program_ids: Iterable[int]
 
 def terms_of(rule: Any) -> RuleTerms:
     """A stored rule (a RewardRule or a values() dict) as the pure terms `rewards.sale_reward` takes."""
-    get = rule.get if isinstance(rule, dict) else lambda name: getattr(rule, name)
+    get: Callable[[str], Any] = rule.get if isinstance(rule, dict) else lambda name: getattr(rule, name)
     return RuleTerms(
         name=get("name"), sale_type=get("sale_type"), sale_value=get("sale_value"), duration=get("duration"),
         duration_months=get("duration_months"), lead_amount=get("lead_amount") or Decimal("0"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -105,8 +105,8 @@ class LinkFilterForm(forms.Form):
     def __init__(self, *args: Any, workspace: Workspace, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         partners = Partner.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")
-        self.fields["partner"].choices = [("", "All partners"), *partners]
-        self.fields["channel"].choices = [("", "All channels"), *((c, c) for c in channels)]
+        cast(forms.ChoiceField, self.fields["partner"]).choices = [("", "All partners"), *partners]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "All channels"), *((c, c) for c in channels)]
 
 
 class DealRegistrationForm(forms.Form):

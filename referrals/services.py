@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -87,7 +87,10 @@ def create_link(
     labels = {"channel": (channel or "").strip(), "campaign": (campaign or "").strip()}
     utm_values = {field: ((utm or {}).get(field) or "").strip() for field in UTM_FIELDS}
     for field, value in {**labels, **utm_values}.items():
-        limit = Link._meta.get_field(field).max_length
+        column = Link._meta.get_field(field)
+        # Every label and UTM column of Link is a CharField with a max_length.
+        assert isinstance(column, CharField) and column.max_length is not None
+        limit = column.max_length
         if len(value) > limit:
             errors[field] = [f"Keep this under {limit} characters."]
     if errors:

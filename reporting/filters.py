@@ -4,7 +4,7 @@ string so that a filtered page is a URL one can share."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -43,17 +43,17 @@ class ReportFilterForm(forms.Form):
         super().__init__(data)
         self.workspace = workspace
         self.fixed_partner = partner
-        self.fields["program"].choices = [("", "All programs")] + [(p.pk, p.name) for p in metrics.programs(workspace)]
-        self.fields["group"].choices = [("", "All groups")] + [(g.pk, g.name) for g in metrics.groups(workspace)]
-        self.fields["channel"].choices = [("", "All channels"), ("(none)", "No channel")] + [
+        cast(forms.ChoiceField, self.fields["program"]).choices = [("", "All programs")] + [(p.pk, p.name) for p in metrics.programs(workspace)]
+        cast(forms.ChoiceField, self.fields["group"]).choices = [("", "All groups")] + [(g.pk, g.name) for g in metrics.groups(workspace)]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "All channels"), ("(none)", "No channel")] + [
             (c, c) for c in metrics.channels(workspace)
         ]
         self.currencies = metrics.currencies(workspace)
-        self.fields["currency"].choices = [("", "Default")] + [(c, c) for c in self.currencies]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [("", "Default")] + [(c, c) for c in self.currencies]
         if partner is None:
             partners = list(Partner.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")[:PARTNER_MENU_MAX + 1])
             if len(partners) <= PARTNER_MENU_MAX:
-                self.fields["partner"].choices = [("", "All partners")] + partners
+                cast(forms.ChoiceField, self.fields["partner"]).choices = [("", "All partners"), *partners]
             else:
                 # A menu of thousands of partners helps nobody and weighs on every page; the top
                 # partners table links each partner's own page, and the id still filters here.
@@ -64,6 +64,7 @@ class ReportFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         preset = data.get("range") or DEFAULT_PRESET
         start, end = data.get("start"), data.get("end")
         if preset == "custom" or (start and end and not self.data.get("range")):

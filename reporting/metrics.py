@@ -116,7 +116,7 @@ class Totals:
 
     @classmethod
     def from_row(cls, row: dict[str, Any], currency: str) -> Totals:
-        values = {m: (row.get(m) or 0) for m in COUNT_MEASURES}
+        values: dict[str, Any] = {m: (row.get(m) or 0) for m in COUNT_MEASURES}
         values.update({m: Decimal(row.get(m) or 0) for m in MONEY_MEASURES})
         return cls(currency=currency, **values)
 
@@ -343,7 +343,9 @@ def _range_lookups(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.
 def _running_filters(filters: Filters) -> tuple[list[str], list[Any], str]:
     """The WHERE terms, their parameters and the join a running-total table (alias t) needs for
     `filters`: a group is the partner's current one, as everywhere else in the reports."""
-    where, params, join = ["t.currency = %s"], [filters.currency], ""
+    where: list[str] = ["t.currency = %s"]
+    params: list[Any] = [filters.currency]
+    join = ""
     for column, value in (("program_id", filters.program_id), ("partner_id", filters.partner_id),
                           ("channel", filters.channel)):
         if value is not None:
@@ -550,10 +552,10 @@ def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tupl
     """Per-partner sums of a range: its whole months from the monthly rollup, the days around them
     from the daily one. The same numbers as summing the daily rows, from a fraction of the rows."""
     first, last = months
-    monthly = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
+    monthly: QuerySet[MonthlyPartnerRollup] = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
         month__gte=first, month__lte=last, currency=filters.currency)
     monthly = _narrowed(monthly, filters)
-    parts = [monthly.values("partner_id").annotate(**_sums())]
+    parts: list[QuerySet[Any, Any]] = [monthly.values("partner_id").annotate(**_sums())]
     for start, end in ((filters.start, first - dt.timedelta(days=1)), (last + dt.timedelta(days=1), filters.end)):
         if start <= end:
             edge = replace(filters, start=start, end=end)
@@ -591,9 +593,9 @@ def breakdown(
 ) -> list[BreakdownRow]:
     """The range's measures per partner, group, program, channel, campaign, link, code or source type."""
     if by == "partner":
-        rows = _partner_breakdown(workspace, filters, order_by=order_by, limit=limit)
-        if rows is not None:
-            return rows
+        partner_rows = _partner_breakdown(workspace, filters, order_by=order_by, limit=limit)
+        if partner_rows is not None:
+            return partner_rows
     fields = _DIMENSION_FIELDS[by]
     rows = _rows(workspace, filters, fine=by in _FINE_DIMENSIONS)
     if by == "link":
