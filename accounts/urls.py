@@ -7,7 +7,6 @@ from accounts.forms import LoginForm, ResetPasswordForm
 # Pages outside any workspace.
 # "" (name "home") is partners.views.home: it also sends partner logins to their portal.
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm,

@@ -4,10 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from accounts import services
 from accounts.forms import AcceptInvitationForm, ApiKeyForm, DomainForm, InviteStaffForm, RoleForm
@@ -16,28 +14,6 @@ from accounts.tenancy import MANAGERS, OWNERS, WorkspaceRequest, get_for_workspa
 
 WRITE = ("GET", "HEAD", "POST")
 POST = ("POST",)
-
-
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """The state of the database and the broker; 503 when either is down."""
-    from django.conf import settings
-    import redis
-
-    state: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        state["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "down" here
-        state["database"] = f"error: {type(exc).__name__}"
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-        state["broker"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        state["broker"] = f"error: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in state.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", **state}, status=200 if healthy else 503)
 
 
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:

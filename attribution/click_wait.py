@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -21,7 +22,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from referrals.clickbuffer import click_time, flush_clicks, flushed_through
+from attribution.models import InboundEvent
+from referrals.clickbuffer import click_time, flush_clicks, flushed_through, flusher_lag
 
 logger = logging.getLogger(__name__)
 
@@ -81,3 +83,26 @@ def _flush_and_retry(workspace_id: int, event_ids: list[int], attempts: int) -> 
         logger.warning("Could not flush the click buffer for %d waiting events", len(event_ids), exc_info=True)
         busy = True
     enqueue_processing(workspace_id, event_ids, countdown=retry_countdown(attempts=attempts, busy=busy))
+
+
+@dataclass(frozen=True)
+class ClickBufferState:
+    """What the operators and the events page are told: how far behind the flusher is, and who waits."""
+
+    lag_seconds: float | None  # None when Redis cannot be asked
+    buffered: int | None
+    waiting_events: int
+
+
+def click_buffer_state(*, workspace_id: int | None = None) -> ClickBufferState:
+    """The flusher's lag and the events waiting for a click: of one workspace, or of all (for /healthz)."""
+    try:
+        lag = flusher_lag()
+        lag_seconds, buffered = round(lag.seconds, 1), lag.buffered
+    except (redis.RedisError, OSError):
+        lag_seconds = buffered = None
+    # Through the partial index of waiting events (inboundevent_ws_click_waits): a handful, never the inbox.
+    waiting = InboundEvent.objects.filter(reason_code=REASON_CODE, status=InboundEvent.Status.RECEIVED)
+    if workspace_id is not None:
+        waiting = waiting.filter(workspace_id=workspace_id)
+    return ClickBufferState(lag_seconds=lag_seconds, buffered=buffered, waiting_events=waiting.count())

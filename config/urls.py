@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from accounts import urls as accounts_urls
 from attribution import integration_urls
 from attribution import urls as attribution_urls
+from config import health
 from config.api import api
 from config.errors import json_not_found
 from partners import urls as partners_urls
@@ -30,6 +31,7 @@ portal_urlpatterns = (
 urlpatterns = [
     # The short-link redirect first: it is the hottest path and resolves in one step.
     path("", include(referrals_urls.urlpatterns)),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("webhooks/", include(integration_urls.webhook_urlpatterns)),

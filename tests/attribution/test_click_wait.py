@@ -177,3 +177,14 @@ def test_the_sweeper_retries_an_event_waiting_for_its_click_at_every_sweep(clien
                                 attempted_at=timezone.now() - timedelta(minutes=2))
     with mock.patch("attribution.tasks.process_inbound_events.apply_async"):
         assert sweep_inbound_events() == 1
+
+
+def test_healthz_tells_how_far_behind_the_click_flusher_is_and_who_waits(client, link, workspace, anna):
+    tclid = click_through(client, link)
+    send(workspace, lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now()))
+
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["clicks_buffered"] == 1
+    assert body["click_flusher_lag_seconds"] >= 0
+    assert body["events_waiting_for_click"] == 1
