@@ -72,14 +72,18 @@ def _compact(value: float) -> str:
     return f"{value:g}"
 
 
+# What a chart plots: a count (int) or an amount of money (Decimal).
+Amount = float | Decimal
+
+
 @dataclass(frozen=True)
 class Bucket:
     start: dt.date
     end: dt.date
-    value: float
+    value: Amount
 
 
-def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], float]) -> tuple[list[Bucket], str]:
+def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], Amount]) -> tuple[list[Bucket], str]:
     """Days for up to 92 days, else weeks: a year of daily points is noise at this width."""
     if len(points) <= 92:
         return [Bucket(p.day, p.day, value(p)) for p in points], "day"
@@ -91,8 +95,8 @@ def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], float]
     return buckets[::-1], "week"
 
 
-def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callable[[DayPoint], float],
-                 fmt: Callable[[float], str], total_label: str) -> SeriesChart:
+def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callable[[DayPoint], Amount],
+                 fmt: Callable[[Amount], str], total_label: str) -> SeriesChart:
     buckets, grain = bucket_points(points, value)
     peak = max((b.value for b in buckets), default=0)
     trough = min((b.value for b in buckets), default=0)
@@ -130,7 +134,7 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
                        plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0 and trough == 0)
 
 
-def money_label(amount: Decimal, currency: str) -> str:
+def money_label(amount: Amount, currency: str) -> str:
     return format_money(amount, currency)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.tenancy import ANY_STAFF, WorkspaceRequest, get_for_workspace_or_404, workspace_member
@@ -16,7 +16,7 @@ from reporting.rollup_models import ExportJob
 def _filters(request: WorkspaceRequest) -> tuple[ReportFilterForm, metrics.Filters]:
     """The dashboard's filters; `partner` pins the export to one partner as on its page (a foreign one is a 404)."""
     partner = None
-    if request.GET.get("partner") and request.GET.get("partner").isdigit():
+    if request.GET.get("partner", "").isdigit():
         partner = Partner.objects.for_workspace(request.workspace).filter(pk=request.GET["partner"]).first()
         if partner is None:
             raise Http404("No such partner.")
@@ -24,7 +24,7 @@ def _filters(request: WorkspaceRequest) -> tuple[ReportFilterForm, metrics.Filte
 
 
 @workspace_member(ANY_STAFF, methods=("GET", "HEAD", "POST"))
-def report_export(request: WorkspaceRequest) -> HttpResponse:
+def report_export(request: WorkspaceRequest) -> HttpResponseBase:
     """`?kind=clicks` (or partners, referrals, conversions, commissions) and the report filters."""
     kind = request.GET.get("kind", "")
     if kind not in exports.KINDS:
@@ -53,7 +53,7 @@ def report_export_job(request: WorkspaceRequest, export_id: int) -> HttpResponse
 
 
 @workspace_member(ANY_STAFF)
-def report_export_download(request: WorkspaceRequest, export_id: int) -> HttpResponse:
+def report_export_download(request: WorkspaceRequest, export_id: int) -> FileResponse:
     job = get_for_workspace_or_404(ExportJob.objects.all(), request.workspace, pk=export_id)
     if job.status != ExportJob.Status.DONE or not job.file_name:
         raise Http404("This export is not ready.")

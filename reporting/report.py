@@ -12,6 +12,7 @@ from django.core.cache import cache
 
 from accounts.models import Workspace
 from reporting import charts, metrics, rollups
+from reporting.charts import FunnelStep, SeriesChart
 
 log = logging.getLogger(__name__)
 # A cached report also ends with the day, so "the last 30 days" moves on at midnight.
@@ -25,8 +26,9 @@ REPORT_CACHE_VERSION = 7
 class Report:
     filters: metrics.Filters
     comparison: metrics.Comparison
-    charts: list[charts.SeriesChart]
-    funnel: list[charts.FunnelStep]
+    # Named directly: inside the class, `charts` is this field rather than the module.
+    charts: list[SeriesChart]
+    funnel: list[FunnelStep]
     top_partners: list[metrics.BreakdownRow]
     by_channel: list[metrics.BreakdownRow]
     by_source: list[metrics.BreakdownRow]

@@ -64,7 +64,7 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     with gc_paused():
-        return HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
+        return HTML(string=html, base_url=None).write_pdf()
 
 
 def statement_pdf_bytes(statement: Statement) -> bytes:
@@ -72,7 +72,7 @@ def statement_pdf_bytes(statement: Statement) -> bytes:
     if statement.pdf:
         try:
             with statement.pdf.open("rb") as handle:
-                return handle.read()  # type: ignore[no-any-return]
+                return handle.read()
         except FileNotFoundError:
             pass  # the media volume lost it: render it again from the frozen lines
     data = render_statement_pdf(statement)
