@@ -73,7 +73,7 @@ def _commission_line(commission: Commission, *, start: date | None) -> Statement
     return StatementLine(
         kind=StatementLine.Kind.COMMISSION, date=day, commission=commission, currency=commission.currency,
         description=commission.get_kind_display(), customer_reference=_customer(commission)[:200],
-        sale_amount=commission.conversion.amount if commission.conversion_id else None,
+        sale_amount=commission.conversion.amount if commission.conversion is not None else None,
         rule=f"{rule.name} v{rule.version}"[:160], amount=commission.amount,
         carried=bool(start and day < start),
     )
@@ -147,8 +147,8 @@ def _drafts(workspace: Workspace, *, cutoff: datetime, start: date | None, ledge
         .exclude(pk__in=taken.filter(kind=StatementLine.Kind.REJECTION).values("ledger_entry_id"))
         .order_by("sequence")
     )
-    rejected_ids = {settlement.commission_id_of(entry) for entry in rejections} - {None}
-    on_statements = dict(
+    rejected_ids = {cid for entry in rejections if (cid := settlement.commission_id_of(entry)) is not None}
+    on_statements: dict[int | None, str] = dict(
         taken.filter(kind=StatementLine.Kind.COMMISSION, commission_id__in=rejected_ids)
         .values_list("commission_id", "statement__number")
     )

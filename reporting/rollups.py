@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -326,8 +326,8 @@ def _runs(dates: Iterable[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
 def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
     """Rebuild the rollups of the days `start`..`end` (inclusive) of one workspace from the raw rows."""
     a, b = _bounds(start, end)
-    params = {"ws": workspace_id, "a": a, "b": b, "da": start, "db": end + dt.timedelta(days=1),
-              "buckets": TIMING_BUCKET_BOUNDS}
+    params: dict[str, Any] = {"ws": workspace_id, "a": a, "b": b, "da": start, "db": end + dt.timedelta(days=1),
+                              "buckets": TIMING_BUCKET_BOUNDS}
     with transaction.atomic(), connection.cursor() as cursor:
         # One refresher per workspace at a time: two would delete each other's fresh rows.
         cursor.execute("SELECT pg_advisory_xact_lock(727, %s)", [workspace_id])
@@ -358,7 +358,8 @@ def generation(workspace_id: int) -> int:
     from django.core.cache import cache
 
     try:
-        return cache.get_or_set(_generation_key(workspace_id), 1, timeout=None)
+        # Never None: the key holds only ints, and get_or_set returns the default when it is missing.
+        return cast(int, cache.get_or_set(_generation_key(workspace_id), 1, timeout=None))
     except Exception:  # without the cache every report is computed afresh
         return 0
 

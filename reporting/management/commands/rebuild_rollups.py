@@ -31,8 +31,10 @@ class Command(BaseCommand):
             span = rollups.data_span(workspace_id=workspace.pk)
             if span is None and not (options["start"] and options["end"]):
                 continue
-            start = options["start"] or span[0]
-            end = options["end"] or span[1]
+            # Without data, only a range given in full is rebuilt (see above).
+            first, last = span if span is not None else (options["start"], options["end"])
+            start = options["start"] or first
+            end = options["end"] or last
             total_days += rollups.rebuild(workspace_id=workspace.pk, start=start, end=end)
             count += 1
         self.stdout.write(f"Rebuilt {total_days} days of rollups in {count} workspace(s).")
