@@ -213,7 +213,10 @@ def ensure_postgres(pgdata: Path) -> Path:
             pid, socket_dir, status = running
             if status == "ready" and _answers(socket_dir):
                 return socket_dir
-            if status == "stopping" or time.monotonic() > deadline:
+            # A server whose socket file is gone (removed by hand, or by an older server's exit at the
+            # same path) can never be reached: restart it like a wedged one.
+            lost_socket = status == "ready" and not (socket_dir / ".s.PGSQL.5432").exists()
+            if status == "stopping" or lost_socket or time.monotonic() > deadline:
                 # Shutting down (a `make stop`), or wedged: let it finish, then start afresh.
                 os.kill(pid, signal.SIGINT)
                 if not _wait_until_gone(pid, "postgres", STOP_TIMEOUT):
