@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
 from attribution import selectors, services
+from attribution.click_wait import click_buffer_state
 from attribution.explain import explanation_lines
 from attribution.forms import (
     BulkCommissionForm,
@@ -51,7 +52,10 @@ def inbound_events(request: WorkspaceRequest) -> HttpResponse:
     context = {"filters": filters, "page": page, "counts": selectors.event_counts(workspace),
                "can_manage": _can_manage(request), "filtered": bool(data and any(data.values())),
                "statuses": InboundEvent.Status.choices}
-    template = "attribution/events.html#rows" if request.htmx and not request.htmx.boosted else "attribution/events.html"
+    rows_only = request.htmx and not request.htmx.boosted
+    if not rows_only:  # the page's line on the click flusher; the rows partial does not show it
+        context["click_buffer"] = click_buffer_state(workspace_id=workspace.pk)
+    template = "attribution/events.html#rows" if rows_only else "attribution/events.html"
     return render(request, template, context)
 
 
@@ -66,7 +70,7 @@ def retry_events(request: WorkspaceRequest) -> HttpResponse:
         else:
             messages.info(request, "Nothing to send again: only unattributed or failed events can be retried.")
     else:
-        messages.error(request, " ".join(form.non_field_errors()) or "Select the events to send again.")
+        messages.error(request, " ".join(str(e) for e in form.non_field_errors()) or "Select the events to send again.")
     return redirect(reverse("inbound_events", args=[request.workspace.slug]) + _back_query(request))
 
 
@@ -100,7 +104,7 @@ def commission_bulk(request: WorkspaceRequest) -> HttpResponse:
     form = BulkCommissionForm(request.POST)
     back = reverse("commission_list", args=[request.workspace.slug]) + _back_query(request)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     ids, reason = form.cleaned_data["ids"], form.cleaned_data["reason"]
     if form.cleaned_data["action"] == "approve":
@@ -167,7 +171,7 @@ def reward_rules(request: WorkspaceRequest, program_id: int) -> HttpResponse:
                 program=program, group=data["group"], effective_from=data["effective_from"], by=request.user,
                 data=RuleInput(name=data["name"], sale_type=data["sale_type"], sale_value=data["sale_value"],
                                duration=data["duration"], duration_months=data["duration_months"],
-                               lead_amount=data["lead_amount"] or 0, cap_per_customer=data["cap_per_customer"],
+                               lead_amount=data["lead_amount"] or Decimal("0"), cap_per_customer=data["cap_per_customer"],
                                min_sale_amount=data["min_sale_amount"]),
             )
         except ValidationError as exc:

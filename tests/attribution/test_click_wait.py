@@ -14,6 +14,7 @@ import psycopg
 import pytest
 import time_machine
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from attribution.inbox import accept_events
@@ -188,3 +189,12 @@ def test_healthz_tells_how_far_behind_the_click_flusher_is_and_who_waits(client,
     assert body["clicks_buffered"] == 1
     assert body["click_flusher_lag_seconds"] >= 0
     assert body["events_waiting_for_click"] == 1
+
+
+def test_the_events_page_says_how_soon_clicks_are_stored_and_who_waits_for_one(client, link, workspace, anna, viewer_client):
+    send(workspace, lead("l1", "cus_1", click_id=click_through(client, link), occurred_at=timezone.now()))
+
+    page = viewer_client.get(reverse("inbound_events", args=[workspace.slug])).content.decode()
+    assert "Clicks are stored within" in page
+    assert "(1 on their way)" in page
+    assert "1 event waiting for its click." in page
