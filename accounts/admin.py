@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -14,7 +14,7 @@ from accounts.models import ApiKey, AuditLogEntry, Domain, Heartbeat, Membership
 
 class TenantAdmin(admin.ModelAdmin):
     list_display: Any = ("__str__", "workspace")
-    list_filter = ("workspace",)
+    list_filter: ClassVar[tuple[str, ...]] = ("workspace",)
     list_select_related = ("workspace",)
     show_full_result_count = False  # counting millions of clicks or events on every page is not worth it
 

@@ -23,9 +23,13 @@ FINANCE = frozenset({Role.OWNER, Role.FINANCE})
 OWNERS = frozenset({Role.OWNER})
 
 
-class WorkspaceRequest(HttpRequest):
-    # `workspace_member` sends anonymous people to sign in before the view runs.
+class AuthenticatedRequest(HttpRequest):
+    """The request of a view that anonymous people never reach (`login_required`, `workspace_member`)."""
+
     user: User
+
+
+class WorkspaceRequest(AuthenticatedRequest):
     workspace: Workspace
     membership: Membership
     htmx: HtmxDetails

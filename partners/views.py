@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import AcceptInvitationForm
 from accounts.models import Membership, User
-from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
+from accounts.tenancy import ANY_STAFF, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
 from partners import selectors, services
 from partners.forms import (
     ApplicationForm,
@@ -41,7 +41,7 @@ PAGE_SIZE = 25
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Where a signed-in person lands: their only workspace, their portal, or a chooser listing both."""
     memberships = list(Membership.objects.filter(user=request.user).select_related("workspace").order_by("workspace__name"))
     logins = selectors.partner_logins_of(user=request.user)
