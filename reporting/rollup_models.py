@@ -24,6 +24,7 @@ from django.db import models
 
 from accounts.models import TenantManager, Workspace
 
+
 class MoneyColumnOptions(TypedDict):
     max_digits: int
     decimal_places: int
