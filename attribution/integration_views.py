@@ -192,6 +192,8 @@ def _detail_context(row: CsvImport, mapping: dict[str, str], form: MappingForm |
     if row.status == CsvImport.Status.UPLOADED:
         context["form"] = form or MappingForm(row, initial_mapping=mapping)
         context["preview"] = csv_import.preview(row, mapping)
+        context["preview_problems"] = sum(1 for line in context["preview"] if line.errors)
+        context["preview_ready"] = len(context["preview"]) - context["preview_problems"]
         context["headers"] = row.headers
     return context
 

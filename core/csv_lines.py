@@ -95,8 +95,10 @@ def _quote_problem(taken: list[tuple[int, str]], headers: list[str], delimiter: 
                 'A quote is out of place: quote the whole value and double the quotes inside it ("").')
     # Read alone, the line's last value is the one whose quote runs on.
     column = _column(headers, max(0, len(_loose_fields(first, delimiter)) - 1))
-    if len(taken) > 2:
+    if len(taken) > 3:
         after = f"; lines {number + 1} to {taken[-1][0]} are read as lines of their own"
+    elif len(taken) == 3:
+        after = f"; lines {number + 1} and {number + 2} are read as lines of their own"
     elif len(taken) == 2:
         after = f"; line {number + 1} is read as a line of its own"
     else:
@@ -117,7 +119,7 @@ def _value_problems(values: list[str], headers: list[str]) -> list[tuple[str, st
             problems.append((_column(headers, index),
                              "Holds bytes that are not UTF-8 text; save the file as “CSV UTF-8” and upload it again."))
         elif problem := unusable_character(value):
-            problems.append((_column(headers, index), problem))
+            problems.append((_column(headers, index), problem.replace("send again", "upload the file again")))
     width, count = len(headers), len(values)
     if count > width:
         message = (f"This line has {count} values but the file has {width} columns; "
