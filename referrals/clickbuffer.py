@@ -70,13 +70,21 @@ SEP = "\x1f"  # ASCII unit separator: cannot occur in an HTTP header value
 
 _client: redis.Redis | None = None
 _script: Any = None
+# The redirect's own Redis calls give up after this long (settings.CLICK_REDIS_TIMEOUT_SECONDS), and
+# after a failure skip Redis for CLICK_REDIS_RETRY_SECONDS: a paused or dead Redis then costs a
+# visitor the database fallback (a few ms), not a timeout on every click.
+_unavailable_until = 0.0
+
+
+class BufferUnavailable(redis.ConnectionError):
+    """Redis failed the redirect recently: record clicks directly until the retry time."""
 
 
 def client() -> redis.Redis:
     """One connection pool per process (redis-py resets it in a forked child)."""
     global _client, _script
     if _client is None:
-        # Timeouts so a stuck Redis turns into the redirect's database fallback, not a hung visitor.
+        # Timeouts so a stuck Redis fails the flusher and the cache calls instead of hanging them.
         _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_timeout=2,
                                        socket_connect_timeout=1)
         _script = _client.register_script(_RESOLVE_AND_RECORD)
@@ -190,19 +198,31 @@ def _pack(*args: str) -> bytes:
     return b"".join(parts)
 
 
+def _hot_connection() -> Any:
+    """This thread's connection for the redirect, with the redirect's short timeouts."""
+    connection = getattr(_local, "connection", None)
+    if connection is None or _local.pid != os.getpid():
+        pool = client().connection_pool
+        timeout = settings.CLICK_REDIS_TIMEOUT_SECONDS
+        connection = _local.connection = pool.connection_class(
+            **{**pool.connection_kwargs, "socket_timeout": timeout, "socket_connect_timeout": timeout})
+        _local.pid = os.getpid()
+    return connection
+
+
 def _run_script(keys: list[str], record: str) -> str | None:
     """EVALSHA on a connection this thread keeps for itself.
 
     The hot path skips redis-py's pool and command machinery (a lock, a readiness poll and a
     generic packer per call), which cost more than the round trip itself. A command resent after
-    a broken connection may record a click twice; both copies carry the same click id, and the
-    flusher's ON CONFLICT keeps one.
+    a broken connection may record a click twice; so may a command that timed out in a paused
+    Redis and ran once it resumed, while the fallback wrote the click too. Every copy carries the
+    same click id, and the flusher keeps one.
     """
-    connection = getattr(_local, "connection", None)
-    if connection is None or _local.pid != os.getpid():
-        pool = client().connection_pool
-        connection = _local.connection = pool.connection_class(**pool.connection_kwargs)
-        _local.pid = os.getpid()
+    global _unavailable_until
+    if time.monotonic() < _unavailable_until:
+        raise BufferUnavailable("Redis failed the redirect moments ago")
+    connection = _hot_connection()
     packed = _pack("EVALSHA", _script.sha, "2", *keys, record)
     for attempt in (1, 2):
         try:
@@ -210,9 +230,12 @@ def _run_script(keys: list[str], record: str) -> str | None:
             return connection.read_response()  # type: ignore[no-any-return]
         except redis.exceptions.NoScriptError:
             client().script_load(_RESOLVE_AND_RECORD)  # Redis restarted or flushed its scripts
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
             connection.disconnect()
-            if attempt == 2:
+            # Resent once over a new connection only when the old one was merely stale (Redis
+            # restarted): a timeout means Redis is stuck, and waiting again would double the delay.
+            if attempt == 2 or isinstance(exc, redis.TimeoutError):
+                _unavailable_until = time.monotonic() + settings.CLICK_REDIS_RETRY_SECONDS
                 raise
     raise redis.ResponseError("The click script could not be loaded into Redis.")
 
@@ -441,6 +464,18 @@ _EARLIER_CLICK = """
               AND (c.link_id, c.visitor_hash, c.clicked_at) <= (b.link_id, b.{digest}, b.clicked_at)
               AND NOT c.is_bot AND c.click_id <> b.click_id)"""
 
+# A stored click within 24 hours after a click written late is not unique. Only the same day's digest
+# finds them (yesterday's digest of a stored click is not kept), so a late click just before midnight
+# leaves the next day's clicks as they were. click_link_visitor serves each key.
+_DEMOTE_LATER_CLICKS = """
+UPDATE referrals_click c SET is_unique = false
+FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[]) AS k(link_id, visitor_hash, us)
+WHERE (c.link_id, c.visitor_hash, c.clicked_at) > (k.link_id, k.visitor_hash, timestamptz 'epoch' + k.us * interval '1 microsecond')
+  AND (c.link_id, c.visitor_hash, c.clicked_at)
+      <= (k.link_id, k.visitor_hash, timestamptz 'epoch' + k.us * interval '1 microsecond' + interval '24 hours')
+  AND c.is_unique AND NOT c.is_bot
+"""
+
 CLICKS_WITH_EARLIER_VISITS = f"""
 SELECT b.click_id
 FROM (SELECT click_id, link_id, visitor_hash, prev_visitor_hash, timestamptz 'epoch' + us * interval '1 microsecond'
@@ -487,7 +522,7 @@ def write_batch(rows: list[ClickRow], *, wait_for_disk: bool = True) -> int:
 
 
 def _insert_clicks(cursor: Any, rows: list[ClickRow], links: dict[int, tuple[int, int, bool]]) -> None:
-    unique = _uniqueness(cursor, rows)
+    unique, predated = _uniqueness(cursor, rows)
     with cursor.cursor.copy(_COPY_CLICKS) as copy:
         copy.set_types(_COPY_TYPES)
         for row, is_unique in zip(rows, unique, strict=True):
@@ -502,10 +537,18 @@ def _insert_clicks(cursor: Any, rows: list[ClickRow], links: dict[int, tuple[int
         keys = sorted(latest)  # one order for every writer, so two never wait on each other's rows
         cursor.execute(_REMEMBER_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
                                           text_array([k[2] for k in keys]), number_array(latest[k] for k in keys)])
+    if predated:
+        # Clicks that arrive after a later click of their visitor was stored (one buffered in Redis
+        # while Redis was down, when the redirect wrote the next one straight to PostgreSQL): that
+        # later click was judged without them, and is no visitor's first in 24 hours after all.
+        cursor.execute(_DEMOTE_LATER_CLICKS, [number_array(row.link_id for row in predated),
+                                              text_array([row.visitor_hash for row in predated]),
+                                              number_array(row.micros for row in predated)])
 
 
-def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
-    """The is_unique flag of each row (rows in time order), from LatestVisit and the batch itself."""
+def _uniqueness(cursor: Any, rows: list[ClickRow]) -> tuple[list[bool], list[ClickRow]]:
+    """The is_unique flag of each row (rows in time order), from LatestVisit and the batch itself,
+    and the rows that may be older than a stored click of their visitor (see _DEMOTE_LATER_CLICKS)."""
     keys = sorted({(row.workspace_id, row.link_id, digest)
                    for row in rows if not row.is_bot for digest in (row.visitor_hash, row.prev_visitor_hash)})
     stored: dict[tuple[int, str], int] = {}
@@ -546,7 +589,8 @@ def _uniqueness(cursor: Any, rows: list[ClickRow]) -> list[bool]:
         repeated = {click_id for (click_id,) in cursor}
         for n in undecided:
             unique[n] = rows[n].click_id not in repeated
-    return unique
+    # What LatestVisit cannot decide includes every click older than its visitor's latest stored one.
+    return unique, [rows[n] for n in undecided]
 
 
 def remember_recent_clicks(*, workspace_id: int) -> None:

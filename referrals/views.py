@@ -65,9 +65,10 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
         )
     try:
         target = clickbuffer.resolve_and_record(code, visit)
-    except redis.RedisError:
+    except redis.RedisError as exc:
         # The visitor still gets where they were going, and the click goes straight to PostgreSQL.
-        logger.exception("Click buffer unavailable; recording /r/%s directly", code)
+        if not isinstance(exc, clickbuffer.BufferUnavailable):  # logged once per failure, not per click
+            logger.warning("Click buffer unavailable (%s); recording clicks directly for a while", exc)
         target = clickbuffer.resolve_and_record_directly(code, visit)
     if target is None:
         raise Http404("No such link.")
