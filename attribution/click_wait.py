@@ -28,7 +28,8 @@ from referrals.clickbuffer import click_time, flush_clicks, flushed_through, flu
 logger = logging.getLogger(__name__)
 
 REASON_CODE = "waiting_for_click"
-# The click id's time comes from the web server's clock, the flusher's mark from Redis's.
+# The click id's time and the flusher's mark both come from web servers' clocks, maybe not the same
+# server's; and clicks stamped on two servers may reach the stream out of order.
 CLOCK_SKEW = timedelta(seconds=10)
 # A flush run for waiting events is bounded: a large backlog is the beat flusher's work.
 FLUSH_SECONDS = 5.0

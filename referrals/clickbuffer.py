@@ -808,6 +808,17 @@ def _entry_time(entry_id: str) -> datetime:
     return _EPOCH + timedelta(milliseconds=int(entry_id.split("-", 1)[0]))
 
 
+def _click_time_of_entry(r: redis.Redis, key: str, entry_id: str) -> datetime:
+    # The click's own time (the web server's clock, as in its tclid), not the entry id's (Redis's
+    # clock): the mark is compared with tclid times, and two clocks may disagree by any amount.
+    for _, fields in r.xrange(key, min=entry_id, max=entry_id, count=1):
+        try:
+            return _EPOCH + timedelta(seconds=float(fields["d"].split(SEP)[1]))
+        except (KeyError, IndexError, ValueError):
+            break
+    return _entry_time(entry_id)  # acknowledged and trimmed meanwhile, or not a click entry
+
+
 def flushed_through() -> datetime:
     """Every click buffered before this moment is in PostgreSQL: the time of the oldest stream entry
     the flusher has not acknowledged (pending, or not yet delivered), else now.
@@ -836,7 +847,7 @@ def flushed_through() -> datetime:
         oldest += [entry_id for entry_id, _ in r.xrange(key, min=start, max="+", count=1)]
     if not oldest:
         return now
-    return min(now, min(_entry_time(entry_id) for entry_id in oldest))
+    return min(now, min(_click_time_of_entry(r, key, entry_id) for entry_id in oldest))
 
 
 @dataclass(frozen=True)
