@@ -22,7 +22,12 @@ from django.test import Client
 
 from attribution.models import Commission, InboundEvent
 from referrals.models import Click
-from tests.integration.test_celery_worker import BASE_DIR, WORKER_START_TIMEOUT, _wait_for, database_url_of_test_database
+from tests.integration.test_celery_worker import (
+    BASE_DIR,
+    WORKER_START_TIMEOUT,
+    _wait_for,
+    database_url_of_test_database,
+)
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import LinkFactory
 
