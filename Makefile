@@ -20,11 +20,12 @@ for c in $(PYTHON) python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9
 done; exit 1
 endef
 
-.PHONY: help install run test test-integration test-e2e bench migrate seed stop clean
+.PHONY: help install run test test-clock test-integration test-e2e bench migrate seed stop clean
 
 help:
 	@echo "make run               install, migrate, load the demo, serve web + worker + beat on http://127.0.0.1:$(PORT)"
 	@echo "make test              install and run the test suite (without the integration and browser tests)"
+	@echo "make test-clock        the unit tests at another instant (CLOCK=, CLOCK_TZ=), under faketime"
 	@echo "make test-integration  tests that start a real Celery worker"
 	@echo "make test-e2e          browser tests in headless Chromium (/usr/bin/chromium)"
 	@echo "make bench             run the benchmarks (BENCH=<name> for one)"
@@ -60,6 +61,21 @@ run: install
 test: install
 	$(TEST_ENV) $(PY) manage.py check --fail-level ERROR
 	$(TEST_ENV) $(PY) -m pytest -n 2 -m "not integration and not e2e" $(PYTEST_ARGS)
+
+# The unit suite (or CLOCK_TESTS) at another instant, under Debian's faketime (apt-get install
+# faketime): make test-clock CLOCK='2027-03-14 01:59:50' CLOCK_TZ=America/New_York. The embedded
+# servers start first on the real clock; pytest alone runs on the fake one, as an offset from the
+# real clock so that its xdist workers and subprocesses share one fake clock (.ci/run says why).
+CLOCK ?= 2026-12-31 23:59:50
+CLOCK_TZ ?= UTC
+CLOCK_TESTS ?=
+test-clock: install
+	$(TEST_ENV) $(PY) manage.py check --fail-level ERROR
+	@offset=$$(( $$(TZ=$(CLOCK_TZ) date -d '$(CLOCK)' +%s) - $$(date +%s) )); \
+	 [ $$offset -lt 0 ] || offset="+$$offset"; \
+	 echo "pytest from $(CLOCK) $(CLOCK_TZ) (faketime offset $${offset}s)"; \
+	 set -x; TZ=$(CLOCK_TZ) $(TEST_ENV) faketime -f "$$offset" \
+	   $(PY) -m pytest -n 2 -m "not integration and not e2e" $(CLOCK_TESTS) $(PYTEST_ARGS)
 
 test-integration: install
 	$(TEST_ENV) $(PY) -m pytest -m integration $(PYTEST_ARGS)
