@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from accounts import services
 from accounts.api_platform import UnusableText, check_path, install_edge_handlers
@@ -132,6 +133,7 @@ router = Router(tags=["domains"])
 
 
 class DomainIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
     domain: str
 
 

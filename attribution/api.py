@@ -198,7 +198,7 @@ class EventAnswer(Schema):
     status: Literal["accepted", "duplicate"]
 
 
-class BatchIn(Schema):
+class BatchIn(_Strict):
     events: list[Any] = Field(description="Up to 10,000 objects: the fields of /track/lead, /track/sale or /track/refund, "
                                           "plus `type`: lead, sale or refund")
 
@@ -545,12 +545,14 @@ def rule_out(rule: RewardRule) -> dict[str, Any]:
 class RuleIn(_Strict):
     name: str = Field(min_length=1, max_length=120)
     sale_type: Literal["percent", "flat"] = "percent"
-    sale_value: Decimal = Field(description="Percent (\"20\" = 20%) or a flat amount, as a decimal string")
+    sale_value: Decimal = Field(description="Percent (\"20\" = 20%) or a flat amount, as a decimal string",
+                                json_schema_extra=AMOUNT_SCHEMA)
     duration: Literal["one_time", "months", "lifetime"] = "lifetime"
     duration_months: int | None = Field(None, ge=1, le=600)
-    lead_amount: Decimal | None = Field(None, description="A flat reward per new referral, as a decimal string")
-    cap_per_customer: Decimal | None = None
-    min_sale_amount: Decimal | None = None
+    lead_amount: Decimal | None = Field(None, description="A flat reward per new referral, as a decimal string",
+                                        json_schema_extra=AMOUNT_SCHEMA)
+    cap_per_customer: Decimal | None = Field(None, json_schema_extra=AMOUNT_SCHEMA)
+    min_sale_amount: Decimal | None = Field(None, json_schema_extra=AMOUNT_SCHEMA)
     group_id: Id | None = Field(None, description="Set: a version of this group's override rule")
     effective_from: datetime | None = Field(None, description="Default: now")
 
@@ -607,7 +609,8 @@ class RateIn(_Strict):
     date: IsoDate
     from_currency: str = Field(min_length=3, max_length=3)
     to_currency: str = Field(min_length=3, max_length=3)
-    rate: Decimal = Field(description="1 from_currency = rate to_currency, as a decimal string such as \"1.0842\"")
+    rate: Decimal = Field(description="1 from_currency = rate to_currency, as a decimal string such as \"1.0842\"",
+                          json_schema_extra=AMOUNT_SCHEMA)
 
     _rate = field_validator("rate", mode="before")(_decimal_string)
 

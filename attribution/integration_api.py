@@ -7,16 +7,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import ConfigDict, Field
 
 from accounts.api import ApiError, workspace_of
 from attribution import integrations
 from attribution.integration_models import IntegrationSettings
 
 router = Router(tags=["integrations"])
+# integrations.validate_stripe_signing_secret's rule, without the surrounding spaces it forgives.
+STRIPE_SECRET_PATTERN = r"^whsec_[A-Za-z0-9+/=_-]{16,200}$"
 
 
 class StripeSecretIn(Schema):
-    signing_secret: str
+    model_config = ConfigDict(extra="forbid")
+
+    signing_secret: str = Field(pattern=STRIPE_SECRET_PATTERN, max_length=206,
+                                description="The endpoint's signing secret from Stripe's dashboard: whsec_ and 16-200 more")
 
 
 class StripeStatusOut(Schema):

@@ -1,7 +1,6 @@
 """The JSON API at /api/v1/: each app contributes a router; every one of them needs a workspace key."""
 
-from ninja import NinjaAPI
-
+from accounts.api_document import DocumentedNinjaAPI
 from accounts.api import WorkspaceKeyAuth, install_error_handlers
 from accounts.api_platform import EdgeParser
 from accounts.api import router as domains_router
@@ -13,7 +12,7 @@ from referrals.api import router as links_router
 from reporting.payout_api import router as payouts_router
 from reporting.stats_api import router as stats_router
 
-api = NinjaAPI(
+api = DocumentedNinjaAPI(
     title="Tandem API",
     version="1",
     description="Referral tracking for partner ecosystems. Authenticate with `Authorization: Bearer <workspace API key>`.",
@@ -32,3 +31,23 @@ api.add_router("", integrations_router)
 api.add_router("", payouts_router)
 api.add_router("", attribution_router)
 api.add_router("", stats_router)
+
+
+def _link(operation_id: str, **parameters: str) -> dict[str, dict[str, object]]:
+    return {operation_id.rsplit("_api_", 1)[-1]: {"operationId": operation_id, "parameters": parameters}}
+
+
+_EVENT = _link("attribution_api_get_event", event_id="$response.body#/event_id")
+# Each write points at where what it made is read back (OpenAPI links; schemathesis follows them).
+api.links = {
+    ("post", "/api/v1/domains"): _link("accounts_api_get_domain", domain_id="$response.body#/id"),
+    ("post", "/api/v1/partners"): {**_link("partners_api_get_partner", partner_id="$response.body#/id"),
+                                   **_link("reporting_stats_api_get_partner_stats", id="$response.body#/id")},
+    ("post", "/api/v1/links"): _link("referrals_api_get_link", link_id="$response.body#/id"),
+    ("post", "/api/v1/track/lead"): _EVENT,
+    ("post", "/api/v1/track/sale"): _EVENT,
+    ("post", "/api/v1/track/refund"): _EVENT,
+    ("post", "/api/v1/programs/{program_id}/rewards"): _link("attribution_api_list_rewards",
+                                                            program_id="$request.path.program_id"),
+    ("put", "/api/v1/integrations/stripe"): _link("attribution_integration_api_get_stripe"),
+}

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from accounts.api import ApiError, cursor_page, workspace_of
 from accounts.api_platform import Id
@@ -17,6 +18,8 @@ router = Router(tags=["partners"])
 
 
 class PartnerIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     name: str
     email: str
     company: str = ""

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
+from pydantic import ConfigDict
 
 from accounts.api import ApiError, cursor_page, workspace_of
 from accounts.api_platform import Id
@@ -23,6 +24,8 @@ IDEMPOTENCY_TTL = 24 * 3600
 
 
 class LinkIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     partner_id: Id
     destination_url: str
     code: str | None = None

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from accounts.api import ApiError, cursor_page, workspace_of
 from accounts.api_platform import IsoDate
@@ -27,6 +28,8 @@ def _money(value: Decimal, currency: str) -> str:
 
 
 class PeriodIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     end: IsoDate
 
 
