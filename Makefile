@@ -20,7 +20,7 @@ for c in $(PYTHON) python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9
 done; exit 1
 endef
 
-.PHONY: help install run test test-clock test-integration test-e2e bench migrate seed stop clean
+.PHONY: help install run test test-clock test-integration test-e2e test-api bench migrate seed stop clean
 
 help:
 	@echo "make run               install, migrate, load the demo, serve web + worker + beat on http://127.0.0.1:$(PORT)"
@@ -28,6 +28,7 @@ help:
 	@echo "make test-clock        the unit tests at another instant (CLOCK=, CLOCK_TZ=), under faketime"
 	@echo "make test-integration  tests that start a real Celery worker"
 	@echo "make test-e2e          browser tests in headless Chromium (/usr/bin/chromium)"
+	@echo "make test-api          schemathesis (all checks) against a served Tandem on a fresh database"
 	@echo "make bench             run the benchmarks (BENCH=<name> for one)"
 	@echo "make stop              stop the embedded PostgreSQL and Redis under .data/"
 	@echo "make clean             stop them and remove .venv, .data and collected static files"
@@ -82,6 +83,12 @@ test-integration: install
 
 test-e2e: install
 	$(TEST_ENV) $(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# A fresh database beside the configured one, runserver on a free port, schemathesis, server stopped
+# (tests/api_fuzz/__main__.py). API_FUZZ_EXAMPLES bounds the examples per operation (about 2 minutes at 10).
+API_FUZZ_EXAMPLES ?= 10
+test-api: install
+	$(TEST_ENV) $(PY) -m tests.api_fuzz --max-examples $(API_FUZZ_EXAMPLES)
 
 bench: install
 	$(PY) -m tests.bench $(BENCH)
