@@ -237,8 +237,8 @@ def postgres_database(data_dir: Path) -> dict[str, str]:
         if not exists:
             try:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process made it in the meantime
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another process made it in the meantime (two `make run` at once)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DATABASE_NAME,
