@@ -35,7 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("webhooks/", include(integration_urls.webhook_urlpatterns)),
-    re_path(r"^(?:api|webhooks)/(?P<rest>.*)$", json_not_found),  # JSON 404, never the HTML page
+    re_path(r"^(?:api|webhooks)/(?P<rest>.*)$", json_not_found, name="api_not_found"),  # JSON 404, never the HTML page
     path("w/<slug:slug>/", include(workspace_urlpatterns)),
     path("portal/<slug:slug>/", include(portal_urlpatterns)),
     path("", include(partners_urls.urlpatterns)),

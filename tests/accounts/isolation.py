@@ -33,4 +33,5 @@ PUBLIC_ROUTES = {
     "admin:logout": "signing out of the admin (a GET only redirects to the admin's index)",
     "api:openapi-json": "the API's published schema",
     "api:openapi-view": "the API's published docs",
+    "api_not_found": "any other path under /api/ or /webhooks/ answers the JSON 404, and reads nothing",
 }
