@@ -9,11 +9,7 @@ is a 409.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, Literal
@@ -23,20 +19,34 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.renderers import JSONRenderer
-from pydantic import ConfigDict, Field, ValidationError as PydanticValidationError, ValidationInfo, field_validator
+from pydantic import Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from accounts.api import ApiError, cursor_page, error_body, workspace_of
 from accounts.api_platform import Id, IsoDate, check_items_separately
 from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import selectors, services
+from attribution.api_input import (  # noqa: F401 - SCHEMAS, _fast_event and BatchAnswer re-exported for the tests
+    AMOUNT_SCHEMA,
+    SCHEMAS,
+    BatchAnswer,
+    BatchIn,
+    EventAnswer,
+    LeadIn,
+    RefundIn,
+    SaleIn,
+    _decimal_string,
+    _fast_event,
+    _pydantic_fields,
+    _Strict,
+    to_event,
+)
 from attribution.inbox import IncomingEvent, conflicting_fields
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
-from core.money import AMOUNT_PATTERN, parse_amount
 from core.text import find_unusable_text, unusable_character
-from partners.iso import CURRENCIES
 from partners.models import PartnerGroup, Program
 
 logger = logging.getLogger(__name__)
@@ -45,215 +55,6 @@ router = Router(tags=["tracking"])
 MAX_BATCH = 10_000
 # An event with unusable text is refused alone, by its index (see _track_batch).
 check_items_separately("/events/batch", "events")
-AMOUNT_DOC = ("A decimal string such as \"49.99\", with at most the currency's decimals (JSON numbers, signs, "
-              "exponents and spaces are refused: money is taken as sent or not at all).")
-
-
-def AMOUNT_SCHEMA(schema: dict[str, Any]) -> None:  # noqa: N802 - used as a constant in Field(json_schema_extra=)
-    """Amounts travel as strings: the document says so, not `number | string`."""
-    schema.pop("anyOf", None)
-    schema.update(type="string", pattern=AMOUNT_PATTERN)
-
-
-# --- Input -------------------------------------------------------------------------------------
-
-
-class _Strict(Schema):
-    # A misspelt field ("amout") is an error rather than silently ignored.
-    model_config = ConfigDict(extra="forbid")
-
-
-def _decimal_string(value: Any) -> Decimal | None:
-    """A decimal string, syntax only (rates, percentages, amounts whose currency the endpoint knows)."""
-    if value is None:
-        return None
-    return parse_amount(value, None)
-
-
-def _amount_in_currency(value: Any, info: ValidationInfo) -> Decimal | None:
-    """An amount as sent or refused, in the currency validated before it (so `currency` comes first)."""
-    if value is None:
-        return None
-    currency = info.data.get("currency")
-    return parse_amount(value, currency if currency in CURRENCIES else None)
-
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-class LeadIn(_Strict):
-    customer_external_id: str = Field(min_length=1, max_length=200, description="Your own id for the customer")
-    click_id: str | None = Field(None, max_length=200, description="The `tclid` Tandem added to the landing URL")
-    code: str | None = Field(None, max_length=200, description="A referral code the customer typed")
-    partner_id: Id | None = Field(None, description="Credit this partner directly")
-    customer_email: str | None = Field(None, max_length=254)
-    occurred_at: datetime | None = Field(None, description="Default: when Tandem receives it")
-    event_id: str | None = Field(None, max_length=200, description="Default: the Idempotency-Key, else a hash of the lead")
-
-
-class SaleIn(_Strict):
-    event_id: str = Field(min_length=1, max_length=200)
-    customer_external_id: str = Field(min_length=1, max_length=200)
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, such as USD")
-    amount: Decimal = Field(description=AMOUNT_DOC, json_schema_extra=AMOUNT_SCHEMA)
-    occurred_at: datetime | None = None
-    click_id: str | None = Field(None, max_length=200)
-    code: str | None = Field(None, max_length=200)
-    customer_email: str | None = Field(None, max_length=254)
-
-    _amount = field_validator("amount", mode="before")(_amount_in_currency)
-    _currency = field_validator("currency", mode="before")(_upper)
-
-
-class RefundIn(_Strict):
-    event_id: str = Field(min_length=1, max_length=200)
-    sale_event_id: str = Field(min_length=1, max_length=200, description="The event_id of the sale refunded")
-    currency: str | None = Field(None, min_length=3, max_length=3, description="Default: the sale's currency")
-    amount: Decimal | None = Field(None, description=AMOUNT_DOC + " Default: all that is left of the sale.",
-                                   json_schema_extra=AMOUNT_SCHEMA)
-    occurred_at: datetime | None = None
-
-    _amount = field_validator("amount", mode="before")(_amount_in_currency)
-    _currency = field_validator("currency", mode="before")(_upper)
-
-
-SCHEMAS: dict[str, type[_Strict]] = {"lead": LeadIn, "sale": SaleIn, "refund": RefundIn}
-
-
-# --- The batch's fast path -------------------------------------------------------------------------
-# A 10,000-event batch spends most of its time in pydantic (ninja's Schema wraps every value). An
-# event made only of plain, well-formed values is read directly instead; anything else, and every
-# invalid event, goes through its schema, so answers and error messages are the schema's own. The
-# fast path is never more lenient than the schema: it accepts a subset of what the schema accepts
-# and builds the same IncomingEvent from it.
-
-# Field → (maximum length, required) for the string ids, per type; a lead without an event_id
-# takes it from a hash of its validated fields, so it goes through LeadIn.
-_FAST_IDS: dict[str, dict[str, tuple[int, bool]]] = {
-    "sale": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
-             "code": (200, False), "customer_email": (254, False)},
-    "refund": {"event_id": (200, True), "sale_event_id": (200, True)},
-    "lead": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
-             "code": (200, False), "customer_email": (254, False)},
-}
-_FAST_OTHER: dict[str, frozenset[str]] = {
-    "sale": frozenset({"type", "amount", "currency", "occurred_at"}),
-    "refund": frozenset({"type", "amount", "currency", "occurred_at"}),
-    "lead": frozenset({"type", "partner_id", "occurred_at"}),
-}
-# Only the canonical RFC 3339 form: what datetime.fromisoformat and pydantic read alike.
-_PLAIN_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
-
-
-def _fast_event(kind: str, item: dict[str, Any]) -> IncomingEvent | None:
-    """The event `item` means if every value is plainly valid for its schema, else None."""
-    ids, other = _FAST_IDS[kind], _FAST_OTHER[kind]
-    values: dict[str, Any] = {}
-    for name, value in item.items():
-        if name in ids:
-            if value is None and not ids[name][1]:
-                continue
-            if type(value) is not str or not value or len(value) > ids[name][0]:
-                return None
-            values[name] = value
-        elif name not in other:
-            return None  # an unknown field: the schema names it
-    if any(required and name not in values for name, (_, required) in ids.items()):
-        return None
-    currency = item.get("currency")
-    if currency is not None:
-        if type(currency) is not str or len(currency := currency.strip().upper()) != 3:
-            return None
-        values["currency"] = currency
-    elif kind == "sale":
-        return None
-    amount = item.get("amount")
-    if amount is not None:
-        # The schema's own rule; anything it would refuse goes through the schema for its message.
-        if type(amount) is not str or not _PLAIN_AMOUNT.match(amount):
-            return None
-        values["amount"] = Decimal(amount)
-    elif kind == "sale":
-        return None
-    occurred_at = item.get("occurred_at")
-    if occurred_at is not None:
-        if type(occurred_at) is not str or not _RFC3339.match(occurred_at):
-            return None
-        try:
-            values["occurred_at"] = datetime.fromisoformat(occurred_at)
-        except ValueError:
-            return None
-    partner_id = item.get("partner_id")
-    if partner_id is not None:
-        if type(partner_id) is not int:
-            return None
-        values["partner_id"] = partner_id
-    return IncomingEvent(kind=kind, **values)
-
-
-class EventAnswer(Schema):
-    event_id: str
-    status: Literal["accepted", "duplicate"]
-
-
-class BatchIn(_Strict):
-    events: list[Any] = Field(description="Up to 10,000 objects: the fields of /track/lead, /track/sale or /track/refund, "
-                                          "plus `type`: lead, sale or refund")
-
-
-class BatchResult(Schema):
-    index: int
-    event_id: str
-    status: Literal["accepted", "duplicate"]
-
-
-class BatchError(Schema):
-    index: int
-    fields: dict[str, list[str]]
-
-
-class BatchAnswer(Schema):
-    results: list[BatchResult]
-    errors: list[BatchError]
-
-
-def _pydantic_fields(exc: PydanticValidationError) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for error in exc.errors():
-        name = ".".join(str(part) for part in error.get("loc", ())) or "body"
-        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-        if error.get("type") == "extra_forbidden":
-            message = "Tandem does not know this field."
-        fields.setdefault(name, []).append(message)
-    return fields
-
-
-def _lead_event_id(data: LeadIn, idempotency_key: str | None, suffix: str = "") -> str:
-    if data.event_id:
-        return data.event_id
-    if idempotency_key:
-        return f"lead:{idempotency_key}{suffix}"
-    # Without any id, the same lead sent twice is still one lead.
-    basis = json.dumps(data.model_dump(mode="json", exclude={"event_id"}), sort_keys=True)
-    return "lead:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
-
-
-def to_event(kind: str, data: _Strict, *, idempotency_key: str | None = None, suffix: str = "") -> IncomingEvent:
-    """The inbox event an API payload means."""
-    if isinstance(data, LeadIn):
-        return IncomingEvent(kind="lead", event_id=_lead_event_id(data, idempotency_key, suffix),
-                             customer_external_id=data.customer_external_id, occurred_at=data.occurred_at,
-                             click_id=data.click_id, code=data.code, partner_id=data.partner_id,
-                             customer_email=data.customer_email)
-    if isinstance(data, SaleIn):
-        return IncomingEvent(kind="sale", event_id=data.event_id, customer_external_id=data.customer_external_id,
-                             amount=data.amount, currency=data.currency, occurred_at=data.occurred_at,
-                             click_id=data.click_id, code=data.code, customer_email=data.customer_email)
-    assert isinstance(data, RefundIn)
-    return IncomingEvent(kind="refund", event_id=data.event_id, sale_event_id=data.sale_event_id, amount=data.amount,
-                         currency=data.currency, occurred_at=data.occurred_at)
 
 
 # --- Idempotency ---------------------------------------------------------------------------------
@@ -387,10 +188,10 @@ def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
     def compute() -> tuple[int, dict[str, Any]]:
         receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
                                           source=InboundEvent.Source.API, checked=True)
-        repeated = [event for (_, event), r in zip(good, receipts) if not r.accepted]
+        repeated = [event for (_, event), r in zip(good, receipts, strict=True) if not r.accepted]
         differ = conflicting_fields(workspace=workspace, events=repeated) if repeated else {}
         results = []
-        for (index, _), r in zip(good, receipts):
+        for (index, _), r in zip(good, receipts, strict=True):
             if r.event_id in differ:
                 errors.append({"index": index, "fields": {name: [CONFLICT] for name in differ[r.event_id]}})
             else:

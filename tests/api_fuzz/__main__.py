@@ -64,7 +64,7 @@ def _wait_for(url: str, seconds: float = 60) -> None:
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit(f"Tandem did not answer {url} within {seconds:.0f} s")
+                raise SystemExit(f"Tandem did not answer {url} within {seconds:.0f} s") from None
             time.sleep(0.3)
 
 
