@@ -208,7 +208,7 @@ class Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._ask_to_stop)
         watched_at = time.monotonic()
-        while self.stopping is None:
+        while self.stopping is None:  # set by a signal, possibly one that came before run()
             now = time.monotonic()
             for child in self.children:
                 if child.process is None and child.restart_at is not None and now >= child.restart_at:
@@ -297,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
   `make stop` stops the embedded PostgreSQL and Redis.
 """, flush=True)
     supervisor = Supervisor(read_procfile(Path(args.procfile)), env, directory)
+    if received:  # a stop that came after the last check above is not lost
+        supervisor.stopping = received[0]
     return supervisor.run()
 
 
