@@ -30,7 +30,7 @@ from attribution.integration_models import CsvImport
 from attribution.rewards import round_money
 from core.csv_lines import NOT_UTF8, Line, open_text, printable, read_lines
 from core.text import unusable_character
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHUNK_ROWS = 1000

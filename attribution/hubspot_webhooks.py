@@ -33,7 +33,7 @@ from attribution.models import InboundEvent
 from attribution.integration_models import DEFAULT_HUBSPOT_CLOSED_WON_STAGES, IntegrationSettings
 from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
 from core.text import find_unusable_text
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 from referrals.models import DealRegistration
 
 SOURCE = "hubspot"

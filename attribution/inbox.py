@@ -22,12 +22,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.arrays import text_array
+from core.arrays import text_array
 from accounts.models import Workspace
 from attribution.models import InboundEvent
-from attribution.sql import fetch_rows
+from core.sql import fetch_rows
 from core.money import excess_places
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api import error_body
 from accounts.models import Workspace
-from accounts.spreadsheets import safe_cell
+from core.spreadsheets import safe_cell
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
 from attribution import csv_import, hubspot_webhooks, integrations, stripe_webhooks
 from attribution.integration_forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm

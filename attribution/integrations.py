@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.integration_models import IntegrationSettings
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 
 _STRIPE_SECRET_RE = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{16,200}$")
 _STAGE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")

@@ -67,7 +67,7 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_en
     statement however many there are; `return_entries=False` skips building the model
     objects for callers that do not need them (the inbox processor).
     """
-    from attribution.sql import insert_rows  # the ledger stays importable without the processor's helpers
+    from core.sql import insert_rows  # the ledger stays importable without the processor's helpers
 
     entries = list(entries)
     if not entries:

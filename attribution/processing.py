@@ -32,7 +32,7 @@ from django.db.models import Min, Q, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from accounts.memory import gc_paused
+from core.memory import gc_paused
 from accounts.models import Workspace
 from attribution import click_wait, engine, reopen
 from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, PartnerFact, ProgramFact, ReferralFact, RuleFact
@@ -42,7 +42,7 @@ from attribution.models import Commission, CommissionReversal, Conversion, Excha
 from attribution.referral_writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
 from attribution.rewards import Award, RuleTerms, refund_reversal, round_money, sale_reward
 from attribution.rules import ensure_default_reward_rules, terms_of
-from attribution.sql import EncodedJson, fetch_rows, insert_rows, update_rows
+from core.sql import EncodedJson, fetch_rows, insert_rows, update_rows
 from partners.models import Partner, Program
 from referrals.models import Click, DealRegistration, Referral, ReferralCode
 from referrals.services import email_domain
@@ -305,7 +305,7 @@ _REFERRAL_VALUES = ("id", "program_id", "partner_id", "customer_external_id", "s
                     "click__ip_hash", "click__click_id", "click__clicked_at", "code_id", "code__code",
                     "deal_registration_id", "protected_until", "converted_at", "created_at")
 # The customers' referrals, columns as _REFERRAL_VALUES, in SQL: read through the ORM, their times
-# would be loaded by Django's pure-Python loader (see attribution.sql).
+# would be loaded by Django's pure-Python loader (see core.sql).
 _SELECT_REFERRALS = f"""
 SELECT r.id, r.program_id, r.partner_id, r.customer_external_id, r.source, r.customer_email, r.click_id, c.ip_hash,
        c.click_id, c.clicked_at, r.code_id, k.code, r.deal_registration_id, r.protected_until, r.converted_at,

@@ -17,7 +17,7 @@ from django.db import connection
 
 from referrals.models import Referral
 from referrals.services import email_domain
-from attribution.sql import insert_rows
+from core.sql import insert_rows
 
 
 @dataclass

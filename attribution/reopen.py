@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from attribution.sql import fetch_rows
+from core.sql import fetch_rows
 
 # How long before the lead a sale of the customer still counts as the same purchase, when no click
 # tells when the customer arrived.

@@ -26,7 +26,7 @@ from attribution.ledger import NewEntry, post_entries
 from attribution.models import Commission, ExchangeRate, IdempotencyKey, InboundEvent, LedgerEntry
 from attribution.processing import ProcessResult, process_events, process_pending  # noqa: F401 - re-exported
 from attribution.rules import RuleInput, add_reward_rule_version, ensure_default_reward_rule  # noqa: F401 - re-exported
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 
 # --- Commission lifecycle ------------------------------------------------------------------
 

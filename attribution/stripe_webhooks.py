@@ -33,7 +33,7 @@ from attribution.inbox import IncomingEvent, InvalidEvents, accept_events
 from attribution.integration_models import IntegrationSettings
 from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
 from core.text import find_unusable_text
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 
 SOURCE = "stripe"
 # Stripe's own default, and the window on the other side too: the library refuses old

@@ -21,7 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
-from accounts.arrays import number_array, text_array
+from core.arrays import number_array, text_array
 
 _NO_DEFAULT = object()
 # Field types whose Python value psycopg sends as is (Django's own conversion would only copy it).
@@ -202,7 +202,7 @@ _INTEGERS = frozenset({"bigint", "integer", "smallint"})
 def _array(param_type: str, values: list[Any]) -> tuple[str, Any]:
     """The placeholder and parameter that send `values` as one array.
 
-    Numbers, strings and times go as one array literal (see accounts.arrays); anything else as a
+    Numbers, strings and times go as one array literal (see core.arrays); anything else as a
     binary array, which psycopg dumps element by element.
     """
     if param_type in _INTEGERS or param_type.startswith("numeric"):

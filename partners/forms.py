@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Workspace
 from partners import selectors
-from partners.iso import COUNTRIES, CURRENCIES
+from core.iso import COUNTRIES, CURRENCIES
 from partners.models import Partner, PartnerGroup, Program
 
 COUNTRY_CHOICES = [("", "—"), *COUNTRIES]

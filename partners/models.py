@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.models import TenantManager, User, Workspace
-from partners.iso import COUNTRY_CODES, COUNTRY_NAMES, CURRENCIES
+from core.iso import COUNTRY_CODES, COUNTRY_NAMES, CURRENCIES
 
 
 def validate_currency(value: str) -> None:

@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.encoding import iri_to_uri
 
-from accounts.arrays import number_array, text_array
+from core.arrays import number_array, text_array
 
 logger = logging.getLogger(__name__)
 

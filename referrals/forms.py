@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Workspace
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 from partners.models import Partner
 from referrals.models import DealRegistration
 from referrals.validation import UTM_FIELDS

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.services import record_audit, send_templated_email
-from partners.iso import CURRENCIES
+from core.iso import CURRENCIES
 from partners.models import Partner
 from referrals import clickbuffer
 from referrals.models import DealRegistration, Link, Referral, ReferralCode

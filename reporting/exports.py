@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Workspace
-from accounts.spreadsheets import safe_cell
+from core.spreadsheets import safe_cell
 from attribution.models import Commission, Conversion
 from partners.models import Partner
 from referrals.models import Click, Referral

@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 
 from core.currency import plain_amount
 from reporting.payout_models import Statement, StatementLine
-from accounts.memory import gc_paused
-from accounts.spreadsheets import safe_cell
+from core.memory import gc_paused
+from core.spreadsheets import safe_cell
 
 # WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

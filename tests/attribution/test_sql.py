@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from attribution.models import Commission, Conversion, InboundEvent
-from accounts.arrays import text_array
-from attribution.sql import fetch_rows
+from core.arrays import text_array
+from core.sql import fetch_rows
 from tests.attribution.conftest import lead, sale, send
 from tests.partners.factories import PartnerFactory
 

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from accounts.arrays import number_array, text_array
+from core.arrays import number_array, text_array
 from referrals import clickbuffer
 from referrals.clickbuffer import flush_clicks
 from referrals.models import Click, LatestVisit, Link
