@@ -24,7 +24,6 @@ from pydantic import ValidationError as PydanticValidationError
 
 from accounts.api import ApiError, cursor_page, error_body, workspace_of
 from accounts.api_platform import Id, IsoDate, check_items_separately
-from accounts.memory import gc_paused
 from accounts.models import Workspace
 from attribution import selectors, services
 from attribution.api_input import (  # noqa: F401 - SCHEMAS, _fast_event and BatchAnswer re-exported for the tests
@@ -46,6 +45,7 @@ from attribution.inbox import IncomingEvent, conflicting_fields
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
+from core.memory import gc_paused
 from core.text import find_unusable_text, unusable_character
 from partners.models import PartnerGroup, Program
 

@@ -16,8 +16,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from accounts.api_platform import Id
 from attribution.inbox import IncomingEvent
+from core.currency import CURRENCIES
 from core.money import AMOUNT_PATTERN, parse_amount
-from partners.iso import CURRENCIES
 
 AMOUNT_DOC = ("A decimal string such as \"49.99\", with at most the currency's decimals (JSON numbers, signs, "
               "exponents and spaces are refused: money is taken as sent or not at all).")
