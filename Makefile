@@ -20,12 +20,13 @@ for c in $(PYTHON) python3.13 python3.12 $$(ls -d $(PYENV_ROOT)/versions/3.1[2-9
 done; exit 1
 endef
 
-.PHONY: help install run test test-clock test-integration test-e2e test-api bench migrate seed stop clean
+.PHONY: help install run test test-clock test-integration test-e2e test-api lint bench migrate seed stop clean
 
 help:
 	@echo "make run               install, migrate, load the demo, serve web + worker + beat on http://127.0.0.1:$(PORT)"
 	@echo "make test              install and run the test suite (without the integration and browser tests)"
 	@echo "make test-clock        the unit tests at another instant (CLOCK=, CLOCK_TZ=), under faketime"
+	@echo "make lint              ruff (lint and format check) and mypy, zero findings expected"
 	@echo "make test-integration  tests that start a real Celery worker"
 	@echo "make test-e2e          browser tests in headless Chromium (/usr/bin/chromium)"
 	@echo "make test-api          schemathesis (all checks) against a served Tandem on a fresh database"
@@ -87,6 +88,12 @@ test-e2e: install
 # A fresh database beside the configured one, runserver on a free port, schemathesis, server stopped
 # (tests/api_fuzz/__main__.py). API_FUZZ_EXAMPLES bounds the examples per operation (about 2 minutes at 10).
 API_FUZZ_EXAMPLES ?= 10
+# The gates: lint and format (ruff) and types (mypy with django-stubs), zero findings; settings as in the tests.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(VENV)/bin/mypy core config accounts partners referrals attribution reporting
+
 test-api: install
 	$(TEST_ENV) $(PY) -m tests.api_fuzz --max-examples $(API_FUZZ_EXAMPLES)
 
