@@ -22,7 +22,7 @@ class ResetPasswordForm(PasswordResetForm):
     """Django skips people without a usable password; here that means "not set yet" (an owner made by
     `create_workspace` without --owner-password), and reset is how they set one."""
 
-    def get_users(self, email: str) -> list[User]:  # type: ignore[override]
+    def get_users(self, email: str) -> list[User]:
         return list(User.objects.filter(email__iexact=email, is_active=True))
 
 

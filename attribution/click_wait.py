@@ -97,6 +97,8 @@ class ClickBufferState:
 
 def click_buffer_state(*, workspace_id: int | None = None) -> ClickBufferState:
     """The flusher's lag and the events waiting for a click: of one workspace, or of all (for /healthz)."""
+    lag_seconds: float | None
+    buffered: int | None
     try:
         lag = flusher_lag()
         lag_seconds, buffered = round(lag.seconds, 1), lag.buffered

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -325,7 +325,7 @@ def upload_csv(*, workspace: Workspace, kind: str, uploaded: UploadedFile, by: U
     existing = CsvImport.objects.for_workspace(workspace).filter(file_sha256=sha).first()
     if existing is not None:
         return existing, False
-    delimiter, headers = _read_header(uploaded.file)
+    delimiter, headers = _read_header(cast(IO[bytes], uploaded.file))  # set: _sha256 has just read it
     uploaded.seek(0)
     row = CsvImport(
         workspace=workspace, kind=kind, original_name=(uploaded.name or "import.csv")[-255:], file_sha256=sha,

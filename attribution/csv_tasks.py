@@ -10,7 +10,7 @@ MAX_RETRIES = 5
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def run_csv_import(self, csv_import_id: int) -> None:  # type: ignore[no-untyped-def]
+def run_csv_import(self, csv_import_id: int) -> None:
     # Imported here: this module is loaded while Django is still loading models.
     from attribution.csv_import import fail_import, run_import
 

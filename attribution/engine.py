@@ -218,7 +218,7 @@ def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],
         notes.append(("unknown_click", f"Click {named.click_id} belongs to no program of this workspace."))
         return None
     window = timedelta(days=program.window_days)
-    candidates = []
+    candidates: list[ClickFact] = []
     for click in (named, *facts.other_clicks):
         if click.program_id != named.program_id or any(c.pk == click.pk for c in candidates):
             continue

@@ -54,7 +54,8 @@ class BulkCommissionForm(forms.Form):
         self.fields["ids"].choices = [(value, value) for value in raw if str(value).isdigit()]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         if data.get("action") == "reject" and not (data.get("reason") or "").strip():
             self.add_error("reason", "Tell the partner why; they will see this reason.")
         return data
@@ -70,7 +71,8 @@ class RetryEventsForm(forms.Form):
         self.fields["ids"].choices = [(value, value) for value in raw if str(value).isdigit()]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         if not data.get("ids") and not data.get("reason_code"):
             raise ValidationError("Select the events to send again.")
         return data

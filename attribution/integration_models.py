@@ -142,8 +142,9 @@ class CsvImport(models.Model):
 
     @property
     def status_tone(self) -> str:
-        return {self.Status.DONE: "ok", self.Status.FAILED: "bad", self.Status.RUNNING: "brand",
-                self.Status.QUEUED: "brand", self.Status.UPLOADED: "warn"}.get(self.status, "")
+        tones: dict[str, str] = {self.Status.DONE: "ok", self.Status.FAILED: "bad", self.Status.RUNNING: "brand",
+                                 self.Status.QUEUED: "brand", self.Status.UPLOADED: "warn"}
+        return tones.get(self.status, "")
 
 
 # Every process that loads the models (web, worker, beat) thereby registers the import job;

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -68,8 +68,8 @@ _SOURCE = {
 _SHARED_EXPLANATION_PARTS = ("attribution", "reward_rule")
 _encode_json = DjangoJSONEncoder(separators=(",", ":")).encode
 # The ProcessResult counter of each outcome.
-_COUNTERS = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
-             Status.RECEIVED: "waiting", Status.FAILED: "failed"}
+_COUNTERS: dict[str, str] = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
+                             Status.RECEIVED: "waiting", Status.FAILED: "failed"}
 # Commissions a refund may still take money back from.
 _REVERSIBLE = (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
 
@@ -299,6 +299,12 @@ class _Ref:
             code_pk=self.code_pk, deal_registration_id=self.deal_registration_id, protected_until=self.protected_until,
             click_id=self.click_tclid, clicked_at=self.clicked_at, code=self.code_text, referred_at=self.referred_at,
         )
+
+    @property
+    def saved_pk(self) -> int:
+        """The id of a referral in the database, as every sale line's is (_record_sales skips the others)."""
+        assert self.pk is not None, f"referral of {self.customer} is not saved"
+        return self.pk
 
 
 _REFERRAL_VALUES = ("id", "program_id", "partner_id", "customer_external_id", "source", "customer_email", "click_id",
@@ -572,7 +578,7 @@ class _Batch:
                 waiting_customers.add(event.customer)
                 continue
             self.decisions[event.pk] = decision
-            if not decision.attributed or decision.source == "existing":
+            if decision.partner_id is None or decision.source == "existing":  # not attributed, or already a referral
                 continue
             won_click = clicks.get(event.click_id) if decision.source == "link" and event.click_id else None
             if won_click is not None and won_click.pk != decision.click_pk:  # the visitor's other click won
@@ -767,11 +773,11 @@ class _Batch:
         """Referral id → the conversion that is the customer's first sale, for the referrals it is."""
         firsts: dict[int, _SaleLine] = {}
         for line in lines:  # already in occurred_at order
-            if line.ref.converted_at is None and line.ref.pk not in firsts:
-                firsts[line.ref.pk] = line  # type: ignore[index]
-        capped = {line.ref.pk for line in lines if line.rule is not None
+            if line.ref.converted_at is None and line.ref.saved_pk not in firsts:
+                firsts[line.ref.saved_pk] = line
+        capped = {line.ref.saved_pk for line in lines if line.rule is not None
                   and (self.terms[line.rule.pk].cap_per_customer is not None or self.terms[line.rule.pk].duration == "one_time")}
-        lock = sorted(set(firsts) | capped)  # type: ignore[arg-type]
+        lock = sorted(set(firsts) | capped)
         if lock:
             # One ordered lock per customer whose first sale or cap is at stake: concurrent sets of the same
             # customers wait for each other here, in id order, so they never deadlock.
@@ -785,15 +791,16 @@ class _Batch:
                             line.ref.converted_at = converted_at
         done = mark_referrals_converted(workspace_id=self.ws,
                                         first_sales={pk: line.event.occurred_at for pk, line in firsts.items()})
-        result = {}
+        result: dict[int, int] = {}
         for pk, line in firsts.items():
             if pk in done:
+                assert line.conversion_id is not None  # _record_sales keeps only the lines it inserted
                 line.ref.converted_at = line.event.occurred_at
                 result[pk] = line.conversion_id
-        return result  # type: ignore[return-value]
+        return result
 
     def _earned_so_far(self, lines: list[_SaleLine]) -> dict[tuple[int, str], Decimal]:
-        capped = {line.ref.pk for line in lines
+        capped = {line.ref.saved_pk for line in lines
                   if line.rule is not None and self.terms[line.rule.pk].cap_per_customer is not None}
         earned: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
         if capped:
@@ -887,11 +894,11 @@ class _Batch:
     def _record_refunds(self, refunds: list[_Event]) -> None:
         keys = {e.sale_ref for e in refunds}
         sales: dict[str, Conversion] = {}
-        for sale in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE)
-                     .filter(Q(event_id__in=keys) | Q(processor_ref__in=keys)).order_by("id").select_for_update()):
-            sales[sale.event_id] = sale
-            if sale.processor_ref:
-                sales[sale.processor_ref] = sale
+        for known in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE)
+                      .filter(Q(event_id__in=keys) | Q(processor_ref__in=keys)).order_by("id").select_for_update()):
+            sales[known.event_id] = known
+            if known.processor_ref:
+                sales[known.processor_ref] = known
         unknown = keys - set(sales)
         sale_events: dict[str, dict[str, Any]] = {}
         if unknown:
@@ -907,22 +914,22 @@ class _Batch:
             via = {info["processor_ref"] for key, info in sale_events.items()
                    if key in unknown and info["status"] == Status.DUPLICATE and info["processor_ref"]}
             if via:
-                for sale in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE,
-                                                       processor_ref__in=via).order_by("id").select_for_update()):
+                for counted in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.SALE,
+                                                          processor_ref__in=via).order_by("id").select_for_update()):
                     for key, info in sale_events.items():
-                        if info["processor_ref"] == sale.processor_ref:
-                            sales[key] = sale
+                        if info["processor_ref"] == counted.processor_ref:
+                            sales[key] = counted
         sale_ids = {s.pk for s in sales.values()}
         refunded: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])  # sale → [original units, program units]
         commissions: dict[int, list[Commission]] = defaultdict(list)
         if sale_ids:
-            for row in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.REFUND, sale_id__in=sale_ids)
-                        .values("sale_id").annotate(orig=Sum(Coalesce("original_amount", "amount")), prog=Sum("amount"))):
-                refunded[row["sale_id"]] = [row["orig"], row["prog"]]
+            for sums in (Conversion.objects.filter(workspace_id=self.ws, kind=Conversion.Kind.REFUND, sale_id__in=sale_ids)
+                         .values("sale_id").annotate(orig=Sum(Coalesce("original_amount", "amount")), prog=Sum("amount"))):
+                refunded[sums["sale_id"]] = [sums["orig"], sums["prog"]]
             for commission in (Commission.objects.filter(workspace_id=self.ws, kind=Commission.Kind.SALE,
                                                          conversion_id__in=sale_ids)
                                .order_by("id").select_for_update()):
-                commissions[commission.conversion_id].append(commission)
+                commissions[cast(int, commission.conversion_id)].append(commission)  # a sale's: never None
         taken_refs = set(Conversion.objects.filter(
             workspace_id=self.ws, processor_ref__in={e.processor_ref for e in refunds if e.processor_ref}
         ).values_list("processor_ref", flat=True)) if any(e.processor_ref for e in refunds) else set()
@@ -977,7 +984,7 @@ class _Batch:
     def _plan_refund(self, event: _Event, sale: Conversion, refunded: list[Decimal],
                      commissions: list[Commission]) -> tuple[dict[str, Any], list[tuple[Commission, Decimal]]] | None:
         converted = sale.original_amount is not None
-        sale_orig = sale.original_amount if converted else sale.amount
+        sale_orig = sale.original_amount if sale.original_amount is not None else sale.amount
         orig_currency = sale.original_currency if converted else sale.currency
         currency = event.currency or orig_currency
         if currency not in (orig_currency, sale.currency):

@@ -45,6 +45,21 @@ def _column_type(field: models.Field) -> str:
     return {"bigserial": "bigint", "serial": "integer", "smallserial": "smallint"}.get(db_type, db_type)
 
 
+def _column(field: models.Field) -> str:
+    """The column of a concrete field (the stubs allow None, which only a virtual field has)."""
+    if field.column is None:  # pragma: no cover - only virtual fields have none
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """`model`'s field `name`, which must be a column of its own (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # pragma: no cover - a caller's typo
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
 def _default_of(field: models.Field, now: Any) -> Any:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return now
@@ -123,7 +138,7 @@ def insert_rows(
             raise ValueError(f"{model.__name__}.{field.attname} needs a value") from None
         if convert is not None:
             values = list(map(convert, values))
-        columns.append(q(field.column))
+        columns.append(q(_column(field)))
         if _same(values):
             selects.append(f"%b::{column_type}" if param_type == column_type else f"%b::{param_type}::{column_type}")
             shared.append(values[0])
@@ -133,7 +148,7 @@ def insert_rows(
         selects.append(f"c{index}" if param_type == column_type else f"c{index}::{column_type}")
         aliases.append(f"c{index}")
         arrays.append(array)
-    returned = ", ".join(q(model._meta.get_field(name).column) for name in returning)
+    returned = ", ".join(q(_column(_concrete_field(model, name))) for name in returning)
     source = (f"unnest({', '.join(params)}) AS u({', '.join(aliases)})" if arrays
               else "generate_series(1, %b::integer)")  # every column is the same in every row
     sql = (
@@ -163,7 +178,7 @@ def update_rows(
     """
     if not rows:
         return 0
-    model_fields = [model._meta.get_field(name) for name in fields]
+    model_fields = [_concrete_field(model, name) for name in fields]
     pk = model._meta.pk
     q = connection.ops.quote_name
     params = [f"%b::{_column_type(pk)}[]"]
@@ -177,7 +192,7 @@ def update_rows(
             values = list(map(convert, values))
         if _same(values):
             cast = f"::{param_type}" if param_type == column_type else f"::{param_type}::{column_type}"
-            assignments.append(f"{q(field.column)} = %b{cast}")
+            assignments.append(f"{q(_column(field))} = %b{cast}")
             shared.append(values[0])
             continue
         placeholder, array = _array(param_type, values)
@@ -185,10 +200,10 @@ def update_rows(
         arrays.append(array)
         aliases.append(f"v{index}")
         value = f"v.v{index}" if param_type == column_type else f"v.v{index}::{column_type}"
-        assignments.append(f"{q(field.column)} = {value}")
+        assignments.append(f"{q(_column(field))} = {value}")
     sql = (
         f"UPDATE {q(model._meta.db_table)} AS t SET {', '.join(assignments)} "
-        f"FROM unnest({', '.join(params)}) AS v({', '.join(aliases)}) WHERE t.{q(pk.column)} = v.id"
+        f"FROM unnest({', '.join(params)}) AS v({', '.join(aliases)}) WHERE t.{q(_column(pk))} = v.id"
         + (f" AND ({where}) IS TRUE" if where else "")
     )
     with _cursor() as cursor:
