@@ -9,7 +9,7 @@ from attribution.api import router as attribution_router
 from attribution.integration_api import router as integrations_router
 from partners.api import router as partners_router
 from referrals.api import router as links_router
-from reporting.payout_api import router as payouts_router
+from reporting.payouts.api import router as payouts_router
 from reporting.stats_api import router as stats_router
 
 api = DocumentedNinjaAPI(

@@ -195,7 +195,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                "options": {"expires": 3000}},
 }
 # Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
-CELERY_IMPORTS = ("reporting.payout_tasks", "reporting.report_tasks")
+CELERY_IMPORTS = ("reporting.payouts.tasks", "reporting.report_tasks")
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).

@@ -9,8 +9,8 @@ from config.api import api
 from config.errors import json_not_found
 from partners import urls as partners_urls
 from referrals import urls as referrals_urls
-from reporting import payout_urls
 from reporting import urls as reporting_urls
+from reporting.payouts import urls as payout_urls
 
 admin.site.site_header = "Tandem operations"
 admin.site.site_title = "Tandem admin"

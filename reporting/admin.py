@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyTenantAdmin
-from reporting.payout_models import Payout, PayoutPeriod, Statement, StatementLine
+from reporting.payouts.models import Payout, PayoutPeriod, Statement, StatementLine
 from reporting.report_delivery_models import ReportDelivery
 
 

@@ -4,15 +4,14 @@ templates/reporting/components/ draw it. No JavaScript: the page is complete as 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Sequence
 
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from core.currency import format_money
-
 from reporting.metrics import DayPoint
 
 WIDTH = 560
@@ -126,7 +125,7 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
     dots = format_html_join(
         "", '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>',
         ((f"{x:.1f}", f"{y:.1f}", f"{b.start:%-d %b}{'' if b.start == b.end else f' – {b.end:%-d %b}'}: {fmt(b.value)}")
-         for (x, y), b in zip(xy, buckets)),
+         for (x, y), b in zip(xy, buckets, strict=True)),
     ) if len(buckets) <= 120 else mark_safe("")
     summary = f"{title} per {grain}, {points[0].day:%-d %b %Y} to {points[-1].day:%-d %b %Y}: total {total_label}, peak {fmt(peak)}." if points else title
     return SeriesChart(key=key, title=title, total_label=total_label, width=WIDTH, height=HEIGHT, line=line, area=area,

@@ -11,7 +11,7 @@ from accounts.services import add_domain, create_workspace
 from attribution.demo import seed_conversions
 from partners.demo import seed_partners
 from referrals.demo import seed_referrals
-from reporting.payout_demo import seed_payouts
+from reporting.payouts.demo import seed_payouts
 from reporting.rollups import rebuild_workspace
 
 DEMO_SLUG = "demo"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -18,8 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Workspace
-from core.spreadsheets import safe_cell
 from attribution.models import Commission, Conversion
+from core.spreadsheets import safe_cell
 from partners.models import Partner
 from referrals.models import Click, Referral
 from reporting import metrics

@@ -39,7 +39,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
 from reporting.rollup_models import (
-    CustomerTiming, DailyRollup, DailySummary, MonthlyPartnerRollup, PartnerRunningTotal, RunningGrain, TimingRunningCount,
+    CustomerTiming,
+    DailyRollup,
+    DailySummary,
+    MonthlyPartnerRollup,
+    PartnerRunningTotal,
+    RunningGrain,
+    TimingRunningCount,
 )
 
 ZERO = Decimal("0")
@@ -404,7 +410,7 @@ def _partner_running(workspace: Workspace, filters: Filters, sums: list[str], *,
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _signed(measure: str) -> str:
@@ -687,7 +693,7 @@ def expected_payout(partner: Partner, *, today: dt.date) -> ExpectedPayout:
     """What the partner should be paid at the next period close: approved commissions not yet paid,
     net of reversals (current state, whatever the range), and the last day of that period."""
     from attribution.models import Commission
-    from reporting.payouts import month_end
+    from reporting.payouts.statements import month_end
 
     amount = (
         Commission.objects.for_workspace(partner.workspace)

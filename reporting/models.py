@@ -1,5 +1,5 @@
 """The reporting app's models live in one module per area; Django finds them all through this one."""
 
-from reporting.rollup_models import *  # noqa: F401,F403 - metrics rollups and exports
-from reporting.payout_models import *  # noqa: F401,F403 - payout periods, statements and payouts
+from reporting.payouts.models import *  # noqa: F401,F403 - payout periods, statements and payouts
 from reporting.report_delivery_models import *  # noqa: F401,F403 - scheduled report deliveries
+from reporting.rollup_models import *  # noqa: F401,F403 - metrics rollups and exports

@@ -3,10 +3,9 @@ page and the portal read the same figures (from reporting.metrics) and draw the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from django.core.cache import cache
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,12 +13,16 @@ from pydantic import ConfigDict
 from accounts.api import ApiError, cursor_page, workspace_of
 from accounts.api_platform import IsoDate
 from attribution.rewards import round_money
-from reporting import payout_selectors as selectors
-from reporting import payouts
-from reporting.payout_models import PayoutPeriod, Statement, StatementLine
-from reporting.statement_pdf import statement_pdf_bytes
+from reporting.payouts import selectors
+from reporting.payouts.models import PayoutPeriod, Statement, StatementLine
+from reporting.payouts.pdf import statement_pdf_bytes
+from reporting.payouts.statements import close_payout_period
 
 router = Router(tags=["payouts"])
+
+# OpenAPI operation ids default to the module path; these keep the ids clients were generated from
+# when the module was reporting/payout_api.py.
+_OPERATION_PREFIX = "reporting_payout_api_"
 
 
 def _money(value: Decimal, currency: str) -> str:
@@ -115,12 +118,13 @@ def period_out(period: PayoutPeriod) -> dict[str, Any]:
         "previous one) and issues one statement per partner and currency. Partners under their program's "
         "minimum payout carry over. The same `end` again answers the existing period with 200 instead of 201."
     ),
+    operation_id=f"{_OPERATION_PREFIX}close_period",
 )
 def close_period(request: HttpRequest, payload: PeriodIn) -> Status:
     workspace = workspace_of(request)
     try:
-        closed = payouts.close_payout_period(workspace=workspace, end=payload.end, by=None,
-                                             actor_label=f"API key {request.api_key.name}")  # type: ignore[attr-defined]
+        closed = close_payout_period(workspace=workspace, end=payload.end, by=None,
+                                     actor_label=f"API key {request.api_key.name}")  # type: ignore[attr-defined]
     except ValidationError as exc:
         raise ApiError(422, "invalid", " ".join(exc.messages), exc.message_dict if hasattr(exc, "error_dict") else {}) from exc
     return Status(201 if closed.created else 200, period_out(closed.period))
@@ -130,6 +134,7 @@ def close_period(request: HttpRequest, payload: PeriodIn) -> Status:
     "/statements",
     summary="List statements (filters: partner_id, period)",
     description="`period` takes a period id (e.g. `12`) or the period's end date (e.g. `2026-10-31`).",
+    operation_id=f"{_OPERATION_PREFIX}list_statements",
 )
 def list_statements(request: HttpRequest, filters: Query[StatementFilters]) -> dict[str, Any]:
     workspace = workspace_of(request)
@@ -145,12 +150,14 @@ def list_statements(request: HttpRequest, filters: Query[StatementFilters]) -> d
     return cursor_page(rows, cursor=filters.cursor, limit=filters.limit, serialize=statement_summary)
 
 
-@router.get("/statements/{int:statement_id}", summary="One statement with its lines and totals")
+@router.get("/statements/{int:statement_id}", summary="One statement with its lines and totals",
+            operation_id=f"{_OPERATION_PREFIX}get_statement")
 def get_statement(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     return statement_out(selectors.get_statement_or_404(workspace_of(request), statement_id))
 
 
-@router.get("/statements/{int:statement_id}/pdf", summary="A statement as PDF", response={200: None})
+@router.get("/statements/{int:statement_id}/pdf", summary="A statement as PDF", response={200: None},
+            operation_id=f"{_OPERATION_PREFIX}get_statement_pdf")
 def get_statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(workspace_of(request), statement_id)
     response = HttpResponse(statement_pdf_bytes(statement), content_type="application/pdf")

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from attribution.models import Commission
-from reporting.payout_models import PayoutPeriod
-from reporting.payouts import close_payout_period, default_period_end, mark_statements_paid
+from reporting.payouts.models import PayoutPeriod
+from reporting.payouts.statements import close_payout_period, default_period_end, mark_statements_paid
 
 
 def seed_payouts(*, workspace: Workspace) -> str:

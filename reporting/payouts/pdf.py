@@ -6,7 +6,8 @@ import csv
 import io
 import logging
 import zipfile
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
@@ -14,9 +15,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.currency import plain_amount
-from reporting.payout_models import Statement, StatementLine
 from core.memory import gc_paused
 from core.spreadsheets import safe_cell
+from reporting.payouts.models import Statement, StatementLine
 
 # WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

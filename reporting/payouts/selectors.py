@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet, Sum
 from accounts.models import Workspace
 from accounts.tenancy import get_for_workspace_or_404
 from partners.models import Partner
-from reporting.payout_models import PayoutPeriod, Statement
+from reporting.payouts.models import PayoutPeriod, Statement
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from attribution import settlement
 from attribution.models import Commission, CommissionReversal, LedgerEntry
 from attribution.rewards import round_money
 from partners.models import Partner
-from reporting.payout_models import Payout, PayoutPeriod, Statement, StatementLine
+from reporting.payouts.models import Payout, PayoutPeriod, Statement, StatementLine
 
 ZERO = Decimal("0")
 
@@ -228,7 +228,7 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
         ))
     Statement.objects.bulk_create(statements, batch_size=500)
     lines: list[StatementLine] = []
-    for statement, draft in zip(statements, payable):
+    for statement, draft in zip(statements, payable, strict=True):
         draft.lines.sort(key=lambda line: (line.date, line.kind != StatementLine.Kind.COMMISSION))
         for position, line in enumerate(draft.lines, start=1):
             line.workspace, line.statement, line.position = workspace, statement, position
@@ -246,7 +246,7 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
 
 
 def _enqueue_statement_emails(statement_ids: list[int]) -> None:
-    from reporting.payout_tasks import email_statement
+    from reporting.payouts.tasks import email_statement
 
     for statement_id in statement_ids:
         email_statement.delay(statement_id)
@@ -317,7 +317,7 @@ def send_statement_email(*, statement_id: int) -> bool:
     The row lock is held while sending: two workers handed the same statement send it once. If the
     commit fails after a send, the retry sends it again — a duplicate beats a statement never sent.
     """
-    from reporting.statement_pdf import statement_pdf_bytes
+    from reporting.payouts.pdf import statement_pdf_bytes
 
     with transaction.atomic():
         statement = (

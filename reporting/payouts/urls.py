@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reporting import payout_views as views
+from reporting.payouts import views
 
 workspace_urlpatterns = [
     path("payouts/", views.payout_periods, name="payout_periods"),

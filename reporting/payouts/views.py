@@ -18,10 +18,16 @@ from django.utils import timezone
 
 from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
 from partners.portal import PartnerRequest, partner_member
-from reporting import payout_selectors as selectors
-from reporting import payouts
-from reporting.payout_models import PayoutPeriod
-from reporting.statement_pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts import selectors
+from reporting.payouts.models import PayoutPeriod
+from reporting.payouts.pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts.statements import (
+    approve_statements,
+    close_payout_period,
+    default_period_end,
+    mark_statement_paid,
+    mark_statements_paid,
+)
 
 
 class ClosePeriodForm(forms.Form):
@@ -41,10 +47,10 @@ def _pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpRe
 def payout_periods(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     today = timezone.now().astimezone(UTC).date()
-    form = ClosePeriodForm(request.POST or None, initial={"end": payouts.default_period_end(today)})
+    form = ClosePeriodForm(request.POST or None, initial={"end": default_period_end(today)})
     if request.method == "POST" and form.is_valid():
         try:
-            closed = payouts.close_payout_period(workspace=workspace, end=form.cleaned_data["end"], by=request.user)
+            closed = close_payout_period(workspace=workspace, end=form.cleaned_data["end"], by=request.user)
         except ValidationError as exc:
             for message in exc.message_dict.get("end", exc.messages):
                 form.add_error("end", message)
@@ -94,7 +100,7 @@ def _plural(count: int) -> str:
 @workspace_member(FINANCE, methods=("POST",))
 def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    paid = payouts.mark_statements_paid(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
+    paid = mark_statements_paid(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
                                         by=request.user, reference=request.POST.get("reference", "").strip())
     if paid:
         messages.success(request, f"Marked {_plural(len(paid))} paid.")
@@ -106,7 +112,7 @@ def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpRe
 @workspace_member(FINANCE, methods=("POST",))
 def payout_period_approve(request: WorkspaceRequest, period_id: int) -> HttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    approved = payouts.approve_statements(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
+    approved = approve_statements(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
                                           by=request.user)
     if approved:
         messages.success(request, f"Approved {_plural(len(approved))} for payment.")
@@ -148,7 +154,7 @@ def statement_pdf(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
 @workspace_member(FINANCE, methods=("POST",))
 def statement_approve(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(request.workspace, statement_id)
-    if payouts.approve_statements(workspace=request.workspace, statement_ids=[statement.pk], by=request.user):
+    if approve_statements(workspace=request.workspace, statement_ids=[statement.pk], by=request.user):
         messages.success(request, f"Statement {statement.number} approved for payment.")
     else:
         messages.info(request, f"Statement {statement.number} is already {statement.get_status_display().lower()}.")
@@ -158,7 +164,7 @@ def statement_approve(request: WorkspaceRequest, statement_id: int) -> HttpRespo
 @workspace_member(FINANCE, methods=("POST",))
 def statement_mark_paid(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(request.workspace, statement_id)
-    if payouts.mark_statement_paid(statement=statement, by=request.user, reference=request.POST.get("reference", "").strip()):
+    if mark_statement_paid(statement=statement, by=request.user, reference=request.POST.get("reference", "").strip()):
         messages.success(request, f"Statement {statement.number} marked paid.")
     else:
         messages.info(request, f"Statement {statement.number} was already paid.")

@@ -99,8 +99,8 @@ def main() -> int:
     from django.core import mail
     from django.core.management import call_command
 
-    from reporting.payouts import close_payout_period, send_statement_email
-    from reporting.statement_pdf import render_statement_pdf
+    from reporting.payouts.pdf import render_statement_pdf
+    from reporting.payouts.statements import close_payout_period, send_statement_email
 
     call_command("migrate", verbosity=0)
     end = (datetime.now(UTC) - timedelta(days=1)).date()

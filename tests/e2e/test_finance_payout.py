@@ -21,7 +21,7 @@ from attribution.models import Commission
 from attribution.processing import process_pending
 from attribution.services import approve_commissions
 from partners.services import ensure_default_program
-from reporting.payout_models import Statement
+from reporting.payouts.models import Statement
 from tests.partners.factories import PartnerFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Workspace
-from reporting.payout_models import PayoutPeriod, Statement
+from reporting.payouts.models import PayoutPeriod, Statement
 from tests.partners.factories import PartnerFactory
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reporting.payout_models import PayoutPeriod
+from reporting.payouts.models import PayoutPeriod
 from tests.partners.factories import PartnerFactory
 from tests.reporting.isolation_payouts import foreign_statement
 from tests.reporting.payout_helpers import earn

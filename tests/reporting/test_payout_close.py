@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from attribution.ledger import partner_balance
 from attribution.models import Commission
-from reporting.payout_models import PayoutPeriod, Statement, StatementLine
-from reporting.payouts import close_payout_period, default_period_end, mark_statements_paid
+from reporting.payouts.models import PayoutPeriod, Statement, StatementLine
+from reporting.payouts.statements import close_payout_period, default_period_end, mark_statements_paid
 from tests.partners.factories import PartnerFactory, ProgramFactory
 from tests.reporting.payout_helpers import adjust, earn, refund
 

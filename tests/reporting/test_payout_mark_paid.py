@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from attribution.ledger import partner_balance
 from attribution.models import Commission, LedgerEntry
-from reporting.payout_models import Payout, Statement
-from reporting.payouts import close_payout_period, mark_statement_paid, mark_statements_paid
+from reporting.payouts.models import Payout, Statement
+from reporting.payouts.statements import close_payout_period, mark_statement_paid, mark_statements_paid
 from tests.partners.factories import PartnerFactory
 from tests.reporting.payout_helpers import earn
 
@@ -76,7 +76,7 @@ def test_another_workspaces_statement_cannot_be_marked_paid_from_here(workspace,
 
 
 def test_approving_a_statement_records_who_and_it_can_then_be_paid(workspace, statement, finance):
-    from reporting.payouts import approve_statements
+    from reporting.payouts.statements import approve_statements
 
     approve_statements(workspace=workspace, statement_ids=[statement.pk], by=finance)
     statement.refresh_from_db()
@@ -86,7 +86,7 @@ def test_approving_a_statement_records_who_and_it_can_then_be_paid(workspace, st
 
 
 def test_approving_twice_or_after_payment_changes_nothing(workspace, statement):
-    from reporting.payouts import approve_statements
+    from reporting.payouts.statements import approve_statements
 
     mark_statement_paid(statement=statement)
 

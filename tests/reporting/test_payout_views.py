@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from partners.models import PartnerUser
-from reporting.payout_models import PayoutPeriod, Statement
-from reporting.payouts import close_payout_period
+from reporting.payouts.models import PayoutPeriod, Statement
+from reporting.payouts.statements import close_payout_period
 from tests.partners.factories import PartnerFactory
 from tests.reporting.isolation_payouts import foreign_statement
 from tests.reporting.payout_helpers import earn

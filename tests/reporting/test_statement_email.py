@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.core import mail
 
-from reporting.payout_models import Statement
-from reporting.payouts import close_payout_period, send_statement_email
+from reporting.payouts.models import Statement
+from reporting.payouts.statements import close_payout_period, send_statement_email
 from tests.partners.factories import PartnerFactory
 from tests.reporting.payout_helpers import earn
 

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from reporting.payouts import close_payout_period
-from reporting.statement_pdf import payout_csv, statement_html, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts.pdf import payout_csv, statement_html, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts.statements import close_payout_period
 from tests.partners.factories import PartnerFactory
 from tests.reporting.payout_helpers import earn, refund
 

@@ -9,9 +9,9 @@ import pytest
 
 from partners.models import Partner
 from reporting import rollups
+from reporting.metrics import Filters
 from tests.partners.factories import PartnerFactory
 from tests.reporting.metrics_data import TODAY, make_funnel, recompute
-from reporting.metrics import Filters
 
 pytestmark = pytest.mark.django_db
 

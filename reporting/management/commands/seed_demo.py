@@ -16,6 +16,6 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run in production mode (DJANGO_ENV=production).")
         summary = seed_demo_workspace()
         self.stdout.write(f"Demo workspace '{summary.workspace.slug}' ready: {summary.describe()}")
-        self.stdout.write("Demo logins (password: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, role in summary.logins:
             self.stdout.write(f"  {email:<22} {role}")
