@@ -10,7 +10,7 @@ from accounts.tenancy import ANY_STAFF, WorkspaceRequest, get_for_workspace_or_4
 from partners.models import Partner
 from reporting import exports, metrics
 from reporting.filters import ReportFilterForm, filters_from_request
-from reporting.rollup_models import ExportJob
+from reporting.rollups.models import ExportJob
 
 
 def _filters(request: WorkspaceRequest) -> tuple[ReportFilterForm, metrics.Filters]:

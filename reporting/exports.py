@@ -23,7 +23,7 @@ from core.spreadsheets import safe_cell
 from partners.models import Partner
 from referrals.models import Click, Referral
 from reporting import metrics
-from reporting.rollup_models import ExportJob
+from reporting.rollups.models import ExportJob
 
 EXPORT_STREAM_LIMIT = getattr(settings, "EXPORT_STREAM_LIMIT", 50_000)
 CHUNK = 2_000

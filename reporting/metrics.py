@@ -38,7 +38,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Workspace
 from partners.models import Partner, PartnerGroup, Program
-from reporting.rollup_models import (
+from reporting.rollups.models import (
     CustomerTiming,
     DailyRollup,
     DailySummary,

@@ -2,4 +2,4 @@
 
 from reporting.payouts.models import *  # noqa: F401,F403 - payout periods, statements and payouts
 from reporting.report_delivery_models import *  # noqa: F401,F403 - scheduled report deliveries
-from reporting.rollup_models import *  # noqa: F401,F403 - metrics rollups and exports
+from reporting.rollups.models import *  # noqa: F401,F403 - metrics rollups and exports

@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from reporting import exports, rollups
-from reporting.rollup_models import ExportJob
+from reporting.rollups.models import ExportJob
 
 
 @shared_task(acks_late=True)

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
-from reporting.rollup_models import RollupState
+from reporting.rollups.models import RollupState
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import Workspace
-from reporting.rollup_models import ExportJob
+from reporting.rollups.models import ExportJob
 from tests.partners.factories import PartnerFactory
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from referrals.models import Click
 from reporting import exports, rollups
 from reporting.filters import today
-from reporting.rollup_models import ExportJob
+from reporting.rollups.models import ExportJob
 from tests.reporting.metrics_data import make_funnel
 
 pytestmark = pytest.mark.django_db

@@ -96,7 +96,7 @@ def test_rates_stay_between_zero_and_one(funnel):
 def test_top_partners_read_from_monthly_rollups_equal_the_daily_sums(funnel, start, end):
     from django.db.models import Sum
 
-    from reporting.rollup_models import DailyRollup
+    from reporting.rollups.models import DailyRollup
 
     f = metrics.Filters(start=start, end=end, currency="USD")
     rows = metrics.breakdown(funnel, f, "partner")

@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from partners.models import Partner, PartnerGroup, Program
 from reporting import metrics, rollups
-from reporting.rollup_models import DailyRollup, DailySummary
+from reporting.rollups import refresh
+from reporting.rollups.models import DailyRollup, DailySummary
 from tests.reporting.metrics_data import TODAY, make_funnel, recompute
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_rebuild_rollups_command_rebuilds_the_data_span(workspace, capsys):
 
 
 def test_refresh_recent_moves_the_watermark(workspace):
-    from reporting.rollup_models import RollupState
+    from reporting.rollups.models import RollupState
 
     rollups.refresh_recent()
     assert RollupState.objects.filter(workspace=workspace).exists()
@@ -208,9 +209,9 @@ def test_refresh_recent_skips_while_another_run_is_busy(workspace):
     other = psycopg.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"},
                             autocommit=True)
     try:
-        other.execute("SELECT pg_advisory_lock(%s, %s)", rollups._REFRESH_LOCK)
+        other.execute("SELECT pg_advisory_lock(%s, %s)", refresh._REFRESH_LOCK)
         assert rollups.refresh_recent() == {}
-        other.execute("SELECT pg_advisory_unlock(%s, %s)", rollups._REFRESH_LOCK)
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", refresh._REFRESH_LOCK)
         assert workspace.pk in rollups.refresh_recent()
     finally:
         other.close()

@@ -15,7 +15,7 @@ from attribution.models import Commission, Conversion
 from partners.models import Partner, PartnerGroup, Program
 from referrals.models import Click, Referral
 from reporting import metrics, rollups
-from reporting.rollup_models import PartnerRunningTotal, TimingRunningCount
+from reporting.rollups.models import PartnerRunningTotal, TimingRunningCount
 from tests.reporting.metrics_data import make_funnel, recompute
 
 pytestmark = pytest.mark.django_db
