@@ -44,7 +44,7 @@ class AccountAndAddressHandler(AxesDatabaseHandler):
 def client_ip(request: HttpRequest) -> str:
     """The address that signs in: REMOTE_ADDR, or the one our N trusted proxies saw (CLICK_TRUSTED_PROXIES).
     Behind a proxy REMOTE_ADDR is the proxy's, and throttling it would lock everyone out at once.
-    (The redirect reads clicks' addresses the same way, in referrals.clickbuffer.client_ip.)"""
+    (The redirect reads clicks' addresses the same way, in referrals.clicks.hashing.client_ip.)"""
     proxies = settings.CLICK_TRUSTED_PROXIES
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]

@@ -1,7 +1,7 @@
 """Events that name a click still in the click buffer wait for it, for a bounded time.
 
 The redirect hands the visitor a click id (tclid) the moment the click is in Redis; the flusher
-writes it to PostgreSQL a few seconds later (referrals/clickbuffer.py). A lead or sale sent in
+writes it to PostgreSQL a few seconds later (referrals/clicks/). A lead or sale sent in
 between names a click the processor cannot find yet. Judging it then would lose the partner's
 credit, so such an event stays `received` ("waiting_for_click") while the click may still be in
 the buffer: its id carries its time, and the flusher says how far it has written. When the set
@@ -23,7 +23,8 @@ from django.conf import settings
 from django.db import transaction
 
 from attribution.models import InboundEvent
-from referrals.clickbuffer import click_time, flush_clicks, flushed_through, flusher_lag
+from referrals.clicks.flusher import flush_clicks, flushed_through, flusher_lag
+from referrals.clicks.ids import click_time
 
 logger = logging.getLogger(__name__)
 

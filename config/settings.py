@@ -203,7 +203,7 @@ CLICK_IP_SALT = env.str("CLICK_IP_SALT", default="")
 # How many reverse proxies in front of Tandem append to X-Forwarded-For (0: use REMOTE_ADDR).
 CLICK_TRUSTED_PROXIES = env.int("CLICK_TRUSTED_PROXIES", default=0)
 # The redirect's Redis round trip gives up after this long and records the click in PostgreSQL
-# instead; it then leaves Redis alone for the retry interval (referrals/clickbuffer.py).
+# instead; it then leaves Redis alone for the retry interval (referrals/clicks/recording.py).
 CLICK_REDIS_TIMEOUT_SECONDS = env.float("CLICK_REDIS_TIMEOUT_SECONDS", default=0.05)
 CLICK_REDIS_RETRY_SECONDS = env.float("CLICK_REDIS_RETRY_SECONDS", default=1.0)
 # The longest a lead or sale waits for the click it names to leave the click buffer (attribution/click_wait.py).

@@ -15,7 +15,10 @@ from django.utils.text import slugify
 
 from accounts.models import Membership, Role, Workspace
 from partners.models import Partner
-from referrals import clickbuffer, services
+from referrals import services
+from referrals.clicks import hashing
+from referrals.clicks.ids import new_click_id
+from referrals.clicks.writer import remember_recent_clicks
 from referrals.models import Click, DealRegistration, Link, ReferralCode
 
 DAYS = 365  # a year, so the dashboard's 12-month view and its comparisons mean something
@@ -143,15 +146,15 @@ def _seed_clicks(workspace: Workspace, links: list[Link], *, target: int) -> int
         click.is_unique = previous is None or click.clicked_at - previous >= timedelta(hours=24)
         last_seen[(click.link_id, visitor)] = click.clicked_at
     Click.objects.bulk_create(rows, batch_size=2000)
-    clickbuffer.remember_recent_clicks(workspace_id=workspace.pk)  # so a live repeat visit is not unique
+    remember_recent_clicks(workspace_id=workspace.pk)  # so a live repeat visit is not unique
     return len(rows)
 
 
 def _click(workspace: Workspace, link: Link, at: datetime, ip: str, agent: str, bot: bool, rng: random.Random) -> Click:
     day: date = at.date()
     return Click(
-        workspace=workspace, link=link, partner_id=link.partner_id, click_id=clickbuffer.new_click_id(at.timestamp()),
-        clicked_at=at, ip_hash=clickbuffer.ip_hash(ip, day), visitor_hash=clickbuffer.visitor_hash(ip, agent, day),
+        workspace=workspace, link=link, partner_id=link.partner_id, click_id=new_click_id(at.timestamp()),
+        clicked_at=at, ip_hash=hashing.ip_hash(ip, day), visitor_hash=hashing.visitor_hash(ip, agent, day),
         user_agent=agent, referrer=rng.choice(REFERRERS), is_bot=bot,
         earns_credit=link.partner.status == Partner.Status.ACTIVE,
     )

@@ -97,7 +97,7 @@ class Click(models.Model):
     """One visit through a link, written in batches by the click flusher, never by the redirect itself.
 
     Neither the raw IP address nor anything reversible is kept: `ip_hash` and `visitor_hash` are
-    HMACs with a salt that changes every day (see referrals/clickbuffer.py).
+    HMACs with a salt that changes every day (see referrals/clicks/hashing.py).
     """
 
     # Clicks are the one table written millions of times, so its keys carry neither single-column
@@ -131,7 +131,7 @@ class Click(models.Model):
             models.Index(fields=["workspace", "clicked_at"], name="click_ws_time"),
             # A partner or a link belongs to one workspace, so these need not lead with it. The
             # flusher's uniqueness probe (link, visitor, time) can then only use click_link_visitor,
-            # whatever the statistics say (see referrals/clickbuffer.py).
+            # whatever the statistics say (see referrals/clicks/writer.py).
             models.Index(fields=["partner", "clicked_at"], name="click_partner_time"),
             models.Index(fields=["link", "visitor_hash", "clicked_at"], name="click_link_visitor"),
         ]
@@ -145,8 +145,8 @@ class LatestVisit(models.Model):
 
     The click flusher decides a click's uniqueness from this small table (one row per link and
     visitor) instead of probing every click of the visitor in `referrals_click`; see
-    referrals/clickbuffer.py. Only the flusher writes it, and it forgets rows older than
-    `clickbuffer.LATEST_VISIT_KEEP`, so rows of a deleted link or workspace simply age out
+    referrals/clicks/writer.py. Only the flusher writes it, and it forgets rows older than
+    `writer.LATEST_VISIT_KEEP`, so rows of a deleted link or workspace simply age out
     (hence no key constraints and no cascade).
     """
 

@@ -17,7 +17,7 @@ from accounts.models import User, Workspace
 from accounts.services import record_audit, send_templated_email
 from core.iso import CURRENCIES
 from partners.models import Partner
-from referrals import clickbuffer
+from referrals.clicks.recording import forget_link
 from referrals.models import DealRegistration, Link, Referral, ReferralCode
 from referrals.validation import UTM_FIELDS, generate_code, normalize_code, validate_destination
 
@@ -120,7 +120,7 @@ def create_link(
     else:  # pragma: no cover - would need 8 collisions in a row
         raise ValidationError({"code": ["Could not find a free code; try again."]})
     # A code may have been looked up (and remembered as missing) before it existed.
-    clickbuffer.forget_link(link.code)
+    forget_link(link.code)
     record_audit(workspace=workspace, actor=created_by, actor_label=_actor_label(created_by, actor_label),
                  action="link.created", target=link, changes={"partner": partner.name, "destination": destination})
     return LinkResult(link, created=True)
@@ -137,7 +137,7 @@ def update_link(
     for field in UTM_FIELDS:
         setattr(link, field, (utm.get(field) or "").strip())
     link.save(update_fields=["destination_url", "channel", "campaign", *UTM_FIELDS, "updated_at"])
-    clickbuffer.forget_link(link.code)
+    forget_link(link.code)
     record_audit(workspace=link.workspace, actor=by, action="link.updated", target=link,
                  changes={"destination": [before, destination]} if before != destination else {})
     return link
@@ -148,7 +148,7 @@ def archive_link(*, link: Link, by: User | None) -> Link:
     if link.archived_at is None:
         link.archived_at = timezone.now()
         link.save(update_fields=["archived_at", "updated_at"])
-        clickbuffer.forget_link(link.code)
+        forget_link(link.code)
         record_audit(workspace=link.workspace, actor=by, action="link.archived", target=link)
     return link
 
@@ -157,7 +157,7 @@ def restore_link(*, link: Link, by: User | None) -> Link:
     if link.archived_at is not None:
         link.archived_at = None
         link.save(update_fields=["archived_at", "updated_at"])
-        clickbuffer.forget_link(link.code)
+        forget_link(link.code)
         record_audit(workspace=link.workspace, actor=by, action="link.restored", target=link)
     return link
 

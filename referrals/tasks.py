@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from referrals import clickbuffer, services
+from referrals import services
+from referrals.clicks.flusher import flush_clicks
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def flush_click_buffer() -> str:
     """Move buffered clicks into PostgreSQL (beat runs it every few seconds; overlapping runs step aside)."""
     # Bounded so a backlog is worked off across runs instead of pinning one worker.
-    return clickbuffer.flush_clicks(max_seconds=20).describe()
+    return flush_clicks(max_seconds=20).describe()
 
 
 @shared_task(acks_late=True, ignore_result=True)

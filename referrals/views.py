@@ -17,8 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
-from referrals import clickbuffer, selectors, services
+from referrals import selectors, services
 from referrals.charts import bar_chart
+from referrals.clicks import recording
+from referrals.clicks.entries import Visit
+from referrals.clicks.hashing import client_ip
+from referrals.clicks.ids import new_click_id
 from referrals.forms import (
     DealDecisionForm,
     DealFilterForm,
@@ -56,20 +60,20 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "GET":  # link previews that only ask HEAD are not visits
         meta = request.META
         at = time.time()
-        visit = clickbuffer.Visit(
-            click_id=clickbuffer.new_click_id(at),
+        visit = Visit(
+            click_id=new_click_id(at),
             at=at,
-            ip=clickbuffer.client_ip(meta),
+            ip=client_ip(meta),
             user_agent=meta.get("HTTP_USER_AGENT", ""),
             referrer=meta.get("HTTP_REFERER", ""),
         )
     try:
-        target = clickbuffer.resolve_and_record(code, visit)
+        target = recording.resolve_and_record(code, visit)
     except redis.RedisError as exc:
         # The visitor still gets where they were going, and the click goes straight to PostgreSQL.
-        if not isinstance(exc, clickbuffer.BufferUnavailable):  # logged once per failure, not per click
+        if not isinstance(exc, recording.BufferUnavailable):  # logged once per failure, not per click
             logger.warning("Click buffer unavailable (%s); recording clicks directly for a while", exc)
-        target = clickbuffer.resolve_and_record_directly(code, visit)
+        target = recording.resolve_and_record_directly(code, visit)
     if target is None:
         raise Http404("No such link.")
     return ShortLinkRedirect(target)

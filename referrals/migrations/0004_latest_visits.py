@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # The flusher reads a visitor's latest click from the new table, so it starts with every human
-# click of the period it covers (two days; see referrals.clickbuffer.LATEST_VISIT_KEEP).
+# click of the period it covers (two days; see referrals.clicks.writer.LATEST_VISIT_KEEP).
 BACKFILL = """
 INSERT INTO referrals_latestvisit (workspace_id, link_id, visitor_hash, clicked_at)
 SELECT workspace_id, link_id, visitor_hash, max(clicked_at) FROM referrals_click

@@ -22,8 +22,9 @@ from attribution.models import Commission, InboundEvent
 from attribution.processing import process_events
 from attribution.tasks import process_inbound_events, sweep_inbound_events
 from config.celery import app
-from referrals import clickbuffer
-from referrals.clickbuffer import click_time, flush_clicks, flushed_through, new_click_id
+from referrals.clicks import buffer, flusher
+from referrals.clicks.flusher import flush_clicks, flushed_through
+from referrals.clicks.ids import click_time, new_click_id
 from referrals.models import Referral
 from tests.attribution.conftest import lead, sale, send
 from tests.referrals.conftest import _clear_buffer
@@ -72,7 +73,7 @@ def another_flusher_running() -> Iterator[None]:
     db = connection.settings_dict
     with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"],
                          password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [clickbuffer._FLUSH_LOCK_KEY])
+        other.execute("SELECT pg_advisory_lock(%s)", [flusher._FLUSH_LOCK_KEY])
         yield
 
 
@@ -155,8 +156,8 @@ def test_a_waiting_lead_becomes_unknown_click_after_the_click_wait(client, link,
 
 
 def test_a_lead_waits_for_its_click_while_redis_cannot_be_asked(workspace, anna):
-    redis_down = clickbuffer.redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    with mock.patch.object(clickbuffer, "_client", redis_down):
+    redis_down = buffer.redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    with mock.patch.object(buffer, "_client", redis_down):
         send(workspace, lead("l1", "cus_1", click_id=new_click_id(time.time() - 3600), occurred_at=timezone.now()))
     assert event("l1").reason_code == "waiting_for_click"
 

@@ -204,7 +204,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import close_old_connections
 
-    from referrals.clickbuffer import buffered_count, flush_clicks
+    from referrals.clicks.flusher import buffered_count, flush_clicks
     from referrals.models import Click
 
     call_command("migrate", verbosity=0)

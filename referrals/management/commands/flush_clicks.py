@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from referrals import clickbuffer
+from referrals.clicks import flusher
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
                             help="Testing aid: wait this long between a batch's commit and its acknowledgement.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = clickbuffer.flush_clicks(
+        result = flusher.flush_clicks(
             batch_size=options["batch_size"],
             max_seconds=options["max_seconds"],
             claim_idle_ms=options["claim_idle_ms"],
