@@ -144,29 +144,43 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.workspace}"
 
 
-class StaffInvitation(models.Model):
-    """An emailed invitation to join a workspace's staff; the link carries a signed, expiring token."""
+class Invitation(models.Model):
+    """What every emailed invitation records, staff or partner; its link carries a signed, expiring
+    token (accounts/invitations.py). Each kind adds its workspace (own related name) and what it grants."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="staff_invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role.choices)
-    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
 
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["workspace", "email"], name="staffinv_ws_email")]
+    if TYPE_CHECKING:
+        # Declared by each concrete kind; the shared code reads them.
+        workspace: models.ForeignKey[Workspace, Workspace]
+        workspace_id: int
 
-    def __str__(self) -> str:
-        return f"{self.email} → {self.workspace}"
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
 
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class StaffInvitation(Invitation):
+    """An emailed invitation to join a workspace's staff."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="staff_invitations")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(Invitation.Meta):
+        indexes = [models.Index(fields=["workspace", "email"], name="staffinv_ws_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.workspace}"
 
 
 class ApiKey(models.Model):

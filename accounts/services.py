@@ -9,22 +9,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.domains import find_verification_record, normalize_domain
+from accounts.emails import send_templated_email as send_templated_email  # re-exported: every app sends email
+from accounts.invitations import (
+    STAFF_INVITATIONS,
+    find_open_invitation,
+    send_invitation_email,
+    use_invitation,
+    withdraw_open_invitations,
+)
 from accounts.models import ApiKey, AuditLogEntry, Domain, Membership, Role, StaffInvitation, User, Workspace
 
 API_KEY_PREFIX = "tdm_"
-_INVITATION_SALT = "accounts.staff-invitation"
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = {"admin", "api", "static", "media", "login", "logout", "portal", "w", "r", "webhooks", "healthz"}
 
@@ -177,27 +179,12 @@ def remove_domain(*, domain: Domain, actor: User | None) -> None:
 
 
 def invitation_token(invitation: StaffInvitation) -> str:
-    return signing.dumps({"id": invitation.pk, "email": invitation.email}, salt=_INVITATION_SALT, compress=True)
-
-
-class InvitationError(Exception):
-    """The invitation link cannot be used; the message says why, for the person holding it."""
+    return STAFF_INVITATIONS.token(invitation)
 
 
 def load_invitation(token: str) -> StaffInvitation:
-    max_age = timedelta(days=settings.STAFF_INVITATION_MAX_AGE_DAYS)
-    try:
-        data = signing.loads(token, salt=_INVITATION_SALT, max_age=max_age)
-    except signing.SignatureExpired as exc:
-        raise InvitationError("This invitation has expired. Ask for a new one.") from exc
-    except signing.BadSignature as exc:
-        raise InvitationError("This invitation link is not valid.") from exc
-    invitation = StaffInvitation.objects.select_related("workspace").filter(pk=data["id"], email=data["email"]).first()
-    if invitation is None or invitation.revoked_at:
-        raise InvitationError("This invitation was withdrawn.")
-    if invitation.accepted_at:
-        raise InvitationError("This invitation has already been used. Sign in instead.")
-    return invitation
+    """The staff invitation a link names, if it can still be accepted; `InvitationError` says why not."""
+    return STAFF_INVITATIONS.load(token)
 
 
 @transaction.atomic
@@ -208,9 +195,7 @@ def invite_staff(*, workspace: Workspace, email: str, role: str, invited_by: Use
         raise ValidationError({"role": "Choose owner, manager, finance or viewer."})
     if Membership.objects.for_workspace(workspace).filter(user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {workspace.name}."})
-    invitation = StaffInvitation.objects.for_workspace(workspace).filter(
-        email=email, accepted_at__isnull=True, revoked_at__isnull=True
-    ).first()
+    invitation = find_open_invitation(StaffInvitation.objects.for_workspace(workspace), email=email)
     if invitation is None:
         invitation = StaffInvitation.objects.create(workspace=workspace, email=email, role=role, invited_by=invited_by)
         record_audit(workspace=workspace, actor=invited_by, action="staff.invited", target=invitation, changes={"role": role})
@@ -222,50 +207,26 @@ def invite_staff(*, workspace: Workspace, email: str, role: str, invited_by: Use
 
 
 def send_staff_invitation(invitation: StaffInvitation) -> None:
-    url = settings.SITE_URL + reverse("accept_invitation", args=[invitation_token(invitation)])
-    context = {
-        "invitation": invitation,
-        "url": url,
-        "days": settings.STAFF_INVITATION_MAX_AGE_DAYS,
-    }
-    send_templated_email(
-        to=invitation.email,
+    send_invitation_email(
+        STAFF_INVITATIONS, invitation,
         subject=f"You're invited to {invitation.workspace.name} on Tandem",
         template="accounts/email/staff_invitation",
-        context=context,
     )
-
-
-def send_templated_email(
-    *, to: str, subject: str, template: str, context: dict[str, Any],
-    attachments: list[tuple[str, bytes, str]] | tuple[()] = (),
-) -> None:
-    """Send an email with a text part and an HTML part rendered from `<template>.txt` and `.html`,
-    and any (filename, content, mimetype) attachments."""
-    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
-    message.send()
 
 
 @transaction.atomic
 def accept_staff_invitation(*, invitation: StaffInvitation, user: User) -> Membership:
-    if user.email.lower() != invitation.email.lower():
-        raise InvitationError(f"This invitation is for {invitation.email}. Sign in with that address.")
+    use_invitation(invitation, user=user)
     membership, _ = Membership.objects.get_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
     )
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["accepted_at"])
     record_audit(workspace=invitation.workspace, actor=user, action="staff.joined", target=membership)
     return membership
 
 
 def revoke_staff_invitation(*, invitation: StaffInvitation, by: User) -> None:
-    if invitation.is_open:
-        invitation.revoked_at = timezone.now()
-        invitation.save(update_fields=["revoked_at"])
+    if withdraw_open_invitations(StaffInvitation.objects.filter(pk=invitation.pk)):
+        invitation.refresh_from_db(fields=["revoked_at"])
         record_audit(workspace=invitation.workspace, actor=by, action="staff.invitation_revoked", target=invitation)
 
 

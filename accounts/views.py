@@ -1,43 +1,58 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from accounts import services
 from accounts.forms import AcceptInvitationForm, ApiKeyForm, DomainForm, InviteStaffForm, RoleForm
-from accounts.models import ApiKey, AuditLogEntry, Domain, Membership, StaffInvitation, User
+from accounts.invitations import STAFF_INVITATIONS, InvitationError, InvitationKind
+from accounts.models import ApiKey, AuditLogEntry, Domain, Invitation, Membership, StaffInvitation, User
 from accounts.tenancy import MANAGERS, OWNERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
 
 WRITE = ("GET", "HEAD", "POST")
 POST = ("POST",)
 
 
-def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_page[I: Invitation](
+    request: HttpRequest,
+    token: str,
+    *,
+    kind: InvitationKind[I],
+    template: str,
+    joining: Callable[[I], str],
+    accept: Callable[[I, User], object],
+    landing_url: Callable[[I], str],
+) -> HttpResponse:
+    """The page an invitation link opens, for every kind of invitation: someone new sets a password,
+    someone with a login signs in first; both then accept and land where `landing_url` says.
+    `joining` names what they join, for the messages ("Acme", "Acme's partner program")."""
     try:
-        invitation = services.load_invitation(token)
-    except services.InvitationError as exc:
+        invitation = kind.load(token)
+    except InvitationError as exc:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=410)
     existing = User.objects.filter(email__iexact=invitation.email).first()
     if existing is not None and existing.has_usable_password():
         # Someone who already has a login proves it by signing in first.
         if not request.user.is_authenticated:
-            messages.info(request, f"Sign in as {invitation.email} to join {invitation.workspace.name}.")
-            from django.contrib.auth.views import redirect_to_login
-
+            messages.info(request, f"Sign in as {invitation.email} to join {joining(invitation)}.")
             return redirect_to_login(request.get_full_path())
         if request.method == "POST":
             try:
-                services.accept_staff_invitation(invitation=invitation, user=request.user)
-            except services.InvitationError as exc:
+                accept(invitation, request.user)
+            except InvitationError as exc:
                 messages.error(request, str(exc))
                 return redirect("home")
-            messages.success(request, f"Welcome to {invitation.workspace.name}.")
-            return redirect("dashboard", slug=invitation.workspace.slug)
-        return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": None})
+            messages.success(request, f"Welcome to {joining(invitation)}.")
+            return redirect(landing_url(invitation))
+        return render(request, template, {"invitation": invitation, "form": None})
 
     user = existing or User(email=invitation.email)
     form = AcceptInvitationForm(user, request.POST or None)
@@ -45,11 +60,22 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         user.first_name = form.cleaned_data["first_name"]
         user.last_name = form.cleaned_data["last_name"]
         form.save()
-        services.accept_staff_invitation(invitation=invitation, user=user)
+        accept(invitation, user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {invitation.workspace.name}.")
-        return redirect("dashboard", slug=invitation.workspace.slug)
-    return render(request, "accounts/accept_invitation.html", {"invitation": invitation, "form": form})
+        messages.success(request, f"Welcome to {joining(invitation)}.")
+        return redirect(landing_url(invitation))
+    return render(request, template, {"invitation": invitation, "form": form})
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    return invitation_page(
+        request, token,
+        kind=STAFF_INVITATIONS,
+        template="accounts/accept_invitation.html",
+        joining=lambda invitation: invitation.workspace.name,
+        accept=lambda invitation, user: services.accept_staff_invitation(invitation=invitation, user=user),
+        landing_url=lambda invitation: reverse("dashboard", kwargs={"slug": invitation.workspace.slug}),
+    )
 
 
 @workspace_member(MANAGERS, methods=WRITE)
