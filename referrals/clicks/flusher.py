@@ -17,6 +17,7 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import redis
 from django.db import connection, transaction
@@ -108,8 +109,8 @@ def flush_clicks(
         for start in ("0", ">"):
             position = start
             while not out_of_time():
-                reply = r.xreadgroup(GROUP, consumer, {key: position}, count=batch_size)
-                entries = reply[0][1] if reply else []
+                read: Any = r.xreadgroup(GROUP, consumer, {key: position}, count=batch_size)
+                entries = read[0][1] if read else []
                 if not entries:
                     break
                 _process(acks, entries, result)
@@ -216,6 +217,13 @@ def _forget_idle_consumers(r: redis.Redis, key: str, current: str) -> None:
             r.xgroup_delconsumer(key, GROUP, info["name"])
 
 
+def _xrange(
+    r: redis.Redis, key: str, *, start: str = "-", end: str = "+", count: int | None = None
+) -> list[tuple[str, dict[str, str]]]:
+    # The client decodes responses (decode_responses=True): ids and fields are str, never bytes or None.
+    return cast(list[tuple[str, dict[str, str]]], r.xrange(key, min=start, max=end, count=count))
+
+
 def buffered_count() -> int:
     """Clicks in the stream not yet written (new plus pending); for the bench and operators."""
     r = client()
@@ -231,7 +239,7 @@ def buffered_count() -> int:
     pending = int(group.get("pending", 0))
     if lag is None:  # Redis before 7 does not report lag
         last = group["last-delivered-id"]
-        lag = len(r.xrange(key, min=f"({last}" if last not in ("0-0", "0") else "-", max="+"))
+        lag = len(_xrange(r, key, start=f"({last}" if last not in ("0-0", "0") else "-", end="+"))
     return int(lag) + pending
 
 
@@ -248,7 +256,7 @@ def _entry_time(entry_id: str) -> datetime:
 def _click_time_of_entry(r: redis.Redis, key: str, entry_id: str) -> datetime:
     # The click's own time (the web server's clock, as in its tclid), not the entry id's (Redis's
     # clock): the mark is compared with tclid times, and two clocks may disagree by any amount.
-    for _, fields in r.xrange(key, min=entry_id, max=entry_id, count=1):
+    for _, fields in _xrange(r, key, start=entry_id, end=entry_id, count=1):
         try:
             return EPOCH + timedelta(seconds=float(fields["d"].split(SEP)[1]))
         except (KeyError, IndexError, ValueError):
@@ -274,14 +282,14 @@ def flushed_through() -> datetime:
     oldest: list[str] = []
     group = groups.get(GROUP)
     if group is None:  # no flusher has run: every entry is waiting
-        oldest += [entry_id for entry_id, _ in r.xrange(key, count=1)]
+        oldest += [entry_id for entry_id, _ in _xrange(r, key, count=1)]
     else:
         pending = r.xpending(key, GROUP)
         if pending["pending"] and pending["min"]:
             oldest.append(pending["min"])
         last = group["last-delivered-id"]
         start = f"({last}" if last not in ("0-0", "0") else "-"
-        oldest += [entry_id for entry_id, _ in r.xrange(key, min=start, max="+", count=1)]
+        oldest += [entry_id for entry_id, _ in _xrange(r, key, start=start, end="+", count=1)]
     if not oldest:
         return now
     return min(now, min(_click_time_of_entry(r, key, entry_id) for entry_id in oldest))

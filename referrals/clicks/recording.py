@@ -101,7 +101,7 @@ def _run_script(keys: list[str], record: str) -> str | None:
     for attempt in (1, 2):
         try:
             connection.send_packed_command([packed], check_health=False)
-            return connection.read_response()  # type: ignore[no-any-return]
+            return connection.read_response()
         except redis.exceptions.NoScriptError:
             client().script_load(_RESOLVE_AND_RECORD)  # Redis restarted or flushed its scripts
         except (redis.ConnectionError, redis.TimeoutError) as exc:
