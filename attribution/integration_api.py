@@ -10,8 +10,8 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from accounts.api import ApiError, workspace_of
-from attribution import integrations
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations import services as integrations
+from attribution.integrations.models import IntegrationSettings
 
 router = Router(tags=["integrations"])
 # integrations.validate_stripe_signing_secret's rule, without the surrounding spaces it forgives.

@@ -20,10 +20,13 @@ from accounts.api import error_body
 from accounts.models import Workspace
 from core.spreadsheets import safe_cell
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
-from attribution import csv_import, hubspot_webhooks, integrations, stripe_webhooks
-from attribution.integration_forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm
-from attribution.integration_models import CsvImport
-from attribution.webhook_common import WebhookRejected
+from attribution.integrations import csv_import
+from attribution.integrations import hubspot as hubspot_webhooks
+from attribution.integrations import services as integrations
+from attribution.integrations import stripe as stripe_webhooks
+from attribution.integrations.forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm
+from attribution.integrations.models import CsvImport
+from attribution.integrations.webhooks import WebhookRejected
 
 WRITE = ("GET", "HEAD", "POST")
 POST = ("POST",)

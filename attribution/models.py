@@ -445,4 +445,4 @@ class CommissionReversal(models.Model):
 
     def __str__(self) -> str:
         return f"−{self.amount} {self.currency} on commission {self.commission_id}"
-from attribution.integration_models import *  # noqa: E402,F401,F403 - the integrations keep their models in their own module
+from attribution.integrations.models import *  # noqa: E402,F401,F403 - the integrations keep their models in their own module

@@ -179,7 +179,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                 "options": {"expires": 600}},
     # Re-enqueues inbound events nobody processed (broker down at arrival, worker killed, refund waiting for its sale).
     "sweep-inbound-events": {"task": "attribution.tasks.sweep_inbound_events", "schedule": 60.0, "options": {"expires": 55}},
-    # Resumes CSV imports whose worker was killed or whose task was lost (attribution/csv_import.py).
+    # Resumes CSV imports whose worker was killed or whose task was lost (attribution/integrations/csv_import.py).
     "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
                                    "options": {"expires": 55}},
     # Partner performance reports (weekly on Mondays, monthly on the 1st, UTC) and the managers' Monday digest;
@@ -195,7 +195,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
                                "options": {"expires": 3000}},
 }
 # Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
-CELERY_IMPORTS = ("reporting.payouts.tasks", "reporting.report_tasks")
+CELERY_IMPORTS = ("attribution.integrations.tasks", "reporting.payouts.tasks", "reporting.report_tasks")
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).

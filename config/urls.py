@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from accounts import urls as accounts_urls
-from attribution import integration_urls
 from attribution import urls as attribution_urls
+from attribution.integrations import urls as integration_urls
 from config import health
 from config.api import api
 from config.errors import json_not_found

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations.models import IntegrationSettings
 
 STRIPE_SECRET = "whsec_test_0123456789abcdefABCDEF"
 HUBSPOT_SECRET = "hubspot-client-secret-0123456789"

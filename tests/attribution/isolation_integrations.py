@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from accounts.models import Workspace
-from attribution.integration_models import CsvImport
+from attribution.integrations.models import CsvImport
 
 
 def _csv_import_id(workspace: Workspace) -> int:

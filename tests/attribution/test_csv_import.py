@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from attribution import csv_import
-from attribution.csv_import import guess_mapping, preview, run_import, start_import, upload_csv
-from attribution.integration_models import CsvImport
+from attribution.integrations import csv_import
+from attribution.integrations.csv_import import guess_mapping, preview, run_import, start_import, upload_csv
+from attribution.integrations.models import CsvImport
 from attribution.models import InboundEvent
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +240,7 @@ def test_every_error_can_be_found_again_for_the_download(workspace):
 
 
 def test_a_job_that_keeps_failing_is_retried_then_marked_failed(workspace, monkeypatch):
-    from attribution import csv_tasks
+    from attribution.integrations import tasks as csv_tasks
 
     attempts = []
 

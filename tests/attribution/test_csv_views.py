@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from attribution import csv_tasks
-from attribution.csv_import import run_import, start_import, upload_csv
 from attribution.inbox import IncomingEvent, accept_events
-from attribution.integration_models import CsvImport
+from attribution.integrations import tasks as csv_tasks
+from attribution.integrations.csv_import import run_import, start_import, upload_csv
+from attribution.integrations.models import CsvImport
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations.models import IntegrationSettings
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from attribution.hubspot_webhooks import normalize_uri, verify_signature
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations.hubspot import normalize_uri, verify_signature
+from attribution.integrations.models import IntegrationSettings
+from attribution.integrations.webhooks import WebhookRejected
 from attribution.models import InboundEvent
-from attribution.webhook_common import WebhookRejected
 from referrals.models import DealRegistration
 from tests.attribution.integration_helpers import (
     HUBSPOT_SECRET,

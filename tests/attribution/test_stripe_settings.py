@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditLogEntry
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations.models import IntegrationSettings
 from tests.attribution.integration_helpers import STRIPE_SECRET
 
 pytestmark = pytest.mark.django_db

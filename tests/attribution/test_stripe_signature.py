@@ -8,8 +8,8 @@ import time
 import pytest
 import stripe
 
-from attribution.stripe_webhooks import verify_signature
-from attribution.webhook_common import WebhookRejected
+from attribution.integrations.stripe import verify_signature
+from attribution.integrations.webhooks import WebhookRejected
 from tests.attribution.integration_helpers import STRIPE_SECRET, stripe_header, stripe_signature
 
 BODY = json.dumps({"id": "evt_1", "object": "event", "type": "invoice.paid", "data": {"object": {"id": "in_1"}}})

@@ -22,9 +22,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Workspace
-from attribution.csv_import import CHUNK_ROWS, resume_stalled_imports, upload_csv
-from attribution.csv_tasks import run_csv_import
-from attribution.integration_models import CsvImport
+from attribution.integrations.csv_import import CHUNK_ROWS, resume_stalled_imports, upload_csv
+from attribution.integrations.models import CsvImport
+from attribution.integrations.tasks import run_csv_import
 from attribution.models import InboundEvent
 from tests.integration.test_celery_worker import database_url_of_test_database
 

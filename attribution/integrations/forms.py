@@ -1,4 +1,4 @@
-"""Forms of the integration pages. They only parse input; the services in integrations.py and
+"""Forms of the integration pages. They only parse input; the services in services.py and
 csv_import.py decide what is valid beyond the shape."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from attribution import csv_import
-from attribution.integration_models import CsvImport
+from attribution.integrations import csv_import
+from attribution.integrations.models import CsvImport
 
 
 class StripeSecretForm(forms.Form):

@@ -146,7 +146,3 @@ class CsvImport(models.Model):
                                  self.Status.QUEUED: "brand", self.Status.UPLOADED: "warn"}
         return tones.get(self.status, "")
 
-
-# Every process that loads the models (web, worker, beat) thereby registers the import job;
-# Celery's autodiscovery only looks for modules named tasks.
-from attribution import csv_tasks  # noqa: E402,F401

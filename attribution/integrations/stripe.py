@@ -30,10 +30,10 @@ from django.db import transaction
 
 from accounts.models import Workspace
 from attribution.inbox import IncomingEvent, InvalidEvents, accept_events
-from attribution.integration_models import IntegrationSettings
-from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
-from core.text import find_unusable_text
+from attribution.integrations.models import IntegrationSettings
+from attribution.integrations.webhooks import WebhookRejected, WebhookResult, record_unusable
 from core.iso import CURRENCIES
+from core.text import find_unusable_text
 
 SOURCE = "stripe"
 # Stripe's own default, and the window on the other side too: the library refuses old

@@ -1,6 +1,6 @@
 """The CSV import job and its sweeper. Kept apart from attribution/tasks.py so the integrations and
-the engine change independently; attribution/integration_models.py imports it so every worker
-registers it."""
+the engine change independently; CELERY_IMPORTS registers it in every worker. The task names are
+those of the module's first home (attribution/csv_tasks.py), which queued messages and beat still use."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from celery import shared_task
 MAX_RETRIES = 5
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, name="attribution.csv_tasks.run_csv_import")
 def run_csv_import(self, csv_import_id: int) -> None:
-    # Imported here: this module is loaded while Django is still loading models.
-    from attribution.csv_import import fail_import, run_import
+    # Imported here, not at the top: csv_import imports this module to send the task.
+    from attribution.integrations.csv_import import fail_import, run_import
 
     try:
         run_import(csv_import_id=csv_import_id)
@@ -25,9 +25,9 @@ def run_csv_import(self, csv_import_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, name="attribution.csv_tasks.resume_stalled_csv_imports")
 def resume_stalled_csv_imports(queue: str | None = None) -> int:
     """From beat: send again the imports whose worker was killed or whose task was lost."""
-    from attribution.csv_import import resume_stalled_imports
+    from attribution.integrations.csv_import import resume_stalled_imports
 
     return resume_stalled_imports(queue=queue)

@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from accounts.models import User, Workspace
 from attribution.inbox import IncomingEvent, accept_events
-from attribution.integration_models import CsvImport
+from attribution.integrations.models import CsvImport
 from attribution.rewards import round_money
 from core.csv_lines import NOT_UTF8, Line, open_text, printable, read_lines
-from core.text import unusable_character
 from core.iso import CURRENCIES
+from core.text import unusable_character
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHUNK_ROWS = 1000
@@ -359,7 +359,7 @@ def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | N
 
 
 def _send(csv_import_id: int, queue: str | None = None) -> None:
-    from attribution.csv_tasks import run_csv_import  # the task module imports this one
+    from attribution.integrations.tasks import run_csv_import  # the task module imports this one
 
     run_csv_import.apply_async(args=[csv_import_id], **({"queue": queue} if queue else {}))
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.services import record_audit
-from attribution.integration_models import IntegrationSettings
+from attribution.integrations.models import IntegrationSettings
 from core.iso import CURRENCIES
 
 _STRIPE_SECRET_RE = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{16,200}$")

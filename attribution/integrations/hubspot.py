@@ -29,11 +29,11 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events
+from attribution.integrations.models import DEFAULT_HUBSPOT_CLOSED_WON_STAGES, IntegrationSettings
+from attribution.integrations.webhooks import WebhookRejected, WebhookResult, record_unusable
 from attribution.models import InboundEvent
-from attribution.integration_models import DEFAULT_HUBSPOT_CLOSED_WON_STAGES, IntegrationSettings
-from attribution.webhook_common import WebhookRejected, WebhookResult, record_unusable
-from core.text import find_unusable_text
 from core.iso import CURRENCIES
+from core.text import find_unusable_text
 from referrals.models import DealRegistration
 
 SOURCE = "hubspot"
