@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.models import TenantManager, User, Workspace
+from accounts.models import Invitation, TenantManager, User, Workspace
 from core.iso import COUNTRY_CODES, COUNTRY_NAMES, CURRENCIES
 
 
@@ -168,26 +168,15 @@ class PartnerUser(models.Model):
         return f"{self.user} → {self.partner}"
 
 
-class PartnerInvitation(models.Model):
-    """An emailed invitation to a partner's portal; the link carries a signed, expiring token."""
+class PartnerInvitation(Invitation):
+    """An emailed invitation to a partner's portal (the shared invitation, accounts/invitations.py)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="partner_invitations")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
     invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager()
-
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Invitation.Meta):
         indexes = [models.Index(fields=["workspace", "partner"], name="partnerinv_ws_partner")]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.partner}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.forms import AcceptInvitationForm
-from accounts.models import Membership, User
+from accounts.models import Membership
 from accounts.tenancy import ANY_STAFF, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
+from accounts.views import invitation_page
 from partners import selectors, services
 from partners.forms import (
     ApplicationForm,
@@ -236,38 +234,14 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
 
 def accept_partner_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Set a password (or sign in, for people who already have one), then land in the portal."""
-    try:
-        invitation = services.load_partner_invitation(token)
-    except services.PartnerInvitationError as exc:
-        return render(request, "partners/invitation_invalid.html", {"reason": str(exc)}, status=410)
-    workspace = invitation.workspace
-    existing = User.objects.filter(email__iexact=invitation.email).first()
-    if existing is not None and existing.has_usable_password():
-        # Someone who already has a login proves it by signing in first.
-        if not request.user.is_authenticated:
-            messages.info(request, f"Sign in as {invitation.email} to join {workspace.name}'s partner program.")
-            return redirect_to_login(request.get_full_path())
-        if request.method == "POST":
-            try:
-                services.accept_partner_invitation(invitation=invitation, user=request.user)
-            except services.PartnerInvitationError as exc:
-                messages.error(request, str(exc))
-                return redirect("home")
-            messages.success(request, f"Welcome to {workspace.name}'s partner program.")
-            return redirect(f"{_portal_url(workspace.slug)}?partner={invitation.partner_id}")
-        return render(request, "partners/accept_invitation.html", {"invitation": invitation, "form": None})
-
-    user = existing or User(email=invitation.email)
-    form = AcceptInvitationForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user.first_name = form.cleaned_data["first_name"]
-        user.last_name = form.cleaned_data["last_name"]
-        form.save()
-        services.accept_partner_invitation(invitation=invitation, user=user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to {workspace.name}'s partner program.")
-        return redirect(f"{_portal_url(workspace.slug)}?partner={invitation.partner_id}")
-    return render(request, "partners/accept_invitation.html", {"invitation": invitation, "form": form})
+    return invitation_page(
+        request, token,
+        kind=services.PARTNER_INVITATIONS,
+        template="partners/accept_invitation.html",
+        joining=lambda invitation: f"{invitation.workspace.name}'s partner program",
+        accept=lambda invitation, user: services.accept_partner_invitation(invitation=invitation, user=user),
+        landing_url=lambda invitation: f"{_portal_url(invitation.workspace.slug)}?partner={invitation.partner_id}",
+    )
 
 
 # --- Programs --------------------------------------------------------------------------------
