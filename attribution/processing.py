@@ -39,7 +39,7 @@ from attribution.engine import ClickFact, CodeFact, CustomerFacts, Decision, Par
 from attribution.inbox import enqueue_on_commit
 from attribution.ledger import NewEntry, post_entries
 from attribution.models import Commission, CommissionReversal, Conversion, ExchangeRate, InboundEvent, LedgerEntry, RewardRule
-from attribution.referral_writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
+from referrals.writes import NewReferral, bind_deal_referral, create_referrals, mark_referrals_converted
 from attribution.rewards import Award, RuleTerms, refund_reversal, round_money, sale_reward
 from attribution.rules import ensure_default_reward_rules, terms_of
 from core.sql import EncodedJson, fetch_rows, insert_rows, update_rows

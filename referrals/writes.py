@@ -1,23 +1,21 @@
-"""Set-based writes to referrals the inbox processor needs.
+"""Set-based writes of referrals, for callers that settle thousands of customers at once (the
+attribution app's inbox processor, one statement per set).
 
-These belong to the referrals app (DESIGN: an upstream app's rows change only through its
-services). referrals.services has a one-row `mark_referral_converted`; the processor handles
-thousands of customers per transaction, so it needs the same writes for a set in one statement. Kept in this one module, with the same rules as those
-services (lower-case email, company domain, first conversion only), until referrals owns a
-bulk version of them.
+The same rules as the one-row services in referrals.services (lower-case email, company domain,
+first conversion only), for a set of rows at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
 
 from django.db import connection
 
+from core.sql import insert_rows
 from referrals.models import Referral
 from referrals.services import email_domain
-from core.sql import insert_rows
 
 
 @dataclass
