@@ -31,8 +31,9 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SCALE = float(os.environ.get("SCALE", "1"))
