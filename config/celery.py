@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tandem")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks register through CELERY_IMPORTS (config/settings.py), which names every task module; no autodiscovery.
 
 
 @task_prerun.connect

@@ -194,8 +194,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-keys": {"task": "attribution.tasks.purge_idempotency_keys", "schedule": 3600.0,
                                "options": {"expires": 3000}},
 }
-# Task modules autodiscovery does not find (it only looks for <app>/tasks.py).
-CELERY_IMPORTS = ("attribution.integrations.tasks", "reporting.payouts.tasks", "reporting.report_tasks")
+# Every module that defines tasks, and the only way they register: a worker imports these at start
+# (nothing imports a task module from a model or an app config). tests/test_celery_tasks.py keeps it whole.
+CELERY_IMPORTS = (
+    "accounts.tasks",
+    "referrals.tasks",
+    "attribution.tasks",
+    "attribution.integrations.tasks",
+    "reporting.tasks",
+    "reporting.payouts.tasks",
+    "reporting.report_tasks",
+)
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).
