@@ -103,7 +103,8 @@ def verify_signature(
 
 
 def _field(event: dict[str, Any], name: str) -> Any:
-    properties = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+    found = event.get("properties")
+    properties: dict[str, Any] = found if isinstance(found, dict) else {}
     for key in _FIELD_NAMES[name]:
         for source in (event, properties):
             value = source.get(key)
