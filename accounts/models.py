@@ -209,6 +209,28 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+class IdempotencyKey(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header, replayed for a retry of it
+    (accounts/api_platform.py). Kept a day at least; attribution's beat task purges older ones."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        db_table = "attribution_idempotencykey"  # moved from attribution with its rows (issue 12)
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="idempotencykey_unique_per_workspace")]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="idempotencykey_ws_created")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class AuditLogEntry(models.Model):
     """Who changed what, append-only."""
 

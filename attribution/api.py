@@ -2,28 +2,32 @@
 reward rules and exchange rates.
 
 Tracking endpoints only validate and record (the inbox); attribution happens right after, in the
-workers. Every write is idempotent by `event_id`, and also honours an `Idempotency-Key` header
-the Stripe way: the same key with the same body replays the first answer, with another body it
-is a 409.
+workers. Every write is idempotent by `event_id`; the `Idempotency-Key` header, and the one
+transaction each write runs in, are the API platform's (accounts/api_platform.py).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.renderers import JSONRenderer
 from pydantic import Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from accounts.api import ApiError, cursor_page, error_body, workspace_of
-from accounts.api_platform import Id, IsoDate, check_items_separately
+from accounts.api_platform import (
+    ApiError,
+    Id,
+    IsoDate,
+    actor_label,
+    check_items_separately,
+    cursor_page,
+    idempotency_key,
+    workspace_of,
+)
 from accounts.models import Workspace
 from attribution import selectors, services
 from attribution.api_input import (  # noqa: F401 - SCHEMAS, _fast_event and BatchAnswer re-exported for the tests
@@ -46,45 +50,13 @@ from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRul
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
 from core.memory import gc_paused
-from core.text import find_unusable_text, unusable_character
+from core.text import find_unusable_text
 from partners.models import PartnerGroup, Program
-
-logger = logging.getLogger(__name__)
 
 router = Router(tags=["tracking"])
 MAX_BATCH = 10_000
 # An event with unusable text is refused alone, by its index (see _track_batch).
 check_items_separately("/events/batch", "events")
-
-
-# --- Idempotency ---------------------------------------------------------------------------------
-
-
-def _idempotency_key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and (problem := unusable_character(key)):
-        raise ApiError(422, "unusable_text", problem, {"Idempotency-Key": [problem]})
-    return key
-
-
-def answer(request: HttpRequest, compute: Callable[[], tuple[int, Any]]) -> Status[Any]:
-    """Run a write once per `Idempotency-Key` (if the request has one), in one transaction."""
-    workspace = workspace_of(request)
-    key = _idempotency_key(request)
-    if key is None:
-        with transaction.atomic():
-            status, body = compute()
-        return Status(status, body)
-    fingerprint = services.request_fingerprint(method=request.method or "POST", path=request.path, body=request.body)
-    try:
-        stored = services.answer_once(workspace=workspace, key=key, fingerprint=fingerprint, compute=compute)
-    except services.IdempotencyConflict as exc:
-        raise ApiError(409, "idempotency_conflict",
-                       "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
-                       {"Idempotency-Key": ["Already used with another body."]}) from exc
-    except DjangoValidationError as exc:
-        raise ApiError(422, "invalid", "The Idempotency-Key header is not valid.", exc.message_dict) from exc
-    return Status(stored.status_code, stored.body)
 
 
 # --- Tracking -------------------------------------------------------------------------------------
@@ -95,17 +67,13 @@ def _track(request: HttpRequest, event: IncomingEvent) -> Status[Any]:
     if problems:
         raise ApiError(422, "invalid", "Some fields are missing or invalid.", problems)
     workspace = workspace_of(request)
-
-    def compute() -> tuple[int, dict[str, str]]:
-        receipt = services.accept_events(workspace=workspace, events=[event], source=InboundEvent.Source.API)[0]
-        if not receipt.accepted and (differ := conflicting_fields(workspace=workspace, events=[event])):
-            fields = next(iter(differ.values()))
-            raise ApiError(409, "event_conflict",
-                           f"An event with this event_id was already received with a different {', '.join(fields)}. "
-                           "Send a new event_id for a new event.", {name: [CONFLICT] for name in fields})
-        return (202 if receipt.accepted else 200), {"event_id": receipt.event_id, "status": receipt.status}
-
-    return answer(request, compute)
+    receipt = services.accept_events(workspace=workspace, events=[event], source=InboundEvent.Source.API)[0]
+    if not receipt.accepted and (differ := conflicting_fields(workspace=workspace, events=[event])):
+        fields = next(iter(differ.values()))
+        raise ApiError(409, "event_conflict",
+                       f"An event with this event_id was already received with a different {', '.join(fields)}. "
+                       "Send a new event_id for a new event.", {name: [CONFLICT] for name in fields})
+    return Status(202 if receipt.accepted else 200, {"event_id": receipt.event_id, "status": receipt.status})
 
 
 TRACK_RESPONSES = {200: EventAnswer, 202: EventAnswer}
@@ -116,7 +84,7 @@ CONFLICT = "Differs from the event first received with this event_id."
              description="A referred customer signed up. Send `customer_external_id` and one of `click_id` (the `tclid` "
                          "on your landing URL), `code` or `partner_id`. 202 when accepted, 200 when it is a duplicate.")
 def track_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
-    return _track(request, to_event("lead", payload, idempotency_key=_idempotency_key(request)))
+    return _track(request, to_event("lead", payload, idempotency_key=idempotency_key(request)))
 
 
 @router.post("/track/sale", response=TRACK_RESPONSES, summary="Track a sale",
@@ -153,7 +121,7 @@ _JSON = JSONRenderer()  # the API's renderer: config/api.py sets no other
 
 
 def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     good: list[tuple[int, IncomingEvent]] = []
     errors: list[dict[str, Any]] = []
     # One pass over the whole batch; each event is looked at again only when one of them has unusable text.
@@ -184,23 +152,19 @@ def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
             continue
         good.append((index, event))
     workspace = workspace_of(request)
-
-    def compute() -> tuple[int, dict[str, Any]]:
-        receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
-                                          source=InboundEvent.Source.API, checked=True)
-        repeated = [event for (_, event), r in zip(good, receipts, strict=True) if not r.accepted]
-        differ = conflicting_fields(workspace=workspace, events=repeated) if repeated else {}
-        results = []
-        for (index, _), r in zip(good, receipts, strict=True):
-            if r.event_id in differ:
-                errors.append({"index": index, "fields": {name: [CONFLICT] for name in differ[r.event_id]}})
-            else:
-                results.append({"index": index, "event_id": r.event_id, "status": r.status})
-        errors.sort(key=lambda error: error["index"])
-        accepted = any(r.accepted for r in receipts)
-        return (202 if accepted else 200), {"results": results, "errors": errors}
-
-    return answer(request, compute)
+    receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
+                                      source=InboundEvent.Source.API, checked=True)
+    repeated = [event for (_, event), r in zip(good, receipts, strict=True) if not r.accepted]
+    differ = conflicting_fields(workspace=workspace, events=repeated) if repeated else {}
+    results = []
+    for (index, _), r in zip(good, receipts, strict=True):
+        if r.event_id in differ:
+            errors.append({"index": index, "fields": {name: [CONFLICT] for name in differ[r.event_id]}})
+        else:
+            results.append({"index": index, "event_id": r.event_id, "status": r.status})
+    errors.sort(key=lambda error: error["index"])
+    accepted = any(r.accepted for r in receipts)
+    return Status(202 if accepted else 200, {"results": results, "errors": errors})
 
 
 # --- Events ---------------------------------------------------------------------------------------
@@ -287,35 +251,21 @@ class RejectIn(_Strict):
     reason: str = Field(min_length=1, max_length=1000, description="Shown to the partner")
 
 
-def _api_actor(request: HttpRequest) -> str:
-    return f"API key {request.api_key.name}"  # type: ignore[attr-defined]
-
-
 @router.post("/commissions/approve", summary="Approve commissions (ids, or due: true)", tags=["commissions"])
 def approve(request: HttpRequest, payload: ApproveIn) -> Status[Any]:
     if not payload.due and not payload.ids:
         raise ApiError(422, "invalid", "Send `ids`, or `due: true` for every commission whose hold has ended.",
                        {"ids": ["Name at least one commission, or send due: true."]})
-    workspace = workspace_of(request)
-
-    def compute() -> tuple[int, dict[str, Any]]:
-        ids = services.approve_commissions(workspace=workspace, ids=payload.ids, due=payload.due, by=None,
-                                           actor_label=_api_actor(request))
-        return 200, {"approved": ids, "count": len(ids)}
-
-    return answer(request, compute)
+    ids = services.approve_commissions(workspace=workspace_of(request), ids=payload.ids, due=payload.due, by=None,
+                                       actor_label=actor_label(request))
+    return Status(200, {"approved": ids, "count": len(ids)})
 
 
 @router.post("/commissions/reject", summary="Reject commissions with a reason the partner will read", tags=["commissions"])
 def reject(request: HttpRequest, payload: RejectIn) -> Status[Any]:
-    workspace = workspace_of(request)
-
-    def compute() -> tuple[int, dict[str, Any]]:
-        ids = services.reject_commissions(workspace=workspace, ids=payload.ids, reason=payload.reason, by=None,
-                                          actor_label=_api_actor(request))
-        return 200, {"rejected": ids, "count": len(ids)}
-
-    return answer(request, compute)
+    ids = services.reject_commissions(workspace=workspace_of(request), ids=payload.ids, reason=payload.reason,
+                                      by=None, actor_label=actor_label(request))
+    return Status(200, {"rejected": ids, "count": len(ids)})
 
 
 # --- Reward rules ---------------------------------------------------------------------------------
@@ -388,14 +338,10 @@ def add_reward(request: HttpRequest, program_id: int, payload: RuleIn) -> Status
                      duration=payload.duration, duration_months=payload.duration_months,
                      lead_amount=payload.lead_amount or Decimal("0"), cap_per_customer=payload.cap_per_customer,
                      min_sale_amount=payload.min_sale_amount)
-
-    def compute() -> tuple[int, dict[str, Any]]:
-        rule = services.add_reward_rule_version(program=program, group=group, data=data,
-                                                effective_from=payload.effective_from, by=None,
-                                                actor_label=_api_actor(request))
-        return 201, rule_out(rule)
-
-    return answer(request, compute)
+    rule = services.add_reward_rule_version(program=program, group=group, data=data,
+                                            effective_from=payload.effective_from, by=None,
+                                            actor_label=actor_label(request))
+    return Status(201, rule_out(rule))
 
 
 # --- Exchange rates ----------------------------------------------------------------------------------
@@ -435,31 +381,7 @@ def list_rates(request: HttpRequest, filters: Query[RateFilters]) -> dict[str, A
              description="Sales in another currency than their program's are converted with the rate of their day; "
                          "sales that waited for this rate are processed again. 201 when added, 200 when it already was.")
 def add_rate(request: HttpRequest, payload: RateIn) -> Status[Any]:
-    workspace = workspace_of(request)
-
-    def compute() -> tuple[int, dict[str, Any]]:
-        rate, created = services.add_exchange_rate(workspace=workspace, day=payload.date,
-                                                   from_currency=payload.from_currency, to_currency=payload.to_currency,
-                                                   rate=payload.rate, by=None, actor_label=_api_actor(request))
-        return (201 if created else 200), rate_out(rate)
-
-    return answer(request, compute)
-
-
-# --- The database being down is not the client's fault, and nothing was recorded ------------------------
-
-
-def install_database_unavailable_handler(api: NinjaAPI) -> None:
-    """A 503 in the API's error shape when PostgreSQL cannot be reached: never a 2xx without the row."""
-
-    def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc)
-        body = error_body("unavailable", "Tandem cannot reach its database right now; nothing was recorded. "
-                                         "Retry with the same event_id (or Idempotency-Key).")
-        response = api.create_response(request, body, status=503)
-        response["Retry-After"] = "5"
-        return response
-
-    # Other database errors (an integrity error, a bad query) are bugs: a 500.
-    for error in (OperationalError, InterfaceError):
-        api.add_exception_handler(error, unavailable)
+    rate, created = services.add_exchange_rate(workspace=workspace_of(request), day=payload.date,
+                                               from_currency=payload.from_currency, to_currency=payload.to_currency,
+                                               rate=payload.rate, by=None, actor_label=actor_label(request))
+    return Status(201 if created else 200, rate_out(rate))

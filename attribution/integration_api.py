@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
-from accounts.api import ApiError, workspace_of
+from accounts.api_platform import ApiError, actor_label, workspace_of
 from attribution.integrations import services as integrations
 from attribution.integrations.models import IntegrationSettings
 
@@ -47,11 +47,10 @@ def get_stripe(request: HttpRequest) -> dict[str, Any]:
 
 @router.put("/integrations/stripe", response=StripeStatusOut, summary="Set the Stripe webhook signing secret")
 def put_stripe(request: HttpRequest, payload: StripeSecretIn) -> dict[str, Any]:
-    api_key = request.api_key  # type: ignore[attr-defined]
     try:
         row = integrations.set_stripe_signing_secret(
             workspace=workspace_of(request), signing_secret=payload.signing_secret, by=None,
-            actor_label=f"API key {api_key.name}",
+            actor_label=actor_label(request),
         )
     except ValidationError as exc:
         raise ApiError(422, "invalid", " ".join(exc.messages), exc.message_dict) from exc

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.api import error_body
+from accounts.api_platform import error_body
 from accounts.models import Workspace
 from core.spreadsheets import safe_cell
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member

@@ -222,26 +222,6 @@ class InboundEvent(models.Model):
         return self.payload.get("raw") or {k: v for k, v in self.payload.items() if k != "raw"}
 
 
-class IdempotencyKey(models.Model):
-    """The first answer to a write sent with an `Idempotency-Key` header, replayed for a retry of it."""
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="idempotency_keys")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TenantManager()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="idempotencykey_unique_per_workspace")]
-        indexes = [models.Index(fields=["workspace", "created_at"], name="idempotencykey_ws_created")]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class MoneyOptions(TypedDict):
     max_digits: int
     decimal_places: int

@@ -1,5 +1,5 @@
 """Writes of the attribution app: processing the inbox, the commission lifecycle, reward rules,
-exchange rates and Idempotency-Key answers.
+and exchange rates.
 
 The inbox itself (`accept_events`) is in attribution/inbox.py, the set-based processor in
 attribution/processing.py; both are re-exported here so callers have one place to look.
@@ -7,23 +7,20 @@ attribution/processing.py; both are re-exported here so callers have one place t
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User, Workspace
 from accounts.services import record_audit
-from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events  # noqa: F401 - re-exported
-from attribution.inbox import enqueue_on_commit
+from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events, enqueue_on_commit  # noqa: F401 - re-exported
 from attribution.ledger import NewEntry, post_entries
-from attribution.models import Commission, ExchangeRate, IdempotencyKey, InboundEvent, LedgerEntry
+from attribution.models import Commission, ExchangeRate, InboundEvent, LedgerEntry
 from attribution.processing import ProcessResult, process_events, process_pending  # noqa: F401 - re-exported
 from attribution.rules import RuleInput, add_reward_rule_version, ensure_default_reward_rule  # noqa: F401 - re-exported
 from core.iso import CURRENCIES
@@ -168,51 +165,3 @@ def add_exchange_rate(*, workspace: Workspace, day: date, from_currency: str, to
                  target=row, changes={"rate": str(rate)})
     retry_events(workspace=workspace, reason_code="no_exchange_rate", by=None)
     return row, True
-
-
-# --- Idempotency-Key ----------------------------------------------------------------------------
-
-_IDEMPOTENCY_LOCK = 0x7A12
-
-
-class IdempotencyConflict(Exception):
-    """The key was used before with a different request."""
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    status_code: int
-    body: Any
-    replayed: bool
-
-
-def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
-
-
-def answer_once(*, workspace: Workspace, key: str, fingerprint: str,
-                compute: Callable[[], tuple[int, Any]]) -> StoredAnswer:
-    """Stripe's rules for an `Idempotency-Key`: the first request's answer is stored with it; the same
-    key with the same request gets that answer again, with a different request IdempotencyConflict.
-
-    The answer is computed and stored in one transaction, and requests with the same key are
-    serialised by an advisory lock, so two retries racing each other still make one write.
-    """
-    key = key.strip()
-    if not key or len(key) > 255:
-        raise ValidationError({"Idempotency-Key": ["Use 1 to 255 characters."]})
-    with transaction.atomic():
-        lock = int.from_bytes(hashlib.blake2b(f"{workspace.pk}:{key}".encode(), digest_size=4).digest(), "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IDEMPOTENCY_LOCK, lock])
-        stored = IdempotencyKey.objects.for_workspace(workspace).filter(key=key).first()
-        if stored is not None:
-            if stored.request_hash != fingerprint:
-                raise IdempotencyConflict(key)
-            return StoredAnswer(stored.status_code, stored.response, replayed=True)
-        status_code, body = compute()
-        if 200 <= status_code < 300:
-            IdempotencyKey.objects.create(workspace=workspace, key=key, request_hash=fingerprint,
-                                          status_code=status_code, response=body)
-        return StoredAnswer(status_code, body, replayed=False)
-

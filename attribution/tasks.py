@@ -17,8 +17,9 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.api_platform import purge_idempotency_keys as purge_old_idempotency_keys
 from attribution import click_wait, services
-from attribution.models import IdempotencyKey, InboundEvent
+from attribution.models import InboundEvent
 from attribution.processing import CHUNK, process_events
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 # down when it arrived, or its worker died): the sweeper enqueues it again.
 SWEEP_AFTER = timedelta(seconds=getattr(settings, "ATTRIBUTION_SWEEP_AFTER_SECONDS", 60))
 SWEEP_LIMIT = 50_000
-IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: bool = False,
@@ -91,6 +91,5 @@ def approve_due_commissions() -> int:
 
 @shared_task(acks_late=True)
 def purge_idempotency_keys() -> int:
-    """Forget Idempotency-Key answers older than a day, as Stripe does."""
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_KEY_TTL).delete()
-    return deleted
+    """Forget Idempotency-Key answers older than a day, as Stripe does (the keys are the API platform's)."""
+    return purge_old_idempotency_keys()

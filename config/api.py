@@ -1,10 +1,9 @@
-"""The JSON API at /api/v1/: each app contributes a router; every one of them needs a workspace key."""
+"""The JSON API at /api/v1/: each app contributes a router; every one of them needs a workspace key, and
+every write honours Idempotency-Key (accounts/api_platform.py)."""
 
-from accounts.api_document import DocumentedNinjaAPI
-from accounts.api import WorkspaceKeyAuth, install_error_handlers
-from accounts.api_platform import EdgeParser
 from accounts.api import router as domains_router
-from attribution.api import install_database_unavailable_handler
+from accounts.api_document import DocumentedNinjaAPI
+from accounts.api_platform import EdgeParser, WorkspaceKeyAuth, install_api_platform
 from attribution.api import router as attribution_router
 from attribution.integration_api import router as integrations_router
 from partners.api import router as partners_router
@@ -22,8 +21,8 @@ api = DocumentedNinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
-install_error_handlers(api)
-install_database_unavailable_handler(api)
+# Before the routers: the error shape and Idempotency-Key reach every operation, present and future.
+install_api_platform(api)
 api.add_router("", domains_router)
 api.add_router("", partners_router)
 api.add_router("", links_router)

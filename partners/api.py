@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from accounts.api import ApiError, cursor_page, workspace_of
-from accounts.api_platform import Id
+from accounts.api_platform import ApiError, Id, actor_label, cursor_page, workspace_of
 from accounts.models import Workspace
 from partners import selectors, services
 from partners.models import Partner, PartnerGroup, Program
@@ -106,13 +105,12 @@ def _group(workspace: Workspace, *, name: str | None, group_id: int | None, fiel
     summary="Create a partner (idempotent by email)",
     description=(
         "Creates a partner in `program_id` (the Default program when left out). The same email in the same "
-        "program returns the existing partner with 200 instead of 201, so retrying — with or without an "
-        "`Idempotency-Key` header — never makes a second partner. `status: invited` emails a portal invitation."
+        "program returns the existing partner with 200 instead of 201, so retrying never makes a second partner; "
+        "an `Idempotency-Key` header replays the first answer. `status: invited` emails a portal invitation."
     ),
 )
 def create_partner(request: HttpRequest, payload: PartnerIn) -> Status[dict[str, Any]]:
     workspace = workspace_of(request)
-    api_key = request.api_key  # type: ignore[attr-defined]
     partner, created = services.create_partner(
         workspace=workspace,
         name=payload.name,
@@ -123,7 +121,7 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status[dict[str,
         country=payload.country,
         external_id=payload.external_id,
         status=payload.status,
-        actor_label=f"API key {api_key.name}",
+        actor_label=actor_label(request),
     )
     return Status(201 if created else 200, partner_out(partner))
 

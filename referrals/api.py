@@ -5,22 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
-from accounts.api import ApiError, cursor_page, workspace_of
-from accounts.api_platform import Id
+from accounts.api_platform import ApiError, Id, actor_label, cursor_page, get_or_404, workspace_of
 from partners.models import Partner
 from referrals import selectors, services
 from referrals.models import Link
 from referrals.validation import UTM_FIELDS
 
 router = Router(tags=["links"])
-IDEMPOTENCY_TTL = 24 * 3600
 
 
 class LinkIn(Schema):
@@ -72,34 +69,21 @@ def link_out(link: Link) -> dict[str, Any]:
     }
 
 
-def _idempotency_cache_key(request: HttpRequest) -> str | None:
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return None
-    return f"api:links:idempotency:{workspace_of(request).pk}:{key[:200]}"
-
-
 @router.post("/links", response={200: LinkOut, 201: LinkOut}, summary="Make a short link for a partner")
 def create_link(request: HttpRequest, payload: LinkIn) -> Status:
     """The same explicit `code`, partner and destination again answers 200 with the existing link;
-    so does a repeated `Idempotency-Key` header."""
+    a repeated `Idempotency-Key` header replays the first answer (the API platform's)."""
     workspace = workspace_of(request)
-    replay_key = _idempotency_cache_key(request)
-    if replay_key and (link_id := cache.get(replay_key)):
-        link = Link.objects.for_workspace(workspace).filter(pk=link_id).first()
-        if link is not None:
-            return Status(200, link_out(link))
     partner = Partner.objects.for_workspace(workspace).filter(pk=payload.partner_id).first()
     if partner is None:
         raise ApiError(422, "invalid", "No partner with this id in this workspace.",
                        {"partner_id": ["No partner with this id in this workspace."]})
-    api_key = request.api_key  # type: ignore[attr-defined]
     try:
         result = services.create_link(
             workspace=workspace, partner=partner, destination_url=payload.destination_url, code=payload.code or "",
             channel=payload.channel, campaign=payload.campaign,
             utm={field: getattr(payload, field) for field in UTM_FIELDS},
-            actor_label=f"API key {api_key.name}",
+            actor_label=actor_label(request),
         )
     except ValidationError as exc:
         fields = {("partner_id" if name == "partner" else name): messages for name, messages in exc.message_dict.items()}
@@ -107,8 +91,6 @@ def create_link(request: HttpRequest, payload: LinkIn) -> Status:
             raise ApiError(409, "code_taken", fields["code"][0], fields) from exc
         message = " ".join(message for messages in fields.values() for message in messages)
         raise ApiError(422, "invalid", message, fields) from exc
-    if replay_key:
-        cache.set(replay_key, result.link.pk, IDEMPOTENCY_TTL)
     return Status(201 if result.created else 200, link_out(result.link))
 
 
@@ -127,17 +109,11 @@ def list_links(
 
 @router.get("/links/{link_id}", response=LinkOut, summary="One short link")
 def get_link(request: HttpRequest, link_id: int) -> dict[str, Any]:
-    link = Link.objects.for_workspace(workspace_of(request)).filter(pk=link_id).first()
-    if link is None:
-        raise ApiError(404, "not_found", "No link with this id in this workspace.")
-    return link_out(link)
+    return link_out(get_or_404(request, Link.objects, pk=link_id))
 
 
 @router.get("/links/{link_id}/stats", summary="Clicks of one short link (humans; bots are kept but not counted)")
 def link_stats(request: HttpRequest, link_id: int) -> dict[str, Any]:
-    workspace = workspace_of(request)
-    link = Link.objects.for_workspace(workspace).filter(pk=link_id).first()
-    if link is None:
-        raise ApiError(404, "not_found", "No link with this id in this workspace.")
-    counts = selectors.link_click_counts(workspace, [link.pk]).get(link.pk, selectors.ClickCounts())
+    link = get_or_404(request, Link.objects, pk=link_id)
+    counts = selectors.link_click_counts(workspace_of(request), [link.pk]).get(link.pk, selectors.ClickCounts())
     return {"link_id": link.pk, "clicks": counts.clicks, "unique_clicks": counts.unique_clicks, "bots": counts.bots}

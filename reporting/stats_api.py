@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from accounts.api import ApiError, workspace_of
+from accounts.api_platform import ApiError, workspace_of
 from attribution.rewards import round_money
 from partners.models import Partner
 from reporting import metrics

@@ -15,7 +15,7 @@ from django.urls import path
 
 from ninja import NinjaAPI
 
-from accounts.api import WorkspaceKeyAuth, install_error_handlers, workspace_of
+from accounts.api_platform import WorkspaceKeyAuth, install_error_handlers, workspace_of
 from accounts.models import Domain
 from accounts.tenancy import WorkspaceRequest, get_for_workspace_or_404, workspace_member
 from accounts.views import remove_domain

@@ -10,8 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from accounts.api import ApiError, cursor_page, workspace_of
-from accounts.api_platform import IsoDate
+from accounts.api_platform import ApiError, IsoDate, cursor_page, workspace_of
 from attribution.rewards import round_money
 from reporting.payouts import selectors
 from reporting.payouts.models import PayoutPeriod, Statement, StatementLine

@@ -8,8 +8,9 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
+from accounts.models import IdempotencyKey
 from attribution.api import BatchAnswer
-from attribution.models import IdempotencyKey, InboundEvent
+from attribution.models import InboundEvent
 
 pytestmark = pytest.mark.django_db
 
