@@ -7,7 +7,7 @@ exists it is owed to the partner. So when a set creates referrals, the sales of 
 left `no_partner` not long before the referral (since the winning click, or a day before the
 lead) go back to `received` and are woken: processed again, they are credited once (a second
 route of the same payment is a duplicate by its processor id), and the refunds that were set
-aside as "sale not attributed" are woken when the sale settles (processing._wake_refunds).
+aside as "sale not attributed" are woken when the sale settles (attribution.processing.finish.wake_refunds).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from attribution.ledger import partner_balance, verify_chain
 from attribution.models import Commission, Conversion, InboundEvent, LedgerEntry, RewardRule
-from attribution.processing import process_events
+from attribution.processing import MAX_ATTEMPTS, faults, process_events
 from attribution.rules import DEFAULT_RULE_NAME
 from partners.models import Partner
 from referrals.models import Referral
@@ -146,34 +146,53 @@ def test_a_commission_keeps_the_rule_version_in_effect_on_the_sale_date(workspac
     assert got == {"s1": (Decimal("10.00"), 1), "s2": (Decimal("30.00"), 2)}
 
 
-def test_one_failing_event_does_not_hold_up_the_others(workspace, anna, monkeypatch):
-    from attribution import processing
-
+def test_one_failing_event_does_not_hold_up_the_others(workspace, anna):
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk))
-    real = processing._Batch._sale_commission
 
-    def explode(self, line, *args):
-        if line.event.event_id == "bad":
+    def explode_on_bad(state):
+        if any(e.event_id == "bad" for e in state.events):
             raise RuntimeError("boom")
-        return real(self, line, *args)
 
-    monkeypatch.setattr(processing._Batch, "_sale_commission", explode)
-    send(workspace, sale("good", "cus_1"), sale("bad", "cus_1"))
+    with faults.at("sales_recorded", explode_on_bad):
+        send(workspace, sale("good", "cus_1"), sale("bad", "cus_1"))
     assert event(workspace, "good").status == "attributed"
     bad = event(workspace, "bad")
     assert (bad.status, bad.reason_code, bad.attempts) == ("received", "error", 1)
 
 
-def test_an_event_failing_every_attempt_is_marked_failed_with_the_error(workspace, anna, monkeypatch):
-    from attribution import processing
+def test_an_event_failing_every_attempt_is_marked_failed_with_the_error(workspace, anna):
+    def explode(state):
+        raise RuntimeError("boom")
 
-    monkeypatch.setattr(processing._Batch, "run", lambda self: (_ for _ in ()).throw(RuntimeError("boom")))
-    send(workspace, sale("s1", "cus_1"))
-    pk = event(workspace, "s1").pk
-    for _ in range(processing.MAX_ATTEMPTS - 1):
-        process_events(workspace_id=workspace.pk, event_ids=[pk])
+    with faults.at("programs_loaded", explode):
+        send(workspace, sale("s1", "cus_1"))
+        pk = event(workspace, "s1").pk
+        for _ in range(MAX_ATTEMPTS - 1):
+            process_events(workspace_id=workspace.pk, event_ids=[pk])
     failed = event(workspace, "s1")
     assert failed.status == "failed" and "boom" in failed.reason
+
+
+def test_a_set_failing_after_any_step_leaves_nothing_of_it_behind(workspace, anna):
+    from attribution.inbox import accept_events
+
+    send(workspace, lead("l1", "cus_1", partner_id=anna.pk))
+    accept_events(workspace=workspace, events=[sale("s1", "cus_1")], source="api")
+    pk = event(workspace, "s1").pk
+    for step in faults.STEPS:
+        InboundEvent.objects.filter(pk=pk).update(attempts=0)  # so that no step is its last attempt
+
+        def explode(state, step=step):
+            raise RuntimeError(f"failed after {step}")
+
+        with faults.at(step, explode):
+            process_events(workspace_id=workspace.pk, event_ids=[pk])
+        failed = event(workspace, "s1")
+        assert (failed.status, failed.reason_code) == ("received", "error"), step
+        assert f"failed after {step}" in failed.reason
+        assert not Conversion.objects.for_workspace(workspace).exists()
+        assert not Commission.objects.for_workspace(workspace).exists()
+        assert not LedgerEntry.objects.for_workspace(workspace).exists()
 
 
 def test_processing_the_same_events_again_changes_nothing(workspace, anna):
@@ -204,24 +223,30 @@ def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_proces
     assert Commission.objects.for_workspace(workspace).get().partner == anna
 
 
-def test_a_sale_whose_new_customer_another_set_settles_meanwhile_goes_to_their_partner(workspace, anna, monkeypatch):
-    from attribution import processing
+def test_a_sale_whose_new_customer_another_set_settles_meanwhile_goes_to_their_partner(workspace, anna):
     from attribution.inbox import accept_events
 
     accept_events(workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api")
     lead_pk, sale_pk = (event(workspace, e).pk for e in ("l1", "s1"))
-    real = processing._Batch._hold_back_for_earlier_events
+    settled = []
 
-    def lead_settled_meanwhile(self, leads, sales):
+    def lead_settled_meanwhile(state):
         # Another worker's set settles the lead after this set read the customer's referrals.
-        monkeypatch.setattr(processing._Batch, "_hold_back_for_earlier_events", real)
-        process_events(workspace_id=workspace.pk, event_ids=[lead_pk])
-        return real(self, leads, sales)
+        if not settled:
+            settled.append(lead_pk)
+            process_events(workspace_id=workspace.pk, event_ids=[lead_pk])
 
-    monkeypatch.setattr(processing._Batch, "_hold_back_for_earlier_events", lead_settled_meanwhile)
-    process_events(workspace_id=workspace.pk, event_ids=[sale_pk])
+    with faults.at("referrals_loaded", lead_settled_meanwhile):
+        process_events(workspace_id=workspace.pk, event_ids=[sale_pk])
+    assert settled == [lead_pk]
     assert event(workspace, "s1").status == "attributed"
     assert Commission.objects.for_workspace(workspace).get().partner == anna
+
+
+def test_a_fault_hook_names_a_step_of_the_set():
+    with pytest.raises(ValueError, match="not a step"):
+        with faults.at("sales_done", lambda state: None):
+            pass
 
 
 def test_a_backfilled_lead_counts_on_the_day_it_happened_not_the_day_it_arrived(workspace, anna):
