@@ -355,6 +355,7 @@ def _write_once(api: NinjaAPI) -> Callable[[Callable[..., Any]], Callable[..., A
             with transaction.atomic():
                 return view(request, *args, **kwargs)
 
+        run_view.writes_once = True  # type: ignore[attr-defined]  # read by tests/accounts/test_idempotency.py
         return run_view
 
     return decorate
