@@ -1,4 +1,4 @@
-"""Forms parse and check input; the services in partners/services.py do the writing.
+"""Forms parse and check input; the services in partners/services/ do the writing.
 
 Choice fields for programs and groups are built from the request's workspace, so a form can never
 accept another workspace's row.
@@ -12,8 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Workspace
-from partners import selectors
 from core.iso import COUNTRIES, CURRENCIES
+from partners import selectors
 from partners.models import Partner, PartnerGroup, Program
 
 COUNTRY_CHOICES = [("", "—"), *COUNTRIES]
