@@ -183,7 +183,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
                                    "options": {"expires": 55}},
     # Partner performance reports (weekly on Mondays, monthly on the 1st, UTC) and the managers' Monday digest;
-    # each recipient is sent once per period (reporting/scheduled_reports.py), so the hourly reruns are no-ops.
+    # each recipient is sent once per period (reporting/reports/scheduled.py), so the hourly reruns are no-ops.
     "send-scheduled-reports": {"task": "reporting.report_tasks.send_scheduled_reports", "schedule": 3600.0,
                                "options": {"expires": 3000}},
     "approve-due-commissions": {"task": "attribution.tasks.approve_due_commissions", "schedule": 600.0,
@@ -203,7 +203,7 @@ CELERY_IMPORTS = (
     "attribution.integrations.tasks",
     "reporting.tasks",
     "reporting.payouts.tasks",
-    "reporting.report_tasks",
+    "reporting.reports.tasks",
 )
 
 # --- Referrals: the short-link redirect ------------------------------------------

@@ -15,7 +15,7 @@ from referrals.models import Referral
 from referrals.selectors import partner_funnel_counts
 from reporting import metrics
 from reporting.filters import filters_from_request, today
-from reporting.report import build_report
+from reporting.reports.build import build_report
 
 
 def portal_figures(partner: Partner) -> dict[str, Any]:

@@ -11,7 +11,7 @@ def refresh_recent_rollups() -> int:
     """Beat, every 15 seconds: the rollups of every recently touched day, then the dashboard's preset
     periods of the workspaces that changed, computed ahead of the next visitor."""
     from accounts.models import Workspace
-    from reporting.report import warm_dashboard
+    from reporting.reports.build import warm_dashboard
 
     done = rollups.refresh_recent()
     for workspace in Workspace.objects.filter(pk__in=list(done)):

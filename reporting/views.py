@@ -9,7 +9,7 @@ from partners import selectors as partner_selectors
 from partners.forms import GroupChoiceForm, NotesForm
 from reporting import metrics
 from reporting.filters import filters_from_request
-from reporting.report import build_report
+from reporting.reports.build import build_report
 
 
 @workspace_member()

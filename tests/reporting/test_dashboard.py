@@ -133,7 +133,7 @@ def test_portal_home_shows_the_partners_own_figures_and_next_payout(workspace, p
 
 
 def test_the_beat_task_warms_the_dashboard_presets_once_per_rollup_generation(funnel):
-    from reporting.report import warm_dashboard
+    from reporting.reports.build import warm_dashboard
 
     assert warm_dashboard(funnel) == 4
     assert warm_dashboard(funnel) == 0

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from partners.models import Program
 from reporting import rollups
-from reporting.report_delivery_models import ReportDelivery
-from reporting.scheduled_reports import (
+from reporting.reports.models import ReportDelivery
+from reporting.reports.scheduled import (
     Period,
     due_digest_period,
     due_partner_periods,

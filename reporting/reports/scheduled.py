@@ -28,7 +28,7 @@ from partners.selectors import pending_application_count
 from referrals.selectors import deals_awaiting_review
 from reporting import charts, metrics
 from reporting.payouts.pdf import html_to_pdf
-from reporting.report_delivery_models import ReportDelivery
+from reporting.reports.models import ReportDelivery
 
 DIGEST_ROLES = (Role.OWNER, Role.MANAGER)
 # Partners whose reports still go out: an invited, pending or rejected partner has nothing to report.

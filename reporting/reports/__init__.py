@@ -1,0 +1,1 @@
+"""Reports: the dashboard and portal report (build.py) and the scheduled emailed reports (scheduled.py, tasks.py)."""
