@@ -1,6 +1,10 @@
 """A real Celery worker SIGKILLed in the middle of a set: nothing half-written, and after a restart and a
 sweep every event is processed exactly once.
 
+The kill lands at a known point: the worker runs with a fault hook (attribution.processing.faults)
+that, once the test asks for it, holds the next set right after its sales are recorded (conversions
+written, commissions and ledger entries not yet), inside its transaction, until it is killed.
+
 Like tests/integration/test_celery_worker.py, the worker is a separate process on a queue of its
 own, pointed at pytest-django's test database, so the test uses `transactional_db`.
 """
@@ -38,17 +42,38 @@ CUSTOMERS = 400
 SALES_PER_CUSTOMER = 40  # 16,000 sales: several sets (processing.CHUNK), a few seconds of work
 
 
-def start_worker(queue: str, log: Path) -> subprocess.Popen:
+# The worker, with a fault hook installed before Celery forks its pool: after the step HOLD_AT of a set,
+# while the file `hold` exists, it says so in `held` and waits there to be killed.
+HOLD_AT = "sales_recorded"
+_WORKER = """
+import pathlib, sys, time
+import django
+django.setup()
+from celery.__main__ import main
+from attribution.processing import faults
+hold, held = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
+def wait_to_be_killed(state):
+    if hold.exists():
+        held.write_text(str(len(state.events)))
+        time.sleep(600)
+with faults.at(sys.argv.pop(1), wait_to_be_killed):
+    main()
+"""
+
+
+def start_worker(queue: str, log: Path, hold: Path, held: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_ENV": settings.DJANGO_ENV,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url_of_test_database(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", queue, "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        [sys.executable, "-c", _WORKER, str(hold), str(held), HOLD_AT,
+         "-A", "config", "worker", "--queues", queue, "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
          "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "--loglevel", "INFO"],
         cwd=BASE_DIR, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
@@ -110,12 +135,14 @@ def test_a_worker_killed_mid_set_leaves_nothing_half_done_and_nothing_twice(queu
     for start in range(0, len(sales), 5000):
         accept_events(workspace=workspace, events=sales[start:start + 5000], source="api")
 
-    log = tmp_path / "worker.log"
-    worker = start_worker(queue, log)
+    log, hold, held = tmp_path / "worker.log", tmp_path / "hold", tmp_path / "held"
+    worker = start_worker(queue, log, hold, held)
     try:
-        # Kill it once a set has committed and the next one is under way.
+        # Kill it once a set has committed and the next one is held mid-way, its sales written.
         assert wait_for(lambda: pending(workspace) < total - 1000, 120), log.read_text()
-        assert wait_for(worker_in_a_transaction, 60), log.read_text()
+        hold.touch()
+        assert wait_for(held.exists, 60), log.read_text()
+        assert worker_in_a_transaction()
         kill(worker)
         assert wait_for(lambda: not worker_in_a_transaction(), 30)
 
@@ -128,7 +155,8 @@ def test_a_worker_killed_mid_set_leaves_nothing_half_done_and_nothing_twice(queu
         assert LedgerEntry.objects.for_workspace(workspace).count() == attributed_sales
 
         # A new worker; beat's sweeper finds what nobody finished (here: anything older than now).
-        worker = start_worker(queue, log)
+        hold.unlink()
+        worker = start_worker(queue, log, hold, held)
         assert tasks.sweep_inbound_events(older_than_seconds=0, queue=queue) == left
         assert wait_for(lambda: pending(workspace) == 0, 180), log.read_text()[-5000:]
     finally:
