@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.renderers import JSONRenderer
 from pydantic import Field, field_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from accounts.api_platform import (
     ApiError,
@@ -41,11 +40,11 @@ from attribution.api_input import (  # noqa: F401 - SCHEMAS, _fast_event and Bat
     SaleIn,
     _decimal_string,
     _fast_event,
-    _pydantic_fields,
     _Strict,
+    read_event,
     to_event,
 )
-from attribution.inbox import IncomingEvent, conflicting_fields
+from attribution.inbox import NOT_AN_OBJECT, IncomingEvent, conflicting_fields
 from attribution.models import Commission, ExchangeRate, InboundEvent, RewardRule
 from attribution.rewards import round_money
 from attribution.rules import RuleInput, terms_of
@@ -128,29 +127,16 @@ def _track_batch(request: HttpRequest, events: list[Any]) -> Status[Any]:
     some_unusable = find_unusable_text(events) is not None
     for index, item in enumerate(events):
         if not isinstance(item, dict):
-            errors.append({"index": index, "fields": {"body": ["Each event is an object."]}})
+            errors.append({"index": index, "fields": {"body": [NOT_AN_OBJECT]}})
             continue
         if some_unusable and (found := find_unusable_text(item)) is not None:
             errors.append({"index": index, "fields": {found[0] or "body": [found[1]]}})
             continue
-        kind = item.get("type")
-        schema = SCHEMAS.get(kind)  # type: ignore[arg-type]
-        if schema is None:
-            errors.append({"index": index, "fields": {"type": ["Use lead, sale or refund."]}})
-            continue
-        event = _fast_event(kind, item)  # type: ignore[arg-type]
+        event, problems = read_event(item, idempotency_key=key, suffix=f":{index}")
         if event is None:
-            try:
-                data = schema.model_validate({k: v for k, v in item.items() if k != "type"})
-            except PydanticValidationError as exc:
-                errors.append({"index": index, "fields": _pydantic_fields(exc)})
-                continue
-            event = to_event(kind, data, idempotency_key=key, suffix=f":{index}")  # type: ignore[arg-type]
-        problems = event.problems()
-        if problems:
             errors.append({"index": index, "fields": problems})
-            continue
-        good.append((index, event))
+        else:
+            good.append((index, event))
     workspace = workspace_of(request)
     receipts = services.accept_events(workspace=workspace, events=[e for _, e in good],
                                       source=InboundEvent.Source.API, checked=True)

@@ -15,9 +15,9 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from accounts.api_platform import Id
-from attribution.inbox import IncomingEvent
+from attribution.inbox import UNKNOWN_FIELD, UNKNOWN_KIND, IncomingEvent
 from core.currency import CURRENCIES
-from core.money import AMOUNT_PATTERN, parse_amount
+from core.money import AMOUNT_PATTERN, AmountError, parse_amount
 
 AMOUNT_DOC = ("A decimal string such as \"49.99\", with at most the currency's decimals (JSON numbers, signs, "
               "exponents and spaces are refused: money is taken as sent or not at all).")
@@ -102,22 +102,28 @@ SCHEMAS: dict[str, type[_Strict]] = {"lead": LeadIn, "sale": SaleIn, "refund": R
 # fast path is never more lenient than the schema: it accepts a subset of what the schema accepts
 # and builds the same IncomingEvent from it.
 
-# Field → (maximum length, required) for the string ids, per type; a lead without an event_id
-# takes it from a hash of its validated fields, so it goes through LeadIn.
-_FAST_IDS: dict[str, dict[str, tuple[int, bool]]] = {
-    "sale": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
-             "code": (200, False), "customer_email": (254, False)},
-    "refund": {"event_id": (200, True), "sale_event_id": (200, True)},
-    "lead": {"event_id": (200, True), "customer_external_id": (200, True), "click_id": (200, False),
-             "code": (200, False), "customer_email": (254, False)},
-}
+# tests/attribution/test_event_validation_property.py feeds both paths the same generated events.
+
+
+def _text_fields(schema: type[_Strict]) -> dict[str, tuple[int, bool]]:
+    """Field -> (maximum length, required) of the schema's free-text ids, read from the schema itself."""
+    found: dict[str, tuple[int, bool]] = {}
+    for name, info in schema.model_fields.items():
+        if name in ("currency",) or info.annotation not in (str, str | None):
+            continue
+        longest = next(m.max_length for m in info.metadata if hasattr(m, "max_length"))
+        # A lead without an event_id takes it from a hash of its validated fields: LeadIn's business.
+        found[name] = (longest, info.is_required() or name == "event_id")
+    return found
+
+
+# Per type: the string ids (as above), and the schema's other fields, which the fast path reads below.
+_FAST_IDS: dict[str, dict[str, tuple[int, bool]]] = {kind: _text_fields(schema) for kind, schema in SCHEMAS.items()}
 _FAST_OTHER: dict[str, frozenset[str]] = {
-    "sale": frozenset({"type", "amount", "currency", "occurred_at"}),
-    "refund": frozenset({"type", "amount", "currency", "occurred_at"}),
-    "lead": frozenset({"type", "partner_id", "occurred_at"}),
+    kind: frozenset(schema.model_fields) - _FAST_IDS[kind].keys() | {"type"} for kind, schema in SCHEMAS.items()
 }
+_MAX_ID = 2**63 - 1  # accounts.api_platform.Id's bound
 # Only the canonical RFC 3339 form: what datetime.fromisoformat and pydantic read alike.
-_PLAIN_AMOUNT = re.compile(AMOUNT_PATTERN, re.ASCII)
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 
 
@@ -145,10 +151,14 @@ def _fast_event(kind: str, item: dict[str, Any]) -> IncomingEvent | None:
         return None
     amount = item.get("amount")
     if amount is not None:
-        # The schema's own rule; anything it would refuse goes through the schema for its message.
-        if type(amount) is not str or not _PLAIN_AMOUNT.match(amount):
+        # The schema's own rule (in the currency, if it is one); anything it refuses goes through the
+        # schema for its message.
+        if type(amount) is not str:
             return None
-        values["amount"] = Decimal(amount)
+        try:
+            values["amount"] = parse_amount(amount, currency if currency in CURRENCIES else None)
+        except AmountError:
+            return None
     elif kind == "sale":
         return None
     occurred_at = item.get("occurred_at")
@@ -161,7 +171,7 @@ def _fast_event(kind: str, item: dict[str, Any]) -> IncomingEvent | None:
             return None
     partner_id = item.get("partner_id")
     if partner_id is not None:
-        if type(partner_id) is not int:
+        if type(partner_id) is not int or not 1 <= partner_id <= _MAX_ID:
             return None
         values["partner_id"] = partner_id
     return IncomingEvent(kind=kind, **values)
@@ -199,7 +209,7 @@ def _pydantic_fields(exc: PydanticValidationError) -> dict[str, list[str]]:
         name = ".".join(str(part) for part in error.get("loc", ())) or "body"
         message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
-            message = "Tandem does not know this field."
+            message = UNKNOWN_FIELD
         fields.setdefault(name, []).append(message)
     return fields
 
@@ -228,3 +238,22 @@ def to_event(kind: str, data: _Strict, *, idempotency_key: str | None = None, su
     assert isinstance(data, RefundIn)
     return IncomingEvent(kind="refund", event_id=data.event_id, sale_event_id=data.sale_event_id, amount=data.amount,
                          currency=data.currency, occurred_at=data.occurred_at)
+
+
+def read_event(item: dict[str, Any], *, idempotency_key: str | None = None, suffix: str = "",
+               fast: bool = True) -> tuple[IncomingEvent | None, dict[str, list[str]]]:
+    """One event of a batch, `type` included: (the event, {}) when it can be accepted, else (None, its
+    fields' errors). `fast=False` skips the fast path: the answer must not change (the property test)."""
+    kind = item.get("type")
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        return None, {"type": [UNKNOWN_KIND]}
+    event = _fast_event(kind, item) if fast else None
+    if event is None:
+        try:
+            data = schema.model_validate({k: v for k, v in item.items() if k != "type"})
+        except PydanticValidationError as exc:
+            return None, _pydantic_fields(exc)
+        event = to_event(kind, data, idempotency_key=idempotency_key, suffix=suffix)
+    problems = event.problems()
+    return (None, problems) if problems else (event, {})

@@ -10,11 +10,12 @@ transaction commits; attribution, commissions and ledger entries happen later, i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,16 +23,20 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from core.arrays import text_array
 from accounts.models import Workspace
 from attribution.models import InboundEvent
-from core.sql import fetch_rows
-from core.money import excess_places
+from core.arrays import text_array
 from core.iso import CURRENCIES
+from core.money import excess_places
+from core.sql import fetch_rows
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("lead", "sale", "refund")
+# What every route says about an event's shape: the API's schemas and its batch read these too.
+UNKNOWN_KIND = "Use lead, sale or refund."
+NOT_AN_OBJECT = "Each event is an object."
+UNKNOWN_FIELD = "Tandem does not know this field."
 MAX_ID_LENGTH = 200
 # The amount columns are numeric(18, 4).
 MAX_AMOUNT = Decimal("99999999999999")
@@ -77,7 +82,7 @@ class IncomingEvent:
             errors.setdefault(name, []).append(message)
 
         if self.kind not in KINDS:
-            add("type", "Use lead, sale or refund.")
+            add("type", UNKNOWN_KIND)
             return errors
         _check_id(self.event_id, "event_id", add, required=True)
         for name in ("customer_external_id", "click_id", "code", "sale_event_id", "processor_ref"):
