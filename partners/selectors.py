@@ -11,7 +11,6 @@ from accounts.tenancy import get_for_workspace_or_404
 from partners.models import Partner, PartnerGroup, PartnerInvitation, PartnerUser, Program
 from partners.services import DEFAULT_PROGRAM_SLUG
 
-
 # --- One access path per object kind -------------------------------------------------------
 
 
