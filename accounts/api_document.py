@@ -107,8 +107,8 @@ def document_errors(schema: dict[str, Any], links: dict[tuple[str, str], dict[st
             responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
             for status in statuses:
                 responses.setdefault(str(status), _error_response(status))
-            for status, answer in responses.items():
-                if status.startswith("2") and (method, path) in links:
+            for code, answer in responses.items():
+                if code.startswith("2") and (method, path) in links:
                     answer["links"] = links[(method, path)]
     return schema
 

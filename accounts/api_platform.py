@@ -134,7 +134,7 @@ class WorkspaceKeyAuth(HttpBearer):
 
 
 def workspace_of(request: HttpRequest) -> Workspace:
-    return request.workspace  # type: ignore[attr-defined,no-any-return]
+    return request.workspace  # type: ignore[attr-defined]
 
 
 def actor_label(request: HttpRequest) -> str:
@@ -191,29 +191,27 @@ def _http_error(request: HttpRequest, exc: HttpError, respond: Respond) -> HttpR
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
+def _handle[E: Exception](api: NinjaAPI, exc_class: type[E], handler: Callable[[HttpRequest, E], HttpResponse]) -> None:
+    # ninja's annotation lets a handler receive the exception class too; it is always handed the instance.
+    api.add_exception_handler(exc_class, handler)  # type: ignore[arg-type]
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Every failure in the error shape: 4xx the integrator can act on, 503 without the database, 500 for a bug."""
 
     def respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> HttpResponse:
         return api.create_response(request, error_body(code, message, fields), status=status)
 
-    api.add_exception_handler(ApiError, lambda r, e: respond(r, e.status, e.code, e.message, e.fields))
-    api.add_exception_handler(
-        ValidationError,
-        lambda r, e: respond(r, 422, "invalid", "Some fields are missing or invalid.", _fields_from_ninja(e.errors)),
-    )
-    api.add_exception_handler(
-        DjangoValidationError,
-        lambda r, e: respond(r, 422, "invalid", " ".join(e.messages),
-                             e.message_dict if hasattr(e, "error_dict") else {}),
-    )
-    api.add_exception_handler(
-        AuthenticationError,
-        lambda r, e: respond(r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."),
-    )
-    api.add_exception_handler(HttpError, lambda r, e: _http_error(r, e, respond))
-    api.add_exception_handler(Http404, lambda r, e: respond(r, 404, "not_found", "Not found in this workspace."))
-    api.add_exception_handler(UnusableText, lambda r, e: respond(r, 422, "unusable_text", e.message, {e.field: [e.message]}))
+    _handle(api, ApiError, lambda r, e: respond(r, e.status, e.code, e.message, e.fields))
+    _handle(api, ValidationError,
+            lambda r, e: respond(r, 422, "invalid", "Some fields are missing or invalid.", _fields_from_ninja(e.errors)))
+    _handle(api, DjangoValidationError,
+            lambda r, e: respond(r, 422, "invalid", " ".join(e.messages), e.message_dict if hasattr(e, "error_dict") else {}))
+    _handle(api, AuthenticationError,
+            lambda r, e: respond(r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."))
+    _handle(api, HttpError, lambda r, e: _http_error(r, e, respond))
+    _handle(api, Http404, lambda r, e: respond(r, 404, "not_found", "Not found in this workspace."))
+    _handle(api, UnusableText, lambda r, e: respond(r, 422, "unusable_text", e.message, {e.field: [e.message]}))
 
     def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Not the client's fault, and nothing was recorded: never a 2xx without the row.
@@ -225,13 +223,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     # Other database errors (an integrity error, a bad query) are bugs: a 500.
     for error in DATABASE_UNAVAILABLE:
-        api.add_exception_handler(error, unavailable)
+        _handle(api, error, unavailable)
 
     def internal(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unhandled error in %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, "internal_error", "Tandem failed to answer this request; the error is logged.")
 
-    api.add_exception_handler(Exception, internal)
+    _handle(api, Exception, internal)
 
 
 # --- Cursor pages ----------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def track_refund(request: HttpRequest, payload: RefundIn) -> Status[Any]:
 @router.post("/events/batch", response={200: BatchAnswer, 202: BatchAnswer}, summary="Track up to 10,000 events at once",
              description="Each event is validated on its own: the valid ones are accepted even if others are not, and "
                          "`errors` names the fields of each invalid one by its index.")
-def track_batch(request: HttpRequest, payload: BatchIn) -> Status[Any]:
+def track_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     if len(payload.events) > MAX_BATCH:
         raise ApiError(422, "invalid", f"Send at most {MAX_BATCH:,} events per batch.",
                        {"events": [f"{len(payload.events):,} events; split them into batches of {MAX_BATCH:,}."]})
@@ -166,7 +166,7 @@ def commission_out(c: Commission) -> dict[str, Any]:
         "amount": _money(c.amount, c.currency),
         "reversed_amount": _money(c.reversed_amount, c.currency),
         "currency": c.currency,
-        "event_id": c.conversion.event_id if c.conversion_id else None,
+        "event_id": c.conversion.event_id if c.conversion else None,
         "reward_rule": {"id": c.reward_rule_id, "version": c.reward_rule.version, "name": c.reward_rule.name},
         "occurred_at": c.occurred_at.isoformat(),
         "hold_until": c.hold_until.isoformat(),

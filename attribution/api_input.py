@@ -245,9 +245,9 @@ def read_event(item: dict[str, Any], *, idempotency_key: str | None = None, suff
     """One event of a batch, `type` included: (the event, {}) when it can be accepted, else (None, its
     fields' errors). `fast=False` skips the fast path: the answer must not change (the property test)."""
     kind = item.get("type")
-    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
-    if schema is None:
+    if not isinstance(kind, str) or kind not in SCHEMAS:
         return None, {"type": [UNKNOWN_KIND]}
+    schema = SCHEMAS[kind]
     event = _fast_event(kind, item) if fast else None
     if event is None:
         try:

@@ -132,9 +132,10 @@ def list_partners(request: HttpRequest, filters: Query[PartnerFilters]) -> dict[
     if filters.status and filters.status not in Partner.Status.values:
         raise ApiError(422, "invalid", "Unknown status.", {"status": [f"Use one of {', '.join(Partner.Status.values)}."]})
     group = _group(workspace, name=filters.group, group_id=None)
+    program = _program(workspace, filters.program_id)
     partners = selectors.partner_list(
         workspace=workspace, status=filters.status or "", group_id=group.pk if group else None,
-        program_id=_program(workspace, filters.program_id).pk if filters.program_id else None,
+        program_id=program.pk if program else None,
     )
     if filters.email:
         partners = partners.filter(email__iexact=filters.email.strip())
