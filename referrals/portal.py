@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import Domain
 from accounts.tenancy import get_for_workspace_or_404
 from partners.portal import PartnerRequest, partner_member
 from referrals import selectors, services
@@ -43,7 +44,7 @@ def portal_links(request: PartnerRequest) -> HttpResponse:
     selectors.with_click_counts(workspace, list(page.object_list))
     for link in page.object_list:
         link.short_url = short_url(request, link)  # type: ignore[attr-defined]
-    domains = list(workspace.domains.values_list("domain", flat=True))
+    domains = list(workspace.domains.filter(status=Domain.Status.VERIFIED).values_list("domain", flat=True))
     return render(request, "referrals/portal_links.html", {"form": form, "page": page, "domains": domains})
 
 

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.models import Domain
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
 from referrals import selectors, services
 from referrals.charts import bar_chart
@@ -149,7 +150,7 @@ def link_list(request: WorkspaceRequest) -> HttpResponse:
         "page": page,
         "can_manage": can_manage,
         "form": LinkForm(workspace=workspace) if can_manage else None,
-        "has_domains": workspace.domains.exists(),
+        "has_domains": workspace.domains.filter(status=Domain.Status.VERIFIED).exists(),
     }
     template = "referrals/links.html#rows" if request.htmx and request.htmx.target == "link-rows" else "referrals/links.html"
     return render(request, template, context)
@@ -173,7 +174,8 @@ def link_create(request: WorkspaceRequest) -> HttpResponse:
         else:
             messages.success(request, f"Link /r/{result.link.code} is ready for {result.link.partner.name}.")
             return redirect("link_detail", slug=workspace.slug, link_id=result.link.pk)
-    return render(request, "referrals/link_new.html", {"form": form, "has_domains": workspace.domains.exists()})
+    has_domains = workspace.domains.filter(status=Domain.Status.VERIFIED).exists()
+    return render(request, "referrals/link_new.html", {"form": form, "has_domains": has_domains})
 
 
 def _link_of(request: WorkspaceRequest, link_id: int) -> Link:
