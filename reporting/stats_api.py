@@ -41,13 +41,14 @@ def parse_range(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
     """The inclusive UTC day range of a request; the last 30 days when neither date is given."""
     errors: dict[str, list[str]] = {}
     first, last = _date(start, "start", errors), _date(end, "end", errors)
-    if not errors:
-        last = last or today()
-        first = first or last - dt.timedelta(days=29)
-        if first > last:
-            errors["end"] = ["The end comes before the start."]
-        elif (last - first).days >= MAX_DAYS:
-            errors["start"] = ["Ask for at most three years at a time."]
+    if errors:
+        raise ApiError(422, "invalid", "The date range is not valid.", errors)
+    last = last or today()
+    first = first or last - dt.timedelta(days=29)
+    if first > last:
+        errors["end"] = ["The end comes before the start."]
+    elif (last - first).days >= MAX_DAYS:
+        errors["start"] = ["Ask for at most three years at a time."]
     if errors:
         raise ApiError(422, "invalid", "The date range is not valid.", errors)
     return first, last
