@@ -5,7 +5,7 @@ from accounts.api import router as domains_router
 from accounts.api_document import DocumentedNinjaAPI
 from accounts.api_platform import EdgeParser, WorkspaceKeyAuth, install_api_platform
 from attribution.api import router as attribution_router
-from attribution.integration_api import router as integrations_router
+from attribution.integrations.api import router as integrations_router
 from partners.api import router as partners_router
 from referrals.api import router as links_router
 from reporting.payouts.api import router as payouts_router

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attribution import integration_views as views
+from attribution.integrations import views
 
 # Under /webhooks/: public, authenticated by each sender's signature.
 webhook_urlpatterns = [

@@ -18,15 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.api_platform import error_body
 from accounts.models import Workspace
-from core.spreadsheets import safe_cell
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
-from attribution.integrations import csv_import
-from attribution.integrations import hubspot as hubspot_webhooks
-from attribution.integrations import services as integrations
-from attribution.integrations import stripe as stripe_webhooks
+from attribution.integrations import csv_import, hubspot, services, stripe
 from attribution.integrations.forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm
 from attribution.integrations.models import CsvImport
 from attribution.integrations.webhooks import WebhookRejected
+from core.spreadsheets import safe_cell
 
 WRITE = ("GET", "HEAD", "POST")
 POST = ("POST",)
@@ -56,7 +53,7 @@ def stripe_webhook(request: HttpRequest, workspace_slug: str) -> JsonResponse:
     if isinstance(workspace, JsonResponse):
         return workspace
     try:
-        result = stripe_webhooks.receive(
+        result = stripe.receive(
             workspace=workspace, payload=request.body, signature_header=request.headers.get("Stripe-Signature"),
         )
     except WebhookRejected as exc:
@@ -79,7 +76,7 @@ def hubspot_webhook(request: HttpRequest, workspace_slug: str) -> JsonResponse:
     if isinstance(workspace, JsonResponse):
         return workspace
     try:
-        result = hubspot_webhooks.receive(
+        result = hubspot.receive(
             workspace=workspace, method=request.method or "POST", uris=_public_uris(request), payload=request.body,
             signature=request.headers.get("X-HubSpot-Signature-v3"),
             timestamp=request.headers.get("X-HubSpot-Request-Timestamp"),
@@ -97,7 +94,7 @@ def _webhook_url(name: str, workspace: Workspace) -> str:
 
 
 def _integrations_context(request: WorkspaceRequest, **forms: Any) -> dict[str, Any]:
-    row = integrations.settings_for(request.workspace)
+    row = services.settings_for(request.workspace)
     return {
         "settings": row,
         "stripe_form": forms.get("stripe_form") or StripeSecretForm(),
@@ -108,7 +105,7 @@ def _integrations_context(request: WorkspaceRequest, **forms: Any) -> dict[str, 
         }),
         "stripe_url": _webhook_url("stripe_webhook", request.workspace),
         "hubspot_url": _webhook_url("hubspot_webhook", request.workspace),
-        "stripe_events": sorted(stripe_webhooks.HANDLED_TYPES),
+        "stripe_events": sorted(stripe.HANDLED_TYPES),
     }
 
 
@@ -131,7 +128,7 @@ def stripe_settings(request: WorkspaceRequest) -> HttpResponse:
     form = StripeSecretForm(request.POST)
     if form.is_valid():
         try:
-            integrations.set_stripe_signing_secret(
+            services.set_stripe_signing_secret(
                 workspace=request.workspace, signing_secret=form.cleaned_data["signing_secret"], by=request.user)
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -150,7 +147,7 @@ def hubspot_settings(request: WorkspaceRequest) -> HttpResponse:
     form = HubSpotSettingsForm(request.POST)
     if form.is_valid():
         try:
-            integrations.set_hubspot_settings(workspace=request.workspace, by=request.user, **form.cleaned_data)
+            services.set_hubspot_settings(workspace=request.workspace, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

@@ -10,11 +10,14 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from accounts.api_platform import ApiError, actor_label, workspace_of
-from attribution.integrations import services as integrations
+from attribution.integrations import services
 from attribution.integrations.models import IntegrationSettings
 
 router = Router(tags=["integrations"])
-# integrations.validate_stripe_signing_secret's rule, without the surrounding spaces it forgives.
+# OpenAPI operation ids default to the module path; these keep the ids of the module's first home
+# (attribution/integration_api.py), which clients were generated from.
+_OPERATION_PREFIX = "attribution_integration_api_"
+# services.validate_stripe_signing_secret's rule, without the surrounding spaces it forgives.
 STRIPE_SECRET_PATTERN = r"^whsec_[A-Za-z0-9+/=_-]{16,200}$"
 
 
@@ -40,15 +43,17 @@ def _stripe_status(row: IntegrationSettings) -> dict[str, Any]:
     }
 
 
-@router.get("/integrations/stripe", response=StripeStatusOut, summary="Whether a Stripe signing secret is set")
+@router.get("/integrations/stripe", response=StripeStatusOut, summary="Whether a Stripe signing secret is set",
+            operation_id=f"{_OPERATION_PREFIX}get_stripe")
 def get_stripe(request: HttpRequest) -> dict[str, Any]:
-    return _stripe_status(integrations.settings_for(workspace_of(request)))
+    return _stripe_status(services.settings_for(workspace_of(request)))
 
 
-@router.put("/integrations/stripe", response=StripeStatusOut, summary="Set the Stripe webhook signing secret")
+@router.put("/integrations/stripe", response=StripeStatusOut, summary="Set the Stripe webhook signing secret",
+            operation_id=f"{_OPERATION_PREFIX}put_stripe")
 def put_stripe(request: HttpRequest, payload: StripeSecretIn) -> dict[str, Any]:
     try:
-        row = integrations.set_stripe_signing_secret(
+        row = services.set_stripe_signing_secret(
             workspace=workspace_of(request), signing_secret=payload.signing_secret, by=None,
             actor_label=actor_label(request),
         )
