@@ -53,7 +53,8 @@ seed: migrate
 # config/devstack.py starts the embedded PostgreSQL and Redis, migrates, loads the demo, then runs
 # the Procfile's web, worker and beat, each in its own process group, and restarts any that dies.
 # Ctrl-C stops all three (SIGTERM, SIGKILL after 10 s). The embedded servers are daemons shared
-# with `manage.py` and stay up: `make stop` stops them.
+# with `manage.py` and stay up: `make stop` stops them, and a `make run` still running does not
+# start them again (config/embedded.py's `stopped` marker); the next `make run` does.
 run: install
 	@# Links and emails name the port actually served, unless SITE_URL says otherwise.
 	@PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m config.devstack; rc=$$?; \
@@ -106,7 +107,7 @@ STOP_DIRS ?= .data/*/
 stop:
 	@if [ -x $(PY) ] && [ -d .data ]; then \
 	  for d in $(STOP_DIRS); do \
-	    if [ -e $$d/postgres/postmaster.pid ] || [ -e $$d/redis/redis.pid ]; then \
+	    if [ -d $$d/postgres ] || [ -d $$d/redis ]; then \
 	      echo "stopping the embedded PostgreSQL and Redis in $$d"; \
 	      $(PY) -c "import sys; from pathlib import Path; from config.embedded import stop_all; stop_all(Path(sys.argv[1]))" $$d; \
 	    fi; \

