@@ -54,7 +54,7 @@ seed: migrate
 # the Procfile's web, worker and beat, each in its own process group, and restarts any that dies.
 # Ctrl-C stops all three (SIGTERM, SIGKILL after 10 s). The embedded servers are daemons shared
 # with `manage.py` and stay up: `make stop` stops them, and a `make run` still running does not
-# start them again (config/embedded.py's `stopped` marker); the next `make run` does.
+# start them again (config/embedded/'s `stopped` marker); the next `make run` does.
 run: install
 	@# Links and emails name the port actually served, unless SITE_URL says otherwise.
 	@PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(PY) -m config.devstack; rc=$$?; \

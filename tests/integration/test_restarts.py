@@ -32,7 +32,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from config import devstack, embedded
+from config import devstack
+from config.embedded import common as embedded_common
+from config.embedded import postgres as embedded_postgres
+from config.embedded import redis as embedded_redis
 from config.embedded import stop_all
 
 pytestmark = pytest.mark.integration
@@ -130,8 +133,8 @@ def _daemon_pid(data_dir: Path, which: str) -> int:
 def _daemons(data_dir: Path) -> dict[str, list[int]]:
     """The live PostgreSQL postmasters and Redis servers of data_dir, found in /proc, not by pid file."""
     return {
-        "postgres": embedded._postmasters((data_dir / "postgres").resolve()),
-        "redis": embedded._redises((data_dir / "redis").resolve()),
+        "postgres": embedded_postgres._postmasters((data_dir / "postgres").resolve()),
+        "redis": embedded_redis._redises((data_dir / "redis").resolve()),
     }
 
 
@@ -188,7 +191,7 @@ def _everything_of(root: Path, data_dir: Path) -> list[int]:
         except OSError:
             pass
     pids.discard(os.getpid())
-    return sorted(p for p in pids if _alive(p) and embedded._process_name(p) is not None)
+    return sorted(p for p in pids if _alive(p) and embedded_common._process_name(p) is not None)
 
 
 def _stop_and_assert_nothing_left(root: Path, data_dir: Path, context: str, *, failing: bool = False) -> None:
