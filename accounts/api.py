@@ -62,11 +62,14 @@ def domain_out(row: Domain) -> dict[str, Any]:
 
 @router.get("/domains", summary="The workspace's destination domains, pending and verified")
 def list_domains(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    return cursor_page(Domain.objects.for_workspace(workspace_of(request)), cursor=cursor, limit=limit, serialize=domain_out)
+    return cursor_page(
+        Domain.objects.for_workspace(workspace_of(request)), cursor=cursor, limit=limit, serialize=domain_out
+    )
 
 
 @router.post(
-    "/domains", response={200: DomainOut, 201: DomainOut},
+    "/domains",
+    response={200: DomainOut, 201: DomainOut},
     summary="Add a destination domain; it is pending until its DNS carries the `verification` TXT record",
 )
 def add_domain(request: HttpRequest, payload: DomainIn) -> Status[dict[str, Any]]:
@@ -86,7 +89,8 @@ def get_domain(request: HttpRequest, domain_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/domains/{domain_id}/verify", response=DomainOut,
+    "/domains/{domain_id}/verify",
+    response=DomainOut,
     summary="Look for the domain's TXT record now; answers the domain with its new `status`",
 )
 def verify_domain(request: HttpRequest, domain_id: int) -> dict[str, Any]:

@@ -17,21 +17,34 @@ ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {
-        "type": "object", "required": ["code", "message", "fields"],
-        "properties": {
-            "code": {"type": "string", "description": "Stable, for programs: invalid, unusable_text, not_found, "
-                                                      "event_conflict, idempotency_conflict, too_large, ..."},
-            "message": {"type": "string", "description": "A sentence for the person reading it"},
-            "fields": {"type": "object", "additionalProperties": True,
-                       "description": "The fields at fault, each with what is wrong with it"},
-        },
-    }},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Stable, for programs: invalid, unusable_text, not_found, "
+                    "event_conflict, idempotency_conflict, too_large, ...",
+                },
+                "message": {"type": "string", "description": "A sentence for the person reading it"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "The fields at fault, each with what is wrong with it",
+                },
+            },
+        }
+    },
 }
 _REASONS = {
-    400: "The body is not valid JSON", 401: "No valid workspace API key", 404: "Nothing with this id in this workspace",
-    409: "The same event_id or Idempotency-Key was used with a different body", 413: "The body is over the size limit",
-    422: "A field is missing or invalid (named in `fields`)", 503: "The database cannot be reached; nothing was recorded",
+    400: "The body is not valid JSON",
+    401: "No valid workspace API key",
+    404: "Nothing with this id in this workspace",
+    409: "The same event_id or Idempotency-Key was used with a different body",
+    413: "The body is over the size limit",
+    422: "A field is missing or invalid (named in `fields`)",
+    503: "The database cannot be reached; nothing was recorded",
 }
 _WRITES = {"post", "put", "patch"}
 # core.text's rule as a JSON Schema pattern (tests/test_openapi.py holds the two together): what the
@@ -76,8 +89,10 @@ def _usable_strings(node: Any) -> None:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    return {"description": _REASONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": _REASONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def document_errors(schema: dict[str, Any], links: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:

@@ -199,16 +199,31 @@ def _handle[E: Exception](api: NinjaAPI, exc_class: type[E], handler: Callable[[
 def install_error_handlers(api: NinjaAPI) -> None:
     """Every failure in the error shape: 4xx the integrator can act on, 503 without the database, 500 for a bug."""
 
-    def respond(request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> HttpResponse:
+    def respond(
+        request: HttpRequest, status: int, code: str, message: str, fields: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return api.create_response(request, error_body(code, message, fields), status=status)
 
     _handle(api, ApiError, lambda r, e: respond(r, e.status, e.code, e.message, e.fields))
-    _handle(api, ValidationError,
-            lambda r, e: respond(r, 422, "invalid", "Some fields are missing or invalid.", _fields_from_ninja(e.errors)))
-    _handle(api, DjangoValidationError,
-            lambda r, e: respond(r, 422, "invalid", " ".join(e.messages), e.message_dict if hasattr(e, "error_dict") else {}))
-    _handle(api, AuthenticationError,
-            lambda r, e: respond(r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."))
+    _handle(
+        api,
+        ValidationError,
+        lambda r, e: respond(r, 422, "invalid", "Some fields are missing or invalid.", _fields_from_ninja(e.errors)),
+    )
+    _handle(
+        api,
+        DjangoValidationError,
+        lambda r, e: respond(
+            r, 422, "invalid", " ".join(e.messages), e.message_dict if hasattr(e, "error_dict") else {}
+        ),
+    )
+    _handle(
+        api,
+        AuthenticationError,
+        lambda r, e: respond(
+            r, 401, "unauthorized", "Send a valid workspace API key as `Authorization: Bearer <key>`."
+        ),
+    )
     _handle(api, HttpError, lambda r, e: _http_error(r, e, respond))
     _handle(api, Http404, lambda r, e: respond(r, 404, "not_found", "Not found in this workspace."))
     _handle(api, UnusableText, lambda r, e: respond(r, 422, "unusable_text", e.message, {e.field: [e.message]}))
@@ -216,8 +231,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Not the client's fault, and nothing was recorded: never a 2xx without the row.
         logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc)
-        response = respond(request, 503, "unavailable", "Tandem cannot reach its database right now; nothing was "
-                                                         "recorded. Retry with the same event_id (or Idempotency-Key).")
+        response = respond(
+            request,
+            503,
+            "unavailable",
+            "Tandem cannot reach its database right now; nothing was "
+            "recorded. Retry with the same event_id (or Idempotency-Key).",
+        )
         response["Retry-After"] = "5"
         return response
 
@@ -246,7 +266,9 @@ def _decode_cursor(cursor: str) -> int:
     try:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid", "That cursor is not valid.", {"cursor": ["Use the `next` value of a previous page."]}) from exc
+        raise ApiError(
+            422, "invalid", "That cursor is not valid.", {"cursor": ["Use the `next` value of a previous page."]}
+        ) from exc
 
 
 def cursor_page[M: Model](
@@ -292,8 +314,12 @@ def idempotency_key(request: HttpRequest) -> str | None:
     if problem := unusable_character(key):
         raise ApiError(422, "unusable_text", problem, {"Idempotency-Key": [problem]})
     if len(key) > MAX_KEY_LENGTH:
-        raise ApiError(422, "invalid", "The Idempotency-Key header is not valid.",
-                       {"Idempotency-Key": [f"Use 1 to {MAX_KEY_LENGTH} characters."]})
+        raise ApiError(
+            422,
+            "invalid",
+            "The Idempotency-Key header is not valid.",
+            {"Idempotency-Key": [f"Use 1 to {MAX_KEY_LENGTH} characters."]},
+        )
     return key
 
 
@@ -342,9 +368,13 @@ def _write_once(api: NinjaAPI) -> Callable[[Callable[..., Any]], Callable[..., A
                 stored = IdempotencyKey.objects.for_workspace(workspace).filter(key=key).first()
                 if stored is not None:
                     if stored.request_hash != fingerprint:
-                        raise ApiError(409, "idempotency_conflict", "This Idempotency-Key was already used with a "
-                                       "different request. Use a new key for a new request.",
-                                       {"Idempotency-Key": ["Already used with another body."]})
+                        raise ApiError(
+                            409,
+                            "idempotency_conflict",
+                            "This Idempotency-Key was already used with a "
+                            "different request. Use a new key for a new request.",
+                            {"Idempotency-Key": ["Already used with another body."]},
+                        )
                     response = api.create_response(request, stored.response, status=stored.status_code)
                     response["Idempotent-Replayed"] = "true"
                     return response
@@ -389,8 +419,9 @@ def _store(response: HttpResponse, *, workspace: Workspace, key: str, fingerprin
         body = json.loads(response.content)
     except ValueError:
         return  # only JSON answers are replayed; every write of the API answers JSON
-    IdempotencyKey.objects.create(workspace=workspace, key=key, request_hash=fingerprint,
-                                  status_code=response.status_code, response=body)
+    IdempotencyKey.objects.create(
+        workspace=workspace, key=key, request_hash=fingerprint, status_code=response.status_code, response=body
+    )
 
 
 def install_api_platform(api: NinjaAPI) -> None:

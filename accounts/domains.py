@@ -20,9 +20,7 @@ from django.core.exceptions import ValidationError
 
 VERIFICATION_PREFIX = "tandem-verify="
 # Letters, digits and inner dashes per label; the last label letters only, or an IDN TLD (xn--…).
-_DOMAIN_RE = re.compile(
-    r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
-)
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _PORT_RE = re.compile(r":\d*$")
 
 
@@ -145,5 +143,9 @@ def find_verification_record(domain: str, token: str) -> LookupResult:
     if expected in values:
         return LookupResult(True, f"Found {expected}.")
     if any(value.startswith(VERIFICATION_PREFIX) for value in values):
-        return LookupResult(False, "A tandem-verify record is there, but with another value; copy the value shown here.")
-    return LookupResult(False, f"No TXT record {expected} on {display_domain(domain)} yet; DNS changes can take a while to appear.")
+        return LookupResult(
+            False, "A tandem-verify record is there, but with another value; copy the value shown here."
+        )
+    return LookupResult(
+        False, f"No TXT record {expected} on {display_domain(domain)} yet; DNS changes can take a while to appear."
+    )

@@ -9,7 +9,11 @@ from django.template.loader import render_to_string
 
 
 def send_templated_email(
-    *, to: str, subject: str, template: str, context: dict[str, Any],
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
     attachments: list[tuple[str, bytes, str]] | tuple[()] = (),
 ) -> None:
     """Send an email with a text part and an HTML part rendered from `<template>.txt` and `.html`,

@@ -9,8 +9,12 @@ from accounts.services import normalize_domain
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
-    password = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def clean_username(self) -> str:
         # Addresses are stored lower-case; lowering here also keeps the lockout (by username) from
@@ -38,7 +42,7 @@ class DomainForm(forms.Form):
         try:
             return normalize_domain(self.cleaned_data["domain"])
         except ValidationError as exc:
-            raise forms.ValidationError(exc.messages)
+            raise forms.ValidationError(exc.messages) from exc
 
 
 class ApiKeyForm(forms.Form):

@@ -60,7 +60,9 @@ class InvitationKind[I: Invitation]:
             raise InvitationError("This invitation link is not valid.") from exc
         # Unscoped on purpose: the signed token is the proof, and it names both the row and its address.
         rows: QuerySet[I] = self.model._default_manager.all()  # type: ignore[assignment]  # stubs type it as the base
-        invitation = rows.select_related(*self.select_related).filter(pk=data.get("id"), email=data.get("email")).first()
+        invitation = (
+            rows.select_related(*self.select_related).filter(pk=data.get("id"), email=data.get("email")).first()
+        )
         if invitation is None or invitation.revoked_at:
             raise InvitationError("This invitation was withdrawn.")
         if invitation.accepted_at:

@@ -28,7 +28,9 @@ class AccountAndAddressHandler(AxesDatabaseHandler):
         """Failures as axes compares them with AXES_FAILURE_LIMIT: the account's own count, or the
         full limit once the address has reached AXES_IP_FAILURE_LIMIT."""
         attempts = self.get_user_attempts(request, credentials)  # one queryset per lockout parameter
-        counts = {str(param): _failures(qs) for param, qs in zip(settings.AXES_LOCKOUT_PARAMETERS, attempts)}
+        counts = {
+            str(param): _failures(qs) for param, qs in zip(settings.AXES_LOCKOUT_PARAMETERS, attempts, strict=True)
+        }
         by_account, by_address = counts.get("username", 0), counts.get("ip_address", 0)
         address_locked = by_address >= settings.AXES_IP_FAILURE_LIMIT
         return max(by_account, settings.AXES_FAILURE_LIMIT if address_locked else 0)

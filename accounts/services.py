@@ -55,7 +55,9 @@ def record_audit(
 def validate_workspace_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not _SLUG_RE.match(slug):
-        raise ValidationError("Use 1–60 lower-case letters, digits and dashes, starting and ending with a letter or digit.")
+        raise ValidationError(
+            "Use 1–60 lower-case letters, digits and dashes, starting and ending with a letter or digit."
+        )
     if slug in RESERVED_SLUGS:
         raise ValidationError(f"“{slug}” is reserved; choose another.")
     return slug
@@ -90,7 +92,9 @@ def create_workspace(
             owner.save(update_fields=["password"])
     Membership.objects.get_or_create(workspace=workspace, user=owner, defaults={"role": Role.OWNER})
     if created:
-        record_audit(workspace=workspace, actor=None, actor_label="operator", action="workspace.created", target=workspace)
+        record_audit(
+            workspace=workspace, actor=None, actor_label="operator", action="workspace.created", target=workspace
+        )
     for raw in domains:
         # The operator vouches for these: no DNS proof asked.
         add_domain(workspace=workspace, domain=raw, actor=None, actor_label="operator", verified=True)
@@ -113,11 +117,19 @@ def add_domain(
         return existing
     now = timezone.now()
     row = Domain.objects.create(
-        workspace=workspace, domain=name,
-        status=Domain.Status.VERIFIED if verified else Domain.Status.PENDING, verified_at=now if verified else None,
+        workspace=workspace,
+        domain=name,
+        status=Domain.Status.VERIFIED if verified else Domain.Status.PENDING,
+        verified_at=now if verified else None,
     )
-    record_audit(workspace=workspace, actor=actor, actor_label=actor_label, action="domain.added", target=row,
-                 changes={"status": row.status})
+    record_audit(
+        workspace=workspace,
+        actor=actor,
+        actor_label=actor_label,
+        action="domain.added",
+        target=row,
+        changes={"status": row.status},
+    )
     return row
 
 
@@ -128,11 +140,15 @@ def _mark_verified(domain: Domain, *, actor: User | None, actor_label: str | Non
         status=Domain.Status.VERIFIED, verified_at=now, last_checked_at=now, last_check_message=detail
     )
     domain.status, domain.verified_at, domain.last_checked_at, domain.last_check_message = (
-        Domain.Status.VERIFIED, now, now, detail
+        Domain.Status.VERIFIED,
+        now,
+        now,
+        detail,
     )
     if won:
-        record_audit(workspace=domain.workspace, actor=actor, actor_label=actor_label, action="domain.verified",
-                     target=domain)
+        record_audit(
+            workspace=domain.workspace, actor=actor, actor_label=actor_label, action="domain.verified", target=domain
+        )
     return bool(won)
 
 
@@ -198,7 +214,9 @@ def invite_staff(*, workspace: Workspace, email: str, role: str, invited_by: Use
     invitation = find_open_invitation(StaffInvitation.objects.for_workspace(workspace), email=email)
     if invitation is None:
         invitation = StaffInvitation.objects.create(workspace=workspace, email=email, role=role, invited_by=invited_by)
-        record_audit(workspace=workspace, actor=invited_by, action="staff.invited", target=invitation, changes={"role": role})
+        record_audit(
+            workspace=workspace, actor=invited_by, action="staff.invited", target=invitation, changes={"role": role}
+        )
     elif invitation.role != role:
         invitation.role = role
         invitation.save(update_fields=["role"])
@@ -208,7 +226,8 @@ def invite_staff(*, workspace: Workspace, email: str, role: str, invited_by: Use
 
 def send_staff_invitation(invitation: StaffInvitation) -> None:
     send_invitation_email(
-        STAFF_INVITATIONS, invitation,
+        STAFF_INVITATIONS,
+        invitation,
         subject=f"You're invited to {invitation.workspace.name} on Tandem",
         template="accounts/email/staff_invitation",
     )
@@ -237,14 +256,23 @@ def _owners_left(workspace: Workspace, *, excluding: Membership) -> bool:
 def change_member_role(*, membership: Membership, role: str, by: User) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, manager, finance or viewer."})
-    if membership.role == Role.OWNER and role != Role.OWNER and not _owners_left(membership.workspace, excluding=membership):
+    if (
+        membership.role == Role.OWNER
+        and role != Role.OWNER
+        and not _owners_left(membership.workspace, excluding=membership)
+    ):
         raise ValidationError("A workspace needs at least one owner.")
     if membership.role != role:
         before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
-        record_audit(workspace=membership.workspace, actor=by, action="staff.role_changed", target=membership,
-                     changes={"role": [before, role]})
+        record_audit(
+            workspace=membership.workspace,
+            actor=by,
+            action="staff.role_changed",
+            target=membership,
+            changes={"role": [before, role]},
+        )
     return membership
 
 
@@ -270,8 +298,13 @@ def create_api_key(*, workspace: Workspace, name: str, created_by: User | None) 
     api_key = ApiKey.objects.create(
         workspace=workspace, name=name[:80], prefix=raw[:12], key_hash=hash_api_key(raw), created_by=created_by
     )
-    record_audit(workspace=workspace, actor=created_by, actor_label=None if created_by else "operator",
-                 action="api_key.created", target=api_key)
+    record_audit(
+        workspace=workspace,
+        actor=created_by,
+        actor_label=None if created_by else "operator",
+        action="api_key.created",
+        target=api_key,
+    )
     return api_key, raw
 
 
@@ -286,7 +319,9 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     """The active key for a raw bearer token, with its workspace; records when it was last used."""
     if not raw.startswith(API_KEY_PREFIX):
         return None
-    api_key = ApiKey.objects.select_related("workspace").filter(key_hash=hash_api_key(raw), revoked_at__isnull=True).first()
+    api_key = (
+        ApiKey.objects.select_related("workspace").filter(key_hash=hash_api_key(raw), revoked_at__isnull=True).first()
+    )
     if api_key is None:
         return None
     now = timezone.now()

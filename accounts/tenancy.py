@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Callable, Iterable, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -13,8 +13,6 @@ from django.shortcuts import get_object_or_404
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Membership, Role, User, Workspace
-
-M = TypeVar("M", bound=Model)
 
 # Who may do what; views name one of these rather than listing roles.
 ANY_STAFF = frozenset(Role.values)
@@ -39,7 +37,9 @@ class WorkspaceRequest(AuthenticatedRequest):
 View = Callable[..., HttpResponseBase]
 
 
-def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str] = ("GET", "HEAD")) -> Callable[[View], View]:
+def workspace_member(
+    roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str] = ("GET", "HEAD")
+) -> Callable[[View], View]:
     """Resolve `<slug>` to a workspace the signed-in user belongs to (else 404), then check the role (else 403).
 
     The method check runs after the tenant check, so a foreign URL is a 404 whatever the method; a
@@ -55,9 +55,7 @@ def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str]
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = (
-                Membership.objects.select_related("workspace")
-                .filter(workspace__slug=slug, user=request.user)
-                .first()
+                Membership.objects.select_related("workspace").filter(workspace__slug=slug, user=request.user).first()
             )
             if membership is None:
                 raise Http404("No such workspace.")
@@ -82,6 +80,6 @@ def workspace_member(roles: Iterable[str] = ANY_STAFF, *, methods: Iterable[str]
     return decorator
 
 
-def get_for_workspace_or_404(queryset: QuerySet[M] | Manager[M], workspace: Workspace, **lookup: object) -> M:
+def get_for_workspace_or_404[M: Model](queryset: QuerySet[M] | Manager[M], workspace: Workspace, **lookup: object) -> M:
     """The one way a view loads a tenant row: another workspace's row is simply not found."""
     return get_object_or_404(queryset.filter(workspace=workspace), **lookup)

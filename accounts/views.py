@@ -69,7 +69,8 @@ def invitation_page[I: Invitation](
 
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     return invitation_page(
-        request, token,
+        request,
+        token,
         kind=STAFF_INVITATIONS,
         template="accounts/accept_invitation.html",
         joining=lambda invitation: invitation.workspace.name,
@@ -104,7 +105,9 @@ def members(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_member(OWNERS, methods=POST)
 def change_role(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
-    membership = get_for_workspace_or_404(Membership.objects.select_related("user"), request.workspace, pk=membership_id)
+    membership = get_for_workspace_or_404(
+        Membership.objects.select_related("user"), request.workspace, pk=membership_id
+    )
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -117,7 +120,9 @@ def change_role(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
 
 @workspace_member(OWNERS, methods=POST)
 def remove_member(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
-    membership = get_for_workspace_or_404(Membership.objects.select_related("user"), request.workspace, pk=membership_id)
+    membership = get_for_workspace_or_404(
+        Membership.objects.select_related("user"), request.workspace, pk=membership_id
+    )
     try:
         services.remove_member(membership=membership, by=request.user)
         messages.success(request, f"{membership.user.email} no longer has access.")
@@ -159,12 +164,17 @@ def revoke_api_key(request: WorkspaceRequest, key_id: int) -> HttpResponse:
 def domains(request: WorkspaceRequest) -> HttpResponse:
     form = DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        domain = services.add_domain(workspace=request.workspace, domain=form.cleaned_data["domain"], actor=request.user)
+        domain = services.add_domain(
+            workspace=request.workspace, domain=form.cleaned_data["domain"], actor=request.user
+        )
         if domain.is_verified:
             messages.success(request, f"{domain.display_name} is already verified. Links may point there.")
         else:
-            messages.success(request, f"{domain.display_name} added. Add its TXT record below to prove it is yours; "
-                                      "links may point there once it is verified.")
+            messages.success(
+                request,
+                f"{domain.display_name} added. Add its TXT record below to prove it is yours; "
+                "links may point there once it is verified.",
+            )
         return redirect("domains", slug=request.workspace.slug)
     rows = Domain.objects.for_workspace(request.workspace)
     return render(request, "accounts/domains.html", {"form": form, "domains": rows})
@@ -172,7 +182,7 @@ def domains(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_member(MANAGERS, methods=POST)
 def verify_domain(request: WorkspaceRequest, domain_id: int) -> HttpResponse:
-    """"Check now": look up the domain's TXT record at once instead of waiting for the periodic check."""
+    """ "Check now": look up the domain's TXT record at once instead of waiting for the periodic check."""
     domain = get_for_workspace_or_404(Domain.objects, request.workspace, pk=domain_id)
     services.check_domain(domain=domain, actor=request.user)
     if domain.is_verified:

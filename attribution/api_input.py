@@ -19,8 +19,10 @@ from attribution.inbox import UNKNOWN_FIELD, UNKNOWN_KIND, IncomingEvent
 from core.currency import CURRENCIES
 from core.money import AMOUNT_PATTERN, AmountError, parse_amount
 
-AMOUNT_DOC = ("A decimal string such as \"49.99\", with at most the currency's decimals (JSON numbers, signs, "
-              "exponents and spaces are refused: money is taken as sent or not at all).")
+AMOUNT_DOC = (
+    'A decimal string such as "49.99", with at most the currency\'s decimals (JSON numbers, signs, '
+    "exponents and spaces are refused: money is taken as sent or not at all)."
+)
 
 
 def AMOUNT_SCHEMA(schema: dict[str, Any]) -> None:  # noqa: N802 - used as a constant in Field(json_schema_extra=)
@@ -63,7 +65,9 @@ class LeadIn(_Strict):
     partner_id: Id | None = Field(None, description="Credit this partner directly")
     customer_email: str | None = Field(None, max_length=254)
     occurred_at: datetime | None = Field(None, description="Default: when Tandem receives it")
-    event_id: str | None = Field(None, max_length=200, description="Default: the Idempotency-Key, else a hash of the lead")
+    event_id: str | None = Field(
+        None, max_length=200, description="Default: the Idempotency-Key, else a hash of the lead"
+    )
 
 
 class SaleIn(_Strict):
@@ -84,8 +88,9 @@ class RefundIn(_Strict):
     event_id: str = Field(min_length=1, max_length=200)
     sale_event_id: str = Field(min_length=1, max_length=200, description="The event_id of the sale refunded")
     currency: str | None = Field(None, min_length=3, max_length=3, description="Default: the sale's currency")
-    amount: Decimal | None = Field(None, description=AMOUNT_DOC + " Default: all that is left of the sale.",
-                                   json_schema_extra=AMOUNT_SCHEMA)
+    amount: Decimal | None = Field(
+        None, description=AMOUNT_DOC + " Default: all that is left of the sale.", json_schema_extra=AMOUNT_SCHEMA
+    )
     occurred_at: datetime | None = None
 
     _amount = field_validator("amount", mode="before")(_amount_in_currency)
@@ -183,8 +188,10 @@ class EventAnswer(Schema):
 
 
 class BatchIn(_Strict):
-    events: list[Any] = Field(description="Up to 10,000 objects: the fields of /track/lead, /track/sale or /track/refund, "
-                                          "plus `type`: lead, sale or refund")
+    events: list[Any] = Field(
+        description="Up to 10,000 objects: the fields of /track/lead, /track/sale or /track/refund, "
+        "plus `type`: lead, sale or refund"
+    )
 
 
 class BatchResult(Schema):
@@ -227,21 +234,42 @@ def _lead_event_id(data: LeadIn, idempotency_key: str | None, suffix: str = "") 
 def to_event(kind: str, data: _Strict, *, idempotency_key: str | None = None, suffix: str = "") -> IncomingEvent:
     """The inbox event an API payload means."""
     if isinstance(data, LeadIn):
-        return IncomingEvent(kind="lead", event_id=_lead_event_id(data, idempotency_key, suffix),
-                             customer_external_id=data.customer_external_id, occurred_at=data.occurred_at,
-                             click_id=data.click_id, code=data.code, partner_id=data.partner_id,
-                             customer_email=data.customer_email)
+        return IncomingEvent(
+            kind="lead",
+            event_id=_lead_event_id(data, idempotency_key, suffix),
+            customer_external_id=data.customer_external_id,
+            occurred_at=data.occurred_at,
+            click_id=data.click_id,
+            code=data.code,
+            partner_id=data.partner_id,
+            customer_email=data.customer_email,
+        )
     if isinstance(data, SaleIn):
-        return IncomingEvent(kind="sale", event_id=data.event_id, customer_external_id=data.customer_external_id,
-                             amount=data.amount, currency=data.currency, occurred_at=data.occurred_at,
-                             click_id=data.click_id, code=data.code, customer_email=data.customer_email)
+        return IncomingEvent(
+            kind="sale",
+            event_id=data.event_id,
+            customer_external_id=data.customer_external_id,
+            amount=data.amount,
+            currency=data.currency,
+            occurred_at=data.occurred_at,
+            click_id=data.click_id,
+            code=data.code,
+            customer_email=data.customer_email,
+        )
     assert isinstance(data, RefundIn)
-    return IncomingEvent(kind="refund", event_id=data.event_id, sale_event_id=data.sale_event_id, amount=data.amount,
-                         currency=data.currency, occurred_at=data.occurred_at)
+    return IncomingEvent(
+        kind="refund",
+        event_id=data.event_id,
+        sale_event_id=data.sale_event_id,
+        amount=data.amount,
+        currency=data.currency,
+        occurred_at=data.occurred_at,
+    )
 
 
-def read_event(item: dict[str, Any], *, idempotency_key: str | None = None, suffix: str = "",
-               fast: bool = True) -> tuple[IncomingEvent | None, dict[str, list[str]]]:
+def read_event(
+    item: dict[str, Any], *, idempotency_key: str | None = None, suffix: str = "", fast: bool = True
+) -> tuple[IncomingEvent | None, dict[str, list[str]]]:
     """One event of a batch, `type` included: (the event, {}) when it can be accepted, else (None, its
     fields' errors). `fast=False` skips the fast path: the answer must not change (the property test)."""
     kind = item.get("type")

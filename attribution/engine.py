@@ -28,9 +28,10 @@ customer cannot be picked up by another partner.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 LAST_CLICK = "last_click"
 FIRST_CLICK = "first_click"
@@ -134,31 +135,61 @@ class Decision:
         return self.partner_id is not None
 
 
-def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], programs: Mapping[int, ProgramFact]) -> Decision:
+def decide(
+    facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], programs: Mapping[int, ProgramFact]
+) -> Decision:
     """The partner credited for this customer, or why nobody is."""
     notes: list[tuple[str, str]] = []
 
     if facts.existing is not None:
         ref = facts.existing
-        return _winner(facts, partners, partner_id=ref.partner_id, source="existing", referral_id=ref.pk,
-                       click_ip_hash=ref.click_ip_hash, customer_email=facts.customer_email or ref.customer_email,
-                       explanation=_existing_explanation(ref),
-                       notes=notes, click_pk=ref.click_pk, code_pk=ref.code_pk)
+        return _winner(
+            facts,
+            partners,
+            partner_id=ref.partner_id,
+            source="existing",
+            referral_id=ref.pk,
+            click_ip_hash=ref.click_ip_hash,
+            customer_email=facts.customer_email or ref.customer_email,
+            explanation=_existing_explanation(ref),
+            notes=notes,
+            click_pk=ref.click_pk,
+            code_pk=ref.code_pk,
+        )
 
     if facts.deal is not None:
         deal = facts.deal
         if deal.protected_until is None or deal.protected_until >= facts.occurred_at:
-            return _winner(facts, partners, partner_id=deal.partner_id, source="deal_registration", referral_id=deal.pk,
-                           explanation={"deal_registration": deal.deal_registration_id,
-                                        "protected_until": _iso(deal.protected_until),
-                                        "why": "An approved deal registration outranks codes and clicks."},
-                           notes=notes)
-        notes.append(("deal_expired", f"Deal registration {deal.deal_registration_id} stopped protecting this customer on {deal.protected_until:%Y-%m-%d}."))
+            return _winner(
+                facts,
+                partners,
+                partner_id=deal.partner_id,
+                source="deal_registration",
+                referral_id=deal.pk,
+                explanation={
+                    "deal_registration": deal.deal_registration_id,
+                    "protected_until": _iso(deal.protected_until),
+                    "why": "An approved deal registration outranks codes and clicks.",
+                },
+                notes=notes,
+            )
+        notes.append(
+            (
+                "deal_expired",
+                f"Deal registration {deal.deal_registration_id} stopped protecting this customer on {deal.protected_until:%Y-%m-%d}.",
+            )
+        )
 
     if facts.partner_id is not None:
         if facts.partner_id in partners:
-            return _winner(facts, partners, partner_id=facts.partner_id, source="manual",
-                           explanation={"why": "Your system named the partner (partner_id)."}, notes=notes)
+            return _winner(
+                facts,
+                partners,
+                partner_id=facts.partner_id,
+                source="manual",
+                explanation={"why": "Your system named the partner (partner_id)."},
+                notes=notes,
+            )
         notes.append(("unknown_partner", f"Partner {facts.partner_id} is not a partner of this workspace."))
 
     if facts.code_text:
@@ -167,32 +198,59 @@ def decide(facts: CustomerFacts, *, partners: Mapping[int, PartnerFact], program
         elif not facts.code.active:
             notes.append(("archived_code", f"Code “{facts.code.code}” is archived."))
         else:
-            return _winner(facts, partners, partner_id=facts.code.partner_id, source="code", code_pk=facts.code.pk,
-                           explanation={"code": facts.code.code, "why": "A referral code outranks clicks."}, notes=notes)
+            return _winner(
+                facts,
+                partners,
+                partner_id=facts.code.partner_id,
+                source="code",
+                code_pk=facts.code.pk,
+                explanation={"code": facts.code.code, "why": "A referral code outranks clicks."},
+                notes=notes,
+            )
 
     if facts.click_id:
         if facts.click is None and facts.click_in_flight:
             # Judged now, the customer would be lost to the partner whose click is on its way.
-            return Decision(partner_id=None, reason=f"Waiting for click {facts.click_id} to be stored.",
-                            reason_code="waiting_for_click")
+            return Decision(
+                partner_id=None,
+                reason=f"Waiting for click {facts.click_id} to be stored.",
+                reason_code="waiting_for_click",
+            )
         chosen = _choose_click(facts, programs, notes)
         if chosen is not None:
             click, program = chosen
             age = facts.occurred_at - click.clicked_at
-            return _winner(facts, partners, partner_id=click.partner_id, source="link", click_pk=click.pk,
-                           click_ip_hash=click.ip_hash,
-                           explanation={"click": click.click_id, "clicked_at": click.clicked_at.isoformat(),
-                                        "days_before": max(age.days, 0), "window_days": program.window_days,
-                                        "model": program.model,
-                                        "candidates": 1 + sum(1 for c in facts.other_clicks if c.pk != click.pk),
-                                        "why": _model_sentence(program)},
-                           notes=notes)
+            return _winner(
+                facts,
+                partners,
+                partner_id=click.partner_id,
+                source="link",
+                click_pk=click.pk,
+                click_ip_hash=click.ip_hash,
+                explanation={
+                    "click": click.click_id,
+                    "clicked_at": click.clicked_at.isoformat(),
+                    "days_before": max(age.days, 0),
+                    "window_days": program.window_days,
+                    "model": program.model,
+                    "candidates": 1 + sum(1 for c in facts.other_clicks if c.pk != click.pk),
+                    "why": _model_sentence(program),
+                },
+                notes=notes,
+            )
 
     if notes:
-        return Decision(partner_id=None, reason=" ".join(text for _, text in notes), reason_code=notes[0][0],
-                        explanation={"notes": [text for _, text in notes]})
-    return Decision(partner_id=None, reason="No click, code, deal registration or partner names a partner for this customer.",
-                    reason_code="no_partner")
+        return Decision(
+            partner_id=None,
+            reason=" ".join(text for _, text in notes),
+            reason_code=notes[0][0],
+            explanation={"notes": [text for _, text in notes]},
+        )
+    return Decision(
+        partner_id=None,
+        reason="No click, code, deal registration or partner names a partner for this customer.",
+        reason_code="no_partner",
+    )
 
 
 def _existing_explanation(ref: ReferralFact) -> dict[str, Any]:
@@ -207,8 +265,9 @@ def _existing_explanation(ref: ReferralFact) -> dict[str, Any]:
     return explanation
 
 
-def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],
-                  notes: list[tuple[str, str]]) -> tuple[ClickFact, ProgramFact] | None:
+def _choose_click(
+    facts: CustomerFacts, programs: Mapping[int, ProgramFact], notes: list[tuple[str, str]]
+) -> tuple[ClickFact, ProgramFact] | None:
     named = facts.click
     if named is None:
         notes.append(("unknown_click", f"Click {facts.click_id} is not one of this workspace's clicks."))
@@ -229,17 +288,29 @@ def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],
             # and said so. A bot click nobody named never wins.
             if click.pk != named.pk:
                 continue
-            notes.append(("bot_click", f"Click {click.click_id} came from a user agent that looks automated "
-                                       "(left out of click counts); credited because the lead names it."))
+            notes.append(
+                (
+                    "bot_click",
+                    f"Click {click.click_id} came from a user agent that looks automated "
+                    "(left out of click counts); credited because the lead names it.",
+                )
+            )
         if not click.earns_credit:
             if click.pk == named.pk:
-                notes.append(("partner_not_earning", f"Click {click.click_id} was made while its partner could not earn."))
+                notes.append(
+                    ("partner_not_earning", f"Click {click.click_id} was made while its partner could not earn.")
+                )
             continue
         # A click a little after the event is clock skew between systems, not a later visit.
         if facts.occurred_at - click.clicked_at > window:
             if click.pk == named.pk:
-                notes.append(("click_outside_window", f"Click {click.click_id} ({click.clicked_at:%Y-%m-%d}) is older than the "
-                             f"{program.window_days}-day attribution window."))
+                notes.append(
+                    (
+                        "click_outside_window",
+                        f"Click {click.click_id} ({click.clicked_at:%Y-%m-%d}) is older than the "
+                        f"{program.window_days}-day attribution window.",
+                    )
+                )
             continue
         candidates.append(click)
     if not candidates:
@@ -248,20 +319,40 @@ def _choose_click(facts: CustomerFacts, programs: Mapping[int, ProgramFact],
     return pick(candidates, key=lambda c: (c.clicked_at, c.pk)), program
 
 
-def _winner(facts: CustomerFacts, partners: Mapping[int, PartnerFact], *, partner_id: int, source: str,
-            explanation: dict[str, Any], notes: list[tuple[str, str]], referral_id: int | None = None, click_pk: int | None = None,
-            code_pk: int | None = None, click_ip_hash: str = "", customer_email: str | None = None) -> Decision:
+def _winner(
+    facts: CustomerFacts,
+    partners: Mapping[int, PartnerFact],
+    *,
+    partner_id: int,
+    source: str,
+    explanation: dict[str, Any],
+    notes: list[tuple[str, str]],
+    referral_id: int | None = None,
+    click_pk: int | None = None,
+    code_pk: int | None = None,
+    click_ip_hash: str = "",
+    customer_email: str | None = None,
+) -> Decision:
     partner = partners.get(partner_id)
     if partner is None:
-        return Decision(partner_id=None, reason=f"Partner {partner_id} is not a partner of this workspace.",
-                        reason_code="unknown_partner", explanation={"notes": [text for _, text in notes]})
+        return Decision(
+            partner_id=None,
+            reason=f"Partner {partner_id} is not a partner of this workspace.",
+            reason_code="unknown_partner",
+            explanation={"notes": [text for _, text in notes]},
+        )
     explanation = {"source": source, "partner": {"id": partner.pk, "name": partner.name}, **explanation}
     if notes:
         explanation["notes"] = [text for _, text in notes]
     if not partner.earns:
-        return Decision(partner_id=None, program_id=partner.program_id, source=source,
-                        reason=f"{partner.name} is {partner.status}: only active partners earn.",
-                        reason_code="partner_not_earning", explanation=explanation)
+        return Decision(
+            partner_id=None,
+            program_id=partner.program_id,
+            source=source,
+            reason=f"{partner.name} is {partner.status}: only active partners earn.",
+            reason_code="partner_not_earning",
+            explanation=explanation,
+        )
     email = (customer_email if customer_email is not None else facts.customer_email or "").strip().lower()
     self_referral = None
     if email and email == partner.email.strip().lower():
@@ -270,8 +361,16 @@ def _winner(facts: CustomerFacts, partners: Mapping[int, PartnerFact], *, partne
         self_referral = "self-referral: the click came from an address the partner's portal logins used"
     if self_referral:
         explanation["self_referral"] = self_referral
-    return Decision(partner_id=partner.pk, program_id=partner.program_id, source=source, click_pk=click_pk,
-                    code_pk=code_pk, referral_id=referral_id, self_referral=self_referral, explanation=explanation)
+    return Decision(
+        partner_id=partner.pk,
+        program_id=partner.program_id,
+        source=source,
+        click_pk=click_pk,
+        code_pk=code_pk,
+        referral_id=referral_id,
+        self_referral=self_referral,
+        explanation=explanation,
+    )
 
 
 def _model_sentence(program: ProgramFact) -> str:
@@ -310,6 +409,10 @@ def select_rule(rules: Sequence[RuleFact], *, program_id: int, group_id: int | N
             continue
         is_group = rule.group_id is not None
         current = best.get(is_group)
-        if current is None or (rule.effective_from, rule.version, rule.pk) > (current.effective_from, current.version, current.pk):
+        if current is None or (rule.effective_from, rule.version, rule.pk) > (
+            current.effective_from,
+            current.version,
+            current.pk,
+        ):
             best[is_group] = rule
     return best.get(True) or best.get(False)

@@ -30,8 +30,10 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
     if source:
         name = why.get("partner", {}).get("name", "the partner")
         if source == "existing":
-            credited = f"Credited to {name}, who referred this customer through " \
-                       f"{_SOURCES.get(why.get('referred_by', ''), 'a referral')}"
+            credited = (
+                f"Credited to {name}, who referred this customer through "
+                f"{_SOURCES.get(why.get('referred_by', ''), 'a referral')}"
+            )
         else:
             credited = f"Credited to {name} for {_SOURCES.get(source, source)}"
         if why.get("click"):
@@ -40,7 +42,9 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
         if why.get("code"):
             credited += f" (code {why['code']})"
         if why.get("deal_registration"):
-            credited += f" (deal registration #{why['deal_registration']}, protected until {_day(why.get('protected_until'))})"
+            credited += (
+                f" (deal registration #{why['deal_registration']}, protected until {_day(why.get('protected_until'))})"
+            )
         lines.append(("Attribution", credited + "."))
     if why.get("window_days"):
         model = "last click" if why.get("model") != "first_click" else "first click"
@@ -52,15 +56,25 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("Flag", why["self_referral"].capitalize() + "."))
     rule = explanation.get("reward_rule") or {}
     if rule:
-        lines.append(("Reward rule", f"{rule.get('name')} (version {rule.get('version')}, from {_day(rule.get('effective_from'))}): "
-                                     f"{rule.get('terms')}."))
+        lines.append(
+            (
+                "Reward rule",
+                f"{rule.get('name')} (version {rule.get('version')}, from {_day(rule.get('effective_from'))}): "
+                f"{rule.get('terms')}.",
+            )
+        )
     if explanation.get("calculation"):
         # The calculation starts with the rule's own description, already shown above.
         lines.append(("Amount", _sentence(str(explanation["calculation"]).rpartition(" — ")[2])))
     sale = explanation.get("sale") or {}
     if sale.get("original_currency"):
-        lines.append(("Currency", f"{sale['original_amount']} {sale['original_currency']} at {sale['fx_rate']} = "
-                                  f"{sale['amount']} {sale['currency']}."))
+        lines.append(
+            (
+                "Currency",
+                f"{sale['original_amount']} {sale['original_currency']} at {sale['fx_rate']} = "
+                f"{sale['amount']} {sale['currency']}.",
+            )
+        )
     if explanation.get("hold_until"):
         lines.append(("Hold", f"Approved automatically on {_day(explanation['hold_until'])} unless rejected."))
     return lines

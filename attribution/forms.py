@@ -30,8 +30,12 @@ class EventFilterForm(forms.Form):
 
 class CommissionFilterForm(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Commission.Status.choices])
-    partner = forms.ModelChoiceField(label="Partner", required=False, queryset=Partner.objects.none(), empty_label="Any partner")
-    program = forms.ModelChoiceField(label="Program", required=False, queryset=Program.objects.none(), empty_label="Any program")
+    partner = forms.ModelChoiceField(
+        label="Partner", required=False, queryset=Partner.objects.none(), empty_label="Any partner"
+    )
+    program = forms.ModelChoiceField(
+        label="Program", required=False, queryset=Program.objects.none(), empty_label="Any program"
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -44,8 +48,12 @@ class BulkCommissionForm(forms.Form):
 
     action = forms.ChoiceField(label="Action", choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(label="Commissions", coerce=int, choices=[])
-    reason = forms.CharField(label="Reason (shown to the partner)", required=False, max_length=1000,
-                             widget=forms.TextInput(attrs={"placeholder": "Needed to reject"}))
+    reason = forms.CharField(
+        label="Reason (shown to the partner)",
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Needed to reject"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,22 +89,44 @@ class RetryEventsForm(forms.Form):
 class RewardRuleForm(forms.Form):
     name = forms.CharField(label="Name partners see", max_length=120)
     sale_type = forms.ChoiceField(label="Sale reward", choices=RewardRule.SaleType.choices)
-    sale_value = forms.DecimalField(label="Percent or amount", min_value=Decimal("0"), max_digits=14, decimal_places=4,
-                                    help_text="20 means 20% for a percent rule; an amount in the program's currency for a flat one")
+    sale_value = forms.DecimalField(
+        label="Percent or amount",
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=4,
+        help_text="20 means 20% for a percent rule; an amount in the program's currency for a flat one",
+    )
     duration = forms.ChoiceField(label="Pays for", choices=RewardRule.Duration.choices)
-    duration_months = forms.IntegerField(label="Months", required=False, min_value=1, max_value=600,
-                                         help_text="For “For N months”: counted from the customer's first sale")
-    lead_amount = forms.DecimalField(label="Lead reward", required=False, min_value=Decimal("0"), max_digits=14,
-                                     decimal_places=2, help_text="A flat amount per new referral; empty for none")
-    cap_per_customer = forms.DecimalField(label="Cap per customer", required=False, min_value=Decimal("0"),
-                                          max_digits=14, decimal_places=2)
-    min_sale_amount = forms.DecimalField(label="Minimum sale", required=False, min_value=Decimal("0"), max_digits=14,
-                                         decimal_places=2)
-    group = forms.ModelChoiceField(label="For", required=False, queryset=PartnerGroup.objects.none(),
-                                   empty_label="Every partner of the program")
-    effective_from = forms.DateTimeField(label="Effective from", required=False,
-                                         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                         help_text="Empty: now. Sales before this keep the version they had.")
+    duration_months = forms.IntegerField(
+        label="Months",
+        required=False,
+        min_value=1,
+        max_value=600,
+        help_text="For “For N months”: counted from the customer's first sale",
+    )
+    lead_amount = forms.DecimalField(
+        label="Lead reward",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+        help_text="A flat amount per new referral; empty for none",
+    )
+    cap_per_customer = forms.DecimalField(
+        label="Cap per customer", required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    min_sale_amount = forms.DecimalField(
+        label="Minimum sale", required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    group = forms.ModelChoiceField(
+        label="For", required=False, queryset=PartnerGroup.objects.none(), empty_label="Every partner of the program"
+    )
+    effective_from = forms.DateTimeField(
+        label="Effective from",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: now. Sales before this keep the version they had.",
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,5 +137,10 @@ class ExchangeRateForm(forms.Form):
     date = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
     from_currency = forms.CharField(label="From", min_length=3, max_length=3, help_text="The sale's currency, e.g. EUR")
     to_currency = forms.CharField(label="To", min_length=3, max_length=3, help_text="The program's currency, e.g. USD")
-    rate = forms.DecimalField(label="Rate", min_value=Decimal("0.0000000001"), max_digits=20, decimal_places=10,
-                              help_text="1 From = this many To")
+    rate = forms.DecimalField(
+        label="Rate",
+        min_value=Decimal("0.0000000001"),
+        max_digits=20,
+        decimal_places=10,
+        help_text="1 From = this many To",
+    )

@@ -93,7 +93,7 @@ class IncomingEvent:
             add("click_id", "Send the click id (tclid), a referral code or a partner_id, so the lead can be credited.")
         if self.kind == "sale":
             if self.amount is None:
-                add("amount", "Send the sale amount as a decimal string, such as \"49.99\".")
+                add("amount", 'Send the sale amount as a decimal string, such as "49.99".')
             if not self.currency:
                 add("currency", "Send the ISO 4217 currency of the amount, such as USD.")
         if self.kind == "refund" and not (self.sale_event_id or "").strip():
@@ -104,7 +104,9 @@ class IncomingEvent:
                 add("amount", problem)
         if self.currency and self.currency not in CURRENCIES:
             add("currency", f"“{self.currency}” is not an ISO 4217 currency code, such as USD or EUR.")
-        elif self.currency and isinstance(self.amount, Decimal) and (places := excess_places(self.amount, self.currency)):
+        elif (
+            self.currency and isinstance(self.amount, Decimal) and (places := excess_places(self.amount, self.currency))
+        ):
             add("amount", places)  # never rounded: 49.999 USD is refused, not stored as 50.00
         if self.partner_id is not None and (not isinstance(self.partner_id, int) or self.partner_id <= 0):
             add("partner_id", "Send the id of one of your partners.")
@@ -152,7 +154,7 @@ def _check_id(value: str | None, name: str, add: Any, *, required: bool) -> None
 def amount_problem(amount: Any, *, allow_zero: bool) -> str | None:
     """Why an amount cannot be money, or None. Floats are refused: they cannot hold cents exactly."""
     if isinstance(amount, float) or not isinstance(amount, Decimal):
-        return "Send the amount as a decimal string such as \"49.99\"; JSON numbers can lose cents."
+        return 'Send the amount as a decimal string such as "49.99"; JSON numbers can lose cents.'
     if not amount.is_finite():
         return "The amount must be a finite number."
     if amount < 0 or (amount == 0 and not allow_zero):
@@ -198,8 +200,9 @@ RETURNING id, event_id
 """
 
 
-def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], source: str,
-                  checked: bool = False) -> list[EventReceipt]:
+def accept_events(
+    *, workspace: Workspace, events: Sequence[IncomingEvent], source: str, checked: bool = False
+) -> list[EventReceipt]:
     """Record events in the caller's transaction and process them after it commits.
 
     One receipt per event, in order: "accepted", or "duplicate" when the workspace already has
@@ -222,8 +225,14 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
     event_ids = [event.event_id.strip() for event in events]
     payloads = [_encode(event.to_payload(received_at=now)) for event in events]
     related = [(event.sale_event_id or "").strip() if event.kind == "refund" else "" for event in events]
-    columns = [event_ids, [e.kind for e in events], payloads, related, [(e.processor_ref or "").strip() for e in events],
-               [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events]]
+    columns = [
+        event_ids,
+        [e.kind for e in events],
+        payloads,
+        related,
+        [(e.processor_ref or "").strip() for e in events],
+        [(e.customer_external_id or "").strip() if e.kind != "refund" else "" for e in events],
+    ]
     rows = fetch_rows(_INSERT, [workspace.pk, source, now, *map(text_array, columns)])
     inserted = {event_id: pk for pk, event_id in rows}
     new_ids = sorted(inserted.values())
@@ -237,8 +246,9 @@ def accept_events(*, workspace: Workspace, events: Sequence[IncomingEvent], sour
     return receipts
 
 
-def enqueue_on_commit(workspace_id: int, event_ids: list[int], *, wait: bool = False,
-                      countdown: float | None = None) -> None:
+def enqueue_on_commit(
+    workspace_id: int, event_ids: list[int], *, wait: bool = False, countdown: float | None = None
+) -> None:
     """Hand events to the workers once the transaction commits. A broker failure never fails the
     caller: the events are safe in PostgreSQL and the sweeper enqueues them later."""
     transaction.on_commit(partial(_enqueue, workspace_id, list(event_ids), wait, countdown), robust=True)
@@ -259,8 +269,11 @@ def conflicting_fields(*, workspace: Workspace, events: Sequence[IncomingEvent])
     """
     if not events:
         return {}
-    stored = dict(InboundEvent.objects.for_workspace(workspace)
-                  .filter(event_id__in=[e.event_id.strip() for e in events]).values_list("event_id", "payload"))
+    stored = dict(
+        InboundEvent.objects.for_workspace(workspace)
+        .filter(event_id__in=[e.event_id.strip() for e in events])
+        .values_list("event_id", "payload")
+    )
     found: dict[str, list[str]] = {}
     for event in events:
         event_id = event.event_id.strip()

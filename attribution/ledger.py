@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Iterable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -32,34 +32,74 @@ class NewEntry:
 
 
 def entry_hash(
-    *, prev_hash: str, workspace_id: int, sequence: int, partner_id: int, kind: str, amount: Decimal,
-    currency: str, reference: str, memo: str, created_at: datetime,
+    *,
+    prev_hash: str,
+    workspace_id: int,
+    sequence: int,
+    partner_id: int,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    memo: str,
+    created_at: datetime,
 ) -> str:
     """The hash that chains an entry to its predecessor. Amounts are normalised to 4 places."""
-    return _digest(prev_hash, workspace_id, sequence, partner_id, kind, Decimal(amount).quantize(_FOUR_PLACES),
-                   currency, reference, memo, _stamp(created_at))
+    return _digest(
+        prev_hash,
+        workspace_id,
+        sequence,
+        partner_id,
+        kind,
+        Decimal(amount).quantize(_FOUR_PLACES),
+        currency,
+        reference,
+        memo,
+        _stamp(created_at),
+    )
 
 
 def _stamp(created_at: datetime) -> str:
     return created_at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _digest(prev_hash: str, workspace_id: int, sequence: int, partner_id: int, kind: str, amount: Decimal,
-            currency: str, reference: str, memo: str, stamp: str) -> str:
+def _digest(
+    prev_hash: str,
+    workspace_id: int,
+    sequence: int,
+    partner_id: int,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    reference: str,
+    memo: str,
+    stamp: str,
+) -> str:
     """entry_hash of an amount already at 4 places and a time already in its canonical text."""
-    canonical = f"{prev_hash}|{workspace_id}|{sequence}|{partner_id}|{kind}|{amount}|{currency}|{reference}|{memo}|{stamp}"
+    canonical = (
+        f"{prev_hash}|{workspace_id}|{sequence}|{partner_id}|{kind}|{amount}|{currency}|{reference}|{memo}|{stamp}"
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _hash_of(entry: LedgerEntry) -> str:
     return entry_hash(
-        prev_hash=entry.prev_hash, workspace_id=entry.workspace_id, sequence=entry.sequence,
-        partner_id=entry.partner_id, kind=entry.kind, amount=entry.amount, currency=entry.currency,
-        reference=entry.reference, memo=entry.memo, created_at=entry.created_at,
+        prev_hash=entry.prev_hash,
+        workspace_id=entry.workspace_id,
+        sequence=entry.sequence,
+        partner_id=entry.partner_id,
+        kind=entry.kind,
+        amount=entry.amount,
+        currency=entry.currency,
+        reference=entry.reference,
+        memo=entry.memo,
+        created_at=entry.created_at,
     )
 
 
-def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_entries: bool = True) -> list[LedgerEntry]:
+def post_entries(
+    *, workspace: Workspace, entries: Iterable[NewEntry], return_entries: bool = True
+) -> list[LedgerEntry]:
     """Append entries to the workspace's chain in one transaction.
 
     Appends are serialised per workspace with an advisory lock, so concurrent writers
@@ -75,7 +115,9 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_en
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, workspace.pk])
-        last = LedgerEntry.objects.for_workspace(workspace).order_by("-sequence").values("sequence", "entry_hash").first()
+        last = (
+            LedgerEntry.objects.for_workspace(workspace).order_by("-sequence").values("sequence", "entry_hash").first()
+        )
         sequence = last["sequence"] if last else 0
         prev = last["entry_hash"] if last else GENESIS_HASH
         now = timezone.now()
@@ -85,11 +127,24 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_en
             sequence += 1
             amount = Decimal(new.amount).quantize(_FOUR_PLACES)
             memo = new.memo[:255]
-            digest = _digest(prev, workspace.pk, sequence, new.partner_id, new.kind, amount, new.currency,
-                             new.reference, memo, stamp)
-            rows.append({"workspace_id": workspace.pk, "sequence": sequence, "partner_id": new.partner_id,
-                         "kind": new.kind, "amount": amount, "currency": new.currency, "reference": new.reference,
-                         "memo": memo, "created_at": now, "prev_hash": prev, "entry_hash": digest})
+            digest = _digest(
+                prev, workspace.pk, sequence, new.partner_id, new.kind, amount, new.currency, new.reference, memo, stamp
+            )
+            rows.append(
+                {
+                    "workspace_id": workspace.pk,
+                    "sequence": sequence,
+                    "partner_id": new.partner_id,
+                    "kind": new.kind,
+                    "amount": amount,
+                    "currency": new.currency,
+                    "reference": new.reference,
+                    "memo": memo,
+                    "created_at": now,
+                    "prev_hash": prev,
+                    "entry_hash": digest,
+                }
+            )
             prev = digest
         ids = dict((sequence, pk) for pk, sequence in insert_rows(LedgerEntry, rows, returning=("id", "sequence")))
         if not return_entries:
@@ -97,18 +152,32 @@ def post_entries(*, workspace: Workspace, entries: Iterable[NewEntry], return_en
         return [LedgerEntry(pk=ids[row["sequence"]], **row) for row in rows]
 
 
-def post_entry(*, workspace: Workspace, partner: Partner, kind: str, amount: Decimal, currency: str,
-               reference: str = "", memo: str = "") -> LedgerEntry:
-    return post_entries(workspace=workspace, entries=[
-        NewEntry(partner_id=partner.pk, kind=kind, amount=amount, currency=currency, reference=reference, memo=memo)
-    ])[0]
+def post_entry(
+    *,
+    workspace: Workspace,
+    partner: Partner,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    reference: str = "",
+    memo: str = "",
+) -> LedgerEntry:
+    return post_entries(
+        workspace=workspace,
+        entries=[
+            NewEntry(partner_id=partner.pk, kind=kind, amount=amount, currency=currency, reference=reference, memo=memo)
+        ],
+    )[0]
 
 
 def partner_balance(*, workspace: Workspace, partner: Partner) -> dict[str, Decimal]:
     """The partner's balance per currency: the sum of its entries."""
     rows = (
-        LedgerEntry.objects.for_workspace(workspace).filter(partner=partner)
-        .values("currency").annotate(total=Sum("amount")).order_by("currency")
+        LedgerEntry.objects.for_workspace(workspace)
+        .filter(partner=partner)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
     )
     return {row["currency"]: row["total"] for row in rows}
 
@@ -129,7 +198,9 @@ def verify_chain(workspace: Workspace) -> tuple[int, ChainBreak | None]:
     expected_prev = GENESIS_HASH
     expected_sequence = 1
     checked = 0
-    entries: Iterator[LedgerEntry] = LedgerEntry.objects.for_workspace(workspace).order_by("sequence").iterator(chunk_size=5000)
+    entries: Iterator[LedgerEntry] = (
+        LedgerEntry.objects.for_workspace(workspace).order_by("sequence").iterator(chunk_size=5000)
+    )
     for entry in entries:
         checked += 1
         problem = None

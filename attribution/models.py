@@ -48,7 +48,9 @@ class LedgerEntry(models.Model):
     sequence = models.PositiveBigIntegerField()
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="ledger_entries", **DERIVED_KEY)
     kind = models.CharField(max_length=24, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=18, decimal_places=4, help_text="Signed: credits to the partner are positive.")
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=4, help_text="Signed: credits to the partner are positive."
+    )
     currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=120, blank=True, help_text="What this entry is about, e.g. commission:42")
     memo = models.CharField(max_length=255, blank=True)
@@ -89,7 +91,11 @@ class RewardRule(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="reward_rules")
     program = models.ForeignKey("partners.Program", on_delete=models.CASCADE, related_name="reward_rules")
     group = models.ForeignKey(
-        "partners.PartnerGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="reward_rules",
+        "partners.PartnerGroup",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reward_rules",
         help_text="Empty: the program's rule. Set: overrides it for this group's partners.",
     )
     rule_key = models.UUIDField(help_text="Shared by every version of the same rule.")
@@ -97,8 +103,12 @@ class RewardRule(models.Model):
     name = models.CharField(max_length=120)
     lead_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     sale_type = models.CharField(max_length=8, choices=SaleType.choices, default=SaleType.PERCENT)
-    sale_value = models.DecimalField(max_digits=14, decimal_places=4, default=0,
-                                     help_text="Percent (20 = 20%) or a flat amount in the program's currency.")
+    sale_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=0,
+        help_text="Percent (20 = 20%) or a flat amount in the program's currency.",
+    )
     duration = models.CharField(max_length=10, choices=Duration.choices, default=Duration.LIFETIME)
     duration_months = models.PositiveIntegerField(null=True, blank=True)
     cap_per_customer = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -113,8 +123,10 @@ class RewardRule(models.Model):
         ordering = ["workspace", "program", "rule_key", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "rule_key", "version"], name="rewardrule_version_unique"),
-            models.CheckConstraint(condition=models.Q(sale_value__gte=0) & models.Q(lead_amount__gte=0),
-                                   name="rewardrule_amounts_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(sale_value__gte=0) & models.Q(lead_amount__gte=0),
+                name="rewardrule_amounts_not_negative",
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "program", "effective_from"], name="rewardrule_ws_prog_from")]
 
@@ -155,7 +167,9 @@ class InboundEvent(models.Model):
     event_id = models.CharField(max_length=200, help_text="The sender's id for the event; one event per id.")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     source = models.CharField(max_length=8, choices=Source.choices)
-    payload = models.JSONField(help_text="The normalised event, with the original payload under `raw` when there is one.")
+    payload = models.JSONField(
+        help_text="The normalised event, with the original payload under `raw` when there is one."
+    )
     # The sale a refund refers to, and a sale's processor id, as columns so that a refund finds its
     # sale (and a sale the refunds waiting for it) by an index.
     related_event_id = models.CharField(max_length=200, blank=True)
@@ -164,7 +178,9 @@ class InboundEvent(models.Model):
     customer_external_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.RECEIVED)
     reason = models.TextField(blank=True, help_text="Why the event ended as it did, for the people reading it.")
-    reason_code = models.CharField(max_length=40, blank=True, help_text="The same reason for programs, e.g. no_exchange_rate.")
+    reason_code = models.CharField(
+        max_length=40, blank=True, help_text="The same reason for programs, e.g. no_exchange_rate."
+    )
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField()
     attempted_at = models.DateTimeField(null=True, blank=True)
@@ -184,25 +200,46 @@ class InboundEvent(models.Model):
             # Each event costs the same index entries as a single (workspace, status, received_at) index
             # would, which could not serve the page without sorting every event of the workspace.
             models.Index(fields=["workspace", "received_at", "id"], name="inboundevent_ws_received"),
-            models.Index(fields=["workspace", "status", "received_at"], condition=~models.Q(status="attributed"),
-                         name="inboundevent_ws_status_open"),
-            models.Index(fields=["workspace", "related_event_id"], condition=models.Q(kind="refund"),
-                         name="inboundevent_ws_refund_of"),
-            models.Index(fields=["workspace", "processor_ref"], condition=~models.Q(processor_ref=""),
-                         name="inboundevent_ws_processor_ref"),
-            models.Index(fields=["workspace", "customer_external_id", "id"], condition=models.Q(status="received"),
-                         name="inboundevent_ws_cust_pending"),
+            models.Index(
+                fields=["workspace", "status", "received_at"],
+                condition=~models.Q(status="attributed"),
+                name="inboundevent_ws_status_open",
+            ),
+            models.Index(
+                fields=["workspace", "related_event_id"],
+                condition=models.Q(kind="refund"),
+                name="inboundevent_ws_refund_of",
+            ),
+            models.Index(
+                fields=["workspace", "processor_ref"],
+                condition=~models.Q(processor_ref=""),
+                name="inboundevent_ws_processor_ref",
+            ),
+            models.Index(
+                fields=["workspace", "customer_external_id", "id"],
+                condition=models.Q(status="received"),
+                name="inboundevent_ws_cust_pending",
+            ),
             # The few events waiting for an earlier event of their customer, which every set that settles
             # customers looks for (processing._wake_customers): without it, that reads every pending event
             # of those customers, tens per customer while the workers catch up with a large import.
-            models.Index(fields=["workspace", "customer_external_id"], condition=models.Q(reason_code="waiting_for_customer"),
-                         name="inboundevent_ws_cust_waits"),
+            models.Index(
+                fields=["workspace", "customer_external_id"],
+                condition=models.Q(reason_code="waiting_for_customer"),
+                name="inboundevent_ws_cust_waits",
+            ),
             # Sales left without a partner, by customer: reopened when their customer becomes a referral
             # (attribution/reopen.py); and the events waiting for their click (attribution/click_wait.py).
-            models.Index(fields=["workspace", "customer_external_id"], condition=models.Q(reason_code="no_partner"),
-                         name="inboundevent_ws_cust_nopartner"),
-            models.Index(fields=["workspace", "id"], condition=models.Q(reason_code="waiting_for_click"),
-                         name="inboundevent_ws_click_waits"),
+            models.Index(
+                fields=["workspace", "customer_external_id"],
+                condition=models.Q(reason_code="no_partner"),
+                name="inboundevent_ws_cust_nopartner",
+            ),
+            models.Index(
+                fields=["workspace", "id"],
+                condition=models.Q(reason_code="waiting_for_click"),
+                name="inboundevent_ws_click_waits",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -211,8 +248,11 @@ class InboundEvent(models.Model):
     @property
     def status_tone(self) -> str:
         tones: dict[str, str] = {
-            self.Status.RECEIVED: "brand", self.Status.ATTRIBUTED: "ok", self.Status.UNATTRIBUTED: "warn",
-            self.Status.DUPLICATE: "", self.Status.FAILED: "bad",
+            self.Status.RECEIVED: "brand",
+            self.Status.ATTRIBUTED: "ok",
+            self.Status.UNATTRIBUTED: "warn",
+            self.Status.DUPLICATE: "",
+            self.Status.FAILED: "bad",
         }
         return tones.get(self.status, "")
 
@@ -241,25 +281,36 @@ class Conversion(models.Model):
     # processor copies workspace, program, referral and partner from the referral it has just read
     # (or created) in the same transaction, so they carry no database constraint (see DERIVED_KEY).
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="conversions", **DERIVED_KEY)
-    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="conversions",
-                                db_constraint=False)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="conversions",
-                                 **DERIVED_KEY)
+    program = models.ForeignKey(
+        "partners.Program", on_delete=models.PROTECT, related_name="conversions", db_constraint=False
+    )
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="conversions", **DERIVED_KEY
+    )
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="conversions", **DERIVED_KEY)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     event_id = models.CharField(max_length=200)
     processor_ref = models.CharField(
-        max_length=200, null=True, blank=True,
+        max_length=200,
+        null=True,
+        blank=True,
         help_text="The payment processor's or CRM's own id (e.g. stripe:pi_123), so a sale reaching Tandem twice is one sale.",
     )
     amount = models.DecimalField(**MONEY, help_text="In the program's currency; refunds are positive too.")
     currency = models.CharField(max_length=3)
     original_amount = models.DecimalField(**MONEY, null=True, blank=True)
     original_currency = models.CharField(max_length=3, blank=True)
-    fx_rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True,
-                                  help_text="original_currency → currency, the workspace's rate for the day")
+    fx_rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        help_text="original_currency → currency, the workspace's rate for the day",
+    )
     occurred_at = models.DateTimeField()
-    sale = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds", db_index=False)
+    sale = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantManager()
@@ -268,16 +319,22 @@ class Conversion(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "event_id"], name="conversion_event_unique_per_workspace"),
-            models.UniqueConstraint(fields=["workspace", "processor_ref"], condition=models.Q(processor_ref__isnull=False),
-                                    name="conversion_processor_ref_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "processor_ref"],
+                condition=models.Q(processor_ref__isnull=False),
+                name="conversion_processor_ref_unique",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="conversion_amount_not_negative"),
-            models.CheckConstraint(condition=~models.Q(kind="refund") | models.Q(sale__isnull=False),
-                                   name="conversion_refund_has_sale"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="refund") | models.Q(sale__isnull=False), name="conversion_refund_has_sale"
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "partner", "occurred_at"], name="conversion_ws_partner_time"),
             models.Index(fields=["workspace", "referral", "occurred_at"], name="conversion_ws_referral_time"),
-            models.Index(fields=["workspace", "sale"], condition=models.Q(sale__isnull=False), name="conversion_ws_sale"),
+            models.Index(
+                fields=["workspace", "sale"], condition=models.Q(sale__isnull=False), name="conversion_ws_sale"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,8 +361,9 @@ class ExchangeRate(models.Model):
     class Meta:
         ordering = ["-date", "from_currency", "to_currency"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "date", "from_currency", "to_currency"],
-                                    name="exchangerate_unique_per_day"),
+            models.UniqueConstraint(
+                fields=["workspace", "date", "from_currency", "to_currency"], name="exchangerate_unique_per_day"
+            ),
             models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_positive"),
         ]
 
@@ -333,15 +391,19 @@ class Commission(models.Model):
     # the reward rule is one the processor has just read, all in the same transaction: no database
     # constraint (see DERIVED_KEY). The conversion keeps its constraint: it ties the money to the sale.
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="commissions", **DERIVED_KEY)
-    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="commissions",
-                                db_constraint=False)
+    program = models.ForeignKey(
+        "partners.Program", on_delete=models.PROTECT, related_name="commissions", db_constraint=False
+    )
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="commissions",
-                                 **DERIVED_KEY)
-    conversion = models.ForeignKey(Conversion, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions",
-                                   db_index=False)
-    reward_rule = models.ForeignKey(RewardRule, on_delete=models.PROTECT, related_name="commissions",
-                                    db_constraint=False)
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY
+    )
+    conversion = models.ForeignKey(
+        Conversion, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions", db_index=False
+    )
+    reward_rule = models.ForeignKey(
+        RewardRule, on_delete=models.PROTECT, related_name="commissions", db_constraint=False
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
@@ -350,14 +412,18 @@ class Commission(models.Model):
     hold_until = models.DateTimeField(help_text="Approved automatically once this passes (the program's hold)")
     reversed_amount = models.DecimalField(**MONEY, default=0)
     rejection_reason = models.TextField(blank=True)
-    explanation = models.JSONField(default=dict, help_text="Why it was earned: source, click or code, window, rule and version, amounts")
+    explanation = models.JSONField(
+        default=dict, help_text="Why it was earned: source, click or code, window, rule and version, amounts"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                    db_index=False)
+    approved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     rejected_at = models.DateTimeField(null=True, blank=True)
-    rejected_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                    db_index=False)
+    rejected_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
@@ -365,23 +431,36 @@ class Commission(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "conversion", "partner", "reward_rule"],
-                                    name="commission_unique_per_conversion_rule"),
-            models.UniqueConstraint(fields=["workspace", "referral", "partner", "reward_rule"],
-                                    condition=models.Q(kind="lead"), name="commission_one_lead_reward"),
+            models.UniqueConstraint(
+                fields=["workspace", "conversion", "partner", "reward_rule"],
+                name="commission_unique_per_conversion_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "referral", "partner", "reward_rule"],
+                condition=models.Q(kind="lead"),
+                name="commission_one_lead_reward",
+            ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="commission_amount_not_negative"),
-            models.CheckConstraint(condition=models.Q(reversed_amount__gte=0) & models.Q(reversed_amount__lte=models.F("amount")),
-                                   name="commission_reversal_within_amount"),
-            models.CheckConstraint(condition=~models.Q(kind="sale") | models.Q(conversion__isnull=False),
-                                   name="commission_sale_has_conversion"),
+            models.CheckConstraint(
+                condition=models.Q(reversed_amount__gte=0) & models.Q(reversed_amount__lte=models.F("amount")),
+                name="commission_reversal_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="sale") | models.Q(conversion__isnull=False),
+                name="commission_sale_has_conversion",
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "status", "hold_until"], name="commission_ws_status_hold"),
             models.Index(fields=["workspace", "partner", "created_at"], name="commission_ws_partner_created"),
             models.Index(fields=["workspace", "referral"], name="commission_ws_referral"),
             # For deleting a user (SET_NULL); only the few commissions a person approved or rejected.
-            models.Index(fields=["approved_by"], condition=models.Q(approved_by__isnull=False), name="commission_approved_by"),
-            models.Index(fields=["rejected_by"], condition=models.Q(rejected_by__isnull=False), name="commission_rejected_by"),
+            models.Index(
+                fields=["approved_by"], condition=models.Q(approved_by__isnull=False), name="commission_approved_by"
+            ),
+            models.Index(
+                fields=["rejected_by"], condition=models.Q(rejected_by__isnull=False), name="commission_rejected_by"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -397,8 +476,11 @@ class Commission(models.Model):
     @property
     def status_tone(self) -> str:
         tones: dict[str, str] = {
-            self.Status.PENDING: "warn", self.Status.APPROVED: "brand", self.Status.PAID: "ok",
-            self.Status.REJECTED: "bad", self.Status.REVERSED: "",
+            self.Status.PENDING: "warn",
+            self.Status.APPROVED: "brand",
+            self.Status.PAID: "ok",
+            self.Status.REJECTED: "bad",
+            self.Status.REVERSED: "",
         }
         return tones.get(self.status, "")
 
@@ -425,4 +507,6 @@ class CommissionReversal(models.Model):
 
     def __str__(self) -> str:
         return f"−{self.amount} {self.currency} on commission {self.commission_id}"
+
+
 from attribution.integrations.models import *  # noqa: E402,F401,F403 - the integrations keep their models in their own module

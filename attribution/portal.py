@@ -23,16 +23,27 @@ def portal_commissions(request: PartnerRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for commission in page.object_list:
         commission.lines = explanation_lines(commission.explanation)  # type: ignore[attr-defined]
-    return render(request, "attribution/portal_commissions.html", {
-        "page": page, "status": status, "statuses": Commission.Status.choices,
-        "totals": selectors.commission_totals(request.workspace, partner=request.partner),
-    })
+    return render(
+        request,
+        "attribution/portal_commissions.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Commission.Status.choices,
+            "totals": selectors.commission_totals(request.workspace, partner=request.partner),
+        },
+    )
 
 
 @partner_member()
 def portal_commission_detail(request: PartnerRequest, commission_id: int) -> HttpResponse:
     commission = selectors.get_commission_or_404(request.workspace, commission_id, partner=request.partner)
-    return render(request, "attribution/portal_commission_detail.html", {
-        "commission": commission, "lines": explanation_lines(commission.explanation),
-        "reversals": selectors.reversals_of_commission(request.workspace, commission),
-    })
+    return render(
+        request,
+        "attribution/portal_commission_detail.html",
+        {
+            "commission": commission,
+            "lines": explanation_lines(commission.explanation),
+            "reversals": selectors.reversals_of_commission(request.workspace, commission),
+        },
+    )

@@ -41,8 +41,9 @@ def reopen_window_start(*, referred_at: datetime, clicked_at: datetime | None) -
     return min(since, clicked_at) if clicked_at is not None else since
 
 
-def reopen_sales_before_referral(*, workspace_id: int, referrals: Sequence[tuple[str, datetime, datetime | None]],
-                                 exclude: Sequence[int]) -> list[int]:
+def reopen_sales_before_referral(
+    *, workspace_id: int, referrals: Sequence[tuple[str, datetime, datetime | None]], exclude: Sequence[int]
+) -> list[int]:
     """Put back to `received` the `no_partner` sales of these (customer, referred_at, clicked_at)
     new referrals that the referral explains; returns their ids, to be woken."""
     if not referrals:

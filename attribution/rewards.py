@@ -11,6 +11,7 @@ from dateutil.relativedelta import relativedelta
 
 from core.currency import format_money, round_money
 
+
 @dataclass(frozen=True)
 class RuleTerms:
     name: str
@@ -29,10 +30,14 @@ class RuleTerms:
 # Every sale's explanation quotes its rule; a rule's terms never change (an edit is a new version).
 @lru_cache(maxsize=1024)
 def _describe(terms: RuleTerms, currency: str) -> str:
-    what = (f"{terms.sale_value.normalize():f}% of each sale" if terms.sale_type == "percent"
-            else f"{format_money(terms.sale_value, currency)} per sale")
+    what = (
+        f"{terms.sale_value.normalize():f}% of each sale"
+        if terms.sale_type == "percent"
+        else f"{format_money(terms.sale_value, currency)} per sale"
+    )
     when = {"one_time": "on the first sale", "lifetime": "for the customer's lifetime"}.get(
-        terms.duration, f"for {terms.duration_months} months from the customer's first sale")
+        terms.duration, f"for {terms.duration_months} months from the customer's first sale"
+    )
     return f"{what} {when}"
 
 
@@ -54,8 +59,14 @@ class NoAward:
 
 
 def sale_reward(
-    terms: RuleTerms, *, sale_amount: Decimal, currency: str, occurred_at: datetime,
-    customer_first_sale_at: datetime | None, is_first_sale: bool, earned_for_customer: Decimal,
+    terms: RuleTerms,
+    *,
+    sale_amount: Decimal,
+    currency: str,
+    occurred_at: datetime,
+    customer_first_sale_at: datetime | None,
+    is_first_sale: bool,
+    earned_for_customer: Decimal,
 ) -> Award | NoAward:
     """The commission one sale earns. `earned_for_customer` is what earlier sales of this customer already earned."""
     if sale_amount <= 0:
@@ -73,7 +84,9 @@ def sale_reward(
     else:
         amount = terms.sale_value
     amount = round_money(amount, currency)
-    explanation = f"{terms.name}: {terms.describe(currency)} — {amount} {currency} on a sale of {sale_amount} {currency}"
+    explanation = (
+        f"{terms.name}: {terms.describe(currency)} — {amount} {currency} on a sale of {sale_amount} {currency}"
+    )
     if terms.cap_per_customer is not None:
         room = terms.cap_per_customer - earned_for_customer
         if room <= 0:
@@ -86,8 +99,14 @@ def sale_reward(
     return Award(amount=amount, explanation=explanation)
 
 
-def refund_reversal(*, commission_amount: Decimal, sale_amount: Decimal, refund_amount: Decimal,
-                    already_reversed: Decimal, currency: str) -> Decimal:
+def refund_reversal(
+    *,
+    commission_amount: Decimal,
+    sale_amount: Decimal,
+    refund_amount: Decimal,
+    already_reversed: Decimal,
+    currency: str,
+) -> Decimal:
     """How much of a commission a refund takes back: in proportion, never more than is left."""
     if sale_amount <= 0:
         return Decimal("0")

@@ -7,10 +7,11 @@ the processor.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,8 +28,16 @@ DEFAULT_RULE_NAME = "Default: 20% for 12 months"
 DEFAULT_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 _DEFAULT_KEY_NAMESPACE = uuid.UUID("6f1c7c1e-5a55-4b7e-9b1e-7a9c1d2e3f40")
 
-RULE_FIELDS = ("name", "lead_amount", "sale_type", "sale_value", "duration", "duration_months",
-               "cap_per_customer", "min_sale_amount")
+RULE_FIELDS = (
+    "name",
+    "lead_amount",
+    "sale_type",
+    "sale_value",
+    "duration",
+    "duration_months",
+    "cap_per_customer",
+    "min_sale_amount",
+)
 
 
 def default_rule_key(program_id: int) -> uuid.UUID:
@@ -47,17 +56,32 @@ def ensure_default_reward_rules(*, workspace_id: int, program_ids: Iterable[int]
     ids = set(program_ids)
     if not ids:
         return
-    have = set(RewardRule.objects.filter(workspace_id=workspace_id, program_id__in=ids)
-               .values_list("program_id", flat=True).distinct())
+    have = set(
+        RewardRule.objects.filter(workspace_id=workspace_id, program_id__in=ids)
+        .values_list("program_id", flat=True)
+        .distinct()
+    )
     missing = ids - have
     if not missing:
         return
     RewardRule.objects.bulk_create(
-        [RewardRule(workspace_id=workspace_id, program_id=pk, group=None, rule_key=default_rule_key(pk), version=1,
-                    name=DEFAULT_RULE_NAME, lead_amount=Decimal("0"), sale_type=RewardRule.SaleType.PERCENT,
-                    sale_value=Decimal("20"), duration=RewardRule.Duration.MONTHS, duration_months=12,
-                    effective_from=DEFAULT_EFFECTIVE_FROM)
-         for pk in sorted(missing)],
+        [
+            RewardRule(
+                workspace_id=workspace_id,
+                program_id=pk,
+                group=None,
+                rule_key=default_rule_key(pk),
+                version=1,
+                name=DEFAULT_RULE_NAME,
+                lead_amount=Decimal("0"),
+                sale_type=RewardRule.SaleType.PERCENT,
+                sale_value=Decimal("20"),
+                duration=RewardRule.Duration.MONTHS,
+                duration_months=12,
+                effective_from=DEFAULT_EFFECTIVE_FROM,
+            )
+            for pk in sorted(missing)
+        ],
         ignore_conflicts=True,
     )
 
@@ -66,9 +90,14 @@ def terms_of(rule: Any) -> RuleTerms:
     """A stored rule (a RewardRule or a values() dict) as the pure terms `rewards.sale_reward` takes."""
     get: Callable[[str], Any] = rule.get if isinstance(rule, dict) else lambda name: getattr(rule, name)
     return RuleTerms(
-        name=get("name"), sale_type=get("sale_type"), sale_value=get("sale_value"), duration=get("duration"),
-        duration_months=get("duration_months"), lead_amount=get("lead_amount") or Decimal("0"),
-        cap_per_customer=get("cap_per_customer"), min_sale_amount=get("min_sale_amount"),
+        name=get("name"),
+        sale_type=get("sale_type"),
+        sale_value=get("sale_value"),
+        duration=get("duration"),
+        duration_months=get("duration_months"),
+        lead_amount=get("lead_amount") or Decimal("0"),
+        cap_per_customer=get("cap_per_customer"),
+        min_sale_amount=get("min_sale_amount"),
     )
 
 
@@ -110,8 +139,13 @@ def _validate(data: RuleInput) -> None:
 
 @transaction.atomic
 def add_reward_rule_version(
-    *, program: Program, group: PartnerGroup | None, data: RuleInput, effective_from: datetime | None,
-    by: User | None, actor_label: str | None = None,
+    *,
+    program: Program,
+    group: PartnerGroup | None,
+    data: RuleInput,
+    effective_from: datetime | None,
+    by: User | None,
+    actor_label: str | None = None,
 ) -> RewardRule:
     """A new version of the program's (or the group's) rule, effective from a moment.
 
@@ -122,21 +156,42 @@ def add_reward_rule_version(
         raise ValidationError({"group_id": ["No such group in this workspace."]})
     _validate(data)
     effective_from = effective_from or timezone.now()
-    current = (RewardRule.objects.for_workspace(program.workspace).select_for_update()
-               .filter(program=program, group=group).order_by("-version").first())
+    current = (
+        RewardRule.objects.for_workspace(program.workspace)
+        .select_for_update()
+        .filter(program=program, group=group)
+        .order_by("-version")
+        .first()
+    )
     rule = RewardRule.objects.create(
-        workspace_id=program.workspace_id, program=program, group=group,
-        rule_key=current.rule_key if current else uuid.uuid4(), version=(current.version + 1) if current else 1,
-        effective_from=effective_from, created_by=by,
-        name=data.name.strip(), sale_type=data.sale_type, sale_value=data.sale_value, duration=data.duration,
+        workspace_id=program.workspace_id,
+        program=program,
+        group=group,
+        rule_key=current.rule_key if current else uuid.uuid4(),
+        version=(current.version + 1) if current else 1,
+        effective_from=effective_from,
+        created_by=by,
+        name=data.name.strip(),
+        sale_type=data.sale_type,
+        sale_value=data.sale_value,
+        duration=data.duration,
         duration_months=data.duration_months if data.duration == RewardRule.Duration.MONTHS else None,
-        lead_amount=data.lead_amount, cap_per_customer=data.cap_per_customer, min_sale_amount=data.min_sale_amount,
+        lead_amount=data.lead_amount,
+        cap_per_customer=data.cap_per_customer,
+        min_sale_amount=data.min_sale_amount,
     )
     record_audit(
-        workspace=program.workspace, actor=by, actor_label=actor_label, action="reward_rule.version_added", target=rule,
-        changes={"program": program.name, "group": group.name if group else None, "version": rule.version,
-                 "effective_from": effective_from.isoformat(),
-                 "terms": terms_of(rule).describe(program.currency)},
+        workspace=program.workspace,
+        actor=by,
+        actor_label=actor_label,
+        action="reward_rule.version_added",
+        target=rule,
+        changes={
+            "program": program.name,
+            "group": group.name if group else None,
+            "version": rule.version,
+            "effective_from": effective_from.isoformat(),
+            "terms": terms_of(rule).describe(program.currency),
+        },
     )
     return rule
-

@@ -11,7 +11,15 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Workspace
 from accounts.tenancy import get_for_workspace_or_404
-from attribution.models import Commission, CommissionReversal, Conversion, ExchangeRate, InboundEvent, LedgerEntry, RewardRule
+from attribution.models import (
+    Commission,
+    CommissionReversal,
+    Conversion,
+    ExchangeRate,
+    InboundEvent,
+    LedgerEntry,
+    RewardRule,
+)
 from partners import selectors as partner_selectors
 from partners.models import Partner, Program
 
@@ -66,8 +74,9 @@ def _commission_rows() -> QuerySet[Commission]:
     return Commission.objects.select_related("partner", "conversion", "reward_rule", "referral")
 
 
-def commissions(workspace: Workspace, *, partner_id: int | None = None, status: str = "",
-                program_id: int | None = None) -> QuerySet[Commission]:
+def commissions(
+    workspace: Workspace, *, partner_id: int | None = None, status: str = "", program_id: int | None = None
+) -> QuerySet[Commission]:
     rows = _commission_rows().filter(workspace=workspace)
     if partner_id is not None:
         rows = rows.filter(partner_id=partner_id)
@@ -104,29 +113,51 @@ def commission_totals(workspace: Workspace, *, partner: Partner | None = None) -
         rows = rows.filter(partner=partner)
     labels = dict(Commission.Status.choices)
     order = {status: i for i, status in enumerate(Commission.Status.values)}
-    totals = (rows.values("status", "currency").annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount"))
-              .order_by())
+    totals = (
+        rows.values("status", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount"))
+        .order_by()
+    )
     gross = {Commission.Status.REJECTED, Commission.Status.REVERSED}
-    out = [StatusTotal(row["status"], str(labels.get(row["status"], row["status"])), row["n"],
-                       row["total"] if row["status"] in gross else row["total"] - row["back"], row["currency"])
-           for row in totals]
+    out = [
+        StatusTotal(
+            row["status"],
+            str(labels.get(row["status"], row["status"])),
+            row["n"],
+            row["total"] if row["status"] in gross else row["total"] - row["back"],
+            row["currency"],
+        )
+        for row in totals
+    ]
     return sorted(out, key=lambda t: (order.get(t.status, 99), t.currency))
 
 
 def ledger_of_commission(workspace: Workspace, commission: Commission) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.for_workspace(workspace).filter(reference=f"commission:{commission.pk}").order_by("sequence")
+    return (
+        LedgerEntry.objects.for_workspace(workspace)
+        .filter(reference=f"commission:{commission.pk}")
+        .order_by("sequence")
+    )
 
 
 def reversals_of_commission(workspace: Workspace, commission: Commission) -> QuerySet[CommissionReversal]:
-    return (CommissionReversal.objects.for_workspace(workspace).filter(commission=commission)
-            .select_related("refund").order_by("created_at", "id"))
+    return (
+        CommissionReversal.objects.for_workspace(workspace)
+        .filter(commission=commission)
+        .select_related("refund")
+        .order_by("created_at", "id")
+    )
 
 
 # --- Rules and rates -------------------------------------------------------------------------
 
 
 def reward_rules(workspace: Workspace, program: Program) -> QuerySet[RewardRule]:
-    return RewardRule.objects.for_workspace(workspace).filter(program=program).select_related("program", "group", "created_by")
+    return (
+        RewardRule.objects.for_workspace(workspace)
+        .filter(program=program)
+        .select_related("program", "group", "created_by")
+    )
 
 
 def current_rules(workspace: Workspace, program: Program) -> list[RewardRule]:
@@ -137,8 +168,9 @@ def current_rules(workspace: Workspace, program: Program) -> list[RewardRule]:
     return sorted(newest.values(), key=lambda r: (r.group is not None, r.group.name if r.group else ""))
 
 
-def exchange_rates(workspace: Workspace, *, day: date | None = None, from_currency: str | None = None,
-                   to_currency: str | None = None) -> QuerySet[ExchangeRate]:
+def exchange_rates(
+    workspace: Workspace, *, day: date | None = None, from_currency: str | None = None, to_currency: str | None = None
+) -> QuerySet[ExchangeRate]:
     rows = ExchangeRate.objects.for_workspace(workspace)
     if day is not None:
         rows = rows.filter(date=day)
@@ -147,4 +179,3 @@ def exchange_rates(workspace: Workspace, *, day: date | None = None, from_curren
     if to_currency:
         rows = rows.filter(to_currency=to_currency.strip().upper())
     return rows.order_by("-date", "from_currency", "to_currency")
-

@@ -34,8 +34,13 @@ def _actor(by: User | None, actor_label: str | None) -> str:
 
 @transaction.atomic
 def approve_commissions(
-    *, workspace: Workspace, ids: Iterable[int] | None = None, due: bool = False, by: User | None,
-    actor_label: str | None = None, now: datetime | None = None,
+    *,
+    workspace: Workspace,
+    ids: Iterable[int] | None = None,
+    due: bool = False,
+    by: User | None,
+    actor_label: str | None = None,
+    now: datetime | None = None,
 ) -> list[int]:
     """Approve pending commissions: these ids (whether or not their hold has ended: a manager's call),
     or with `due`, every one whose hold has ended. Returns the ids approved; others are left alone."""
@@ -51,10 +56,17 @@ def approve_commissions(
     if not approved:
         return []
     Commission.objects.for_workspace(workspace).filter(pk__in=approved).update(
-        status=Commission.Status.APPROVED, approved_at=now, approved_by=by,
+        status=Commission.Status.APPROVED,
+        approved_at=now,
+        approved_by=by,
     )
-    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="commission.approved",
-                 changes={"count": len(approved), "ids": approved[:50], "due": due})
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=_actor(by, actor_label),
+        action="commission.approved",
+        changes={"count": len(approved), "ids": approved[:50], "due": due},
+    )
     return approved
 
 
@@ -66,13 +78,16 @@ def approve_due_commissions(*, now: datetime | None = None) -> int:
     # (workspace, status, hold_until) index, and each approval is scoped to its own workspace.
     due = Commission.objects.filter(workspace=OuterRef("pk"), status=Commission.Status.PENDING, hold_until__lte=now)
     for workspace in Workspace.objects.filter(Exists(due)).order_by("pk"):
-        total += len(approve_commissions(workspace=workspace, due=True, by=None, actor_label="system (hold ended)", now=now))
+        total += len(
+            approve_commissions(workspace=workspace, due=True, by=None, actor_label="system (hold ended)", now=now)
+        )
     return total
 
 
 @transaction.atomic
-def reject_commissions(*, workspace: Workspace, ids: Iterable[int], reason: str, by: User | None,
-                       actor_label: str | None = None) -> list[int]:
+def reject_commissions(
+    *, workspace: Workspace, ids: Iterable[int], reason: str, by: User | None, actor_label: str | None = None
+) -> list[int]:
     """Reject pending or approved commissions with a reason the partner will read.
 
     What the partner still had of each (amount less refunds) goes back out of the ledger; paid
@@ -82,21 +97,42 @@ def reject_commissions(*, workspace: Workspace, ids: Iterable[int], reason: str,
     if not reason:
         raise ValidationError({"reason": ["Tell the partner why; they will see this reason."]})
     now = timezone.now()
-    rows = list(Commission.objects.for_workspace(workspace)
-                .filter(pk__in=list(ids), status__in=[Commission.Status.PENDING, Commission.Status.APPROVED])
-                .select_for_update().order_by("id"))
+    rows = list(
+        Commission.objects.for_workspace(workspace)
+        .filter(pk__in=list(ids), status__in=[Commission.Status.PENDING, Commission.Status.APPROVED])
+        .select_for_update()
+        .order_by("id")
+    )
     if not rows:
         return []
     Commission.objects.for_workspace(workspace).filter(pk__in=[c.pk for c in rows]).update(
-        status=Commission.Status.REJECTED, rejection_reason=reason, rejected_at=now, rejected_by=by,
+        status=Commission.Status.REJECTED,
+        rejection_reason=reason,
+        rejected_at=now,
+        rejected_by=by,
     )
-    post_entries(workspace=workspace, entries=[
-        NewEntry(partner_id=c.partner_id, kind=LedgerEntry.Kind.COMMISSION_REJECTED, amount=-(c.amount - c.reversed_amount),
-                 currency=c.currency, reference=f"commission:{c.pk}", memo=f"Rejected: {reason}"[:255])
-        for c in rows if c.amount - c.reversed_amount > 0
-    ])
-    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="commission.rejected",
-                 changes={"count": len(rows), "ids": [c.pk for c in rows][:50], "reason": reason})
+    post_entries(
+        workspace=workspace,
+        entries=[
+            NewEntry(
+                partner_id=c.partner_id,
+                kind=LedgerEntry.Kind.COMMISSION_REJECTED,
+                amount=-(c.amount - c.reversed_amount),
+                currency=c.currency,
+                reference=f"commission:{c.pk}",
+                memo=f"Rejected: {reason}"[:255],
+            )
+            for c in rows
+            if c.amount - c.reversed_amount > 0
+        ],
+    )
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=_actor(by, actor_label),
+        action="commission.rejected",
+        changes={"count": len(rows), "ids": [c.pk for c in rows][:50], "reason": reason},
+    )
     return [c.pk for c in rows]
 
 
@@ -106,8 +142,14 @@ RETRYABLE = (InboundEvent.Status.UNATTRIBUTED, InboundEvent.Status.FAILED)
 
 
 @transaction.atomic
-def retry_events(*, workspace: Workspace, ids: Iterable[int] | None = None, reason_code: str | None = None,
-                 by: User | None, actor_label: str | None = None) -> int:
+def retry_events(
+    *,
+    workspace: Workspace,
+    ids: Iterable[int] | None = None,
+    reason_code: str | None = None,
+    by: User | None,
+    actor_label: str | None = None,
+) -> int:
     """Send unattributed or failed events through attribution again (after a fix: a partner
     reactivated, a code created, a rate added). Returns how many were queued."""
     events = InboundEvent.objects.for_workspace(workspace).filter(status__in=RETRYABLE)
@@ -119,11 +161,19 @@ def retry_events(*, workspace: Workspace, ids: Iterable[int] | None = None, reas
     if not picked:
         return 0
     InboundEvent.objects.for_workspace(workspace).filter(pk__in=picked).update(
-        status=InboundEvent.Status.RECEIVED, reason="Sent for attribution again.", reason_code="", processed_at=None,
+        status=InboundEvent.Status.RECEIVED,
+        reason="Sent for attribution again.",
+        reason_code="",
+        processed_at=None,
     )
     if by is not None or actor_label:
-        record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="inbound_event.retried",
-                     changes={"count": len(picked), "reason_code": reason_code})
+        record_audit(
+            workspace=workspace,
+            actor=by,
+            actor_label=_actor(by, actor_label),
+            action="inbound_event.retried",
+            changes={"count": len(picked), "reason_code": reason_code},
+        )
     enqueue_on_commit(workspace.pk, picked)
     return len(picked)
 
@@ -132,8 +182,16 @@ def retry_events(*, workspace: Workspace, ids: Iterable[int] | None = None, reas
 
 
 @transaction.atomic
-def add_exchange_rate(*, workspace: Workspace, day: date, from_currency: str, to_currency: str, rate: Decimal,
-                      by: User | None, actor_label: str | None = None) -> tuple[ExchangeRate, bool]:
+def add_exchange_rate(
+    *,
+    workspace: Workspace,
+    day: date,
+    from_currency: str,
+    to_currency: str,
+    rate: Decimal,
+    by: User | None,
+    actor_label: str | None = None,
+) -> tuple[ExchangeRate, bool]:
     """Record the workspace's rate for a day (1 from = rate to). Returns (rate, created).
 
     Sales that waited for this rate are sent through attribution again. A day's rate, once used,
@@ -153,15 +211,30 @@ def add_exchange_rate(*, workspace: Workspace, day: date, from_currency: str, to
         errors["rate"] = ["Use at most 10 digits after the decimal point."]
     if errors:
         raise ValidationError(errors)
-    existing = ExchangeRate.objects.for_workspace(workspace).filter(date=day, from_currency=source, to_currency=target).first()
+    existing = (
+        ExchangeRate.objects.for_workspace(workspace).filter(date=day, from_currency=source, to_currency=target).first()
+    )
     if existing is not None:
         if existing.rate != rate:
-            raise ValidationError({"rate": [f"The {source}→{target} rate for {day:%Y-%m-%d} is already {existing.rate.normalize():f}; "
-                                            f"rates already used are not changed."]})
+            raise ValidationError(
+                {
+                    "rate": [
+                        f"The {source}→{target} rate for {day:%Y-%m-%d} is already {existing.rate.normalize():f}; "
+                        f"rates already used are not changed."
+                    ]
+                }
+            )
         return existing, False
-    row = ExchangeRate.objects.create(workspace=workspace, date=day, from_currency=source, to_currency=target, rate=rate,
-                                      created_by=by)
-    record_audit(workspace=workspace, actor=by, actor_label=_actor(by, actor_label), action="exchange_rate.added",
-                 target=row, changes={"rate": str(rate)})
+    row = ExchangeRate.objects.create(
+        workspace=workspace, date=day, from_currency=source, to_currency=target, rate=rate, created_by=by
+    )
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=_actor(by, actor_label),
+        action="exchange_rate.added",
+        target=row,
+        changes={"rate": str(rate)},
+    )
     retry_events(workspace=workspace, reason_code="no_exchange_rate", by=None)
     return row, True

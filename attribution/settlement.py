@@ -12,10 +12,10 @@ by the next close, as a line marked as carried.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
 
 from django.db import transaction
 from django.db.models import QuerySet, Sum
@@ -39,7 +39,9 @@ def ledger_head(workspace: Workspace) -> LedgerHead:
     return LedgerHead(last["sequence"], last["entry_hash"])
 
 
-def balances_up_to(*, workspace: Workspace, sequence: int, partner_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Decimal]:
+def balances_up_to(
+    *, workspace: Workspace, sequence: int, partner_ids: Iterable[int] | None = None
+) -> dict[tuple[int, str], Decimal]:
     """Each partner's ledger balance per currency, counting entries up to `sequence` inclusive."""
     rows = LedgerEntry.objects.for_workspace(workspace).filter(sequence__lte=sequence)
     if partner_ids is not None:
@@ -73,7 +75,9 @@ def adjustments_up_to(*, workspace: Workspace, sequence: int) -> QuerySet[Ledger
 def rejections_up_to(*, workspace: Workspace, sequence: int) -> QuerySet[LedgerEntry]:
     """Ledger entries of rejected commissions; one matters to payouts when its commission was already
     on a statement (the statement is frozen, so the next one takes the amount back)."""
-    return LedgerEntry.objects.for_workspace(workspace).filter(kind=LedgerEntry.Kind.COMMISSION_REJECTED, sequence__lte=sequence)
+    return LedgerEntry.objects.for_workspace(workspace).filter(
+        kind=LedgerEntry.Kind.COMMISSION_REJECTED, sequence__lte=sequence
+    )
 
 
 def commission_id_of(entry: LedgerEntry) -> int | None:
@@ -113,14 +117,22 @@ def post_payouts(*, workspace: Workspace, payouts: Iterable[PayoutPosting]) -> d
     # Callers hold a lock on the statements being paid, so two requests cannot both pass this check.
     existing = {
         entry.reference: entry
-        for entry in LedgerEntry.objects.for_workspace(workspace).filter(kind=LedgerEntry.Kind.PAYOUT, reference__in=references)
+        for entry in LedgerEntry.objects.for_workspace(workspace).filter(
+            kind=LedgerEntry.Kind.PAYOUT, reference__in=references
+        )
     }
     new = [
-        NewEntry(partner_id=p.partner_id, kind=LedgerEntry.Kind.PAYOUT, amount=-abs(p.amount), currency=p.currency,
-                 reference=p.reference, memo=p.memo)
-        for p in payouts if p.reference not in existing
+        NewEntry(
+            partner_id=p.partner_id,
+            kind=LedgerEntry.Kind.PAYOUT,
+            amount=-abs(p.amount),
+            currency=p.currency,
+            reference=p.reference,
+            memo=p.memo,
+        )
+        for p in payouts
+        if p.reference not in existing
     ]
     for entry in post_entries(workspace=workspace, entries=new):
         existing[entry.reference] = entry
     return existing
-

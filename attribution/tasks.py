@@ -8,8 +8,8 @@ run from beat (config/settings.py, CELERY_BEAT_SCHEDULE).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Sequence
 
 from celery import shared_task
 from django.conf import settings
@@ -30,25 +30,44 @@ SWEEP_AFTER = timedelta(seconds=getattr(settings, "ATTRIBUTION_SWEEP_AFTER_SECON
 SWEEP_LIMIT = 50_000
 
 
-def enqueue_processing(workspace_id: int, event_ids: Sequence[int], *, wait: bool = False,
-                       countdown: float | None = None, queue: str | None = None) -> None:
+def enqueue_processing(
+    workspace_id: int,
+    event_ids: Sequence[int],
+    *,
+    wait: bool = False,
+    countdown: float | None = None,
+    queue: str | None = None,
+) -> None:
     """Send the ids to the workers in sets of CHUNK. Never raises: if the broker is unreachable the
     events are already safe in PostgreSQL and the sweeper enqueues them later."""
     ids = list(event_ids)
     for start in range(0, len(ids), CHUNK):
         try:
             process_inbound_events.apply_async(
-                args=[workspace_id, ids[start:start + CHUNK]], kwargs={"wait": wait}, retry=False,
-                **({"countdown": countdown} if countdown else {}), **({"queue": queue} if queue else {}),
+                args=[workspace_id, ids[start : start + CHUNK]],
+                kwargs={"wait": wait},
+                retry=False,
+                **({"countdown": countdown} if countdown else {}),
+                **({"queue": queue} if queue else {}),
             )
         except Exception:  # noqa: BLE001 - any broker failure: the sweeper is the fallback
-            logger.warning("Could not enqueue %d inbound events of workspace %s; the sweeper will pick them up",
-                           len(ids) - start, workspace_id, exc_info=True)
+            logger.warning(
+                "Could not enqueue %d inbound events of workspace %s; the sweeper will pick them up",
+                len(ids) - start,
+                workspace_id,
+                exc_info=True,
+            )
             return
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError, InterfaceError),
-             retry_backoff=True, retry_backoff_max=60, max_retries=10)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=10,
+)
 def process_inbound_events(workspace_id: int, event_ids: list[int], wait: bool = False) -> int:
     """Attribute these received events (those still received); returns how many were processed."""
     return process_events(workspace_id=workspace_id, event_ids=event_ids, wait=wait).events
@@ -61,11 +80,15 @@ def sweep_inbound_events(older_than_seconds: float | None = None, queue: str | N
     waiting for its click (every sweep)."""
     now = timezone.now()
     after = SWEEP_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
-    due = (InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after)
-           .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - after)))
+    due = InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after).filter(
+        Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - after)
+    )
     # Across workspaces on purpose (this runs from beat); each set is then processed in its own workspace.
-    rows = list(due.order_by("received_at")
-                .values_list("workspace_id", "id", "attempts", "attempted_at", "reason_code")[:SWEEP_LIMIT])
+    rows = list(
+        due.order_by("received_at").values_list("workspace_id", "id", "attempts", "attempted_at", "reason_code")[
+            :SWEEP_LIMIT
+        ]
+    )
     by_workspace: dict[int, list[int]] = {}
     for workspace_id, pk, attempts, attempted_at, reason_code in rows:
         if attempted_at is not None and now - attempted_at < _backoff(attempts, reason_code):

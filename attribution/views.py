@@ -48,12 +48,18 @@ def inbound_events(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     filters = EventFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
-    rows = selectors.events(workspace, status=data.get("status", ""), kind=data.get("kind", ""),
-                            search=(data.get("q") or "").strip())
+    rows = selectors.events(
+        workspace, status=data.get("status", ""), kind=data.get("kind", ""), search=(data.get("q") or "").strip()
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "counts": selectors.event_counts(workspace),
-               "can_manage": _can_manage(request), "filtered": bool(data and any(data.values())),
-               "statuses": InboundEvent.Status.choices}
+    context = {
+        "filters": filters,
+        "page": page,
+        "counts": selectors.event_counts(workspace),
+        "can_manage": _can_manage(request),
+        "filtered": bool(data and any(data.values())),
+        "statuses": InboundEvent.Status.choices,
+    }
     rows_only = request.htmx and not request.htmx.boosted
     if not rows_only:  # the page's line on the click flusher; the rows partial does not show it
         context["click_buffer"] = click_buffer_state(workspace_id=workspace.pk)
@@ -65,8 +71,12 @@ def inbound_events(request: WorkspaceRequest) -> HttpResponse:
 def retry_events(request: WorkspaceRequest) -> HttpResponse:
     form = RetryEventsForm(request.POST)
     if form.is_valid():
-        count = services.retry_events(workspace=request.workspace, ids=form.cleaned_data["ids"] or None,
-                                      reason_code=form.cleaned_data["reason_code"] or None, by=request.user)
+        count = services.retry_events(
+            workspace=request.workspace,
+            ids=form.cleaned_data["ids"] or None,
+            reason_code=form.cleaned_data["reason_code"] or None,
+            by=request.user,
+        )
         if count:
             messages.success(request, f"{count} event{'s' if count != 1 else ''} sent for attribution again.")
         else:
@@ -90,13 +100,26 @@ def commission_list(request: WorkspaceRequest) -> HttpResponse:
     filters = CommissionFilterForm(request.GET or None, workspace=workspace)
     data = filters.cleaned_data if filters.is_valid() else {}
     partner, program = data.get("partner"), data.get("program")
-    rows = selectors.commissions(workspace, status=data.get("status", ""), partner_id=partner.pk if partner else None,
-                                 program_id=program.pk if program else None)
+    rows = selectors.commissions(
+        workspace,
+        status=data.get("status", ""),
+        partner_id=partner.pk if partner else None,
+        program_id=program.pk if program else None,
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "totals": selectors.commission_totals(workspace),
-               "can_manage": _can_manage(request), "filtered": bool(data and any(data.values())),
-               "bulk": BulkCommissionForm()}
-    template = "attribution/commissions.html#rows" if request.htmx and not request.htmx.boosted else "attribution/commissions.html"
+    context = {
+        "filters": filters,
+        "page": page,
+        "totals": selectors.commission_totals(workspace),
+        "can_manage": _can_manage(request),
+        "filtered": bool(data and any(data.values())),
+        "bulk": BulkCommissionForm(),
+    }
+    template = (
+        "attribution/commissions.html#rows"
+        if request.htmx and not request.htmx.boosted
+        else "attribution/commissions.html"
+    )
     return render(request, template, context)
 
 
@@ -163,29 +186,58 @@ def reward_rules(request: WorkspaceRequest, program_id: int) -> HttpResponse:
     program_rule = next((r for r in current if r.group_id is None), None)
     initial = {}
     if program_rule is not None:
-        initial = {f: getattr(program_rule, f) for f in ("name", "sale_type", "sale_value", "duration", "duration_months",
-                                                          "lead_amount", "cap_per_customer", "min_sale_amount")}
+        initial = {
+            f: getattr(program_rule, f)
+            for f in (
+                "name",
+                "sale_type",
+                "sale_value",
+                "duration",
+                "duration_months",
+                "lead_amount",
+                "cap_per_customer",
+                "min_sale_amount",
+            )
+        }
     form = RewardRuleForm(request.POST or None, workspace=workspace, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             rule = services.add_reward_rule_version(
-                program=program, group=data["group"], effective_from=data["effective_from"], by=request.user,
-                data=RuleInput(name=data["name"], sale_type=data["sale_type"], sale_value=data["sale_value"],
-                               duration=data["duration"], duration_months=data["duration_months"],
-                               lead_amount=data["lead_amount"] or Decimal("0"), cap_per_customer=data["cap_per_customer"],
-                               min_sale_amount=data["min_sale_amount"]),
+                program=program,
+                group=data["group"],
+                effective_from=data["effective_from"],
+                by=request.user,
+                data=RuleInput(
+                    name=data["name"],
+                    sale_type=data["sale_type"],
+                    sale_value=data["sale_value"],
+                    duration=data["duration"],
+                    duration_months=data["duration_months"],
+                    lead_amount=data["lead_amount"] or Decimal("0"),
+                    cap_per_customer=data["cap_per_customer"],
+                    min_sale_amount=data["min_sale_amount"],
+                ),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"“{rule.name}” version {rule.version} applies from "
-                                      f"{rule.effective_from:%d %b %Y %H:%M}.")
+            messages.success(
+                request, f"“{rule.name}” version {rule.version} applies from {rule.effective_from:%d %b %Y %H:%M}."
+            )
             return redirect("reward_rules", slug=workspace.slug, program_id=program.pk)
     versions = selectors.reward_rules(workspace, program).order_by("group__name", "-effective_from", "-version")
-    return render(request, "attribution/reward_rules.html", {
-        "program": program, "current": current, "versions": versions, "form": form, "can_manage": _can_manage(request),
-    })
+    return render(
+        request,
+        "attribution/reward_rules.html",
+        {
+            "program": program,
+            "current": current,
+            "versions": versions,
+            "form": form,
+            "can_manage": _can_manage(request),
+        },
+    )
 
 
 # --- Exchange rates ---------------------------------------------------------------------------
@@ -201,9 +253,14 @@ def exchange_rates(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            rate, created = services.add_exchange_rate(workspace=workspace, day=data["date"],
-                                                       from_currency=data["from_currency"],
-                                                       to_currency=data["to_currency"], rate=data["rate"], by=request.user)
+            rate, created = services.add_exchange_rate(
+                workspace=workspace,
+                day=data["date"],
+                from_currency=data["from_currency"],
+                to_currency=data["to_currency"],
+                rate=data["rate"],
+                by=request.user,
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -213,6 +270,13 @@ def exchange_rates(request: WorkspaceRequest) -> HttpResponse:
                 messages.info(request, f"{rate} was already there.")
             return redirect("exchange_rates", slug=workspace.slug)
     page = Paginator(selectors.exchange_rates(workspace), PAGE_SIZE).get_page(request.GET.get("page"))
-    waiting = selectors.events(workspace, status=InboundEvent.Status.UNATTRIBUTED).filter(reason_code="no_exchange_rate").count()
-    return render(request, "attribution/exchange_rates.html", {"form": form, "page": page, "can_edit": can_edit,
-                                                                "waiting": waiting})
+    waiting = (
+        selectors.events(workspace, status=InboundEvent.Status.UNATTRIBUTED)
+        .filter(reason_code="no_exchange_rate")
+        .count()
+    )
+    return render(
+        request,
+        "attribution/exchange_rates.html",
+        {"form": form, "page": page, "can_edit": can_edit, "waiting": waiting},
+    )

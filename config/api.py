@@ -40,13 +40,16 @@ _EVENT = _link("attribution_api_get_event", event_id="$response.body#/event_id")
 # Each write points at where what it made is read back (OpenAPI links; schemathesis follows them).
 api.links = {
     ("post", "/api/v1/domains"): _link("accounts_api_get_domain", domain_id="$response.body#/id"),
-    ("post", "/api/v1/partners"): {**_link("partners_api_get_partner", partner_id="$response.body#/id"),
-                                   **_link("reporting_stats_api_get_partner_stats", id="$response.body#/id")},
+    ("post", "/api/v1/partners"): {
+        **_link("partners_api_get_partner", partner_id="$response.body#/id"),
+        **_link("reporting_stats_api_get_partner_stats", id="$response.body#/id"),
+    },
     ("post", "/api/v1/links"): _link("referrals_api_get_link", link_id="$response.body#/id"),
     ("post", "/api/v1/track/lead"): _EVENT,
     ("post", "/api/v1/track/sale"): _EVENT,
     ("post", "/api/v1/track/refund"): _EVENT,
-    ("post", "/api/v1/programs/{program_id}/rewards"): _link("attribution_api_list_rewards",
-                                                            program_id="$request.path.program_id"),
+    ("post", "/api/v1/programs/{program_id}/rewards"): _link(
+        "attribution_api_list_rewards", program_id="$request.path.program_id"
+    ),
     ("put", "/api/v1/integrations/stripe"): _link("attribution_integration_api_get_stripe"),
 }

@@ -37,6 +37,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body: dict[str, Any] = {"status": "ok" if healthy else "degraded", **state}
     if state["database"] == "ok":
         buffer = click_buffer_state()
-        body.update(click_flusher_lag_seconds=buffer.lag_seconds, clicks_buffered=buffer.buffered,
-                    events_waiting_for_click=buffer.waiting_events)
+        body.update(
+            click_flusher_lag_seconds=buffer.lag_seconds,
+            clicks_buffered=buffer.buffered,
+            events_waiting_for_click=buffer.waiting_events,
+        )
     return JsonResponse(body, status=200 if healthy else 503)

@@ -31,7 +31,9 @@ if PRODUCTION:
             "Production mode (DJANGO_ENV=production) needs SECRET_KEY (50+ random characters) and ALLOWED_HOSTS."
         )
     if "DATABASE_URL" not in os.environ or "REDIS_URL" not in os.environ:
-        raise ImproperlyConfigured("Production mode needs DATABASE_URL and REDIS_URL; the embedded servers are for development.")
+        raise ImproperlyConfigured(
+            "Production mode needs DATABASE_URL and REDIS_URL; the embedded servers are for development."
+        )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-tandem-key-change-me-in-production-0123456789")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
@@ -167,32 +169,60 @@ ROLLUP_REFRESH_INTERVAL = env.float("ROLLUP_REFRESH_INTERVAL_SECONDS", default=1
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "record-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
     # Moves buffered clicks from the Redis stream into PostgreSQL; a stale run is dropped, not queued.
-    "flush-clicks": {"task": "referrals.tasks.flush_click_buffer", "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
-                     "options": {"expires": 30}},
+    "flush-clicks": {
+        "task": "referrals.tasks.flush_click_buffer",
+        "schedule": env.float("CLICK_FLUSH_INTERVAL_SECONDS", default=3.0),
+        "options": {"expires": 30},
+    },
     "expire-deal-registrations": {"task": "referrals.tasks.expire_deal_registrations", "schedule": 3600.0},
     # Rebuilds today's, yesterday's and every recently touched day's report rollups (reporting/rollups.py):
     # how long a new click or sale takes to reach the dashboard and the stats API.
-    "refresh-report-rollups": {"task": "reporting.tasks.refresh_recent_rollups", "schedule": ROLLUP_REFRESH_INTERVAL,
-                               "options": {"expires": ROLLUP_REFRESH_INTERVAL}},
+    "refresh-report-rollups": {
+        "task": "reporting.tasks.refresh_recent_rollups",
+        "schedule": ROLLUP_REFRESH_INTERVAL,
+        "options": {"expires": ROLLUP_REFRESH_INTERVAL},
+    },
     # Statements whose email was lost (worker died, mail server down) are sent again.
-    "email-unsent-statements": {"task": "reporting.payout_tasks.email_unsent_statements", "schedule": 900.0,
-                                "options": {"expires": 600}},
+    "email-unsent-statements": {
+        "task": "reporting.payout_tasks.email_unsent_statements",
+        "schedule": 900.0,
+        "options": {"expires": 600},
+    },
     # Re-enqueues inbound events nobody processed (broker down at arrival, worker killed, refund waiting for its sale).
-    "sweep-inbound-events": {"task": "attribution.tasks.sweep_inbound_events", "schedule": 60.0, "options": {"expires": 55}},
+    "sweep-inbound-events": {
+        "task": "attribution.tasks.sweep_inbound_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Resumes CSV imports whose worker was killed or whose task was lost (attribution/integrations/csv_import.py).
-    "resume-stalled-csv-imports": {"task": "attribution.csv_tasks.resume_stalled_csv_imports", "schedule": 60.0,
-                                   "options": {"expires": 55}},
+    "resume-stalled-csv-imports": {
+        "task": "attribution.csv_tasks.resume_stalled_csv_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Partner performance reports (weekly on Mondays, monthly on the 1st, UTC) and the managers' Monday digest;
     # each recipient is sent once per period (reporting/reports/scheduled.py), so the hourly reruns are no-ops.
-    "send-scheduled-reports": {"task": "reporting.report_tasks.send_scheduled_reports", "schedule": 3600.0,
-                               "options": {"expires": 3000}},
-    "approve-due-commissions": {"task": "attribution.tasks.approve_due_commissions", "schedule": 600.0,
-                                "options": {"expires": 550}},
+    "send-scheduled-reports": {
+        "task": "reporting.report_tasks.send_scheduled_reports",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "approve-due-commissions": {
+        "task": "attribution.tasks.approve_due_commissions",
+        "schedule": 600.0,
+        "options": {"expires": 550},
+    },
     # Rechecks the DNS of domains still waiting for their tandem-verify record.
-    "recheck-pending-domains": {"task": "accounts.tasks.recheck_pending_domains", "schedule": 300.0,
-                                "options": {"expires": 290}},
-    "purge-idempotency-keys": {"task": "attribution.tasks.purge_idempotency_keys", "schedule": 3600.0,
-                               "options": {"expires": 3000}},
+    "recheck-pending-domains": {
+        "task": "accounts.tasks.recheck_pending_domains",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "purge-idempotency-keys": {
+        "task": "attribution.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 # Every module that defines tasks, and the only way they register: a worker imports these at start
 # (nothing imports a task module from a model or an app config). tests/test_celery_tasks.py keeps it whole.
@@ -260,7 +290,9 @@ PARTNER_INVITATION_MAX_AGE_DAYS = env.int("PARTNER_INVITATION_MAX_AGE_DAYS", def
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
 if "EMAIL_URL" in os.environ:

@@ -16,14 +16,18 @@ admin.site.site_header = "Tandem operations"
 admin.site.site_title = "Tandem admin"
 
 workspace_urlpatterns = (
-    accounts_urls.workspace_urlpatterns + partners_urls.workspace_urlpatterns + reporting_urls.workspace_urlpatterns
+    accounts_urls.workspace_urlpatterns
+    + partners_urls.workspace_urlpatterns
+    + reporting_urls.workspace_urlpatterns
     + referrals_urls.workspace_urlpatterns
     + integration_urls.workspace_urlpatterns
     + payout_urls.workspace_urlpatterns
     + attribution_urls.workspace_urlpatterns
 )
 portal_urlpatterns = (
-    reporting_urls.portal_urlpatterns + partners_urls.portal_urlpatterns + referrals_urls.portal_urlpatterns
+    reporting_urls.portal_urlpatterns
+    + partners_urls.portal_urlpatterns
+    + referrals_urls.portal_urlpatterns
     + payout_urls.portal_urlpatterns
     + attribution_urls.portal_urlpatterns
 )

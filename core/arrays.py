@@ -8,7 +8,8 @@ result as a text parameter cast to the array type, e.g. `%t::bigint[]` or `%s::v
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def number_array(values: Iterable[Any]) -> str:
@@ -29,7 +30,11 @@ def text_array(values: Sequence[Any]) -> str:
         # The common case: no element holds a quote or a backslash, so none needs escaping.
         if "\\" not in body and body.count('"') == 2 * (len(values) - 1):
             return '{"' + body + '"}'
-    return "{" + ",".join(
-        "NULL" if value is None else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for value in values
-    ) + "}"
+    return (
+        "{"
+        + ",".join(
+            "NULL" if value is None else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        )
+        + "}"
+    )

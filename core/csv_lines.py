@@ -89,10 +89,18 @@ def _quote_problem(taken: list[tuple[int, str]], headers: list[str], delimiter: 
     number, first = taken[0]
     if len(taken) == 1 and error != _END_OF_DATA:
         # A quote inside an unquoted value, or text after a closing quote.
-        index = next((i for i, part in enumerate(first.rstrip("\r\n").split(delimiter))
-                      if '"' in part and not (len(part) > 1 and part[0] == part[-1] == '"')), 0)
-        return (_column(headers, index),
-                'A quote is out of place: quote the whole value and double the quotes inside it ("").')
+        index = next(
+            (
+                i
+                for i, part in enumerate(first.rstrip("\r\n").split(delimiter))
+                if '"' in part and not (len(part) > 1 and part[0] == part[-1] == '"')
+            ),
+            0,
+        )
+        return (
+            _column(headers, index),
+            'A quote is out of place: quote the whole value and double the quotes inside it ("").',
+        )
     # Read alone, the line's last value is the one whose quote runs on.
     column = _column(headers, max(0, len(_loose_fields(first, delimiter)) - 1))
     if len(taken) > 3:
@@ -116,18 +124,26 @@ def _value_problems(values: list[str], headers: list[str]) -> list[tuple[str, st
     problems = []
     for index, value in enumerate(values):
         if NOT_UTF8.search(value):
-            problems.append((_column(headers, index),
-                             "Holds bytes that are not UTF-8 text; save the file as “CSV UTF-8” and upload it again."))
+            problems.append(
+                (
+                    _column(headers, index),
+                    "Holds bytes that are not UTF-8 text; save the file as “CSV UTF-8” and upload it again.",
+                )
+            )
         elif problem := unusable_character(value):
             problems.append((_column(headers, index), problem.replace("send again", "upload the file again")))
     width, count = len(headers), len(values)
     if count > width:
-        message = (f"This line has {count} values but the file has {width} columns; "
-                   "quote a value that holds the separator, or remove the extra values.")
+        message = (
+            f"This line has {count} values but the file has {width} columns; "
+            "quote a value that holds the separator, or remove the extra values."
+        )
         problems.append((_column(headers, width), message))
     elif count < width:
-        message = (f"This line has {count} values but the file has {width} columns: "
-                   f"“{headers[count]}” and any columns after it are missing.")
+        message = (
+            f"This line has {count} values but the file has {width} columns: "
+            f"“{headers[count]}” and any columns after it are missing."
+        )
         problems.append((headers[count], message))
     return problems
 

@@ -19,7 +19,9 @@ __all__ = ["COUNTRIES", "COUNTRY_CODES", "COUNTRY_NAMES", "CURRENCIES"]
 
 def _countries() -> tuple[tuple[str, str], ...]:
     names = Locale("en").territories
-    pairs = [(c.alpha_2, str(names.get(c.alpha_2) or getattr(c, "common_name", None) or c.name)) for c in pycountry.countries]
+    pairs = [
+        (c.alpha_2, str(names.get(c.alpha_2) or getattr(c, "common_name", None) or c.name)) for c in pycountry.countries
+    ]
     # Sorted as a reader expects: Åland Islands among the A's.
     return tuple(sorted(pairs, key=lambda pair: unicodedata.normalize("NFKD", pair[1]).casefold()))
 

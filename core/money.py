@@ -31,10 +31,11 @@ def parse_amount(text: Any, currency: str | None) -> Decimal:
     checked and the caller judges the places.
     """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise AmountError("Send the amount as a decimal string such as \"49.99\"; JSON numbers can lose cents.")
+        raise AmountError('Send the amount as a decimal string such as "49.99"; JSON numbers can lose cents.')
     if not _AMOUNT.match(text):
-        raise AmountError(f"“{text}” is not an amount: use digits 0-9 and a point, such as 49.99, "
-                          "with no sign, spaces or exponent.")
+        raise AmountError(
+            f"“{text}” is not an amount: use digits 0-9 and a point, such as 49.99, with no sign, spaces or exponent."
+        )
     amount = Decimal(text)
     if currency:
         places_problem = excess_places(amount, currency)

@@ -11,26 +11,46 @@ change here. They run on the connection Django is using, inside its transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import psycopg
-from psycopg.pq import Format
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
+from psycopg.pq import Format
 
 from core.arrays import number_array, text_array
 
 _NO_DEFAULT = object()
 # Field types whose Python value psycopg sends as is (Django's own conversion would only copy it).
-_PLAIN = frozenset({
-    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
-    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "CharField", "TextField",
-    "EmailField", "SlugField", "URLField", "BooleanField", "DecimalField", "DateTimeField", "DateField",
-    "ForeignKey", "OneToOneField", "UUIDField",
-})
+_PLAIN = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "CharField",
+        "TextField",
+        "EmailField",
+        "SlugField",
+        "URLField",
+        "BooleanField",
+        "DecimalField",
+        "DateTimeField",
+        "DateField",
+        "ForeignKey",
+        "OneToOneField",
+        "UUIDField",
+    }
+)
 
 
 class EncodedJson(str):
@@ -87,8 +107,11 @@ def _converter(field: models.Field) -> tuple[Callable[[Any], Any] | None, str, s
 # a value, and a set reads tens of thousands. The session's time zone is UTC (Django sets it), so
 # the compiled ones return the same aware datetimes.
 _TIMESTAMPTZ = psycopg.adapters.types["timestamptz"].oid
-_TIMESTAMPTZ_LOADERS = [loader for fmt in (Format.TEXT, Format.BINARY)
-                        if (loader := psycopg.adapters.get_loader(_TIMESTAMPTZ, fmt)) is not None]
+_TIMESTAMPTZ_LOADERS = [
+    loader
+    for fmt in (Format.TEXT, Format.BINARY)
+    if (loader := psycopg.adapters.get_loader(_TIMESTAMPTZ, fmt)) is not None
+]
 
 
 @contextmanager
@@ -149,8 +172,9 @@ def insert_rows(
         aliases.append(f"c{index}")
         arrays.append(array)
     returned = ", ".join(q(_column(_concrete_field(model, name))) for name in returning)
-    source = (f"unnest({', '.join(params)}) AS u({', '.join(aliases)})" if arrays
-              else "generate_series(1, %b::integer)")  # every column is the same in every row
+    source = (
+        f"unnest({', '.join(params)}) AS u({', '.join(aliases)})" if arrays else "generate_series(1, %b::integer)"
+    )  # every column is the same in every row
     sql = (
         f"INSERT INTO {q(model._meta.db_table)} ({', '.join(columns)}) "
         f"SELECT {', '.join(selects)} FROM {source}"

@@ -74,27 +74,38 @@ def _program(workspace: Workspace, program_id: int | None) -> Program | None:
         return None
     program = Program.objects.for_workspace(workspace).filter(pk=program_id).first()
     if program is None:
-        raise ApiError(422, "invalid", "There is no program with that id in this workspace.",
-                       {"program_id": ["Unknown program; leave it out to use the Default program."]})
+        raise ApiError(
+            422,
+            "invalid",
+            "There is no program with that id in this workspace.",
+            {"program_id": ["Unknown program; leave it out to use the Default program."]},
+        )
     return program
 
 
-def _group(workspace: Workspace, *, name: str | None, group_id: int | None, field: str = "group") -> PartnerGroup | None:
+def _group(
+    workspace: Workspace, *, name: str | None, group_id: int | None, field: str = "group"
+) -> PartnerGroup | None:
     """A group by id or by name (any case); an unknown one is an error naming the field it came from."""
     groups = PartnerGroup.objects.for_workspace(workspace)
     if group_id is not None:
         group = groups.filter(pk=group_id).first()
         if group is None:
-            raise ApiError(422, "invalid", "There is no group with that id in this workspace.",
-                           {"group_id": ["Unknown group."]})
+            raise ApiError(
+                422, "invalid", "There is no group with that id in this workspace.", {"group_id": ["Unknown group."]}
+            )
         return group
     if name:
         group = groups.filter(name__iexact=name.strip()).first()
         if group is None and name.strip().isdigit():
             group = groups.filter(pk=int(name)).first()
         if group is None:
-            raise ApiError(422, "invalid", f"There is no group called “{name}” in this workspace.",
-                           {field: ["Unknown group; create it on the Groups page first."]})
+            raise ApiError(
+                422,
+                "invalid",
+                f"There is no group called “{name}” in this workspace.",
+                {field: ["Unknown group; create it on the Groups page first."]},
+            )
         return group
     return None
 
@@ -130,11 +141,15 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status[dict[str,
 def list_partners(request: HttpRequest, filters: Query[PartnerFilters]) -> dict[str, Any]:
     workspace = workspace_of(request)
     if filters.status and filters.status not in Partner.Status.values:
-        raise ApiError(422, "invalid", "Unknown status.", {"status": [f"Use one of {', '.join(Partner.Status.values)}."]})
+        raise ApiError(
+            422, "invalid", "Unknown status.", {"status": [f"Use one of {', '.join(Partner.Status.values)}."]}
+        )
     group = _group(workspace, name=filters.group, group_id=None)
     program = _program(workspace, filters.program_id)
     partners = selectors.partner_list(
-        workspace=workspace, status=filters.status or "", group_id=group.pk if group else None,
+        workspace=workspace,
+        status=filters.status or "",
+        group_id=group.pk if group else None,
         program_id=program.pk if program else None,
     )
     if filters.email:

@@ -31,7 +31,15 @@ PARTNERS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("Dealfinder Blog", "ana@dealfinder.example", "Dealfinder", "CA", "Affiliates", "default", "active"),
     ("Savvy Saver", "tom@savvysaver.example", "", "AU", "Affiliates", "default", "active"),
     ("TechTalk Weekly", "editor@techtalk.example", "TechTalk Media", "US", "Affiliates", "default", "active"),
-    ("Cloudbridge Solutions", "sales@cloudbridge.example", "Cloudbridge GmbH", "DE", "Resellers", "resellers-eu", "active"),
+    (
+        "Cloudbridge Solutions",
+        "sales@cloudbridge.example",
+        "Cloudbridge GmbH",
+        "DE",
+        "Resellers",
+        "resellers-eu",
+        "active",
+    ),
     ("Nordic IT Partners", "ops@nordicit.example", "Nordic IT AB", "SE", "Resellers", "resellers-eu", "active"),
     ("Quickclick Deals", "admin@quickclick.example", "Quickclick", "US", "Affiliates", "default", "suspended"),
     ("Harbor Consulting", "jo@harbor.example", "Harbor Consulting", "IE", "Agencies", "default", "invited"),
@@ -39,13 +47,33 @@ PARTNERS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
 
 # (name, email, company, country, website, how they'll promote, rejection reason or "" to leave pending)
 APPLICANTS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
-    ("Morgan Lee", "morgan@growthgarden.example", "Growth Garden", "NL", "https://growthgarden.example",
-     "A weekly newsletter for 14,000 SaaS founders; a review post and two sponsored issues per quarter.", ""),
-    ("Sam Rivera", "sam@couponista.example", "Couponista", "ES", "https://couponista.example",
-     "YouTube reviews of marketing tools (38k subscribers) and a comparison page.", ""),
-    ("Get Rich Links", "promo@getrichlinks.example", "", "", "https://getrichlinks.example",
-     "Paid search on your brand name and coupon aggregators.",
-     "Our terms do not allow bidding on our brand name in search ads."),
+    (
+        "Morgan Lee",
+        "morgan@growthgarden.example",
+        "Growth Garden",
+        "NL",
+        "https://growthgarden.example",
+        "A weekly newsletter for 14,000 SaaS founders; a review post and two sponsored issues per quarter.",
+        "",
+    ),
+    (
+        "Sam Rivera",
+        "sam@couponista.example",
+        "Couponista",
+        "ES",
+        "https://couponista.example",
+        "YouTube reviews of marketing tools (38k subscribers) and a comparison page.",
+        "",
+    ),
+    (
+        "Get Rich Links",
+        "promo@getrichlinks.example",
+        "",
+        "",
+        "https://getrichlinks.example",
+        "Paid search on your brand name and coupon aggregators.",
+        "Our terms do not allow bidding on our brand name in search ads.",
+    ),
 )
 
 
@@ -59,8 +87,9 @@ class PartnerSeed:
 def _program(workspace: Workspace, *, by: User, slug: str, name: str, currency: str, terms: str) -> Program:
     program = Program.objects.for_workspace(workspace).filter(slug=slug).first()
     if program is None:
-        program = services.create_program(workspace=workspace, by=by, name=name, currency=currency, terms=terms,
-                                          public_applications=True)
+        program = services.create_program(
+            workspace=workspace, by=by, name=name, currency=currency, terms=terms, public_applications=True
+        )
     return program
 
 
@@ -69,12 +98,19 @@ def seed_partners(*, workspace: Workspace, owner: User, portal_user: User) -> Pa
     default = services.ensure_default_program(workspace=workspace)
     if not default.terms:
         # Only on the first run, so a manager's later edits survive a re-seed.
-        services.update_program(program=default, by=owner, currency="USD", terms=DEFAULT_TERMS,
-                                public_applications=True, minimum_payout=Decimal("50.00"))
+        services.update_program(
+            program=default,
+            by=owner,
+            currency="USD",
+            terms=DEFAULT_TERMS,
+            public_applications=True,
+            minimum_payout=Decimal("50.00"),
+        )
     programs = {
         "default": default,
-        "resellers-eu": _program(workspace, by=owner, slug="resellers-eu", name="Resellers EU", currency="EUR",
-                                 terms=RESELLER_TERMS),
+        "resellers-eu": _program(
+            workspace, by=owner, slug="resellers-eu", name="Resellers EU", currency="EUR", terms=RESELLER_TERMS
+        ),
     }
     groups: dict[str, PartnerGroup] = {
         name: services.ensure_group(workspace=workspace, name=name, by=owner) for name in GROUPS
@@ -83,24 +119,42 @@ def seed_partners(*, workspace: Workspace, owner: User, portal_user: User) -> Pa
     for name, email, company, country, group, program, status in PARTNERS:
         initial = Partner.Status.INVITED if status == Partner.Status.INVITED else Partner.Status.ACTIVE
         partner, created = services.create_partner(
-            workspace=workspace, name=name, email=email, company=company, country=country, group=groups[group],
-            program=programs[program], status=initial, by=owner, notify=False,
+            workspace=workspace,
+            name=name,
+            email=email,
+            company=company,
+            country=country,
+            group=groups[group],
+            program=programs[program],
+            status=initial,
+            by=owner,
+            notify=False,
         )
         if created and status == Partner.Status.SUSPENDED:
             services.suspend_partner(partner=partner, by=owner)
 
     for name, email, company, country, website, plan, reason in APPLICANTS:
         partner, created = services.apply_to_program(
-            program=default, name=name, email=email, company=company, country=country, website=website,
-            promotion_plan=plan, accepted_terms=True,
+            program=default,
+            name=name,
+            email=email,
+            company=company,
+            country=country,
+            website=website,
+            promotion_plan=plan,
+            accepted_terms=True,
         )
         if created and reason:
             services.reject_partner(partner=partner, reason=reason, by=owner, notify=False)
 
     paula = Partner.objects.for_workspace(workspace).get(program=default, email=PARTNERS[0][1])
     if not paula.payout_method:
-        services.update_partner_profile(partner=paula, user=portal_user, payout_method=Partner.PayoutMethod.PAYPAL,
-                                        payout_details="payouts@brightside.example")
+        services.update_partner_profile(
+            partner=paula,
+            user=portal_user,
+            payout_method=Partner.PayoutMethod.PAYPAL,
+            payout_details="payouts@brightside.example",
+        )
     services.link_partner_user(partner=paula, user=portal_user)
     return PartnerSeed(
         programs=Program.objects.for_workspace(workspace).count(),

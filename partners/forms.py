@@ -41,28 +41,65 @@ class _WorkspaceForm(forms.Form):
 
 class ProgramForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
-    currency = forms.ChoiceField(label="Currency", choices=CURRENCY_CHOICES, initial="USD",
-                                 help_text="Commissions and payouts of this program are in this currency.")
+    currency = forms.ChoiceField(
+        label="Currency",
+        choices=CURRENCY_CHOICES,
+        initial="USD",
+        help_text="Commissions and payouts of this program are in this currency.",
+    )
     attribution_window_days = forms.IntegerField(
-        label="Attribution window (days)", min_value=1, max_value=3650, initial=90,
-        help_text="How long after a click a new lead is still credited to the partner.")
-    attribution_model = forms.ChoiceField(label="Attribution model", choices=Program.Model.choices,
-                                          help_text="Which click wins when a customer clicked several partners' links. "
-                                                    "A code or an approved deal registration always outranks a click.")
-    hold_days = forms.IntegerField(label="Hold (days)", min_value=0, max_value=365, initial=30,
-                                   help_text="Commissions wait this long before they can be approved, to absorb refunds.")
-    minimum_payout = forms.DecimalField(label="Minimum payout", min_value=0, max_digits=14, decimal_places=2, initial=0,
-                                        help_text="Approved commissions below this total roll over to the next period.")
+        label="Attribution window (days)",
+        min_value=1,
+        max_value=3650,
+        initial=90,
+        help_text="How long after a click a new lead is still credited to the partner.",
+    )
+    attribution_model = forms.ChoiceField(
+        label="Attribution model",
+        choices=Program.Model.choices,
+        help_text="Which click wins when a customer clicked several partners' links. "
+        "A code or an approved deal registration always outranks a click.",
+    )
+    hold_days = forms.IntegerField(
+        label="Hold (days)",
+        min_value=0,
+        max_value=365,
+        initial=30,
+        help_text="Commissions wait this long before they can be approved, to absorb refunds.",
+    )
+    minimum_payout = forms.DecimalField(
+        label="Minimum payout",
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
+        help_text="Approved commissions below this total roll over to the next period.",
+    )
     deal_protection_days = forms.IntegerField(
-        label="Deal protection (days)", min_value=0, max_value=3650, initial=90,
-        help_text="How long an approved deal registration keeps the customer for the partner.")
-    public_applications = forms.BooleanField(label="Accept public applications", required=False,
-                                             help_text="Anyone with the link can apply; you approve or reject each one.")
-    terms = forms.CharField(label="Program terms", required=False, widget=forms.Textarea(attrs={"rows": 6}),
-                            help_text="Shown to applicants and in the partner portal.")
-    report_frequency = forms.ChoiceField(label="Partner performance report", choices=Program.ReportFrequency.choices,
-                                         initial=Program.ReportFrequency.MONTHLY, required=False,
-                                         help_text="How often partners are emailed their performance report (PDF).")
+        label="Deal protection (days)",
+        min_value=0,
+        max_value=3650,
+        initial=90,
+        help_text="How long an approved deal registration keeps the customer for the partner.",
+    )
+    public_applications = forms.BooleanField(
+        label="Accept public applications",
+        required=False,
+        help_text="Anyone with the link can apply; you approve or reject each one.",
+    )
+    terms = forms.CharField(
+        label="Program terms",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Shown to applicants and in the partner portal.",
+    )
+    report_frequency = forms.ChoiceField(
+        label="Partner performance report",
+        choices=Program.ReportFrequency.choices,
+        initial=Program.ReportFrequency.MONTHLY,
+        required=False,
+        help_text="How often partners are emailed their performance report (PDF).",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -82,7 +119,9 @@ class PartnerInviteForm(_WorkspaceForm):
     email = forms.EmailField(label="Email address")
     company = forms.CharField(label="Company", max_length=120, required=False)
     program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), empty_label=None)
-    group = forms.ModelChoiceField(label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group")
+    group = forms.ModelChoiceField(
+        label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group"
+    )
 
 
 class PartnerEditForm(_WorkspaceForm):
@@ -91,17 +130,32 @@ class PartnerEditForm(_WorkspaceForm):
     company = forms.CharField(label="Company", max_length=120, required=False)
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, required=False)
     program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), empty_label=None)
-    group = forms.ModelChoiceField(label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group")
-    payout_method = forms.ChoiceField(label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices],
-                                      required=False)
-    payout_details = forms.CharField(label="Payout details", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                     help_text="IBAN, PayPal address or similar.")
-    external_id = forms.CharField(label="External ID", max_length=120, required=False,
-                                  help_text="Your own systems' id for this partner.")
-    notes = forms.CharField(label="Internal notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                            help_text="Only your team sees these.")
-    receives_reports = forms.BooleanField(label="Email performance reports", required=False,
-                                          help_text="The program's scheduled performance report, with a PDF.")
+    group = forms.ModelChoiceField(
+        label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group"
+    )
+    payout_method = forms.ChoiceField(
+        label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices], required=False
+    )
+    payout_details = forms.CharField(
+        label="Payout details",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="IBAN, PayPal address or similar.",
+    )
+    external_id = forms.CharField(
+        label="External ID", max_length=120, required=False, help_text="Your own systems' id for this partner."
+    )
+    notes = forms.CharField(
+        label="Internal notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only your team sees these.",
+    )
+    receives_reports = forms.BooleanField(
+        label="Email performance reports",
+        required=False,
+        help_text="The program's scheduled performance report, with a PDF.",
+    )
 
     @classmethod
     def for_partner(cls, partner: Partner, data: Any = None) -> PartnerEditForm:
@@ -114,7 +168,9 @@ class NotesForm(forms.Form):
 
 
 class GroupChoiceForm(_WorkspaceForm):
-    group = forms.ModelChoiceField(label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group")
+    group = forms.ModelChoiceField(
+        label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group"
+    )
 
 
 class GroupForm(forms.Form):
@@ -124,12 +180,18 @@ class GroupForm(forms.Form):
 class PartnerFilterForm(_WorkspaceForm):
     """The partner list's search and filters; a bad value is dropped rather than shown as an error."""
 
-    q = forms.CharField(label="Search", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "Name, email or company", "enterkeyhint": "search"}))
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Name, email or company", "enterkeyhint": "search"}),
+    )
     status = forms.ChoiceField(label="Status", choices=[("", "Any status"), *Partner.Status.choices], required=False)
-    group = forms.ModelChoiceField(label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="Any group")
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), required=False,
-                                     empty_label="Any program")
+    group = forms.ModelChoiceField(
+        label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="Any group"
+    )
+    program = forms.ModelChoiceField(
+        label="Program", queryset=Program.objects.none(), required=False, empty_label="Any program"
+    )
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()
@@ -146,26 +208,42 @@ class PartnerFilterForm(_WorkspaceForm):
 class ApplicationForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    company = forms.CharField(label="Company", max_length=120, required=False,
-                              widget=forms.TextInput(attrs={"autocomplete": "organization"}))
+    company = forms.CharField(
+        label="Company", max_length=120, required=False, widget=forms.TextInput(attrs={"autocomplete": "organization"})
+    )
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, required=False)
-    website = forms.URLField(label="Website", required=False, assume_scheme="https",
-                             widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url"}))
-    promotion_plan = forms.CharField(label="How will you promote us?", required=False,
-                                     widget=forms.Textarea(attrs={"rows": 4}),
-                                     help_text="Your audience, channels and expected volume help us review faster.")
+    website = forms.URLField(
+        label="Website",
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url"}),
+    )
+    promotion_plan = forms.CharField(
+        label="How will you promote us?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Your audience, channels and expected volume help us review faster.",
+    )
     accepted_terms = forms.BooleanField(label="I accept the program terms")
 
 
 class ProfileForm(forms.Form):
     company = forms.CharField(label="Company", max_length=120, required=False)
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, required=False)
-    payout_method = forms.ChoiceField(label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices],
-                                      required=False)
-    payout_details = forms.CharField(label="Payout details", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                     help_text="IBAN and account holder, PayPal address or Wise email.")
-    receives_reports = forms.BooleanField(label="Email me performance reports", required=False,
-                                          help_text="Your clicks, leads, customers and commissions, with a PDF.")
+    payout_method = forms.ChoiceField(
+        label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices], required=False
+    )
+    payout_details = forms.CharField(
+        label="Payout details",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="IBAN and account holder, PayPal address or Wise email.",
+    )
+    receives_reports = forms.BooleanField(
+        label="Email me performance reports",
+        required=False,
+        help_text="Your clicks, leads, customers and commissions, with a PDF.",
+    )
 
     @classmethod
     def for_partner(cls, partner: Partner, data: Any = None) -> ProfileForm:

@@ -41,7 +41,9 @@ PAGE_SIZE = 25
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Where a signed-in person lands: their only workspace, their portal, or a chooser listing both."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("workspace").order_by("workspace__name"))
+    memberships = list(
+        Membership.objects.filter(user=request.user).select_related("workspace").order_by("workspace__name")
+    )
     logins = selectors.partner_logins_of(user=request.user)
     if len(memberships) == 1 and not logins:
         return redirect("dashboard", slug=memberships[0].workspace.slug)
@@ -128,8 +130,9 @@ def partner_notes(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     return redirect(_detail_url(request, partner))
 
 
-def _change_status(request: WorkspaceRequest, partner_id: int, change: Callable[[Partner], object],
-                   done: Callable[[Partner], str]) -> HttpResponse:
+def _change_status(
+    request: WorkspaceRequest, partner_id: int, change: Callable[[Partner], object], done: Callable[[Partner], str]
+) -> HttpResponse:
     """Run one status service on the partner; a refusal (wrong current status, no reason) becomes a message."""
     partner = selectors.get_partner_or_404(request.workspace, partner_id)
     try:
@@ -144,7 +147,9 @@ def _change_status(request: WorkspaceRequest, partner_id: int, change: Callable[
 @workspace_member(MANAGERS, methods=POST)
 def partner_approve(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     return _change_status(
-        request, partner_id, lambda p: services.approve_partner(partner=p, by=request.user),
+        request,
+        partner_id,
+        lambda p: services.approve_partner(partner=p, by=request.user),
         lambda p: f"{p.name} approved; we emailed them a link to set up their portal login.",
     )
 
@@ -153,7 +158,8 @@ def partner_approve(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
 def partner_reject(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     # The service insists on a reason and says so; the form on the page only renders the field.
     return _change_status(
-        request, partner_id,
+        request,
+        partner_id,
         lambda p: services.reject_partner(partner=p, reason=request.POST.get("reason", ""), by=request.user),
         lambda p: f"{p.name}'s application rejected; we emailed them your reason.",
     )
@@ -162,7 +168,9 @@ def partner_reject(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
 @workspace_member(MANAGERS, methods=POST)
 def partner_suspend(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     return _change_status(
-        request, partner_id, lambda p: services.suspend_partner(partner=p, by=request.user),
+        request,
+        partner_id,
+        lambda p: services.suspend_partner(partner=p, by=request.user),
         lambda p: f"{p.name} suspended: their links still work but earn nothing until reactivated.",
     )
 
@@ -170,7 +178,9 @@ def partner_suspend(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
 @workspace_member(MANAGERS, methods=POST)
 def partner_reactivate(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     return _change_status(
-        request, partner_id, lambda p: services.reactivate_partner(partner=p, by=request.user),
+        request,
+        partner_id,
+        lambda p: services.reactivate_partner(partner=p, by=request.user),
         lambda p: f"{p.name} is active again.",
     )
 
@@ -225,7 +235,9 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return render(request, "partners/apply_done.html", {"program": program, "email": form.cleaned_data["email"]})
+            return render(
+                request, "partners/apply_done.html", {"program": program, "email": form.cleaned_data["email"]}
+            )
     return render(request, "partners/apply.html", {"program": program, "form": form})
 
 
@@ -235,7 +247,8 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
 def accept_partner_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Set a password (or sign in, for people who already have one), then land in the portal."""
     return invitation_page(
-        request, token,
+        request,
+        token,
         kind=services.PARTNER_INVITATIONS,
         template="partners/accept_invitation.html",
         joining=lambda invitation: f"{invitation.workspace.name}'s partner program",

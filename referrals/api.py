@@ -76,17 +76,27 @@ def create_link(request: HttpRequest, payload: LinkIn) -> Status:
     workspace = workspace_of(request)
     partner = Partner.objects.for_workspace(workspace).filter(pk=payload.partner_id).first()
     if partner is None:
-        raise ApiError(422, "invalid", "No partner with this id in this workspace.",
-                       {"partner_id": ["No partner with this id in this workspace."]})
+        raise ApiError(
+            422,
+            "invalid",
+            "No partner with this id in this workspace.",
+            {"partner_id": ["No partner with this id in this workspace."]},
+        )
     try:
         result = services.create_link(
-            workspace=workspace, partner=partner, destination_url=payload.destination_url, code=payload.code or "",
-            channel=payload.channel, campaign=payload.campaign,
+            workspace=workspace,
+            partner=partner,
+            destination_url=payload.destination_url,
+            code=payload.code or "",
+            channel=payload.channel,
+            campaign=payload.campaign,
             utm={field: getattr(payload, field) for field in UTM_FIELDS},
             actor_label=actor_label(request),
         )
     except ValidationError as exc:
-        fields = {("partner_id" if name == "partner" else name): messages for name, messages in exc.message_dict.items()}
+        fields = {
+            ("partner_id" if name == "partner" else name): messages for name, messages in exc.message_dict.items()
+        }
         if list(fields) == ["code"] and "taken" in fields["code"][0]:
             raise ApiError(409, "code_taken", fields["code"][0], fields) from exc
         message = " ".join(message for messages in fields.values() for message in messages)
@@ -96,7 +106,10 @@ def create_link(request: HttpRequest, payload: LinkIn) -> Status:
 
 @router.get("/links", summary="The workspace's short links, newest first")
 def list_links(
-    request: HttpRequest, partner_id: int | None = None, cursor: str | None = None, limit: int | None = None,
+    request: HttpRequest,
+    partner_id: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
     include_archived: bool = False,
 ) -> dict[str, Any]:
     rows = Link.objects.for_workspace(workspace_of(request))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from referrals.selectors import DailyClicks
 
@@ -47,21 +47,30 @@ def bar_chart(series: Sequence[DailyClicks]) -> BarChart:
     for index, point in enumerate(series):
         height = plot * point.clicks / peak if peak else 0
         unique_height = plot * point.unique_clicks / peak if peak else 0
-        bars.append(Bar(
-            x=round(index * slot + gap / 2, 2),
-            y=round(TOP + plot - height, 2),
-            width=round(slot - gap, 2),
-            height=round(height, 2),
-            unique_y=round(TOP + plot - unique_height, 2),
-            unique_height=round(unique_height, 2),
-            title=f"{point.day:%a %d %b}: {point.clicks} clicks, {point.unique_clicks} unique",
-        ))
+        bars.append(
+            Bar(
+                x=round(index * slot + gap / 2, 2),
+                y=round(TOP + plot - height, 2),
+                width=round(slot - gap, 2),
+                height=round(height, 2),
+                unique_y=round(TOP + plot - unique_height, 2),
+                unique_height=round(unique_height, 2),
+                title=f"{point.day:%a %d %b}: {point.clicks} clicks, {point.unique_clicks} unique",
+            )
+        )
     total = sum(point.clicks for point in series)
     total_unique = sum(point.unique_clicks for point in series)
     first = f"{series[0].day:%d %b}" if series else ""
     last = f"{series[-1].day:%d %b}" if series else ""
     return BarChart(
-        width=WIDTH, height=HEIGHT, baseline=TOP + plot, bars=bars, peak=peak, total=total,
-        total_unique=total_unique, first_label=first, last_label=last,
+        width=WIDTH,
+        height=HEIGHT,
+        baseline=TOP + plot,
+        bars=bars,
+        peak=peak,
+        total=total,
+        total_unique=total_unique,
+        first_label=first,
+        last_label=last,
         summary=f"{total} clicks ({total_unique} unique) from {first} to {last}; busiest day {peak}.",
     )

@@ -40,7 +40,14 @@ BOTS = (
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
     "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
 )
-REFERRERS = ("", "", "https://www.google.com/", "https://t.co/", "https://news.ycombinator.com/", "https://www.linkedin.com/")
+REFERRERS = (
+    "",
+    "",
+    "https://www.google.com/",
+    "https://t.co/",
+    "https://news.ycombinator.com/",
+    "https://www.linkedin.com/",
+)
 
 # (company, contact, email, value, status) — Paula's deals show every status in the portal.
 DEALS = (
@@ -60,7 +67,8 @@ def seed_referrals(workspace: Workspace, *, clicks: int = TARGET_CLICKS) -> str:
     partners = list(
         Partner.objects.for_workspace(workspace)
         .filter(status__in=[Partner.Status.ACTIVE, Partner.Status.SUSPENDED])
-        .select_related("program").order_by("pk")
+        .select_related("program")
+        .order_by("pk")
     )
     if not partners:
         return "referrals: no active partners, nothing seeded"
@@ -82,11 +90,18 @@ def _seed_links(workspace: Workspace, partners: list[Partner]) -> list[Link]:
                 if existing.workspace_id == workspace.pk:
                     links.append(existing)
                 continue
-            links.append(services.create_link(
-                workspace=workspace, partner=partner, destination_url=url, code=code, channel=channel,
-                campaign=campaign, utm={"utm_source": "partner", "utm_medium": channel or "referral"},
-                actor_label="seed_demo",
-            ).link)
+            links.append(
+                services.create_link(
+                    workspace=workspace,
+                    partner=partner,
+                    destination_url=url,
+                    code=code,
+                    channel=channel,
+                    campaign=campaign,
+                    utm={"utm_source": "partner", "utm_medium": channel or "referral"},
+                    actor_label="seed_demo",
+                ).link
+            )
     return links
 
 
@@ -94,8 +109,9 @@ def _seed_codes(workspace: Workspace, partners: list[Partner]) -> int:
     for partner in partners:
         code = f"{_partner_slug(partner).upper().replace('-', '')[:12]}20"
         if not ReferralCode.objects.for_workspace(workspace).filter(code__iexact=code).exists():
-            services.create_referral_code(workspace=workspace, partner=partner, code=code, channel="podcast",
-                                          actor_label="seed_demo")
+            services.create_referral_code(
+                workspace=workspace, partner=partner, code=code, channel="podcast", actor_label="seed_demo"
+            )
     return ReferralCode.objects.for_workspace(workspace).count()
 
 
@@ -153,17 +169,27 @@ def _seed_clicks(workspace: Workspace, links: list[Link], *, target: int) -> int
 def _click(workspace: Workspace, link: Link, at: datetime, ip: str, agent: str, bot: bool, rng: random.Random) -> Click:
     day: date = at.date()
     return Click(
-        workspace=workspace, link=link, partner_id=link.partner_id, click_id=new_click_id(at.timestamp()),
-        clicked_at=at, ip_hash=hashing.ip_hash(ip, day), visitor_hash=hashing.visitor_hash(ip, agent, day),
-        user_agent=agent, referrer=rng.choice(REFERRERS), is_bot=bot,
+        workspace=workspace,
+        link=link,
+        partner_id=link.partner_id,
+        click_id=new_click_id(at.timestamp()),
+        clicked_at=at,
+        ip_hash=hashing.ip_hash(ip, day),
+        visitor_hash=hashing.visitor_hash(ip, agent, day),
+        user_agent=agent,
+        referrer=rng.choice(REFERRERS),
+        is_bot=bot,
         earns_credit=link.partner.status == Partner.Status.ACTIVE,
     )
 
 
 def _seed_deals(workspace: Workspace, partners: list[Partner]) -> int:
     manager = (
-        Membership.objects.for_workspace(workspace).filter(role__in=[Role.OWNER, Role.MANAGER])
-        .select_related("user").order_by("role", "pk").first()
+        Membership.objects.for_workspace(workspace)
+        .filter(role__in=[Role.OWNER, Role.MANAGER])
+        .select_related("user")
+        .order_by("role", "pk")
+        .first()
     )
     if manager is None:
         return 0
@@ -174,16 +200,23 @@ def _seed_deals(workspace: Workspace, partners: list[Partner]) -> int:
         if DealRegistration.objects.for_workspace(workspace).filter(partner=partner, contact_email=email).exists():
             continue
         deal = services.submit_deal_registration(
-            workspace=workspace, partner=partner, company=company, contact_name=contact, contact_email=email,
-            estimated_value=value, currency=partner.program.currency,
+            workspace=workspace,
+            partner=partner,
+            company=company,
+            contact_name=contact,
+            contact_email=email,
+            estimated_value=value,
+            currency=partner.program.currency,
             notes="Met at the spring trade fair; evaluating three vendors.",
         )
         if status in ("approved", "expired"):
-            services.approve_deal_registration(deal=deal, by=manager.user, reason="Thanks, it's yours.",
-                                               notify_partner=False)
+            services.approve_deal_registration(
+                deal=deal, by=manager.user, reason="Thanks, it's yours.", notify_partner=False
+            )
         if status == "rejected":
-            services.reject_deal_registration(deal=deal, by=manager.user, reason="Already a customer of ours.",
-                                              notify_partner=False)
+            services.reject_deal_registration(
+                deal=deal, by=manager.user, reason="Already a customer of ours.", notify_partner=False
+            )
         if status == "expired":
             DealRegistration.objects.filter(pk=deal.pk).update(expires_at=timezone.now() - timedelta(days=1))
     services.expire_deal_registrations()

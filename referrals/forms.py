@@ -42,12 +42,14 @@ def partner_choices(workspace: Workspace) -> forms.ModelChoiceField:
 
 class LinkFieldsMixin(forms.Form):
     destination_url = forms.CharField(
-        label="Destination", max_length=2000,
+        label="Destination",
+        max_length=2000,
         widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url", "inputmode": "url"}),
         help_text="A page on one of the workspace's verified domains.",
     )
-    channel = forms.CharField(label="Channel", max_length=60, required=False,
-                              help_text="Where the link is used, e.g. newsletter, youtube.")
+    channel = forms.CharField(
+        label="Channel", max_length=60, required=False, help_text="Where the link is used, e.g. newsletter, youtube."
+    )
     campaign = forms.CharField(label="Campaign", max_length=120, required=False)
     utm_source = forms.CharField(label=UTM_LABELS["utm_source"], max_length=120, required=False)
     utm_medium = forms.CharField(label=UTM_LABELS["utm_medium"], max_length=120, required=False)
@@ -66,7 +68,9 @@ class LinkForm(LinkFieldsMixin):
     """A new link; `workspace` given means a manager choosing the partner, else the portal's own partner."""
 
     code = forms.CharField(
-        label="Code (optional)", max_length=40, required=False,
+        label="Code (optional)",
+        max_length=40,
+        required=False,
         help_text="3–40 letters, digits or dashes. Leave empty for a short random code.",
     )
     field_order = ["partner", "destination_url", "code", "channel", "campaign", *UTM_FIELDS]
@@ -83,8 +87,12 @@ class LinkEditForm(LinkFieldsMixin):
 
 
 class ReferralCodeForm(forms.Form):
-    code = forms.CharField(label="Code (optional)", max_length=40, required=False,
-                           help_text="What customers type at checkout, e.g. PAULA10. Leave empty to generate one.")
+    code = forms.CharField(
+        label="Code (optional)",
+        max_length=40,
+        required=False,
+        help_text="What customers type at checkout, e.g. PAULA10. Leave empty to generate one.",
+    )
     channel = forms.CharField(label="Channel", max_length=60, required=False)
     campaign = forms.CharField(label="Campaign", max_length=120, required=False)
 
@@ -96,8 +104,11 @@ class ReferralCodeForm(forms.Form):
 
 
 class LinkFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False,
-                        widget=forms.TextInput(attrs={"placeholder": "Code, destination or partner", "enterkeyhint": "search"}))
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Code, destination or partner", "enterkeyhint": "search"}),
+    )
     partner = forms.TypedChoiceField(label="Partner", required=False, coerce=int, empty_value=None)
     channel = forms.ChoiceField(label="Channel", required=False)
     archived = forms.BooleanField(label="Archived links", required=False)
@@ -113,18 +124,30 @@ class DealRegistrationForm(forms.Form):
     company = forms.CharField(label="Company", max_length=160)
     contact_name = forms.CharField(label="Contact name", max_length=160)
     contact_email = forms.EmailField(label="Contact email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    estimated_value = forms.DecimalField(label="Estimated deal value", min_value=Decimal("0"), max_digits=14,
-                                         decimal_places=2, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}))
+    estimated_value = forms.DecimalField(
+        label="Estimated deal value",
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
     currency = forms.ChoiceField(label="Currency", choices=[(c, c) for c in sorted(CURRENCIES)])
-    notes = forms.CharField(label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                            help_text="What you know about the opportunity: timing, needs, who decides.")
+    notes = forms.CharField(
+        label="Notes (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you know about the opportunity: timing, needs, who decides.",
+    )
 
 
 class DealDecisionForm(forms.Form):
-    reason = forms.CharField(label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Shown to the partner. Required when you reject.")
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Shown to the partner. Required when you reject.",
+    )
 
 
 class DealFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False,
-                               choices=[("", "All"), *DealRegistration.Status.choices])
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "All"), *DealRegistration.Status.choices])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
@@ -25,7 +25,7 @@ class ShortLinkMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if path.startswith(PREFIX) and "/" not in path[len(PREFIX):] and len(path) > len(PREFIX):
+        if path.startswith(PREFIX) and "/" not in path[len(PREFIX) :] and len(path) > len(PREFIX):
             # An Http404 from the view becomes the 404 page in Django's wrapper around this middleware.
-            return short_link(request, path[len(PREFIX):])
+            return short_link(request, path[len(PREFIX) :])
         return self.get_response(request)

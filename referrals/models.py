@@ -104,12 +104,13 @@ class Click(models.Model):
     # indexes (each index below leads with one of them) nor database constraints (three lookups
     # per inserted row). The flusher only inserts rows whose link and partner it has just joined,
     # and deleting a workspace, link or partner still deletes its clicks (Django's CASCADE).
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clicks", db_index=False,
-                                  db_constraint=False)
-    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks", db_index=False,
-                             db_constraint=False)
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clicks", db_index=False,
-                                db_constraint=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="clicks", db_index=False, db_constraint=False
+    )
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="clicks", db_index=False, db_constraint=False)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="clicks", db_index=False, db_constraint=False
+    )
     click_id = models.CharField("tclid", max_length=32)
     clicked_at = models.DateTimeField()
     ip_hash = models.CharField(max_length=64)
@@ -151,8 +152,9 @@ class LatestVisit(models.Model):
     """
 
     pk = models.CompositePrimaryKey("workspace_id", "link_id", "visitor_hash")
-    workspace = models.ForeignKey(Workspace, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
-                                  db_constraint=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     link = models.ForeignKey(Link, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
     visitor_hash = models.CharField(max_length=64)
     clicked_at = models.DateTimeField()
@@ -178,12 +180,16 @@ class DealRegistration(models.Model):
     company = models.CharField(max_length=160)
     contact_name = models.CharField(max_length=160)
     contact_email = models.EmailField()
-    company_domain = models.CharField(max_length=253, blank=True, help_text="From the contact's email, unless a free mail provider")
+    company_domain = models.CharField(
+        max_length=253, blank=True, help_text="From the contact's email, unless a free mail provider"
+    )
     estimated_value = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
-    conflict_note = models.TextField(blank=True, help_text="Why Tandem thinks someone else may already own this customer")
+    conflict_note = models.TextField(
+        blank=True, help_text="Why Tandem thinks someone else may already own this customer"
+    )
     reason = models.TextField(blank=True, help_text="The manager's reason, shown to the partner")
     submitted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,7 +17,9 @@ from referrals.models import Link
 from referrals.views import PAGE_SIZE, qr_response, short_url
 
 WRITE = ("GET", "HEAD", "POST")
-INACTIVE = "Your partnership is not active, so you cannot add new links, codes or deals. Your existing links still work."
+INACTIVE = (
+    "Your partnership is not active, so you cannot add new links, codes or deals. Your existing links still work."
+)
 
 
 @partner_member(methods=WRITE)
@@ -31,8 +33,14 @@ def portal_links(request: PartnerRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 result = services.create_link(
-                    workspace=workspace, partner=partner, destination_url=data["destination_url"], code=data["code"],
-                    channel=data["channel"], campaign=data["campaign"], utm=form.utm(), created_by=request.user,
+                    workspace=workspace,
+                    partner=partner,
+                    destination_url=data["destination_url"],
+                    code=data["code"],
+                    channel=data["channel"],
+                    campaign=data["campaign"],
+                    utm=form.utm(),
+                    created_by=request.user,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -65,8 +73,12 @@ def portal_codes(request: PartnerRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 row = services.create_referral_code(
-                    workspace=workspace, partner=partner, code=data["code"], channel=data["channel"],
-                    campaign=data["campaign"], created_by=request.user,
+                    workspace=workspace,
+                    partner=partner,
+                    code=data["code"],
+                    channel=data["channel"],
+                    campaign=data["campaign"],
+                    created_by=request.user,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -104,6 +116,12 @@ def portal_deals(request: PartnerRequest) -> HttpResponse:
                 return redirect("portal_deals", slug=workspace.slug)
     rows = selectors.deal_registrations(workspace, partner=partner)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "referrals/portal_deals.html", {
-        "form": form, "page": page, "protection_days": partner.program.deal_protection_days,
-    })
+    return render(
+        request,
+        "referrals/portal_deals.html",
+        {
+            "form": form,
+            "page": page,
+            "protection_days": partner.program.deal_protection_days,
+        },
+    )

@@ -35,7 +35,9 @@ def links(
         rows = rows.filter(channel__iexact=channel)
     if search:
         rows = rows.filter(
-            Q(code__icontains=search) | Q(destination_url__icontains=search) | Q(campaign__icontains=search)
+            Q(code__icontains=search)
+            | Q(destination_url__icontains=search)
+            | Q(campaign__icontains=search)
             | Q(partner__name__icontains=search)
         )
     return rows.filter(archived_at__isnull=not archived)
@@ -43,8 +45,11 @@ def links(
 
 def channels(workspace: Workspace) -> list[str]:
     return list(
-        Link.objects.for_workspace(workspace).exclude(channel="").order_by("channel")
-        .values_list("channel", flat=True).distinct()
+        Link.objects.for_workspace(workspace)
+        .exclude(channel="")
+        .order_by("channel")
+        .values_list("channel", flat=True)
+        .distinct()
     )
 
 
@@ -58,9 +63,14 @@ class ClickCounts:
 def link_click_counts(workspace: Workspace, link_ids: list[int]) -> dict[int, ClickCounts]:
     """Human, unique and bot clicks per link, for one page of links (not the whole table)."""
     rows = (
-        Click.objects.for_workspace(workspace).filter(link_id__in=link_ids).values("link_id")
-        .annotate(clicks=Count("id", filter=HUMAN), unique=Count("id", filter=HUMAN & Q(is_unique=True)),
-                  bots=Count("id", filter=Q(is_bot=True)))
+        Click.objects.for_workspace(workspace)
+        .filter(link_id__in=link_ids)
+        .values("link_id")
+        .annotate(
+            clicks=Count("id", filter=HUMAN),
+            unique=Count("id", filter=HUMAN & Q(is_unique=True)),
+            bots=Count("id", filter=Q(is_bot=True)),
+        )
     )
     return {row["link_id"]: ClickCounts(row["clicks"], row["unique"], row["bots"]) for row in rows}
 
@@ -72,11 +82,15 @@ def with_click_counts(workspace: Workspace, page: list[Link]) -> list[Link]:
     return page
 
 
-def referral_codes(workspace: Workspace, *, partner: Partner | None = None, search: str = "",
-                   archived: bool = False) -> QuerySet[ReferralCode]:
-    rows = ReferralCode.objects.for_workspace(workspace).select_related("partner").annotate(
-        referral_count=Count("referrals")
-    ).order_by("-created_at", "-id")
+def referral_codes(
+    workspace: Workspace, *, partner: Partner | None = None, search: str = "", archived: bool = False
+) -> QuerySet[ReferralCode]:
+    rows = (
+        ReferralCode.objects.for_workspace(workspace)
+        .select_related("partner")
+        .annotate(referral_count=Count("referrals"))
+        .order_by("-created_at", "-id")
+    )
     if partner is not None:
         rows = rows.filter(partner=partner)
     if search:
@@ -91,8 +105,9 @@ def referrals(workspace: Workspace, *, partner: Partner | None = None) -> QueryS
     return rows
 
 
-def deal_registrations(workspace: Workspace, *, partner: Partner | None = None,
-                       status: str = "") -> QuerySet[DealRegistration]:
+def deal_registrations(
+    workspace: Workspace, *, partner: Partner | None = None, status: str = ""
+) -> QuerySet[DealRegistration]:
     rows = DealRegistration.objects.for_workspace(workspace).select_related("partner", "decided_by")
     if partner is not None:
         rows = rows.filter(partner=partner)
@@ -113,7 +128,11 @@ class DailyClicks:
 
 
 def daily_clicks(
-    workspace: Workspace, *, partner: Partner | None = None, link: Link | None = None, days: int = 90,
+    workspace: Workspace,
+    *,
+    partner: Partner | None = None,
+    link: Link | None = None,
+    days: int = 90,
     today: date | None = None,
 ) -> list[DailyClicks]:
     """Human clicks per UTC day for the last `days` days, oldest first, with empty days as zero."""
@@ -127,7 +146,8 @@ def daily_clicks(
         rows = rows.filter(link=link)
     per_day = {
         row["day"]: row
-        for row in rows.annotate(day=TruncDate("clicked_at")).values("day")
+        for row in rows.annotate(day=TruncDate("clicked_at"))
+        .values("day")
         .annotate(clicks=Count("id"), unique=Count("id", filter=Q(is_unique=True)))
     }
     series = []
@@ -154,4 +174,3 @@ def partner_funnel_counts(workspace: Workspace, partner: Partner, *, since: date
         "leads": leads.count(),
         "deals": deals.count(),
     }
-

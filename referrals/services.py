@@ -24,9 +24,29 @@ from referrals.validation import UTM_FIELDS, generate_code, normalize_code, vali
 # Mail providers whose domain says nothing about the customer's company.
 FREE_MAIL_DOMAINS = frozenset(
     {
-        "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "outlook.com", "hotmail.com", "live.com",
-        "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.de",
-        "gmx.net", "web.de", "mail.com", "yandex.ru", "zoho.com", "qq.com", "163.com", "fastmail.com",
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "yandex.ru",
+        "zoho.com",
+        "qq.com",
+        "163.com",
+        "fastmail.com",
     }
 )
 
@@ -36,7 +56,9 @@ def _check_partner(workspace: Workspace, partner: Partner) -> None:
     if partner.workspace_id != workspace.pk:
         raise ValidationError({"partner": "No partner with this id in this workspace."})
     if partner.status == Partner.Status.REJECTED:
-        raise ValidationError({"partner": f"{partner.name}'s application was rejected; they cannot get links or codes."})
+        raise ValidationError(
+            {"partner": f"{partner.name}'s application was rejected; they cannot get links or codes."}
+        )
 
 
 def _actor_label(actor: User | None, actor_label: str | None) -> str | None:
@@ -100,17 +122,26 @@ def create_link(
         # Unscoped on purpose: link codes are unique across Tandem, so any workspace's link blocks the code.
         existing = Link.objects.filter(code=chosen).first()
         if existing is not None:
-            if (existing.workspace_id == workspace.pk and existing.partner_id == partner.pk
-                    and existing.destination_url == destination):
+            if (
+                existing.workspace_id == workspace.pk
+                and existing.partner_id == partner.pk
+                and existing.destination_url == destination
+            ):
                 return LinkResult(existing, created=False)
             raise ValidationError({"code": [f"The link code “{chosen}” is taken; choose another."]})
-    for attempt in range(8):
+    for _attempt in range(8):
         candidate = chosen or generate_code()
         try:
             with transaction.atomic():
                 link = Link.objects.create(
-                    workspace=workspace, program_id=partner.program_id, partner=partner, code=candidate,
-                    destination_url=destination, created_by=created_by, **labels, **utm_values,
+                    workspace=workspace,
+                    program_id=partner.program_id,
+                    partner=partner,
+                    code=candidate,
+                    destination_url=destination,
+                    created_by=created_by,
+                    **labels,
+                    **utm_values,
                 )
         except IntegrityError:
             if chosen:
@@ -121,8 +152,14 @@ def create_link(
         raise ValidationError({"code": ["Could not find a free code; try again."]})
     # A code may have been looked up (and remembered as missing) before it existed.
     forget_link(link.code)
-    record_audit(workspace=workspace, actor=created_by, actor_label=_actor_label(created_by, actor_label),
-                 action="link.created", target=link, changes={"partner": partner.name, "destination": destination})
+    record_audit(
+        workspace=workspace,
+        actor=created_by,
+        actor_label=_actor_label(created_by, actor_label),
+        action="link.created",
+        target=link,
+        changes={"partner": partner.name, "destination": destination},
+    )
     return LinkResult(link, created=True)
 
 
@@ -138,8 +175,13 @@ def update_link(
         setattr(link, field, (utm.get(field) or "").strip())
     link.save(update_fields=["destination_url", "channel", "campaign", *UTM_FIELDS, "updated_at"])
     forget_link(link.code)
-    record_audit(workspace=link.workspace, actor=by, action="link.updated", target=link,
-                 changes={"destination": [before, destination]} if before != destination else {})
+    record_audit(
+        workspace=link.workspace,
+        actor=by,
+        action="link.updated",
+        target=link,
+        changes={"destination": [before, destination]} if before != destination else {},
+    )
     return link
 
 
@@ -201,7 +243,7 @@ def create_referral_code(
             errors["code"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    for attempt in range(8):
+    for _attempt in range(8):
         candidate = chosen or _generated_referral_code(partner)
         if ReferralCode.objects.for_workspace(workspace).filter(code__iexact=candidate).exists():
             if chosen:
@@ -210,8 +252,13 @@ def create_referral_code(
         try:
             with transaction.atomic():
                 row = ReferralCode.objects.create(
-                    workspace=workspace, program_id=partner.program_id, partner=partner, code=candidate,
-                    channel=channel.strip(), campaign=campaign.strip(), created_by=created_by,
+                    workspace=workspace,
+                    program_id=partner.program_id,
+                    partner=partner,
+                    code=candidate,
+                    channel=channel.strip(),
+                    campaign=campaign.strip(),
+                    created_by=created_by,
                 )
         except IntegrityError:
             if chosen:
@@ -220,8 +267,14 @@ def create_referral_code(
         break
     else:  # pragma: no cover
         raise ValidationError({"code": ["Could not find a free code; try again."]})
-    record_audit(workspace=workspace, actor=created_by, actor_label=_actor_label(created_by, actor_label),
-                 action="referral_code.created", target=row, changes={"partner": partner.name})
+    record_audit(
+        workspace=workspace,
+        actor=created_by,
+        actor_label=_actor_label(created_by, actor_label),
+        action="referral_code.created",
+        target=row,
+        changes={"partner": partner.name},
+    )
     return row
 
 
@@ -284,16 +337,20 @@ def find_deal_conflicts(
         who = referral.customer_email or referral.customer_domain
         protected = (
             f", protected until {referral.protected_until:%d %b %Y}"
-            if referral.protected_until and referral.protected_until > now else ""
+            if referral.protected_until and referral.protected_until > now
+            else ""
         )
-        notes.append(f"{who} is already a referral of {referral.partner.name} "
-                     f"(since {referral.created_at:%d %b %Y}{protected}).")
+        notes.append(
+            f"{who} is already a referral of {referral.partner.name} (since {referral.created_at:%d %b %Y}{protected})."
+        )
     match = Q(contact_email__iexact=email) | Q(company__iexact=company.strip())
     if domain:
         match |= Q(company_domain=domain)
     for deal in deals.filter(match)[:3]:
-        notes.append(f"{deal.company} was registered by {deal.partner.name} on {deal.created_at:%d %b %Y} "
-                     f"({deal.get_status_display().lower()}).")
+        notes.append(
+            f"{deal.company} was registered by {deal.partner.name} on {deal.created_at:%d %b %Y} "
+            f"({deal.get_status_display().lower()})."
+        )
     return notes
 
 
@@ -351,15 +408,30 @@ def submit_deal_registration(
     if errors:
         raise ValidationError(errors)
     domain = email_domain(email)
-    conflicts = find_deal_conflicts(workspace=workspace, program_id=partner.program_id, email=email, domain=domain,
-                                    company=company)
-    deal = DealRegistration.objects.create(
-        workspace=workspace, program_id=partner.program_id, partner=partner, company=company,
-        contact_name=contact_name, contact_email=email, company_domain=domain, estimated_value=amount,
-        currency=currency, notes=notes.strip(), conflict_note="\n".join(conflicts), submitted_by=submitted_by,
+    conflicts = find_deal_conflicts(
+        workspace=workspace, program_id=partner.program_id, email=email, domain=domain, company=company
     )
-    record_audit(workspace=workspace, actor=submitted_by, action="deal_registration.submitted", target=deal,
-                 changes={"partner": partner.name, "conflict": bool(conflicts)})
+    deal = DealRegistration.objects.create(
+        workspace=workspace,
+        program_id=partner.program_id,
+        partner=partner,
+        company=company,
+        contact_name=contact_name,
+        contact_email=email,
+        company_domain=domain,
+        estimated_value=amount,
+        currency=currency,
+        notes=notes.strip(),
+        conflict_note="\n".join(conflicts),
+        submitted_by=submitted_by,
+    )
+    record_audit(
+        workspace=workspace,
+        actor=submitted_by,
+        action="deal_registration.submitted",
+        target=deal,
+        changes={"partner": partner.name, "conflict": bool(conflicts)},
+    )
     return deal
 
 
@@ -378,15 +450,26 @@ def approve_deal_registration(
     now = timezone.now()
     protected_until = now + timedelta(days=deal.program.deal_protection_days)
     referral = Referral.objects.create(
-        workspace_id=deal.workspace_id, program_id=deal.program_id, partner_id=deal.partner_id,
-        customer_email=deal.contact_email, customer_name=deal.company, customer_domain=deal.company_domain,
-        source=Referral.Source.DEAL_REGISTRATION, deal_registration=deal, protected_until=protected_until,
+        workspace_id=deal.workspace_id,
+        program_id=deal.program_id,
+        partner_id=deal.partner_id,
+        customer_email=deal.contact_email,
+        customer_name=deal.company,
+        customer_domain=deal.company_domain,
+        source=Referral.Source.DEAL_REGISTRATION,
+        deal_registration=deal,
+        protected_until=protected_until,
     )
     deal.status = DealRegistration.Status.APPROVED
     deal.reason, deal.decided_by, deal.decided_at, deal.expires_at = reason.strip(), by, now, protected_until
     deal.save(update_fields=["status", "reason", "decided_by", "decided_at", "expires_at"])
-    record_audit(workspace=deal.workspace, actor=by, action="deal_registration.approved", target=deal,
-                 changes={"protected_until": protected_until.date().isoformat()})
+    record_audit(
+        workspace=deal.workspace,
+        actor=by,
+        action="deal_registration.approved",
+        target=deal,
+        changes={"protected_until": protected_until.date().isoformat()},
+    )
     if notify_partner:
         transaction.on_commit(lambda: send_deal_decision(deal))
     return referral
@@ -437,8 +520,11 @@ def expire_deal_registrations(*, now: datetime | None = None) -> int:
     # Across all workspaces on purpose: this runs from beat, and each row is handled in its own workspace.
     for deal_id in due.values_list("pk", flat=True).iterator():
         with transaction.atomic():
-            deal = DealRegistration.objects.select_for_update().filter(
-                pk=deal_id, status=DealRegistration.Status.APPROVED).first()
+            deal = (
+                DealRegistration.objects.select_for_update()
+                .filter(pk=deal_id, status=DealRegistration.Status.APPROVED)
+                .first()
+            )
             if deal is None:
                 continue
             referral = Referral.objects.filter(workspace_id=deal.workspace_id, deal_registration=deal).first()
@@ -449,7 +535,12 @@ def expire_deal_registrations(*, now: datetime | None = None) -> int:
             if referral is not None:
                 referral.stage = Referral.Stage.EXPIRED
                 referral.save(update_fields=["stage"])
-            record_audit(workspace=deal.workspace, actor=None, actor_label="system",
-                         action="deal_registration.expired", target=deal)
+            record_audit(
+                workspace=deal.workspace,
+                actor=None,
+                actor_label="system",
+                action="deal_registration.expired",
+                target=deal,
+            )
             expired += 1
     return expired

@@ -27,9 +27,30 @@ _CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 # Words a link code may not be: they name Tandem's own pages or would confuse people reading the URL.
 RESERVED_CODES = frozenset(
     {
-        "admin", "api", "r", "w", "portal", "login", "logout", "static", "media", "healthz", "webhooks",
-        "signup", "register", "apply", "docs", "help", "support", "settings", "account", "tandem", "www",
-        "null", "undefined", "bench",
+        "admin",
+        "api",
+        "r",
+        "w",
+        "portal",
+        "login",
+        "logout",
+        "static",
+        "media",
+        "healthz",
+        "webhooks",
+        "signup",
+        "register",
+        "apply",
+        "docs",
+        "help",
+        "support",
+        "settings",
+        "account",
+        "tandem",
+        "www",
+        "null",
+        "undefined",
+        "bench",
     }
 )
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")

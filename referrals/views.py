@@ -152,7 +152,9 @@ def link_list(request: WorkspaceRequest) -> HttpResponse:
         "form": LinkForm(workspace=workspace) if can_manage else None,
         "has_domains": workspace.domains.filter(status=Domain.Status.VERIFIED).exists(),
     }
-    template = "referrals/links.html#rows" if request.htmx and request.htmx.target == "link-rows" else "referrals/links.html"
+    template = (
+        "referrals/links.html#rows" if request.htmx and request.htmx.target == "link-rows" else "referrals/links.html"
+    )
     return render(request, template, context)
 
 
@@ -165,8 +167,13 @@ def link_create(request: WorkspaceRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             result = services.create_link(
-                workspace=workspace, partner=data["partner"], destination_url=data["destination_url"],
-                code=data["code"], channel=data["channel"], campaign=data["campaign"], utm=form.utm(),
+                workspace=workspace,
+                partner=data["partner"],
+                destination_url=data["destination_url"],
+                code=data["code"],
+                channel=data["channel"],
+                campaign=data["campaign"],
+                utm=form.utm(),
                 created_by=request.user,
             )
         except ValidationError as exc:
@@ -179,8 +186,9 @@ def link_create(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _link_of(request: WorkspaceRequest, link_id: int) -> Link:
-    return get_for_workspace_or_404(Link.objects.select_related("partner", "program", "created_by"),
-                                    request.workspace, pk=link_id)
+    return get_for_workspace_or_404(
+        Link.objects.select_related("partner", "program", "created_by"), request.workspace, pk=link_id
+    )
 
 
 @workspace_member(ANY_STAFF, methods=WRITE)
@@ -189,17 +197,23 @@ def link_detail(request: WorkspaceRequest, link_id: int) -> HttpResponse:
     can_manage = request.membership.role in MANAGERS
     form = None
     if can_manage:
-        form = LinkEditForm(request.POST or None, initial={
-            field: getattr(link, field) for field in LinkEditForm.base_fields
-        })
+        form = LinkEditForm(
+            request.POST or None, initial={field: getattr(link, field) for field in LinkEditForm.base_fields}
+        )
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("Only owners and managers change links.")
         if form is not None and form.is_valid():
             data = form.cleaned_data
             try:
-                services.update_link(link=link, destination_url=data["destination_url"], channel=data["channel"],
-                                     campaign=data["campaign"], utm=form.utm(), by=request.user)
+                services.update_link(
+                    link=link,
+                    destination_url=data["destination_url"],
+                    channel=data["channel"],
+                    campaign=data["campaign"],
+                    utm=form.utm(),
+                    by=request.user,
+                )
             except ValidationError as exc:
                 form.add_error("destination_url", exc.messages)
             else:
@@ -251,8 +265,12 @@ def code_list(request: WorkspaceRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 row = services.create_referral_code(
-                    workspace=workspace, partner=data["partner"], code=data["code"], channel=data["channel"],
-                    campaign=data["campaign"], created_by=request.user,
+                    workspace=workspace,
+                    partner=data["partner"],
+                    code=data["code"],
+                    channel=data["channel"],
+                    campaign=data["campaign"],
+                    created_by=request.user,
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -263,9 +281,17 @@ def code_list(request: WorkspaceRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
     rows = selectors.referral_codes(workspace, search=search, archived=archived)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "referrals/codes.html", {
-        "form": form, "page": page, "search": search, "archived": archived, "can_manage": can_manage,
-    })
+    return render(
+        request,
+        "referrals/codes.html",
+        {
+            "form": form,
+            "page": page,
+            "search": search,
+            "archived": archived,
+            "can_manage": can_manage,
+        },
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)
@@ -295,27 +321,38 @@ def deal_list(request: WorkspaceRequest) -> HttpResponse:
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     rows = selectors.deal_registrations(request.workspace, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "referrals/deals.html", {
-        "filters": filters, "page": page, "status": status,
-        "awaiting": selectors.deals_awaiting_review(request.workspace),
-    })
+    return render(
+        request,
+        "referrals/deals.html",
+        {
+            "filters": filters,
+            "page": page,
+            "status": status,
+            "awaiting": selectors.deals_awaiting_review(request.workspace),
+        },
+    )
 
 
 def _deal_of(request: WorkspaceRequest, deal_id: int) -> DealRegistration:
     return get_for_workspace_or_404(
         DealRegistration.objects.select_related("partner", "program", "decided_by", "submitted_by"),
-        request.workspace, pk=deal_id,
+        request.workspace,
+        pk=deal_id,
     )
 
 
 @workspace_member(ANY_STAFF)
 def deal_detail(request: WorkspaceRequest, deal_id: int) -> HttpResponse:
     deal = _deal_of(request, deal_id)
-    return render(request, "referrals/deal_detail.html", {
-        "deal": deal,
-        "form": DealDecisionForm(),
-        "can_decide": request.membership.role in MANAGERS and deal.status == DealRegistration.Status.SUBMITTED,
-    })
+    return render(
+        request,
+        "referrals/deal_detail.html",
+        {
+            "deal": deal,
+            "form": DealDecisionForm(),
+            "can_decide": request.membership.role in MANAGERS and deal.status == DealRegistration.Status.SUBMITTED,
+        },
+    )
 
 
 @workspace_member(MANAGERS, methods=POST)
@@ -327,8 +364,11 @@ def deal_decide(request: WorkspaceRequest, deal_id: int, decision: str) -> HttpR
     try:
         if decision == "approve":
             referral = services.approve_deal_registration(deal=deal, by=request.user, reason=reason)
-            messages.success(request, f"Approved. {deal.company} is protected for {deal.partner.name} "
-                                      f"until {referral.protected_until:%d %b %Y}; they have been emailed.")
+            messages.success(
+                request,
+                f"Approved. {deal.company} is protected for {deal.partner.name} "
+                f"until {referral.protected_until:%d %b %Y}; they have been emailed.",
+            )
         else:
             services.reject_deal_registration(deal=deal, by=request.user, reason=reason)
             messages.success(request, f"Rejected. {deal.partner.name} has been emailed your reason.")
@@ -339,9 +379,14 @@ def deal_decide(request: WorkspaceRequest, deal_id: int, decision: str) -> HttpR
         else:
             form.add_error(None, exc.messages)
         deal.refresh_from_db()
-        return render(request, "referrals/deal_detail.html", {
-            "deal": deal, "form": form,
-            "can_decide": deal.status == DealRegistration.Status.SUBMITTED,
-        }, status=422)
+        return render(
+            request,
+            "referrals/deal_detail.html",
+            {
+                "deal": deal,
+                "form": form,
+                "can_decide": deal.status == DealRegistration.Status.SUBMITTED,
+            },
+            status=422,
+        )
     return redirect("deal_detail", slug=request.workspace.slug, deal_id=deal.pk)
-

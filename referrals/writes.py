@@ -40,13 +40,22 @@ def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[
     ordered = sorted(rows, key=lambda r: (r.program_id, r.customer_external_id))
     inserted = insert_rows(
         Referral,
-        [{
-            "workspace_id": workspace_id, "program_id": r.program_id, "partner_id": r.partner_id,
-            "customer_external_id": r.customer_external_id, "customer_email": r.customer_email.lower(),
-            "customer_domain": email_domain(r.customer_email) if r.customer_email else "",
-            "source": r.source, "stage": Referral.Stage.LEAD, "click_id": r.click_id, "code_id": r.code_id,
-            **({"created_at": r.created_at} if r.created_at else {}),
-        } for r in ordered],
+        [
+            {
+                "workspace_id": workspace_id,
+                "program_id": r.program_id,
+                "partner_id": r.partner_id,
+                "customer_external_id": r.customer_external_id,
+                "customer_email": r.customer_email.lower(),
+                "customer_domain": email_domain(r.customer_email) if r.customer_email else "",
+                "source": r.source,
+                "stage": Referral.Stage.LEAD,
+                "click_id": r.click_id,
+                "code_id": r.code_id,
+                **({"created_at": r.created_at} if r.created_at else {}),
+            }
+            for r in ordered
+        ],
         ignore_conflicts=True,
         returning=("id", "program_id", "customer_external_id"),
     )

@@ -89,13 +89,19 @@ def bucket_points(points: Sequence[DayPoint], value: Callable[[DayPoint], Amount
     # Weeks end on the range's last day, so the latest week (the one people look at) is whole.
     buckets: list[Bucket] = []
     for stop in range(len(points), 0, -7):
-        week = points[max(0, stop - 7):stop]
+        week = points[max(0, stop - 7) : stop]
         buckets.append(Bucket(week[0].day, week[-1].day, sum(value(p) for p in week)))
     return buckets[::-1], "week"
 
 
-def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callable[[DayPoint], Amount],
-                 fmt: Callable[[Amount], str], total_label: str) -> SeriesChart:
+def series_chart(
+    key: str,
+    title: str,
+    points: Sequence[DayPoint],
+    value: Callable[[DayPoint], Amount],
+    fmt: Callable[[Amount], str],
+    total_label: str,
+) -> SeriesChart:
     buckets, grain = bucket_points(points, value)
     peak = max((b.value for b in buckets), default=0)
     trough = min((b.value for b in buckets), default=0)
@@ -122,15 +128,45 @@ def series_chart(key: str, title: str, points: Sequence[DayPoint], value: Callab
             # The last tick names the range's last day, whatever the bucket.
             day = buckets[i].end if i == len(buckets) - 1 else buckets[i].start
             x_ticks.append(Tick(xy[i][0], day.strftime("%-d %b")))
-    dots = format_html_join(
-        "", '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>',
-        ((f"{x:.1f}", f"{y:.1f}", f"{b.start:%-d %b}{'' if b.start == b.end else f' – {b.end:%-d %b}'}: {fmt(b.value)}")
-         for (x, y), b in zip(xy, buckets, strict=True)),
-    ) if len(buckets) <= 120 else mark_safe("")
-    summary = f"{title} per {grain}, {points[0].day:%-d %b %Y} to {points[-1].day:%-d %b %Y}: total {total_label}, peak {fmt(peak)}." if points else title
-    return SeriesChart(key=key, title=title, total_label=total_label, width=WIDTH, height=HEIGHT, line=line, area=area,
-                       y_ticks=y_ticks, x_ticks=x_ticks, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP,
-                       plot_bottom=int(base), dots=dots, summary=summary, empty=peak == 0 and trough == 0)
+    dots = (
+        format_html_join(
+            "",
+            '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}</title></circle>',
+            (
+                (
+                    f"{x:.1f}",
+                    f"{y:.1f}",
+                    f"{b.start:%-d %b}{'' if b.start == b.end else f' – {b.end:%-d %b}'}: {fmt(b.value)}",
+                )
+                for (x, y), b in zip(xy, buckets, strict=True)
+            ),
+        )
+        if len(buckets) <= 120
+        else mark_safe("")
+    )
+    summary = (
+        f"{title} per {grain}, {points[0].day:%-d %b %Y} to {points[-1].day:%-d %b %Y}: total {total_label}, peak {fmt(peak)}."
+        if points
+        else title
+    )
+    return SeriesChart(
+        key=key,
+        title=title,
+        total_label=total_label,
+        width=WIDTH,
+        height=HEIGHT,
+        line=line,
+        area=area,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=int(base),
+        dots=dots,
+        summary=summary,
+        empty=peak == 0 and trough == 0,
+    )
 
 
 def money_label(amount: Amount, currency: str) -> str:
@@ -141,13 +177,26 @@ def funnel_series(points: Sequence[DayPoint], currency: str) -> list[SeriesChart
     """The dashboard's four small charts: clicks, leads, customers and revenue over the range."""
     count_fmt = lambda v: f"{int(v):,}"  # noqa: E731
     charts = [
-        series_chart("clicks", "Clicks", points, lambda p: p.clicks, count_fmt, count_fmt(sum(p.clicks for p in points))),
+        series_chart(
+            "clicks", "Clicks", points, lambda p: p.clicks, count_fmt, count_fmt(sum(p.clicks for p in points))
+        ),
         series_chart("leads", "Leads", points, lambda p: p.leads, count_fmt, count_fmt(sum(p.leads for p in points))),
-        series_chart("customers", "Customers", points, lambda p: p.customers, count_fmt,
-                     count_fmt(sum(p.customers for p in points))),
-        series_chart("revenue", f"Revenue ({currency})", points, lambda p: p.revenue,
-                     lambda v: money_label(v, currency),
-                     money_label(sum((p.revenue for p in points), Decimal("0")), currency)),
+        series_chart(
+            "customers",
+            "Customers",
+            points,
+            lambda p: p.customers,
+            count_fmt,
+            count_fmt(sum(p.customers for p in points)),
+        ),
+        series_chart(
+            "revenue",
+            f"Revenue ({currency})",
+            points,
+            lambda p: p.revenue,
+            lambda v: money_label(v, currency),
+            money_label(sum((p.revenue for p in points), Decimal("0")), currency),
+        ),
     ]
     return charts
 
@@ -160,8 +209,9 @@ class FunnelStep:
     rate_label: str  # conversion from the step before
 
 
-def funnel_steps(clicks: int, leads: int, customers: int, click_to_lead: Decimal | None,
-                 lead_to_customer: Decimal | None) -> list[FunnelStep]:
+def funnel_steps(
+    clicks: int, leads: int, customers: int, click_to_lead: Decimal | None, lead_to_customer: Decimal | None
+) -> list[FunnelStep]:
     peak = max(clicks, leads, customers, 1)
     pct = lambda r: "—" if r is None else f"{r * 100:.1f}%"  # noqa: E731
     return [

@@ -35,10 +35,20 @@ def report_export(request: WorkspaceRequest) -> HttpResponseBase:
         return redirect("report_export_job", request.workspace.slug, job.pk)
     rows = exports.count(request.workspace, kind, filters)
     if rows > exports.EXPORT_STREAM_LIMIT:
-        return render(request, "reporting/export_large.html",
-                      {"kind": kind, "rows": rows, "filters": filters, "querystring": request.GET.urlencode(),
-                       "limit": exports.EXPORT_STREAM_LIMIT})
-    response = StreamingHttpResponse(exports.stream(request.workspace, kind, filters), content_type="text/csv; charset=utf-8")
+        return render(
+            request,
+            "reporting/export_large.html",
+            {
+                "kind": kind,
+                "rows": rows,
+                "filters": filters,
+                "querystring": request.GET.urlencode(),
+                "limit": exports.EXPORT_STREAM_LIMIT,
+            },
+        )
+    response = StreamingHttpResponse(
+        exports.stream(request.workspace, kind, filters), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{exports.file_name(request.workspace, kind, filters)}"'
     return response
 
@@ -58,5 +68,6 @@ def report_export_download(request: WorkspaceRequest, export_id: int) -> FileRes
     if job.status != ExportJob.Status.DONE or not job.file_name:
         raise Http404("This export is not ready.")
     name = job.file_name.rsplit("/", 1)[-1].split("-", 1)[-1]
-    return FileResponse(default_storage.open(job.file_name, "rb"), as_attachment=True, filename=name,
-                        content_type="text/csv")
+    return FileResponse(
+        default_storage.open(job.file_name, "rb"), as_attachment=True, filename=name, content_type="text/csv"
+    )

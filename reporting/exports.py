@@ -67,40 +67,136 @@ def _iso(value: Any) -> Any:
 def rows_for(workspace: Workspace, kind: str, f: metrics.Filters) -> tuple[list[str], QuerySet]:
     """The header and the queryset (as value rows) of one export."""
     if kind == "clicks":
-        rows = _scoped(Click.objects.for_workspace(workspace).filter(_range("clicked_at", f)), f,
-                       program="link__program", partner="partner",
-                       channel=Q(link__channel=f.channel) if f.channel is not None else None)
-        header = ["click_id", "clicked_at", "partner_id", "partner", "link", "channel", "campaign", "is_bot",
-                  "is_unique", "referrer"]
-        fields = ["click_id", "clicked_at", "partner_id", "partner__name", "link__code", "link__channel",
-                  "link__campaign", "is_bot", "is_unique", "referrer"]
+        rows = _scoped(
+            Click.objects.for_workspace(workspace).filter(_range("clicked_at", f)),
+            f,
+            program="link__program",
+            partner="partner",
+            channel=Q(link__channel=f.channel) if f.channel is not None else None,
+        )
+        header = [
+            "click_id",
+            "clicked_at",
+            "partner_id",
+            "partner",
+            "link",
+            "channel",
+            "campaign",
+            "is_bot",
+            "is_unique",
+            "referrer",
+        ]
+        fields = [
+            "click_id",
+            "clicked_at",
+            "partner_id",
+            "partner__name",
+            "link__code",
+            "link__channel",
+            "link__campaign",
+            "is_bot",
+            "is_unique",
+            "referrer",
+        ]
         return header, rows.order_by("clicked_at", "id").values_list(*fields)
     if kind == "referrals":
-        rows = _scoped(Referral.objects.for_workspace(workspace).filter(_range("created_at", f)), f,
-                       program="program", partner="partner",
-                       channel=_referral_channel("", f.channel) if f.channel is not None else None)
-        header = ["referral_id", "created_at", "partner_id", "partner", "customer_external_id", "source", "stage",
-                  "click_id", "code", "converted_at"]
-        fields = ["id", "created_at", "partner_id", "partner__name", "customer_external_id", "source", "stage",
-                  "click__click_id", "code__code", "converted_at"]
+        rows = _scoped(
+            Referral.objects.for_workspace(workspace).filter(_range("created_at", f)),
+            f,
+            program="program",
+            partner="partner",
+            channel=_referral_channel("", f.channel) if f.channel is not None else None,
+        )
+        header = [
+            "referral_id",
+            "created_at",
+            "partner_id",
+            "partner",
+            "customer_external_id",
+            "source",
+            "stage",
+            "click_id",
+            "code",
+            "converted_at",
+        ]
+        fields = [
+            "id",
+            "created_at",
+            "partner_id",
+            "partner__name",
+            "customer_external_id",
+            "source",
+            "stage",
+            "click__click_id",
+            "code__code",
+            "converted_at",
+        ]
         return header, rows.order_by("created_at", "id").values_list(*fields)
     if kind == "conversions":
-        rows = _scoped(Conversion.objects.for_workspace(workspace).filter(_range("occurred_at", f)), f,
-                       program="program", partner="partner",
-                       channel=_referral_channel("referral", f.channel) if f.channel is not None else None)
-        header = ["conversion_id", "occurred_at", "kind", "event_id", "partner_id", "partner", "customer_external_id",
-                  "amount", "currency", "sale_event_id"]
-        fields = ["id", "occurred_at", "kind", "event_id", "partner_id", "partner__name",
-                  "referral__customer_external_id", "amount", "currency", "sale__event_id"]
+        rows = _scoped(
+            Conversion.objects.for_workspace(workspace).filter(_range("occurred_at", f)),
+            f,
+            program="program",
+            partner="partner",
+            channel=_referral_channel("referral", f.channel) if f.channel is not None else None,
+        )
+        header = [
+            "conversion_id",
+            "occurred_at",
+            "kind",
+            "event_id",
+            "partner_id",
+            "partner",
+            "customer_external_id",
+            "amount",
+            "currency",
+            "sale_event_id",
+        ]
+        fields = [
+            "id",
+            "occurred_at",
+            "kind",
+            "event_id",
+            "partner_id",
+            "partner__name",
+            "referral__customer_external_id",
+            "amount",
+            "currency",
+            "sale__event_id",
+        ]
         return header, rows.order_by("occurred_at", "id").values_list(*fields)
     if kind == "commissions":
-        rows = _scoped(Commission.objects.for_workspace(workspace).filter(_range("occurred_at", f)), f,
-                       program="program", partner="partner",
-                       channel=_referral_channel("referral", f.channel) if f.channel is not None else None)
-        header = ["commission_id", "occurred_at", "kind", "status", "partner_id", "partner", "amount",
-                  "reversed_amount", "currency", "conversion_event_id"]
-        fields = ["id", "occurred_at", "kind", "status", "partner_id", "partner__name", "amount", "reversed_amount",
-                  "currency", "conversion__event_id"]
+        rows = _scoped(
+            Commission.objects.for_workspace(workspace).filter(_range("occurred_at", f)),
+            f,
+            program="program",
+            partner="partner",
+            channel=_referral_channel("referral", f.channel) if f.channel is not None else None,
+        )
+        header = [
+            "commission_id",
+            "occurred_at",
+            "kind",
+            "status",
+            "partner_id",
+            "partner",
+            "amount",
+            "reversed_amount",
+            "currency",
+            "conversion_event_id",
+        ]
+        fields = [
+            "id",
+            "occurred_at",
+            "kind",
+            "status",
+            "partner_id",
+            "partner__name",
+            "amount",
+            "reversed_amount",
+            "currency",
+            "conversion__event_id",
+        ]
         return header, rows.order_by("occurred_at", "id").values_list(*fields)
     if kind == "partners":
         return _partner_rows(workspace, f)
@@ -109,8 +205,18 @@ def rows_for(workspace: Workspace, kind: str, f: metrics.Filters) -> tuple[list[
 
 def _partner_rows(workspace: Workspace, f: metrics.Filters) -> tuple[list[str], Any]:
     """One row per partner with the range's figures, from the same breakdown the dashboard shows."""
-    header = ["partner_id", "partner", "clicks", "unique_clicks", "leads", "customers", "sales", "revenue",
-              "commission_net", "currency"]
+    header = [
+        "partner_id",
+        "partner",
+        "clicks",
+        "unique_clicks",
+        "leads",
+        "customers",
+        "sales",
+        "revenue",
+        "commission_net",
+        "currency",
+    ]
     figures = {row.key: row.totals for row in metrics.breakdown(workspace, f, "partner")}
     partners = Partner.objects.for_workspace(workspace).filter(program__currency=f.currency).order_by("name", "id")
     if f.program_id is not None:
@@ -128,8 +234,18 @@ def _partner_rows(workspace: Workspace, f: metrics.Filters) -> tuple[list[str], 
         def iterator(self, chunk_size: int = CHUNK) -> Iterator[tuple[Any, ...]]:
             for pk, name in partners.values_list("pk", "name").iterator(chunk_size=chunk_size):
                 t = figures.get(pk, zero)
-                yield (pk, name, t.clicks, t.unique_clicks, t.leads, t.customers, t.sales, t.revenue,
-                       t.commission_net, f.currency)
+                yield (
+                    pk,
+                    name,
+                    t.clicks,
+                    t.unique_clicks,
+                    t.leads,
+                    t.customers,
+                    t.sales,
+                    t.revenue,
+                    t.commission_net,
+                    f.currency,
+                )
 
     return header, PartnerRows()
 
@@ -166,7 +282,9 @@ def filters_to_json(f: metrics.Filters) -> dict[str, Any]:
 
 
 def filters_from_json(data: dict[str, Any]) -> metrics.Filters:
-    return metrics.Filters(**{**data, "start": dt.date.fromisoformat(data["start"]), "end": dt.date.fromisoformat(data["end"])})
+    return metrics.Filters(
+        **{**data, "start": dt.date.fromisoformat(data["start"]), "end": dt.date.fromisoformat(data["end"])}
+    )
 
 
 def start_export_job(*, workspace: Workspace, kind: str, filters: metrics.Filters, by: Any) -> ExportJob:
@@ -175,8 +293,13 @@ def start_export_job(*, workspace: Workspace, kind: str, filters: metrics.Filter
 
     from reporting.tasks import run_export_job
 
-    job = ExportJob.objects.create(workspace=workspace, kind=kind, filters=filters_to_json(filters), created_by=by,
-                                   total_rows=count(workspace, kind, filters))
+    job = ExportJob.objects.create(
+        workspace=workspace,
+        kind=kind,
+        filters=filters_to_json(filters),
+        created_by=by,
+        total_rows=count(workspace, kind, filters),
+    )
     transaction.on_commit(lambda: run_export_job.delay(job.pk))
     return job
 

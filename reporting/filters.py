@@ -14,8 +14,13 @@ from accounts.models import Workspace
 from partners.models import Partner
 from reporting import metrics
 
-PRESETS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("365", "Last 12 months"),
-           ("custom", "Custom range")]
+PRESETS = [
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("365", "Last 12 months"),
+    ("custom", "Custom range"),
+]
 DEFAULT_PRESET = "30"
 MAX_DAYS = 3 * 366
 PARTNER_MENU_MAX = 200
@@ -27,8 +32,13 @@ def today() -> dt.date:
 
 class ReportFilterForm(forms.Form):
     # The CSV exports offered beside the filters (reporting/exports.py).
-    export_kinds = [("partners", "Partners"), ("clicks", "Clicks"), ("referrals", "Referrals"),
-                    ("conversions", "Conversions"), ("commissions", "Commissions")]
+    export_kinds = [
+        ("partners", "Partners"),
+        ("clicks", "Clicks"),
+        ("referrals", "Referrals"),
+        ("conversions", "Conversions"),
+        ("commissions", "Commissions"),
+    ]
 
     range = forms.ChoiceField(label="Period", choices=PRESETS, required=False)
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -43,15 +53,23 @@ class ReportFilterForm(forms.Form):
         super().__init__(data)
         self.workspace = workspace
         self.fixed_partner = partner
-        cast(forms.ChoiceField, self.fields["program"]).choices = [("", "All programs")] + [(p.pk, p.name) for p in metrics.programs(workspace)]
-        cast(forms.ChoiceField, self.fields["group"]).choices = [("", "All groups")] + [(g.pk, g.name) for g in metrics.groups(workspace)]
+        cast(forms.ChoiceField, self.fields["program"]).choices = [("", "All programs")] + [
+            (p.pk, p.name) for p in metrics.programs(workspace)
+        ]
+        cast(forms.ChoiceField, self.fields["group"]).choices = [("", "All groups")] + [
+            (g.pk, g.name) for g in metrics.groups(workspace)
+        ]
         cast(forms.ChoiceField, self.fields["channel"]).choices = [("", "All channels"), ("(none)", "No channel")] + [
             (c, c) for c in metrics.channels(workspace)
         ]
         self.currencies = metrics.currencies(workspace)
         cast(forms.ChoiceField, self.fields["currency"]).choices = [("", "Default")] + [(c, c) for c in self.currencies]
         if partner is None:
-            partners = list(Partner.objects.for_workspace(workspace).order_by("name").values_list("pk", "name")[:PARTNER_MENU_MAX + 1])
+            partners = list(
+                Partner.objects.for_workspace(workspace)
+                .order_by("name")
+                .values_list("pk", "name")[: PARTNER_MENU_MAX + 1]
+            )
             if len(partners) <= PARTNER_MENU_MAX:
                 cast(forms.ChoiceField, self.fields["partner"]).choices = [("", "All partners"), *partners]
             else:
@@ -92,15 +110,21 @@ class ReportFilterForm(forms.Form):
         chosen = None if partner else data.get("partner")
         if chosen is not None and program_id is None:
             # A partner earns in its program's currency: report in it unless another was asked for.
-            program_id_of_partner = Partner.objects.for_workspace(self.workspace).filter(pk=chosen).values_list(
-                "program_id", flat=True).first()
+            program_id_of_partner = (
+                Partner.objects.for_workspace(self.workspace)
+                .filter(pk=chosen)
+                .values_list("program_id", flat=True)
+                .first()
+            )
             default = metrics.default_currency(self.workspace, program_id_of_partner)
         else:
             default = metrics.default_currency(self.workspace, program_id)
         currency = partner.program.currency if partner else (data.get("currency") or default)
         channel = data.get("channel") or None
         return metrics.Filters(
-            start=start, end=end, currency=currency,
+            start=start,
+            end=end,
+            currency=currency,
             program_id=partner.program_id if partner else program_id,
             group_id=None if partner else data.get("group"),
             partner_id=partner.pk if partner else data.get("partner"),
@@ -114,8 +138,9 @@ class ReportFilterForm(forms.Form):
         return urlencode(values)
 
 
-def filters_from_request(data: Any, *, workspace: Workspace, partner: Partner | None = None
-                         ) -> tuple[ReportFilterForm, metrics.Filters]:
+def filters_from_request(
+    data: Any, *, workspace: Workspace, partner: Partner | None = None
+) -> tuple[ReportFilterForm, metrics.Filters]:
     data = data.copy()
     if not data.get("range") and not (data.get("start") and data.get("end")):
         data["range"] = DEFAULT_PRESET  # so the period menu shows the range the page reports

@@ -43,9 +43,11 @@ def portal_home(request: PartnerRequest) -> HttpResponse:
         "report": build_report(request.workspace, filters, partners=False),
         "expected_payout": metrics.expected_payout(partner, today=today()),
         "statements_url": _statements_url(request.workspace.slug),
-        "recent_referrals": Referral.objects.for_workspace(request.workspace).filter(partner=partner)
+        "recent_referrals": Referral.objects.for_workspace(request.workspace)
+        .filter(partner=partner)
         .order_by("-created_at", "-id")[:5],
-        "recent_commissions": Commission.objects.for_workspace(request.workspace).filter(partner=partner)
+        "recent_commissions": Commission.objects.for_workspace(request.workspace)
+        .filter(partner=partner)
         .order_by("-created_at", "-id")[:5],
     }
     if request.htmx and request.htmx.target == "portal-report":

@@ -55,8 +55,9 @@ def parse_range(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
 
 
 def partner_stats(partner: Partner, start: dt.date, end: dt.date) -> dict[str, Any]:
-    filters = metrics.Filters(start=start, end=end, currency=partner.program.currency, program_id=partner.program_id,
-                              partner_id=partner.pk)
+    filters = metrics.Filters(
+        start=start, end=end, currency=partner.program.currency, program_id=partner.program_id, partner_id=partner.pk
+    )
     summary = metrics.summary(partner.workspace, filters)
     t = summary.totals
     return {
@@ -83,10 +84,17 @@ def partner_stats(partner: Partner, start: dt.date, end: dt.date) -> dict[str, A
 
 
 @router.get("/partners/{id}/stats", url_name="partner_stats", summary="A partner's figures for a date range")
-def get_partner_stats(request: HttpRequest, id: int, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+def get_partner_stats(
+    request: HttpRequest, id: int, start: str | None = None, end: str | None = None
+) -> dict[str, Any]:
     """Human clicks, leads, customers, sales, revenue, rates, time to conversion and commissions by
     status, for the UTC days `start`..`end` (YYYY-MM-DD, both included; default the last 30 days)."""
-    partner = Partner.objects.for_workspace(workspace_of(request)).select_related("program", "workspace").filter(pk=id).first()
+    partner = (
+        Partner.objects.for_workspace(workspace_of(request))
+        .select_related("program", "workspace")
+        .filter(pk=id)
+        .first()
+    )
     if partner is None:
         raise ApiError(404, "not_found", "No partner with this id in this workspace.")
     first, last = parse_range(start, end)

@@ -7,7 +7,9 @@ workspace_urlpatterns = [
     path("partners/<int:partner_id>/", views.partner_detail, name="partner_detail"),
     path("reports/export/", export_views.report_export, name="report_export"),
     path("reports/exports/<int:export_id>/", export_views.report_export_job, name="report_export_job"),
-    path("reports/exports/<int:export_id>/download/", export_views.report_export_download, name="report_export_download"),
+    path(
+        "reports/exports/<int:export_id>/download/", export_views.report_export_download, name="report_export_download"
+    ),
 ]
 
 # Pages under /portal/<slug>/.

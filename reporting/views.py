@@ -28,11 +28,13 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "reporting/dashboard.html#body", context)
     if not context["has_partners"]:
-        context.update({
-            "domain_count": Domain.objects.for_workspace(workspace).count(),
-            "member_count": Membership.objects.for_workspace(workspace).count(),
-            "api_key_count": ApiKey.objects.for_workspace(workspace).filter(revoked_at__isnull=True).count(),
-        })
+        context.update(
+            {
+                "domain_count": Domain.objects.for_workspace(workspace).count(),
+                "member_count": Membership.objects.for_workspace(workspace).count(),
+                "api_key_count": ApiKey.objects.for_workspace(workspace).filter(revoked_at__isnull=True).count(),
+            }
+        )
     return render(request, "reporting/dashboard.html", context)
 
 
@@ -42,11 +44,17 @@ def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     referrals are added by the referrals app into the template's marked slots."""
     partner = partner_selectors.get_partner_or_404(request.workspace, partner_id)
     form, filters = filters_from_request(request.GET, workspace=request.workspace, partner=partner)
-    analytics = {"form": form, "report": build_report(request.workspace, filters, partners=False, links=True),
-                 "querystring": form.querystring(partner=partner.pk)}
+    analytics = {
+        "form": form,
+        "report": build_report(request.workspace, filters, partners=False, links=True),
+        "querystring": form.querystring(partner=partner.pk),
+    }
     if request.htmx and request.htmx.target == "partner-analytics":
-        return render(request, "reporting/components/partner_analytics.html#analytics",
-                      {"partner": partner, "analytics": analytics})
+        return render(
+            request,
+            "reporting/components/partner_analytics.html#analytics",
+            {"partner": partner, "analytics": analytics},
+        )
     context = {
         "analytics": analytics,
         "partner": partner,

@@ -16,7 +16,6 @@ from accounts.services import create_api_key
 from tests.accounts.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.partners.factories import PartnerUserFactory
 
-
 # --- Chance and the clock, reproducible ------------------------------------------------------
 # Each test starts `random`, factory_boy and Faker from a seed made of the run's seed and its own
 # id, so a test draws the same values whatever ran before it, on whichever xdist worker. The run's
@@ -54,9 +53,15 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         started = item.stash.get(_started_at, None)
-        report.sections.append(("chance and clock", (
-            f"rerun with: {SEED_VARIABLE}={os.environ[SEED_VARIABLE]} pytest '{item.nodeid}'\n"
-            f"test started at {started.isoformat() if started else 'n/a'}")))
+        report.sections.append(
+            (
+                "chance and clock",
+                (
+                    f"rerun with: {SEED_VARIABLE}={os.environ[SEED_VARIABLE]} pytest '{item.nodeid}'\n"
+                    f"test started at {started.isoformat() if started else 'n/a'}"
+                ),
+            )
+        )
     return report
 
 
@@ -77,7 +82,9 @@ def other_workspace(db):
 
 
 def _member(workspace, role):
-    return MembershipFactory(workspace=workspace, role=role, user=UserFactory(email=f"{role}@{workspace.slug}.test")).user
+    return MembershipFactory(
+        workspace=workspace, role=role, user=UserFactory(email=f"{role}@{workspace.slug}.test")
+    ).user
 
 
 @pytest.fixture
@@ -109,7 +116,9 @@ def outsider(other_workspace):
 @pytest.fixture
 def partner_user(workspace):
     """A partner's login in `workspace`: the portal only, never the staff pages."""
-    return PartnerUserFactory(partner__workspace=workspace, user=UserFactory(email=f"partner@{workspace.slug}.test")).user
+    return PartnerUserFactory(
+        partner__workspace=workspace, user=UserFactory(email=f"partner@{workspace.slug}.test")
+    ).user
 
 
 def client_for(user) -> Client:

@@ -21,7 +21,6 @@ portal pages, `api/` the JSON API, `admin/` the operators' admin. Anything else 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 import json
 import logging
 import re
@@ -30,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from inspect import getclosurevars
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -161,9 +161,7 @@ def load_registry(apps: tuple[str, ...] = REGISTRY_APPS) -> Registry:
     # Each app may split its registry: tests/<app>/isolation.py and tests/<app>/isolation_<part>.py.
     tests_dir = Path(__file__).resolve().parent
     module_names = [
-        f"tests.{app}.{path.stem}"
-        for app in apps
-        for path in sorted((tests_dir / app).glob("isolation*.py"))
+        f"tests.{app}.{path.stem}" for app in apps for path in sorted((tests_dir / app).glob("isolation*.py"))
     ]
     for module_name in module_names:
         module = importlib.import_module(module_name)
@@ -293,7 +291,9 @@ def _send(client: Client, method: str, url: str, data: dict[str, Any] | None = N
     data = data or {}
     if method == "GET":
         return client.get(url, data, **extra)
-    return client.generic(method, url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded", **extra)
+    return client.generic(
+        method, url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded", **extra
+    )
 
 
 def _send_json(client: Client, method: str, url: str, data: dict[str, Any] | None, **extra: Any) -> Any:
@@ -339,7 +339,9 @@ def _check_staff(plan: Plan, world: World, registry: Registry, outcome: Outcome)
             outcome.requests += 1
             if response.status_code not in allowed:
                 wanted = " or ".join(str(s) for s in sorted(allowed))
-                outcome.failures.append(f"{plan.route.label}: {method} {url} as {who} answered {_describe(response)}, expected {wanted}")
+                outcome.failures.append(
+                    f"{plan.route.label}: {method} {url} as {who} answered {_describe(response)}, expected {wanted}"
+                )
 
     # Another workspace's URL, exactly as its own staff would use it.
     in_foreign = _foreign_url(plan, world, world.foreign.slug)
@@ -363,7 +365,9 @@ def _check_staff(plan: Plan, world: World, registry: Registry, outcome: Outcome)
     response = world.anonymous.get(in_foreign)
     outcome.requests += 1
     if response.status_code != 302 or not response.headers.get("Location", "").startswith(reverse("login")):
-        outcome.failures.append(f"{plan.route.label}: GET {in_foreign} signed out answered {_describe(response)}, expected 302 to the login page")
+        outcome.failures.append(
+            f"{plan.route.label}: GET {in_foreign} signed out answered {_describe(response)}, expected 302 to the login page"
+        )
 
 
 def _check_portal(plan: Plan, world: World, registry: Registry, outcome: Outcome) -> None:
@@ -374,7 +378,9 @@ def _check_portal(plan: Plan, world: World, registry: Registry, outcome: Outcome
             response = _send(client, method, url, data)
             outcome.requests += 1
             if response.status_code != 404:
-                outcome.failures.append(f"{plan.route.label}: {method} {url} as {who} answered {_describe(response)}, expected 404")
+                outcome.failures.append(
+                    f"{plan.route.label}: {method} {url} as {who} answered {_describe(response)}, expected 404"
+                )
 
     in_foreign = _foreign_url(plan, world, world.foreign.slug)
     if not _reaches(plan, in_foreign, outcome):
@@ -390,7 +396,9 @@ def _check_portal(plan: Plan, world: World, registry: Registry, outcome: Outcome
     response = world.anonymous.get(in_foreign)
     outcome.requests += 1
     if response.status_code not in (302, 404):
-        outcome.failures.append(f"{plan.route.label}: GET {in_foreign} signed out answered {_describe(response)}, expected a redirect to sign in or 404")
+        outcome.failures.append(
+            f"{plan.route.label}: GET {in_foreign} signed out answered {_describe(response)}, expected a redirect to sign in or 404"
+        )
 
 
 def _path_view(callback: Callable[..., Any]) -> Any:
@@ -427,7 +435,9 @@ def _check_api(plan: Plan, world: World, registry: Registry, outcome: Outcome) -
         response = _send_json(world.anonymous, method, url, data)
         outcome.requests += 1
         if response.status_code != 401 or not _is_error_body(response):
-            outcome.failures.append(f"{plan.route.label}: {method} {url} without a key answered {_describe(response)}, expected 401 with an error body")
+            outcome.failures.append(
+                f"{plan.route.label}: {method} {url} without a key answered {_describe(response)}, expected 401 with an error body"
+            )
         if not plan.foreign:
             continue  # the key alone decides the workspace; its lists are checked in each app's tests
         response = _send_json(world.anonymous, method, url, data, HTTP_AUTHORIZATION=f"Bearer {world.api_key}")
@@ -438,7 +448,9 @@ def _check_api(plan: Plan, world: World, registry: Registry, outcome: Outcome) -
                 f"add REQUEST_DATA['{plan.route.name}'] with a valid body/query to tests/{plan.route.app}/isolation.py"
             )
         elif response.status_code != 404 or not _is_error_body(response):
-            outcome.failures.append(f"{plan.route.label}: {method} {url} with {world.home.slug}'s key answered {_describe(response)}, expected 404 with an error body")
+            outcome.failures.append(
+                f"{plan.route.label}: {method} {url} with {world.home.slug}'s key answered {_describe(response)}, expected 404 with an error body"
+            )
 
 
 def _check_admin(plan: Plan, world: World, registry: Registry, outcome: Outcome) -> None:
@@ -455,7 +467,9 @@ def _check_admin(plan: Plan, world: World, registry: Registry, outcome: Outcome)
         response = client.get(url)
         outcome.requests += 1
         if response.status_code != 302 or not response.headers.get("Location", "").startswith(login):
-            outcome.failures.append(f"{plan.route.label}: GET {url} as {who} answered {_describe(response)}, expected 302 to {login}")
+            outcome.failures.append(
+                f"{plan.route.label}: GET {url} as {who} answered {_describe(response)}, expected 302 to {login}"
+            )
 
 
 _CHECKERS: dict[Kind, Callable[[Plan, World, Registry, Outcome], None]] = {

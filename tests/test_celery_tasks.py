@@ -69,7 +69,12 @@ def _fresh_worker(task_modules: set[str]) -> dict[str, list[str]]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run(
         [sys.executable, "-c", _FRESH_WORKER, json.dumps(sorted(task_modules))],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 

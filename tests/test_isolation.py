@@ -12,7 +12,6 @@ import pytest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import path
-
 from ninja import NinjaAPI
 
 from accounts.api_platform import WorkspaceKeyAuth, install_error_handlers, workspace_of
@@ -84,7 +83,11 @@ def _portal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A stand-in for the portal's own decorator: a partner login of the URL's workspace, else 404."""
 
     def wrapper(request: HttpRequest, slug: str, **kwargs: object) -> HttpResponse:
-        login = PartnerUser.objects.filter(workspace__slug=slug, user_id=request.user.pk).select_related("workspace").first()
+        login = (
+            PartnerUser.objects.filter(workspace__slug=slug, user_id=request.user.pk)
+            .select_related("workspace")
+            .first()
+        )
         if login is None:
             raise Http404
         request.workspace = login.workspace  # type: ignore[attr-defined]
@@ -151,5 +154,8 @@ def test_views_that_load_rows_by_id_alone_fail_the_isolation_check(world):
 
     assert all("leaky" in failure for failure in failures), "the correctly scoped views must pass"
     assert any(f"GET /w/acme/leaky/{domain_id}/ as viewer answered 200" in failure for failure in failures)
-    assert any(f"GET /portal/acme/leaky/{domain_id}/ as a partner login of acme answered 200" in failure for failure in failures)
+    assert any(
+        f"GET /portal/acme/leaky/{domain_id}/ as a partner login of acme answered 200" in failure
+        for failure in failures
+    )
     assert any(f"GET /api/fake/leaky/{domain_id} with acme's key answered 200" in failure for failure in failures)

@@ -40,8 +40,9 @@ def test_amounts_are_strings_with_a_pattern_not_numbers(document):
 def test_ids_in_bodies_are_integers(document):
     ids = document["components"]["schemas"]["ApproveIn"]["properties"]["ids"]
     assert {"type": "array", "items": {"type": "integer", "minimum": 1}}.items() <= {
-        "type": ids["anyOf"][0]["type"], "items": {k: v for k, v in ids["anyOf"][0]["items"].items()
-                                                  if k in ("type", "minimum")}}.items()
+        "type": ids["anyOf"][0]["type"],
+        "items": {k: v for k, v in ids["anyOf"][0]["items"].items() if k in ("type", "minimum")},
+    }.items()
 
 
 def test_the_stripe_signing_secret_is_constrained(document):

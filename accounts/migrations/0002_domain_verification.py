@@ -14,41 +14,44 @@ def existing_domains_stay_verified(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='domain',
-            name='last_check_message',
+            model_name="domain",
+            name="last_check_message",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='domain',
-            name='last_checked_at',
+            model_name="domain",
+            name="last_checked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='domain',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting for DNS proof'), ('verified', 'Verified')], default='pending', max_length=16),
+            model_name="domain",
+            name="status",
+            field=models.CharField(
+                choices=[("pending", "Waiting for DNS proof"), ("verified", "Verified")],
+                default="pending",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='domain',
-            name='verification_token',
+            model_name="domain",
+            name="verification_token",
             field=models.CharField(default=accounts.domains.new_verification_token, max_length=64),
         ),
         migrations.AddField(
-            model_name='domain',
-            name='verified_at',
+            model_name="domain",
+            name="verified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='domain',
-            name='domain',
-            field=models.CharField(help_text='ASCII (punycode) form; shown in Unicode', max_length=253),
+            model_name="domain",
+            name="domain",
+            field=models.CharField(help_text="ASCII (punycode) form; shown in Unicode", max_length=253),
         ),
         # Going back drops the new columns, which is all that needs undoing.
         migrations.RunPython(existing_domains_stay_verified, migrations.RunPython.noop),

@@ -24,8 +24,11 @@ STRIPE_SECRET_PATTERN = r"^whsec_[A-Za-z0-9+/=_-]{16,200}$"
 class StripeSecretIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    signing_secret: str = Field(pattern=STRIPE_SECRET_PATTERN, max_length=206,
-                                description="The endpoint's signing secret from Stripe's dashboard: whsec_ and 16-200 more")
+    signing_secret: str = Field(
+        pattern=STRIPE_SECRET_PATTERN,
+        max_length=206,
+        description="The endpoint's signing secret from Stripe's dashboard: whsec_ and 16-200 more",
+    )
 
 
 class StripeStatusOut(Schema):
@@ -43,18 +46,28 @@ def _stripe_status(row: IntegrationSettings) -> dict[str, Any]:
     }
 
 
-@router.get("/integrations/stripe", response=StripeStatusOut, summary="Whether a Stripe signing secret is set",
-            operation_id=f"{_OPERATION_PREFIX}get_stripe")
+@router.get(
+    "/integrations/stripe",
+    response=StripeStatusOut,
+    summary="Whether a Stripe signing secret is set",
+    operation_id=f"{_OPERATION_PREFIX}get_stripe",
+)
 def get_stripe(request: HttpRequest) -> dict[str, Any]:
     return _stripe_status(services.settings_for(workspace_of(request)))
 
 
-@router.put("/integrations/stripe", response=StripeStatusOut, summary="Set the Stripe webhook signing secret",
-            operation_id=f"{_OPERATION_PREFIX}put_stripe")
+@router.put(
+    "/integrations/stripe",
+    response=StripeStatusOut,
+    summary="Set the Stripe webhook signing secret",
+    operation_id=f"{_OPERATION_PREFIX}put_stripe",
+)
 def put_stripe(request: HttpRequest, payload: StripeSecretIn) -> dict[str, Any]:
     try:
         row = services.set_stripe_signing_secret(
-            workspace=workspace_of(request), signing_secret=payload.signing_secret, by=None,
+            workspace=workspace_of(request),
+            signing_secret=payload.signing_secret,
+            by=None,
             actor_label=actor_label(request),
         )
     except ValidationError as exc:

@@ -56,28 +56,60 @@ class FieldSpec:
     help: str = ""
 
 
-_CUSTOMER = FieldSpec("customer_external_id", "Customer id", True,
-                      ("customerexternalid", "customerid", "customer", "externalid", "clientid", "accountid", "userid"),
-                      "Your id for the customer, the same one your API calls send")
+_CUSTOMER = FieldSpec(
+    "customer_external_id",
+    "Customer id",
+    True,
+    ("customerexternalid", "customerid", "customer", "externalid", "clientid", "accountid", "userid"),
+    "Your id for the customer, the same one your API calls send",
+)
 _EMAIL_FIELD = FieldSpec("customer_email", "Customer email", False, ("customeremail", "email", "emailaddress"))
-_DATE = FieldSpec("occurred_at", "Date", False,
-                  ("occurredat", "date", "createdat", "timestamp", "time", "saledate", "orderdate", "signupdate",
-                   "purchasedate", "datetime"),
-                  "ISO 8601, e.g. 2024-05-31 or 2024-05-31T14:00:00Z; empty means now")
+_DATE = FieldSpec(
+    "occurred_at",
+    "Date",
+    False,
+    (
+        "occurredat",
+        "date",
+        "createdat",
+        "timestamp",
+        "time",
+        "saledate",
+        "orderdate",
+        "signupdate",
+        "purchasedate",
+        "datetime",
+    ),
+    "ISO 8601, e.g. 2024-05-31 or 2024-05-31T14:00:00Z; empty means now",
+)
 _CLICK = FieldSpec("click_id", "Click id (tclid)", False, ("tclid", "clickid"))
 _CODE = FieldSpec("code", "Referral code", False, ("code", "referralcode", "coupon", "couponcode", "promocode"))
 _PARTNER = FieldSpec("partner_id", "Partner id", False, ("partnerid", "partner"), "Tandem's partner id")
-_EVENT = FieldSpec("event_id", "Event id", False, ("eventid", "orderid", "transactionid", "saleid", "invoiceid"),
-                   "Optional: your id for the sale, so the API and the file count it once")
+_EVENT = FieldSpec(
+    "event_id",
+    "Event id",
+    False,
+    ("eventid", "orderid", "transactionid", "saleid", "invoiceid"),
+    "Optional: your id for the sale, so the API and the file count it once",
+)
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     CsvImport.Kind.LEADS: (_CUSTOMER, _EMAIL_FIELD, _CLICK, _CODE, _PARTNER, _DATE),
     CsvImport.Kind.SALES: (
         _CUSTOMER,
-        FieldSpec("amount", "Amount", True, ("amount", "saleamount", "total", "revenue", "value", "price", "net"),
-                  "A decimal number such as 1234.50"),
+        FieldSpec(
+            "amount",
+            "Amount",
+            True,
+            ("amount", "saleamount", "total", "revenue", "value", "price", "net"),
+            "A decimal number such as 1234.50",
+        ),
         FieldSpec("currency", "Currency", True, ("currency", "currencycode", "cur", "ccy"), "ISO 4217, e.g. USD"),
-        _DATE, _EVENT, _EMAIL_FIELD, _CLICK, _CODE,
+        _DATE,
+        _EVENT,
+        _EMAIL_FIELD,
+        _CLICK,
+        _CODE,
     ),
 }
 
@@ -120,10 +152,16 @@ def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
 
 def clean_mapping(kind: str, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
     """Keep the mapped fields that name a column; raise with every missing required field."""
-    cleaned = {name: column for name, column in mapping.items()
-               if column and column in headers and name in {f.name for f in FIELDS[kind]}}
-    missing = {spec.name: [f"Choose the column that holds the {spec.label.lower()}."]
-               for spec in FIELDS[kind] if spec.required and spec.name not in cleaned}
+    cleaned = {
+        name: column
+        for name, column in mapping.items()
+        if column and column in headers and name in {f.name for f in FIELDS[kind]}
+    }
+    missing = {
+        spec.name: [f"Choose the column that holds the {spec.label.lower()}."]
+        for spec in FIELDS[kind]
+        if spec.required and spec.name not in cleaned
+    }
     if missing:
         raise ValidationError(missing)
     return cleaned
@@ -205,7 +243,13 @@ def parse_when(raw: str, *, now: datetime) -> datetime:
 
 
 def parse_row(
-    *, kind: str, mapping: dict[str, str], number: int, values: dict[str, str], file_sha256: str, now: datetime,
+    *,
+    kind: str,
+    mapping: dict[str, str],
+    number: int,
+    values: dict[str, str],
+    file_sha256: str,
+    now: datetime,
 ) -> tuple[IncomingEvent | None, list[RowError]]:
     """The event one row means, or the reasons it cannot be imported (all of them, for the preview)."""
     errors: list[RowError] = []
@@ -262,9 +306,17 @@ def parse_row(
     own_id = value("event_id")
     event = IncomingEvent(
         kind="lead" if kind == CsvImport.Kind.LEADS else "sale",
-        event_id=own_id or f"csv:{file_sha256}:{number}", customer_external_id=customer,
-        amount=amount, currency=currency or None, occurred_at=occurred_at, click_id=click_id, code=code,
-        partner_id=partner_id, customer_email=email, sale_event_id=None, processor_ref=None,
+        event_id=own_id or f"csv:{file_sha256}:{number}",
+        customer_external_id=customer,
+        amount=amount,
+        currency=currency or None,
+        occurred_at=occurred_at,
+        click_id=click_id,
+        code=code,
+        partner_id=partner_id,
+        customer_email=email,
+        sale_event_id=None,
+        processor_ref=None,
         raw={"file_sha256": file_sha256, "row": number, "values": values},
     )
     # The inbox's own rules (lengths, email syntax, amount range) too, so a row it would refuse
@@ -274,14 +326,21 @@ def parse_row(
     return (None, errors) if errors else (event, [])
 
 
-def judge(csv_import: CsvImport, line: Line, *, mapping: dict[str, str] | None = None,
-          now: datetime) -> tuple[IncomingEvent | None, list[RowError]]:
+def judge(
+    csv_import: CsvImport, line: Line, *, mapping: dict[str, str] | None = None, now: datetime
+) -> tuple[IncomingEvent | None, list[RowError]]:
     """The event a line means, or why it cannot be imported: the reading's problems first, since
     a line that was not read cleanly has no values worth judging."""
     if line.problems:
         return None, [RowError(line.number, column, message) for column, message in line.problems]
-    return parse_row(kind=csv_import.kind, mapping=csv_import.mapping if mapping is None else mapping,
-                     number=line.number, values=line.values, file_sha256=csv_import.file_sha256, now=now)
+    return parse_row(
+        kind=csv_import.kind,
+        mapping=csv_import.mapping if mapping is None else mapping,
+        number=line.number,
+        values=line.values,
+        file_sha256=csv_import.file_sha256,
+        now=now,
+    )
 
 
 def preview(csv_import: CsvImport, mapping: dict[str, str], *, rows: int = PREVIEW_ROWS) -> list[PreviewRow]:
@@ -328,9 +387,15 @@ def upload_csv(*, workspace: Workspace, kind: str, uploaded: UploadedFile, by: U
     delimiter, headers = _read_header(cast(IO[bytes], uploaded.file))  # set: _sha256 has just read it
     uploaded.seek(0)
     row = CsvImport(
-        workspace=workspace, kind=kind, original_name=(uploaded.name or "import.csv")[-255:], file_sha256=sha,
-        size_bytes=uploaded.size or 0, delimiter=delimiter, headers=headers,
-        mapping=guess_mapping(kind, headers), created_by=by,
+        workspace=workspace,
+        kind=kind,
+        original_name=(uploaded.name or "import.csv")[-255:],
+        file_sha256=sha,
+        size_bytes=uploaded.size or 0,
+        delimiter=delimiter,
+        headers=headers,
+        mapping=guess_mapping(kind, headers),
+        created_by=by,
     )
     row.file.save(f"{sha}.csv", uploaded, save=False)
     try:
@@ -367,15 +432,20 @@ def _send(csv_import_id: int, queue: str | None = None) -> None:
 def fail_import(*, csv_import_id: int, reason: str) -> None:
     """Give up on an import the job cannot finish; the lines already imported stay imported."""
     CsvImport.objects.filter(pk=csv_import_id).exclude(status=CsvImport.Status.DONE).update(
-        status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
+        status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now()
+    )
 
 
 def retry_import(*, csv_import: CsvImport) -> None:
     """Start a failed import again after its last committed chunk (a person asked to)."""
     with transaction.atomic():
         updated = CsvImport.objects.filter(pk=csv_import.pk, status=CsvImport.Status.FAILED).update(
-            status=CsvImport.Status.QUEUED, failure_reason="", finished_at=None, runs_without_progress=0,
-            progress_at=timezone.now())
+            status=CsvImport.Status.QUEUED,
+            failure_reason="",
+            finished_at=None,
+            runs_without_progress=0,
+            progress_at=timezone.now(),
+        )
         if updated:
             transaction.on_commit(lambda: _send(csv_import.pk), robust=True)
 
@@ -397,15 +467,18 @@ def _claim(csv_import_id: int) -> CsvImport | None:
         row.save(update_fields=["runs_without_progress", "progress_at", "started_at"])
     if row.total_rows is None:
         total = count_lines(row)
-        CsvImport.objects.filter(pk=row.pk).update(total_rows=total, status=CsvImport.Status.RUNNING,
-                                                   progress_at=timezone.now())
+        CsvImport.objects.filter(pk=row.pk).update(
+            total_rows=total, status=CsvImport.Status.RUNNING, progress_at=timezone.now()
+        )
         row.refresh_from_db()
     elif row.status == CsvImport.Status.QUEUED:
         CsvImport.objects.filter(pk=row.pk).update(status=CsvImport.Status.RUNNING)
     return row
 
 
-def _commit_chunk(csv_import: CsvImport, *, offset: int, chunk: list[tuple[IncomingEvent | None, list[RowError]]]) -> bool:
+def _commit_chunk(
+    csv_import: CsvImport, *, offset: int, chunk: list[tuple[IncomingEvent | None, list[RowError]]]
+) -> bool:
     """Hand a chunk's events to the inbox and advance the progress, in one transaction, under the
     import's lock. False when another run has moved the progress meanwhile: it owns the rest."""
     with transaction.atomic():
@@ -424,8 +497,17 @@ def _commit_chunk(csv_import: CsvImport, *, offset: int, chunk: list[tuple[Incom
         locked.error_rows += sum(1 for _, errors in chunk if errors)
         locked.runs_without_progress = 0
         locked.progress_at = timezone.now()
-        locked.save(update_fields=["errors", "processed_rows", "accepted_rows", "duplicate_rows", "error_rows",
-                                   "runs_without_progress", "progress_at"])
+        locked.save(
+            update_fields=[
+                "errors",
+                "processed_rows",
+                "accepted_rows",
+                "duplicate_rows",
+                "error_rows",
+                "runs_without_progress",
+                "progress_at",
+            ]
+        )
     return True
 
 
@@ -458,7 +540,8 @@ def run_import(*, csv_import_id: int) -> None:
             return
         offset += len(chunk)
     CsvImport.objects.filter(pk=csv_import_id, processed_rows=offset, status=CsvImport.Status.RUNNING).update(
-        status=CsvImport.Status.DONE, finished_at=timezone.now())
+        status=CsvImport.Status.DONE, finished_at=timezone.now()
+    )
 
 
 def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str | None = None) -> int:
@@ -468,12 +551,16 @@ def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str
     now = timezone.now()
     stalled = CsvImport.objects.filter(  # across workspaces on purpose: this runs from beat
         status__in=[CsvImport.Status.QUEUED, CsvImport.Status.RUNNING],
-        progress_at__lt=now - (STALLED_AFTER if stalled_after is None else stalled_after))
+        progress_at__lt=now - (STALLED_AFTER if stalled_after is None else stalled_after),
+    )
     sent = 0
     for pk, runs, processed in stalled.values_list("pk", "runs_without_progress", "processed_rows"):
         if runs >= MAX_RUNS_WITHOUT_PROGRESS:
-            fail_import(csv_import_id=pk, reason=f"The import stopped {runs} times without getting past line "
-                                                 f"{processed} of the file's data lines; the lines before it are imported.")
+            fail_import(
+                csv_import_id=pk,
+                reason=f"The import stopped {runs} times without getting past line "
+                f"{processed} of the file's data lines; the lines before it are imported.",
+            )
             continue
         # Touched first, so the next sweep waits a full period for this run to show progress.
         if CsvImport.objects.filter(pk=pk, progress_at__lt=now).update(progress_at=now):

@@ -68,8 +68,14 @@ def normalize_uri(uri: str) -> str:
 
 
 def verify_signature(
-    *, client_secret: str, method: str, uris: list[str], body: bytes, signature: str | None,
-    timestamp: str | None, now_ms: int | None = None,
+    *,
+    client_secret: str,
+    method: str,
+    uris: list[str],
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now_ms: int | None = None,
 ) -> None:
     """Raise WebhookRejected unless one of the URIs the request may have been sent to verifies.
 
@@ -77,8 +83,9 @@ def verify_signature(
     they can differ, and HubSpot signed the one it was configured with.
     """
     if not signature or not timestamp:
-        raise WebhookRejected(401, "invalid_signature",
-                              "X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp are required.")
+        raise WebhookRejected(
+            401, "invalid_signature", "X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp are required."
+        )
     try:
         sent_ms = int(timestamp)
     except ValueError as exc:
@@ -149,13 +156,19 @@ def _registered_contact(workspace: Workspace, domain: str) -> str | None:
     registration = (
         DealRegistration.objects.for_workspace(workspace)
         .filter(company_domain__iexact=domain, status=DealRegistration.Status.APPROVED)
-        .order_by("created_at").first()
+        .order_by("created_at")
+        .first()
     )
     return registration.contact_email.lower() if registration else None
 
 
 def map_events(
-    *, workspace: Workspace, payload: list[dict[str, Any]], stages: list[str], app_id: str, default_currency: str,
+    *,
+    workspace: Workspace,
+    payload: list[dict[str, Any]],
+    stages: list[str],
+    app_id: str,
+    default_currency: str,
 ) -> list[IncomingEvent]:
     out: list[IncomingEvent] = []
     for event in payload:
@@ -179,13 +192,24 @@ def map_events(
             currency = None
         occurred = event.get("occurredAt")
         occurred_at = _occurred_at(occurred)
-        out.append(IncomingEvent(
-            # HubSpot does not promise unique eventIds; a retry keeps occurredAt, a second win does not.
-            kind="sale", event_id=f"hubspot:deal:{deal_id}:won:{occurred or event.get('eventId')}",
-            customer_external_id=customer,
-            amount=amount, currency=currency, occurred_at=occurred_at, click_id=None, code=None, partner_id=None,
-            customer_email=email, sale_event_id=None, processor_ref=f"hubspot:deal:{deal_id}", raw=dict(event),
-        ))
+        out.append(
+            IncomingEvent(
+                # HubSpot does not promise unique eventIds; a retry keeps occurredAt, a second win does not.
+                kind="sale",
+                event_id=f"hubspot:deal:{deal_id}:won:{occurred or event.get('eventId')}",
+                customer_external_id=customer,
+                amount=amount,
+                currency=currency,
+                occurred_at=occurred_at,
+                click_id=None,
+                code=None,
+                partner_id=None,
+                customer_email=email,
+                sale_event_id=None,
+                processor_ref=f"hubspot:deal:{deal_id}",
+                raw=dict(event),
+            )
+        )
     return out
 
 
@@ -193,16 +217,30 @@ def map_events(
 
 
 def receive(
-    *, workspace: Workspace, method: str, uris: list[str], payload: bytes,
-    signature: str | None, timestamp: str | None,
+    *,
+    workspace: Workspace,
+    method: str,
+    uris: list[str],
+    payload: bytes,
+    signature: str | None,
+    timestamp: str | None,
 ) -> WebhookResult:
     """Verify one delivery and hand its closed-won deals to the inbox; raise WebhookRejected, writing nothing, if refused."""
     settings = IntegrationSettings.objects.filter(workspace=workspace).first()
     if settings is None or not settings.hubspot_client_secret:
-        raise WebhookRejected(400, "not_configured",
-                              "HubSpot is not connected to this workspace yet: set the app's client secret in Tandem.")
-    verify_signature(client_secret=settings.hubspot_client_secret, method=method, uris=uris, body=payload,
-                     signature=signature, timestamp=timestamp)
+        raise WebhookRejected(
+            400,
+            "not_configured",
+            "HubSpot is not connected to this workspace yet: set the app's client secret in Tandem.",
+        )
+    verify_signature(
+        client_secret=settings.hubspot_client_secret,
+        method=method,
+        uris=uris,
+        body=payload,
+        signature=signature,
+        timestamp=timestamp,
+    )
     try:
         body = json.loads(payload, parse_float=Decimal)  # amounts stay exact, never floats
     except ValueError as exc:
@@ -221,25 +259,49 @@ def receive(
             usable.append(item)
         elif isinstance(item, dict) and _is_closed_won_shape(item, stages):
             reason = f"Tandem cannot use this HubSpot event: the field {found[0]}: {found[1]}"
-            kept += record_unusable(workspace=workspace, source=SOURCE, kind="sale", reason=reason, raw=item,
-                                    event_id=f"hubspot:event:{item.get('eventId')}").receipts
+            kept += record_unusable(
+                workspace=workspace,
+                source=SOURCE,
+                kind="sale",
+                reason=reason,
+                raw=item,
+                event_id=f"hubspot:event:{item.get('eventId')}",
+            ).receipts
     try:
-        events = map_events(workspace=workspace, payload=usable, stages=stages, app_id=settings.hubspot_app_id,
-                            default_currency=settings.hubspot_default_currency)
+        events = map_events(
+            workspace=workspace,
+            payload=usable,
+            stages=stages,
+            app_id=settings.hubspot_app_id,
+            default_currency=settings.hubspot_default_currency,
+        )
     except (KeyError, TypeError, AttributeError, ValueError, ArithmeticError, OSError):
-        return record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=body,
-                               event_id=f"hubspot:delivery:{timestamp}",
-                               reason="Tandem cannot use this HubSpot delivery: its shape is not HubSpot's.")
+        return record_unusable(
+            workspace=workspace,
+            source=SOURCE,
+            kind="sale",
+            raw=body,
+            event_id=f"hubspot:delivery:{timestamp}",
+            reason="Tandem cannot use this HubSpot delivery: its shape is not HubSpot's.",
+        )
     if not events:
         if kept:
-            return WebhookResult(receipts=kept, ignored="Some events carry text Tandem cannot store; see the events page.")
+            return WebhookResult(
+                receipts=kept, ignored="Some events carry text Tandem cannot store; see the events page."
+            )
         return WebhookResult(ignored="No deal moved to a closed-won stage in this delivery.")
     priced = []
     for event in (e for e in events if e.amount is not None and e.currency):
         if problems := event.problems():
             details = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in problems.items())
-            kept += record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=event.raw,
-                                    event_id=event.event_id, reason=f"Tandem cannot use this deal: {details}").receipts
+            kept += record_unusable(
+                workspace=workspace,
+                source=SOURCE,
+                kind="sale",
+                raw=event.raw,
+                event_id=event.event_id,
+                reason=f"Tandem cannot use this deal: {details}",
+            ).receipts
         else:
             priced.append(event)
     unpriced = [e for e in events if not (e.amount is not None and e.currency)]
@@ -248,10 +310,17 @@ def receive(
             receipts = accept_events(workspace=workspace, events=priced, source=SOURCE) if priced else []
             receipts += record_unpriced(workspace=workspace, events=unpriced)
     except InvalidEvents as exc:
-        details = "; ".join(f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items())
-        return record_unusable(workspace=workspace, source=SOURCE, kind="sale", raw=body,
-                               event_id=f"hubspot:delivery:{timestamp}",
-                               reason=f"Tandem cannot use these deals: {details}")
+        details = "; ".join(
+            f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items()
+        )
+        return record_unusable(
+            workspace=workspace,
+            source=SOURCE,
+            kind="sale",
+            raw=body,
+            event_id=f"hubspot:delivery:{timestamp}",
+            reason=f"Tandem cannot use these deals: {details}",
+        )
     order = {e.event_id: i for i, e in enumerate(events)}
     return WebhookResult(receipts=kept + sorted(receipts, key=lambda r: order.get(r.event_id, 0)))
 
@@ -275,13 +344,18 @@ def record_unpriced(*, workspace: Workspace, events: list[IncomingEvent]) -> lis
     for event in events:
         reason = AMOUNT_UNKNOWN if event.amount is None else "deal currency unknown"
         _, created = InboundEvent.objects.get_or_create(
-            workspace=workspace, event_id=event.event_id,
+            workspace=workspace,
+            event_id=event.event_id,
             defaults={
-                "kind": InboundEvent.Kind.SALE, "source": InboundEvent.Source.HUBSPOT,
+                "kind": InboundEvent.Kind.SALE,
+                "source": InboundEvent.Source.HUBSPOT,
                 "processor_ref": event.processor_ref or "",
                 "payload": json.loads(json.dumps(event.to_payload(received_at=now), cls=DjangoJSONEncoder)),
-                "status": InboundEvent.Status.UNATTRIBUTED, "reason": reason,
-                "reason_code": reason.replace(" ", "_"), "received_at": now, "processed_at": now,
+                "status": InboundEvent.Status.UNATTRIBUTED,
+                "reason": reason,
+                "reason_code": reason.replace(" ", "_"),
+                "received_at": now,
+                "processed_at": now,
             },
         )
         receipts.append(EventReceipt(event_id=event.event_id, status="accepted" if created else "duplicate"))

@@ -25,14 +25,16 @@ class IntegrationSettings(models.Model):
     """
 
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="integration_settings")
-    stripe_signing_secret = models.CharField(max_length=255, blank=True,
-                                             help_text="The webhook endpoint's signing secret, whsec_…")
+    stripe_signing_secret = models.CharField(
+        max_length=255, blank=True, help_text="The webhook endpoint's signing secret, whsec_…"
+    )
     stripe_secret_set_at = models.DateTimeField(null=True, blank=True)
     hubspot_app_id = models.CharField(max_length=40, blank=True)
     hubspot_client_secret = models.CharField(max_length=255, blank=True)
     hubspot_secret_set_at = models.DateTimeField(null=True, blank=True)
     hubspot_closed_won_stages = models.JSONField(
-        default=_default_closed_won_stages, blank=True,
+        default=_default_closed_won_stages,
+        blank=True,
         help_text="Deal stage ids that mean the deal is won; HubSpot's default pipeline uses closedwon.",
     )
     hubspot_default_currency = models.CharField(
@@ -98,13 +100,16 @@ class CsvImport(models.Model):
     duplicate_rows = models.PositiveIntegerField(default=0)
     error_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="The first rows that could not be imported: [{row, column, message}], capped; error_rows counts all.",
     )
     failure_reason = models.TextField(blank=True)
     # What the sweeper watches: an import in queued or running whose progress_at is old lost its
     # worker or its task, and is sent again; one that stalls too often in a row is failed instead.
-    progress_at = models.DateTimeField(null=True, blank=True, help_text="Last chunk committed, run started or sent again")
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last chunk committed, run started or sent again"
+    )
     runs_without_progress = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -142,7 +147,11 @@ class CsvImport(models.Model):
 
     @property
     def status_tone(self) -> str:
-        tones: dict[str, str] = {self.Status.DONE: "ok", self.Status.FAILED: "bad", self.Status.RUNNING: "brand",
-                                 self.Status.QUEUED: "brand", self.Status.UPLOADED: "warn"}
+        tones: dict[str, str] = {
+            self.Status.DONE: "ok",
+            self.Status.FAILED: "bad",
+            self.Status.RUNNING: "brand",
+            self.Status.QUEUED: "brand",
+            self.Status.UPLOADED: "warn",
+        }
         return tones.get(self.status, "")
-

@@ -52,8 +52,14 @@ def set_stripe_signing_secret(
     row.updated_by = by
     row.save(update_fields=["stripe_signing_secret", "stripe_secret_set_at", "updated_by", "updated_at"])
     # The audit entry says that the secret changed, never what it is.
-    record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="integrations.stripe_secret_set",
-                 target=row, changes={"replaced": replaced})
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=actor_label,
+        action="integrations.stripe_secret_set",
+        target=row,
+        changes={"replaced": replaced},
+    )
     return row
 
 
@@ -112,7 +118,16 @@ def set_hubspot_settings(
         fields += ["hubspot_client_secret", "hubspot_secret_set_at"]
     row.updated_by = by
     row.save(update_fields=fields)
-    record_audit(workspace=workspace, actor=by, action="integrations.hubspot_updated", target=row,
-                 changes={"app_id": app_id, "closed_won_stages": stages, "default_currency": currency,
-                          "secret_changed": secret_changed})
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        action="integrations.hubspot_updated",
+        target=row,
+        changes={
+            "app_id": app_id,
+            "closed_won_stages": stages,
+            "default_currency": currency,
+            "secret_changed": secret_changed,
+        },
+    )
     return row

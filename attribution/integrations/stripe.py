@@ -45,12 +45,14 @@ _ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV X
 _THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
 _HINT_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-HANDLED_TYPES = frozenset({
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "invoice.paid",
-    "charge.refunded",
-})
+HANDLED_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "invoice.paid",
+        "charge.refunded",
+    }
+)
 
 
 class UnusableEvent(ValueError):
@@ -155,24 +157,46 @@ def _checkout_session(event: dict[str, Any], session: dict[str, Any], *, complet
     click_id, code = _referral_hints(session.get("metadata"), client_reference_id=session.get("client_reference_id"))
     out: list[IncomingEvent] = []
     if completed and (click_id or code):
-        out.append(IncomingEvent(
-            kind="lead", event_id=f"{event_id}:lead", customer_external_id=customer, amount=None, currency=None,
-            occurred_at=occurred_at, click_id=click_id, code=code, partner_id=None, customer_email=email,
-            sale_event_id=None, processor_ref=None, raw=event,
-        ))
+        out.append(
+            IncomingEvent(
+                kind="lead",
+                event_id=f"{event_id}:lead",
+                customer_external_id=customer,
+                amount=None,
+                currency=None,
+                occurred_at=occurred_at,
+                click_id=click_id,
+                code=code,
+                partner_id=None,
+                customer_email=email,
+                sale_event_id=None,
+                processor_ref=None,
+                raw=event,
+            )
+        )
     paid = session.get("payment_status") in ("paid", "no_payment_required")
     # The invoice a session created reports this money itself (invoice.paid); see the module docstring.
     carried_by_invoice = bool(_id_of(session.get("invoice"))) or session.get("mode") == "subscription"
     amount_total = session.get("amount_total")
     if paid and not carried_by_invoice and amount_total:
         currency = _currency(session.get("currency"))
-        out.append(IncomingEvent(
-            kind="sale", event_id=event_id, customer_external_id=customer,
-            amount=minor_to_decimal(amount_total, currency), currency=currency, occurred_at=occurred_at,
-            click_id=click_id, code=code, partner_id=None, customer_email=email, sale_event_id=None,
-            processor_ref=_sale_ref(payment_intent=_id_of(session.get("payment_intent")), fallback=_id_of(session)),
-            raw=event,
-        ))
+        out.append(
+            IncomingEvent(
+                kind="sale",
+                event_id=event_id,
+                customer_external_id=customer,
+                amount=minor_to_decimal(amount_total, currency),
+                currency=currency,
+                occurred_at=occurred_at,
+                click_id=click_id,
+                code=code,
+                partner_id=None,
+                customer_email=email,
+                sale_event_id=None,
+                processor_ref=_sale_ref(payment_intent=_id_of(session.get("payment_intent")), fallback=_id_of(session)),
+                raw=event,
+            )
+        )
     return out
 
 
@@ -203,30 +227,57 @@ def _invoice_paid(event: dict[str, Any], invoice: dict[str, Any]) -> list[Incomi
     # Subscription metadata travels on the invoice (subscription_details before 2025-03-31, parent after).
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
     click_id, code = _referral_hints(
-        invoice.get("metadata"), (invoice.get("subscription_details") or {}).get("metadata"), parent.get("metadata"),
+        invoice.get("metadata"),
+        (invoice.get("subscription_details") or {}).get("metadata"),
+        parent.get("metadata"),
     )
     out: list[IncomingEvent] = []
     if click_id or code:
-        out.append(IncomingEvent(
-            kind="lead", event_id=f"{event_id}:lead", customer_external_id=customer, amount=None, currency=None,
-            occurred_at=occurred_at, click_id=click_id, code=code, partner_id=None, customer_email=email,
-            sale_event_id=None, processor_ref=None, raw=event,
-        ))
-    out.append(IncomingEvent(
-        kind="sale", event_id=event_id, customer_external_id=customer,
-        amount=minor_to_decimal(amount_paid, currency), currency=currency, occurred_at=occurred_at,
-        click_id=click_id, code=code, partner_id=None, customer_email=email, sale_event_id=None,
-        processor_ref=_sale_ref(payment_intent=_invoice_payment_intent(invoice), invoice=_id_of(invoice)),
-        raw=event,
-    ))
+        out.append(
+            IncomingEvent(
+                kind="lead",
+                event_id=f"{event_id}:lead",
+                customer_external_id=customer,
+                amount=None,
+                currency=None,
+                occurred_at=occurred_at,
+                click_id=click_id,
+                code=code,
+                partner_id=None,
+                customer_email=email,
+                sale_event_id=None,
+                processor_ref=None,
+                raw=event,
+            )
+        )
+    out.append(
+        IncomingEvent(
+            kind="sale",
+            event_id=event_id,
+            customer_external_id=customer,
+            amount=minor_to_decimal(amount_paid, currency),
+            currency=currency,
+            occurred_at=occurred_at,
+            click_id=click_id,
+            code=code,
+            partner_id=None,
+            customer_email=email,
+            sale_event_id=None,
+            processor_ref=_sale_ref(payment_intent=_invoice_payment_intent(invoice), invoice=_id_of(invoice)),
+            raw=event,
+        )
+    )
     return out
 
 
 def _charge_refunded(event: dict[str, Any], charge: dict[str, Any]) -> list[IncomingEvent]:
     currency = _currency(charge.get("currency"))
     customer = _id_of(charge.get("customer"))
-    sale_ref = _sale_ref(payment_intent=_id_of(charge.get("payment_intent")),
-                         invoice=_id_of(charge.get("invoice")), fallback=_id_of(charge))
+    sale_ref = _sale_ref(
+        payment_intent=_id_of(charge.get("payment_intent")),
+        invoice=_id_of(charge.get("invoice")),
+        fallback=_id_of(charge),
+    )
     refunds = charge.get("refunds")
     listed = refunds.get("data") if isinstance(refunds, dict) else None
     if isinstance(listed, list) and listed:
@@ -234,10 +285,18 @@ def _charge_refunded(event: dict[str, Any], charge: dict[str, Any]) -> list[Inco
         # seen again in a later charge.refunded is the same event, not a second refund.
         return [
             IncomingEvent(
-                kind="refund", event_id=f"stripe:{refund['id']}", customer_external_id=customer,
-                amount=minor_to_decimal(refund.get("amount"), currency), currency=currency,
-                occurred_at=_when(refund.get("created")) or _when(event.get("created")), click_id=None, code=None,
-                partner_id=None, customer_email=None, sale_event_id=sale_ref, processor_ref=f"stripe:{refund['id']}",
+                kind="refund",
+                event_id=f"stripe:{refund['id']}",
+                customer_external_id=customer,
+                amount=minor_to_decimal(refund.get("amount"), currency),
+                currency=currency,
+                occurred_at=_when(refund.get("created")) or _when(event.get("created")),
+                click_id=None,
+                code=None,
+                partner_id=None,
+                customer_email=None,
+                sale_event_id=sale_ref,
+                processor_ref=f"stripe:{refund['id']}",
                 raw=event,
             )
             for refund in listed
@@ -255,12 +314,26 @@ def _charge_refunded(event: dict[str, Any], charge: dict[str, Any]) -> list[Inco
     elif charge.get("refunded"):
         amount = None  # fully refunded, earlier steps unknown: the rest of the sale
     else:
-        raise UnusableEvent("The event lists no refunds and no previous amount_refunded, so the refund amount is unknown.")
-    return [IncomingEvent(
-        kind="refund", event_id=f"stripe:{event['id']}", customer_external_id=customer, amount=amount,
-        currency=currency, occurred_at=_when(event.get("created")), click_id=None, code=None, partner_id=None,
-        customer_email=None, sale_event_id=sale_ref, processor_ref=None, raw=event,
-    )]
+        raise UnusableEvent(
+            "The event lists no refunds and no previous amount_refunded, so the refund amount is unknown."
+        )
+    return [
+        IncomingEvent(
+            kind="refund",
+            event_id=f"stripe:{event['id']}",
+            customer_external_id=customer,
+            amount=amount,
+            currency=currency,
+            occurred_at=_when(event.get("created")),
+            click_id=None,
+            code=None,
+            partner_id=None,
+            customer_email=None,
+            sale_event_id=sale_ref,
+            processor_ref=None,
+            raw=event,
+        )
+    ]
 
 
 def map_event(event: dict[str, Any]) -> list[IncomingEvent] | None:
@@ -287,8 +360,11 @@ def receive(*, workspace: Workspace, payload: bytes, signature_header: str | Non
     """Verify one delivery and hand its events to the inbox; raise WebhookRejected, writing nothing, if refused."""
     settings = IntegrationSettings.objects.filter(workspace=workspace).first()
     if settings is None or not settings.stripe_signing_secret:
-        raise WebhookRejected(400, "not_configured",
-                              "Stripe is not connected to this workspace yet: set the endpoint's signing secret in Tandem.")
+        raise WebhookRejected(
+            400,
+            "not_configured",
+            "Stripe is not connected to this workspace yet: set the endpoint's signing secret in Tandem.",
+        )
     verify_signature(payload=payload, header=signature_header, secret=settings.stripe_signing_secret)
     try:
         event = json.loads(payload)
@@ -305,7 +381,9 @@ def receive(*, workspace: Workspace, payload: bytes, signature_header: str | Non
         events = map_event(event)
     except (UnusableEvent, KeyError, TypeError, AttributeError, ValueError, ArithmeticError, OSError) as exc:
         # A signed but oddly shaped event: Stripe would resend the same payload for three days.
-        return _keep_unusable(workspace, event, str(exc) if isinstance(exc, UnusableEvent) else "its shape is not Stripe's.")
+        return _keep_unusable(
+            workspace, event, str(exc) if isinstance(exc, UnusableEvent) else "its shape is not Stripe's."
+        )
     if events is None:
         return WebhookResult(ignored=f"Tandem does not use {event['type']} events.")
     if not events:
@@ -314,12 +392,20 @@ def receive(*, workspace: Workspace, payload: bytes, signature_header: str | Non
         with transaction.atomic():
             receipts = accept_events(workspace=workspace, events=events, source=SOURCE)
     except InvalidEvents as exc:
-        details = "; ".join(f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items())
+        details = "; ".join(
+            f"{name}: {' '.join(msgs)}" for found in exc.problems.values() for name, msgs in found.items()
+        )
         return _keep_unusable(workspace, event, details)
     return WebhookResult(receipts=list(receipts))
 
 
 def _keep_unusable(workspace: Workspace, event: dict[str, Any], why: str) -> WebhookResult:
     kind = "refund" if event["type"] == "charge.refunded" else "sale"
-    return record_unusable(workspace=workspace, source=SOURCE, event_id=f"stripe:{event['id']}", kind=kind,
-                           reason=f"Tandem cannot use this {event['type']} event: {why}", raw=event)
+    return record_unusable(
+        workspace=workspace,
+        source=SOURCE,
+        event_id=f"stripe:{event['id']}",
+        kind=kind,
+        reason=f"Tandem cannot use this {event['type']} event: {why}",
+        raw=event,
+    )

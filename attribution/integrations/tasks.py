@@ -22,7 +22,7 @@ def run_csv_import(self, csv_import_id: int) -> None:
         if self.request.retries >= MAX_RETRIES:
             fail_import(csv_import_id=csv_import_id, reason=f"The import stopped after {MAX_RETRIES} retries: {exc}")
             raise
-        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
 @shared_task(acks_late=True, name="attribution.csv_tasks.resume_stalled_csv_imports")

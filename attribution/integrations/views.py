@@ -54,7 +54,9 @@ def stripe_webhook(request: HttpRequest, workspace_slug: str) -> JsonResponse:
         return workspace
     try:
         result = stripe.receive(
-            workspace=workspace, payload=request.body, signature_header=request.headers.get("Stripe-Signature"),
+            workspace=workspace,
+            payload=request.body,
+            signature_header=request.headers.get("Stripe-Signature"),
         )
     except WebhookRejected as exc:
         return _json_error(exc.status, exc.code, exc.message)
@@ -77,7 +79,10 @@ def hubspot_webhook(request: HttpRequest, workspace_slug: str) -> JsonResponse:
         return workspace
     try:
         result = hubspot.receive(
-            workspace=workspace, method=request.method or "POST", uris=_public_uris(request), payload=request.body,
+            workspace=workspace,
+            method=request.method or "POST",
+            uris=_public_uris(request),
+            payload=request.body,
             signature=request.headers.get("X-HubSpot-Signature-v3"),
             timestamp=request.headers.get("X-HubSpot-Request-Timestamp"),
         )
@@ -98,11 +103,14 @@ def _integrations_context(request: WorkspaceRequest, **forms: Any) -> dict[str, 
     return {
         "settings": row,
         "stripe_form": forms.get("stripe_form") or StripeSecretForm(),
-        "hubspot_form": forms.get("hubspot_form") or HubSpotSettingsForm(initial={
-            "app_id": row.hubspot_app_id,
-            "closed_won_stages": ", ".join(row.hubspot_closed_won_stages or []),
-            "default_currency": row.hubspot_default_currency,
-        }),
+        "hubspot_form": forms.get("hubspot_form")
+        or HubSpotSettingsForm(
+            initial={
+                "app_id": row.hubspot_app_id,
+                "closed_won_stages": ", ".join(row.hubspot_closed_won_stages or []),
+                "default_currency": row.hubspot_default_currency,
+            }
+        ),
         "stripe_url": _webhook_url("stripe_webhook", request.workspace),
         "hubspot_url": _webhook_url("hubspot_webhook", request.workspace),
         "stripe_events": sorted(stripe.HANDLED_TYPES),
@@ -129,7 +137,8 @@ def stripe_settings(request: WorkspaceRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_stripe_signing_secret(
-                workspace=request.workspace, signing_secret=form.cleaned_data["signing_secret"], by=request.user)
+                workspace=request.workspace, signing_secret=form.cleaned_data["signing_secret"], by=request.user
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -138,7 +147,9 @@ def stripe_settings(request: WorkspaceRequest) -> HttpResponse:
                 return render(request, "attribution/integrations/page.html#stripe_card", _integrations_context(request))
             return redirect("integration_settings", slug=request.workspace.slug)
     context = _integrations_context(request, stripe_form=form)
-    template = "attribution/integrations/page.html#stripe_card" if request.htmx else "attribution/integrations/page.html"
+    template = (
+        "attribution/integrations/page.html#stripe_card" if request.htmx else "attribution/integrations/page.html"
+    )
     return render(request, template, context, status=422)
 
 
@@ -153,10 +164,14 @@ def hubspot_settings(request: WorkspaceRequest) -> HttpResponse:
         else:
             messages.success(request, "HubSpot settings saved.")
             if request.htmx:
-                return render(request, "attribution/integrations/page.html#hubspot_card", _integrations_context(request))
+                return render(
+                    request, "attribution/integrations/page.html#hubspot_card", _integrations_context(request)
+                )
             return redirect("integration_settings", slug=request.workspace.slug)
     context = _integrations_context(request, hubspot_form=form)
-    template = "attribution/integrations/page.html#hubspot_card" if request.htmx else "attribution/integrations/page.html"
+    template = (
+        "attribution/integrations/page.html#hubspot_card" if request.htmx else "attribution/integrations/page.html"
+    )
     return render(request, template, context, status=422)
 
 
@@ -168,18 +183,28 @@ def csv_imports(request: WorkspaceRequest) -> HttpResponse:
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            row, created = csv_import.upload_csv(workspace=request.workspace, kind=form.cleaned_data["kind"],
-                                                 uploaded=form.cleaned_data["file"], by=request.user)
+            row, created = csv_import.upload_csv(
+                workspace=request.workspace,
+                kind=form.cleaned_data["kind"],
+                uploaded=form.cleaned_data["file"],
+                by=request.user,
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if not created:
-                messages.info(request, f"This file was already uploaded on {row.created_at:%d %b %Y}; "
-                                       "here is that import. Its rows are never imported twice.")
+                messages.info(
+                    request,
+                    f"This file was already uploaded on {row.created_at:%d %b %Y}; "
+                    "here is that import. Its rows are never imported twice.",
+                )
             return redirect("csv_import_detail", slug=request.workspace.slug, import_id=row.pk)
     page = Paginator(CsvImport.objects.for_workspace(request.workspace).select_related("created_by"), 20)
-    context = {"form": form, "page": page.get_page(request.GET.get("page")),
-               "max_mb": csv_import.MAX_UPLOAD_BYTES // (1024 * 1024)}
+    context = {
+        "form": form,
+        "page": page.get_page(request.GET.get("page")),
+        "max_mb": csv_import.MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
     return render(request, "attribution/csv_import/list.html", context, status=422 if form.errors else 200)
 
 
@@ -213,7 +238,9 @@ def csv_import_detail(request: WorkspaceRequest, import_id: int) -> HttpResponse
                 _apply_errors(form, exc)
             else:
                 return redirect("csv_import_detail", slug=request.workspace.slug, import_id=row.pk)
-        return render(request, "attribution/csv_import/detail.html", _detail_context(row, form.mapping(), form), status=422)
+        return render(
+            request, "attribution/csv_import/detail.html", _detail_context(row, form.mapping(), form), status=422
+        )
     # A mapping being tried out arrives as a query string; nothing is saved until the import starts.
     mapping = _mapping_from(request.GET, row) if "preview" in request.GET else row.mapping
     if request.htmx and "preview" in request.GET and row.status == CsvImport.Status.UPLOADED:

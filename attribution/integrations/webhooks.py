@@ -60,22 +60,36 @@ def _usable_copy(value: Any) -> Any:
     return value
 
 
-def record_unusable(*, workspace: Workspace, source: str, event_id: str, kind: str, reason: str,
-                    raw: Any) -> WebhookResult:
+def record_unusable(
+    *, workspace: Workspace, source: str, event_id: str, kind: str, reason: str, raw: Any
+) -> WebhookResult:
     """Keep a signed delivery Tandem cannot use as a failed event on the events page, and acknowledge it.
 
     The sender signed it, so sending it again would bring the same payload: a 2xx stops the
     retries (Stripe's last three days), and the reason is where the tenant looks for events.
     """
-    event_id = event_id if unusable_character(event_id) is None and len(event_id) <= 200 else (
-        f"{source}:unusable:{hashlib.sha256(json.dumps(_usable_copy(raw), sort_keys=True, default=str).encode()).hexdigest()[:40]}"
+    event_id = (
+        event_id
+        if unusable_character(event_id) is None and len(event_id) <= 200
+        else (
+            f"{source}:unusable:{hashlib.sha256(json.dumps(_usable_copy(raw), sort_keys=True, default=str).encode()).hexdigest()[:40]}"
+        )
     )
     now = timezone.now()
     payload = json.loads(json.dumps({"raw": _usable_copy(raw)}, cls=DjangoJSONEncoder))
     _, created = InboundEvent.objects.get_or_create(
-        workspace=workspace, event_id=event_id,
-        defaults={"kind": kind, "source": source, "payload": payload, "status": InboundEvent.Status.FAILED,
-                  "reason": reason, "reason_code": UNUSABLE_CODE, "received_at": now, "processed_at": now},
+        workspace=workspace,
+        event_id=event_id,
+        defaults={
+            "kind": kind,
+            "source": source,
+            "payload": payload,
+            "status": InboundEvent.Status.FAILED,
+            "reason": reason,
+            "reason_code": UNUSABLE_CODE,
+            "received_at": now,
+            "processed_at": now,
+        },
     )
     receipt = EventReceipt(event_id=event_id, status="accepted" if created else "duplicate")
     return WebhookResult(receipts=[receipt], ignored=reason)

@@ -5,35 +5,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("partners", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('kind', models.CharField(choices=[('commission_earned', 'Commission earned'), ('commission_reversed', 'Commission reversed'), ('commission_rejected', 'Commission rejected'), ('payout', 'Payout'), ('adjustment', 'Adjustment')], max_length=24)),
-                ('amount', models.DecimalField(decimal_places=4, help_text='Signed: credits to the partner are positive.', max_digits=18)),
-                ('currency', models.CharField(max_length=3)),
-                ('reference', models.CharField(blank=True, help_text='What this entry is about, e.g. commission:42', max_length=120)),
-                ('memo', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField()),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='partners.partner')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.PositiveBigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("commission_earned", "Commission earned"),
+                            ("commission_reversed", "Commission reversed"),
+                            ("commission_rejected", "Commission rejected"),
+                            ("payout", "Payout"),
+                            ("adjustment", "Adjustment"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=4, help_text="Signed: credits to the partner are positive.", max_digits=18
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, help_text="What this entry is about, e.g. commission:42", max_length=120
+                    ),
+                ),
+                ("memo", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField()),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'sequence'],
-                'indexes': [models.Index(fields=['workspace', 'partner', 'currency'], name='ledger_ws_partner_cur'), models.Index(fields=['workspace', 'reference'], name='ledger_ws_reference')],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'sequence'), name='ledger_sequence_unique_per_workspace')],
+                "ordering": ["workspace", "sequence"],
+                "indexes": [
+                    models.Index(fields=["workspace", "partner", "currency"], name="ledger_ws_partner_cur"),
+                    models.Index(fields=["workspace", "reference"], name="ledger_ws_reference"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "sequence"), name="ledger_sequence_unique_per_workspace"
+                    )
+                ],
             },
         ),
     ]

@@ -6,40 +6,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0002_ledger_append_only'),
-        ('partners', '0002_partner_applications_invitations'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0002_ledger_append_only"),
+        ("partners", "0002_partner_applications_invitations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RewardRule',
+            name="RewardRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_key', models.UUIDField(help_text='Shared by every version of the same rule.')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('name', models.CharField(max_length=120)),
-                ('lead_amount', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('sale_type', models.CharField(choices=[('percent', 'Percent of sale'), ('flat', 'Flat amount per sale')], default='percent', max_length=8)),
-                ('sale_value', models.DecimalField(decimal_places=4, default=0, help_text="Percent (20 = 20%) or a flat amount in the program's currency.", max_digits=14)),
-                ('duration', models.CharField(choices=[('one_time', 'First sale only'), ('months', 'For N months'), ('lifetime', 'Lifetime')], default='lifetime', max_length=10)),
-                ('duration_months', models.PositiveIntegerField(blank=True, null=True)),
-                ('cap_per_customer', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('min_sale_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('effective_from', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('group', models.ForeignKey(blank=True, help_text="Empty: the program's rule. Set: overrides it for this group's partners.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reward_rules', to='partners.partnergroup')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reward_rules', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reward_rules', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule_key", models.UUIDField(help_text="Shared by every version of the same rule.")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("name", models.CharField(max_length=120)),
+                ("lead_amount", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                (
+                    "sale_type",
+                    models.CharField(
+                        choices=[("percent", "Percent of sale"), ("flat", "Flat amount per sale")],
+                        default="percent",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "sale_value",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        help_text="Percent (20 = 20%) or a flat amount in the program's currency.",
+                        max_digits=14,
+                    ),
+                ),
+                (
+                    "duration",
+                    models.CharField(
+                        choices=[("one_time", "First sale only"), ("months", "For N months"), ("lifetime", "Lifetime")],
+                        default="lifetime",
+                        max_length=10,
+                    ),
+                ),
+                ("duration_months", models.PositiveIntegerField(blank=True, null=True)),
+                ("cap_per_customer", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("min_sale_amount", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("effective_from", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the program's rule. Set: overrides it for this group's partners.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reward_rules",
+                        to="partners.partnergroup",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reward_rules", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reward_rules",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'program', 'rule_key', '-version'],
-                'indexes': [models.Index(fields=['workspace', 'program', 'effective_from'], name='rewardrule_ws_prog_from')],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'rule_key', 'version'), name='rewardrule_version_unique'), models.CheckConstraint(condition=models.Q(('sale_value__gte', 0), ('lead_amount__gte', 0)), name='rewardrule_amounts_not_negative')],
+                "ordering": ["workspace", "program", "rule_key", "-version"],
+                "indexes": [
+                    models.Index(fields=["workspace", "program", "effective_from"], name="rewardrule_ws_prog_from")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "rule_key", "version"), name="rewardrule_version_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("sale_value__gte", 0), ("lead_amount__gte", 0)),
+                        name="rewardrule_amounts_not_negative",
+                    ),
+                ],
             },
         ),
     ]

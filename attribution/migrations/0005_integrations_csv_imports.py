@@ -7,63 +7,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0004_conversions_commissions'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0004_conversions_commissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IntegrationSettings',
+            name="IntegrationSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_signing_secret', models.CharField(blank=True, help_text="The webhook endpoint's signing secret, whsec_…", max_length=255)),
-                ('stripe_secret_set_at', models.DateTimeField(blank=True, null=True)),
-                ('hubspot_app_id', models.CharField(blank=True, max_length=40)),
-                ('hubspot_client_secret', models.CharField(blank=True, max_length=255)),
-                ('hubspot_secret_set_at', models.DateTimeField(blank=True, null=True)),
-                ('hubspot_closed_won_stages', models.JSONField(blank=True, default=attribution.integrations.models._default_closed_won_stages, help_text="Deal stage ids that mean the deal is won; HubSpot's default pipeline uses closedwon.")),
-                ('hubspot_default_currency', models.CharField(blank=True, help_text="For deals whose payload names no currency; empty: the program's currency.", max_length=3)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='integration_settings', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "stripe_signing_secret",
+                    models.CharField(
+                        blank=True, help_text="The webhook endpoint's signing secret, whsec_…", max_length=255
+                    ),
+                ),
+                ("stripe_secret_set_at", models.DateTimeField(blank=True, null=True)),
+                ("hubspot_app_id", models.CharField(blank=True, max_length=40)),
+                ("hubspot_client_secret", models.CharField(blank=True, max_length=255)),
+                ("hubspot_secret_set_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "hubspot_closed_won_stages",
+                    models.JSONField(
+                        blank=True,
+                        default=attribution.integrations.models._default_closed_won_stages,
+                        help_text="Deal stage ids that mean the deal is won; HubSpot's default pipeline uses closedwon.",
+                    ),
+                ),
+                (
+                    "hubspot_default_currency",
+                    models.CharField(
+                        blank=True,
+                        help_text="For deals whose payload names no currency; empty: the program's currency.",
+                        max_length=3,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="integration_settings",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'integration settings',
+                "verbose_name_plural": "integration settings",
             },
         ),
         migrations.CreateModel(
-            name='CsvImport',
+            name="CsvImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('leads', 'Leads'), ('sales', 'Sales')], max_length=8)),
-                ('file', models.FileField(max_length=255, upload_to=attribution.integrations.models._import_upload_path)),
-                ('original_name', models.CharField(max_length=255)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0)),
-                ('delimiter', models.CharField(default=',', max_length=1)),
-                ('headers', models.JSONField(blank=True, default=list, help_text="The file's column names, in order")),
-                ('mapping', models.JSONField(blank=True, default=dict, help_text='Tandem field -> column name')),
-                ('status', models.CharField(choices=[('uploaded', 'Waiting for column mapping'), ('queued', 'Queued'), ('running', 'Importing'), ('done', 'Done'), ('failed', 'Failed')], default='uploaded', max_length=10)),
-                ('total_rows', models.PositiveIntegerField(blank=True, help_text='Data rows, counted when the job starts', null=True)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('accepted_rows', models.PositiveIntegerField(default=0)),
-                ('duplicate_rows', models.PositiveIntegerField(default=0)),
-                ('error_rows', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list, help_text='The first rows that could not be imported: [{row, column, message}], capped; error_rows counts all.')),
-                ('failure_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='csv_imports', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("leads", "Leads"), ("sales", "Sales")], max_length=8)),
+                (
+                    "file",
+                    models.FileField(max_length=255, upload_to=attribution.integrations.models._import_upload_path),
+                ),
+                ("original_name", models.CharField(max_length=255)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0)),
+                ("delimiter", models.CharField(default=",", max_length=1)),
+                ("headers", models.JSONField(blank=True, default=list, help_text="The file's column names, in order")),
+                ("mapping", models.JSONField(blank=True, default=dict, help_text="Tandem field -> column name")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Waiting for column mapping"),
+                            ("queued", "Queued"),
+                            ("running", "Importing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "total_rows",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Data rows, counted when the job starts", null=True
+                    ),
+                ),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                ("accepted_rows", models.PositiveIntegerField(default=0)),
+                ("duplicate_rows", models.PositiveIntegerField(default=0)),
+                ("error_rows", models.PositiveIntegerField(default=0)),
+                (
+                    "errors",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The first rows that could not be imported: [{row, column, message}], capped; error_rows counts all.",
+                    ),
+                ),
+                ("failure_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="csv_imports", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['workspace', 'created_at'], name='csvimport_ws_created')],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'file_sha256'), name='csvimport_file_unique_per_workspace')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["workspace", "created_at"], name="csvimport_ws_created")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "file_sha256"), name="csvimport_file_unique_per_workspace"
+                    )
+                ],
             },
         ),
     ]

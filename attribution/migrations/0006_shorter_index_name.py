@@ -4,15 +4,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0005_integrations_csv_imports'),
+        ("attribution", "0005_integrations_csv_imports"),
     ]
 
     operations = [
         migrations.RenameIndex(
-            model_name='inboundevent',
-            new_name='inboundevent_ws_cust_pending',
-            old_name='inboundevent_ws_customer_pending',
+            model_name="inboundevent",
+            new_name="inboundevent_ws_cust_pending",
+            old_name="inboundevent_ws_customer_pending",
         ),
     ]

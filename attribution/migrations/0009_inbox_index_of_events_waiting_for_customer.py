@@ -9,13 +9,17 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0008_derived_keys_without_constraints'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0008_derived_keys_without_constraints"),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='inboundevent',
-            index=models.Index(condition=models.Q(('reason_code', 'waiting_for_customer'), ('status', 'received')), fields=['workspace', 'customer_external_id'], name='inboundevent_ws_cust_waiting'),
+            model_name="inboundevent",
+            index=models.Index(
+                condition=models.Q(("reason_code", "waiting_for_customer"), ("status", "received")),
+                fields=["workspace", "customer_external_id"],
+                name="inboundevent_ws_cust_waiting",
+            ),
         ),
     ]

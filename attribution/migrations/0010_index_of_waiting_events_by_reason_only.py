@@ -9,17 +9,21 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0009_inbox_index_of_events_waiting_for_customer'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0009_inbox_index_of_events_waiting_for_customer"),
     ]
 
     operations = [
         RemoveIndexConcurrently(
-            model_name='inboundevent',
-            name='inboundevent_ws_cust_waiting',
+            model_name="inboundevent",
+            name="inboundevent_ws_cust_waiting",
         ),
         AddIndexConcurrently(
-            model_name='inboundevent',
-            index=models.Index(condition=models.Q(('reason_code', 'waiting_for_customer')), fields=['workspace', 'customer_external_id'], name='inboundevent_ws_cust_waits'),
+            model_name="inboundevent",
+            index=models.Index(
+                condition=models.Q(("reason_code", "waiting_for_customer")),
+                fields=["workspace", "customer_external_id"],
+                name="inboundevent_ws_cust_waits",
+            ),
         ),
     ]

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0010_index_of_waiting_events_by_reason_only'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0010_index_of_waiting_events_by_reason_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inboundevent',
-            name='workspace',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='inbound_events', to='accounts.workspace'),
+            model_name="inboundevent",
+            name="workspace",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="inbound_events",
+                to="accounts.workspace",
+            ),
         ),
     ]

@@ -10,25 +10,29 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0011_inbox_workspace_without_constraint'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0011_inbox_workspace_without_constraint"),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='inboundevent',
-            index=models.Index(fields=['workspace', 'received_at', 'id'], name='inboundevent_ws_received'),
+            model_name="inboundevent",
+            index=models.Index(fields=["workspace", "received_at", "id"], name="inboundevent_ws_received"),
         ),
         AddIndexConcurrently(
-            model_name='inboundevent',
-            index=models.Index(condition=models.Q(('status', 'attributed'), _negated=True), fields=['workspace', 'status', 'received_at'], name='inboundevent_ws_status_open'),
+            model_name="inboundevent",
+            index=models.Index(
+                condition=models.Q(("status", "attributed"), _negated=True),
+                fields=["workspace", "status", "received_at"],
+                name="inboundevent_ws_status_open",
+            ),
         ),
         RemoveIndexConcurrently(
-            model_name='inboundevent',
-            name='inboundevent_ws_pending',
+            model_name="inboundevent",
+            name="inboundevent_ws_pending",
         ),
         RemoveIndexConcurrently(
-            model_name='inboundevent',
-            name='inboundevent_ws_status',
+            model_name="inboundevent",
+            name="inboundevent_ws_status",
         ),
     ]

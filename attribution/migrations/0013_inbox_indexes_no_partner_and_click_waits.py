@@ -4,18 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0012_events_page_indexes'),
+        ("attribution", "0012_events_page_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='inboundevent',
-            index=models.Index(condition=models.Q(('reason_code', 'no_partner')), fields=['workspace', 'customer_external_id'], name='inboundevent_ws_cust_nopartner'),
+            model_name="inboundevent",
+            index=models.Index(
+                condition=models.Q(("reason_code", "no_partner")),
+                fields=["workspace", "customer_external_id"],
+                name="inboundevent_ws_cust_nopartner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inboundevent',
-            index=models.Index(condition=models.Q(('reason_code', 'waiting_for_click')), fields=['workspace', 'id'], name='inboundevent_ws_click_waits'),
+            model_name="inboundevent",
+            index=models.Index(
+                condition=models.Q(("reason_code", "waiting_for_click")),
+                fields=["workspace", "id"],
+                name="inboundevent_ws_click_waits",
+            ),
         ),
     ]

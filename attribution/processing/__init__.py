@@ -61,8 +61,9 @@ MAX_ATTEMPTS = 5
 # --- Entry points ------------------------------------------------------------------------
 
 
-def process_events(*, workspace_id: int, event_ids: Sequence[int] | None = None, limit: int = CHUNK,
-                   wait: bool = False) -> ProcessResult:
+def process_events(
+    *, workspace_id: int, event_ids: Sequence[int] | None = None, limit: int = CHUNK, wait: bool = False
+) -> ProcessResult:
     """Process received events of one workspace: these ids, or the oldest pending ones.
 
     Events another worker holds are skipped (it is processing them), unless `wait`: then this
@@ -72,8 +73,11 @@ def process_events(*, workspace_id: int, event_ids: Sequence[int] | None = None,
     `failed` with the error after MAX_ATTEMPTS.
     """
     if event_ids is None:
-        event_ids = list(InboundEvent.objects.filter(workspace_id=workspace_id, status=Status.RECEIVED)
-                         .order_by("received_at", "id").values_list("id", flat=True)[:limit])
+        event_ids = list(
+            InboundEvent.objects.filter(workspace_id=workspace_id, status=Status.RECEIVED)
+            .order_by("received_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
     ids = sorted(set(event_ids))
     if not ids:
         return ProcessResult()
@@ -101,9 +105,13 @@ def process_pending(*, workspace: Workspace, chunk: int = CHUNK) -> ProcessResul
     started = timezone.now()
     total = ProcessResult()
     while True:
-        ids = list(InboundEvent.objects.for_workspace(workspace).filter(status=Status.RECEIVED)
-                   .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=started))
-                   .order_by("received_at", "id").values_list("id", flat=True)[:chunk])
+        ids = list(
+            InboundEvent.objects.for_workspace(workspace)
+            .filter(status=Status.RECEIVED)
+            .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=started))
+            .order_by("received_at", "id")
+            .values_list("id", flat=True)[:chunk]
+        )
         if not ids:
             break
         total.add(process_events(workspace_id=workspace.pk, event_ids=ids))
@@ -155,8 +163,11 @@ def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessRes
         if state.result.woken:
             enqueue_on_commit(workspace_id, list(state.result.woken), wait=True)
         if state.waiting_for_click:
-            click_wait.retry_after_flush_on_commit(workspace_id, [e.pk for e in state.waiting_for_click],
-                                                   attempts=max(e.attempts for e in state.waiting_for_click))
+            click_wait.retry_after_flush_on_commit(
+                workspace_id,
+                [e.pk for e in state.waiting_for_click],
+                attempts=max(e.attempts for e in state.waiting_for_click),
+            )
         if state.result.retry_soon:
             # In case the event they wait for settles before this commit, and so cannot wake them.
             countdown = min(2 ** min(state.events[0].attempts, 5), 30)
@@ -202,8 +213,11 @@ def _record_failure(workspace_id: int, event_id: int, exc: Exception) -> Process
     now = timezone.now()
     message = f"{type(exc).__name__}: {exc}"[:500]
     with transaction.atomic():
-        event = (InboundEvent.objects.filter(workspace_id=workspace_id, pk=event_id, status=Status.RECEIVED)
-                 .select_for_update(skip_locked=True).first())
+        event = (
+            InboundEvent.objects.filter(workspace_id=workspace_id, pk=event_id, status=Status.RECEIVED)
+            .select_for_update(skip_locked=True)
+            .first()
+        )
         if event is None:
             return ProcessResult()
         event.attempts += 1

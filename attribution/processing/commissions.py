@@ -26,28 +26,54 @@ def rule_explanation(state: SetState, rule: RuleFact, program: ProgramInfo) -> d
     key = (rule.pk, program.pk)
     if key not in state.rule_explanations:
         state.rule_explanations[key] = {
-            "id": rule.pk, "name": state.terms[rule.pk].name, "version": rule.version,
-            "effective_from": rule.effective_from.isoformat(), "terms": state.terms[rule.pk].describe(program.currency)}
+            "id": rule.pk,
+            "name": state.terms[rule.pk].name,
+            "version": rule.version,
+            "effective_from": rule.effective_from.isoformat(),
+            "terms": state.terms[rule.pk].describe(program.currency),
+        }
     return state.rule_explanations[key]
 
 
-def add_commission(state: SetState, *, kind: str, ref: Ref, conversion_id: int | None, rule: RuleFact,
-                   program: ProgramInfo, amount: Decimal, occurred_at: datetime, decision: Decision,
-                   explanation: dict[str, Any], memo: str) -> None:
+def add_commission(
+    state: SetState,
+    *,
+    kind: str,
+    ref: Ref,
+    conversion_id: int | None,
+    rule: RuleFact,
+    program: ProgramInfo,
+    amount: Decimal,
+    occurred_at: datetime,
+    decision: Decision,
+    explanation: dict[str, Any],
+    memo: str,
+) -> None:
     """A commission row for insert_commissions, with the ledger entry's memo beside it."""
     hold_until = occurred_at + timedelta(days=program.hold_days)
     explanation["hold_until"] = hold_until.isoformat()
     rejected = decision.self_referral is not None
-    state.commission_rows.append({
-        "workspace_id": state.ws, "program_id": ref.program_id, "partner_id": ref.partner_id, "referral_id": ref.pk,
-        "conversion_id": conversion_id, "reward_rule_id": rule.pk, "kind": kind, "amount": amount,
-        "currency": program.currency,
-        "status": Commission.Status.REJECTED if rejected else Commission.Status.PENDING,
-        "occurred_at": occurred_at, "hold_until": hold_until, "reversed_amount": ZERO,
-        "rejection_reason": decision.self_referral or "", "explanation": _encode_explanation(state, explanation),
-        "created_at": state.now,
-        "rejected_at": state.now if rejected else None,
-    })
+    state.commission_rows.append(
+        {
+            "workspace_id": state.ws,
+            "program_id": ref.program_id,
+            "partner_id": ref.partner_id,
+            "referral_id": ref.pk,
+            "conversion_id": conversion_id,
+            "reward_rule_id": rule.pk,
+            "kind": kind,
+            "amount": amount,
+            "currency": program.currency,
+            "status": Commission.Status.REJECTED if rejected else Commission.Status.PENDING,
+            "occurred_at": occurred_at,
+            "hold_until": hold_until,
+            "reversed_amount": ZERO,
+            "rejection_reason": decision.self_referral or "",
+            "explanation": _encode_explanation(state, explanation),
+            "created_at": state.now,
+            "rejected_at": state.now if rejected else None,
+        }
+    )
     state.commission_memos.append(memo)
 
 
@@ -72,14 +98,25 @@ def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> Encoded
 def insert_commissions(state: SetState) -> None:
     """Insert the commissions gathered so far, and queue an `earned` ledger entry for each that is owed."""
     if state.commission_rows:
-        returned = insert_rows(Commission, state.commission_rows, returning=("id", "kind", "conversion_id", "referral_id"))
-        ids = {(kind, conversion_id if kind == Commission.Kind.SALE else referral_id): pk
-               for pk, kind, conversion_id, referral_id in returned}
+        returned = insert_rows(
+            Commission, state.commission_rows, returning=("id", "kind", "conversion_id", "referral_id")
+        )
+        ids = {
+            (kind, conversion_id if kind == Commission.Kind.SALE else referral_id): pk
+            for pk, kind, conversion_id, referral_id in returned
+        }
         for row, memo in zip(state.commission_rows, state.commission_memos, strict=True):
             if row["status"] != Commission.Status.PENDING:
                 continue  # born rejected (self-referral): nothing was ever owed
             key = (row["kind"], row["conversion_id"] if row["kind"] == Commission.Kind.SALE else row["referral_id"])
-            state.ledger.append(NewEntry(partner_id=row["partner_id"], kind=LedgerEntry.Kind.COMMISSION_EARNED,
-                                         amount=row["amount"], currency=row["currency"],
-                                         reference=f"commission:{ids[key]}", memo=memo))
+            state.ledger.append(
+                NewEntry(
+                    partner_id=row["partner_id"],
+                    kind=LedgerEntry.Kind.COMMISSION_EARNED,
+                    amount=row["amount"],
+                    currency=row["currency"],
+                    reference=f"commission:{ids[key]}",
+                    memo=memo,
+                )
+            )
         state.result.commissions = len(returned)

@@ -25,14 +25,14 @@ from contextlib import contextmanager
 from attribution.processing.state import SetState
 
 STEPS = (
-    "programs_loaded",       # the workspace's programs
-    "referrals_loaded",      # the referrals of the set's customers (before the hold-back for earlier events)
+    "programs_loaded",  # the workspace's programs
+    "referrals_loaded",  # the referrals of the set's customers (before the hold-back for earlier events)
     "customers_attributed",  # new customers decided, their referrals written
     "leads_recorded",
-    "sales_recorded",        # conversions written, commissions gathered (not inserted yet)
+    "sales_recorded",  # conversions written, commissions gathered (not inserted yet)
     "commissions_inserted",
     "refunds_recorded",
-    "finished",              # outcomes marked, waiting events woken, ledger entries posted; the commit is next
+    "finished",  # outcomes marked, waiting events woken, ledger entries posted; the commit is next
 )
 
 Hook = Callable[[str, SetState], None]

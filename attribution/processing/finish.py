@@ -13,15 +13,30 @@ from core.sql import fetch_rows, update_rows
 def finish_set(state: SetState) -> None:
     marks = []
     for event in state.events:
-        status, reason, code = state.outcomes.get(event.pk, (Status.FAILED, "The processor reached no outcome.", "error"))
+        status, reason, code = state.outcomes.get(
+            event.pk, (Status.FAILED, "The processor reached no outcome.", "error")
+        )
         final = status != Status.RECEIVED
-        marks.append({"id": event.pk, "status": status, "reason": reason, "reason_code": code,
-                      "attempts": event.attempts + 1, "attempted_at": state.now,
-                      "processed_at": state.now if final else None})
+        marks.append(
+            {
+                "id": event.pk,
+                "status": status,
+                "reason": reason,
+                "reason_code": code,
+                "attempts": event.attempts + 1,
+                "attempted_at": state.now,
+                "processed_at": state.now if final else None,
+            }
+        )
         counter = COUNTERS[status]
         setattr(state.result, counter, getattr(state.result, counter) + 1)
-    update_rows(InboundEvent, marks, fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
-                where="t.workspace_id = %s", where_params=[state.ws])
+    update_rows(
+        InboundEvent,
+        marks,
+        fields=["status", "reason", "reason_code", "attempts", "attempted_at", "processed_at"],
+        where="t.workspace_id = %s",
+        where_params=[state.ws],
+    )
     reopen_sales_of_new_referrals(state)
     wake_refunds(state)
     wake_customers(state)
@@ -35,9 +50,13 @@ def reopen_sales_of_new_referrals(state: SetState) -> None:
     first invoice before its checkout) are processed again, now that the customer is one."""
     new = [r for r in state.refs.values() if r.created_here and r.pk and r.referred_at]
     if new:
-        state.result.woken.extend(reopen.reopen_sales_before_referral(
-            workspace_id=state.ws, referrals=[(r.customer, r.referred_at, r.clicked_at) for r in new],  # type: ignore[misc]
-            exclude=[e.pk for e in state.events]))
+        state.result.woken.extend(
+            reopen.reopen_sales_before_referral(
+                workspace_id=state.ws,
+                referrals=[(r.customer, r.referred_at, r.clicked_at) for r in new],  # type: ignore[misc]
+                exclude=[e.pk for e in state.events],
+            )
+        )
 
 
 def wake_customers(state: SetState) -> None:
@@ -71,5 +90,6 @@ def wake_refunds(state: SetState) -> None:
     ids = [pk for (pk,) in rows if pk not in mine]
     if ids:
         InboundEvent.objects.filter(workspace_id=state.ws, pk__in=ids, status=Status.UNATTRIBUTED).update(
-            status=Status.RECEIVED, reason="The sale was processed again.", reason_code="", processed_at=None)
+            status=Status.RECEIVED, reason="The sale was processed again.", reason_code="", processed_at=None
+        )
         state.result.woken.extend(ids)

@@ -22,8 +22,9 @@ def record_leads(state: SetState, leads: list[Event]) -> None:
             continue
         if ref is None or ref.decision is not decision or not ref.created_here or ref.pk is None:
             who = state.partners[ref.partner_id].name if ref and ref.partner_id in state.partners else "another partner"
-            state.outcome(event, Status.ATTRIBUTED, f"Already a referral of {who}; nothing new to credit.",
-                          "existing_referral")
+            state.outcome(
+                event, Status.ATTRIBUTED, f"Already a referral of {who}; nothing new to credit.", "existing_referral"
+            )
             continue
         state.outcome(event, Status.ATTRIBUTED)
         _lead_reward(state, event, ref, decision)
@@ -44,6 +45,16 @@ def _lead_reward(state: SetState, event: Event, ref: Ref, decision: Decision) ->
         "calculation": f"{terms.name}: {amount} {program.currency} per new referral",
         "lead": {"event_id": event.event_id, "occurred_at": event.occurred_at.isoformat()},
     }
-    add_commission(state, kind=Commission.Kind.LEAD, ref=ref, conversion_id=None, rule=rule, program=program,
-                   amount=amount, occurred_at=event.occurred_at, decision=decision, explanation=explanation,
-                   memo=f"Lead {event.event_id}")
+    add_commission(
+        state,
+        kind=Commission.Kind.LEAD,
+        ref=ref,
+        conversion_id=None,
+        rule=rule,
+        program=program,
+        amount=amount,
+        occurred_at=event.occurred_at,
+        decision=decision,
+        explanation=explanation,
+        memo=f"Lead {event.event_id}",
+    )

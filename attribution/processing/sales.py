@@ -24,19 +24,26 @@ from referrals.writes import mark_referrals_converted
 def record_sales(state: SetState, sales: list[Event]) -> None:
     lines: list[SaleLine] = []
     missing_rates: dict[tuple[Any, str, str], list[Event]] = defaultdict(list)
-    needed_rates = {(e.occurred_at.date(), e.currency, state.programs[state.refs[e.customer].program_id].currency)
-                    for e in sales if e.customer in state.refs and state.refs[e.customer].pk
-                    and state.refs[e.customer].program_id in state.programs
-                    and e.currency != state.programs[state.refs[e.customer].program_id].currency}
+    needed_rates = {
+        (e.occurred_at.date(), e.currency, state.programs[state.refs[e.customer].program_id].currency)
+        for e in sales
+        if e.customer in state.refs
+        and state.refs[e.customer].pk
+        and state.refs[e.customer].program_id in state.programs
+        and e.currency != state.programs[state.refs[e.customer].program_id].currency
+    }
     rates = load_rates(state, needed_rates)
     for event in sales:
         ref = state.refs.get(event.customer)
         decision = state.decisions.get(event.pk)
         if ref is None or ref.pk is None:
             if decision is None or decision.reason_code == "no_partner":
-                decision = Decision(partner_id=None, reason_code="no_partner",
-                                    reason=f"Customer {event.customer} is not any partner's referral, and the sale "
-                                           f"names no click or referral code.")
+                decision = Decision(
+                    partner_id=None,
+                    reason_code="no_partner",
+                    reason=f"Customer {event.customer} is not any partner's referral, and the sale "
+                    f"names no click or referral code.",
+                )
             state.outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
             continue
         if decision is None or ref.decision is not decision or not decision.attributed:
@@ -46,7 +53,9 @@ def record_sales(state: SetState, sales: list[Event]) -> None:
             if decision is None:
                 decision = state.existing_decisions[key] = engine.decide(
                     CustomerFacts(occurred_at=event.occurred_at, customer_email=event.email, existing=ref.fact()),
-                    partners=state.partners, programs=state.program_facts)
+                    partners=state.partners,
+                    programs=state.program_facts,
+                )
         if not decision.attributed:
             state.outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
             continue
@@ -60,13 +69,26 @@ def record_sales(state: SetState, sales: list[Event]) -> None:
                 continue
             original = event.amount
             amount = round_money(event.amount * rate, program.currency)
-        lines.append(SaleLine(event=event, ref=ref, decision=decision, program=program, amount=amount,
-                              original_amount=original, fx_rate=rate))
+        lines.append(
+            SaleLine(
+                event=event,
+                ref=ref,
+                decision=decision,
+                program=program,
+                amount=amount,
+                original_amount=original,
+                fx_rate=rate,
+            )
+        )
     for (day, source, target), events in missing_rates.items():
         for event in events:
-            state.outcome(event, Status.UNATTRIBUTED,
-                          f"No exchange rate {source}→{target} for {day:%Y-%m-%d}. Add one under Exchange rates "
-                          f"and the sale is processed again.", "no_exchange_rate")
+            state.outcome(
+                event,
+                Status.UNATTRIBUTED,
+                f"No exchange rate {source}→{target} for {day:%Y-%m-%d}. Add one under Exchange rates "
+                f"and the sale is processed again.",
+                "no_exchange_rate",
+            )
     if not lines:
         return
     _insert_sale_conversions(state, lines)
@@ -83,33 +105,52 @@ def record_sales(state: SetState, sales: list[Event]) -> None:
 
 
 def _insert_sale_conversions(state: SetState, lines: list[SaleLine]) -> None:
-    rows = [{
-        "workspace_id": state.ws, "program_id": line.ref.program_id, "referral_id": line.ref.pk,
-        "partner_id": line.ref.partner_id, "kind": Conversion.Kind.SALE, "event_id": line.event.event_id,
-        "processor_ref": line.event.processor_ref, "amount": line.amount, "currency": line.program.currency,
-        "original_amount": line.original_amount,
-        "original_currency": line.event.currency if line.original_amount is not None else "",
-        "fx_rate": line.fx_rate, "occurred_at": line.event.occurred_at, "sale_id": None, "created_at": state.now,
-    } for line in lines]
+    rows = [
+        {
+            "workspace_id": state.ws,
+            "program_id": line.ref.program_id,
+            "referral_id": line.ref.pk,
+            "partner_id": line.ref.partner_id,
+            "kind": Conversion.Kind.SALE,
+            "event_id": line.event.event_id,
+            "processor_ref": line.event.processor_ref,
+            "amount": line.amount,
+            "currency": line.program.currency,
+            "original_amount": line.original_amount,
+            "original_currency": line.event.currency if line.original_amount is not None else "",
+            "fx_rate": line.fx_rate,
+            "occurred_at": line.event.occurred_at,
+            "sale_id": None,
+            "created_at": state.now,
+        }
+        for line in lines
+    ]
     # A conflict can only be the processor's id: the same sale already came by another route. Without
     # processor ids there can be none (each event id is one locked inbox row), and a plain INSERT
     # skips PostgreSQL's speculative insertion, a second pass over the unique indexes for every row.
     may_conflict = any(line.event.processor_ref for line in lines)
-    inserted = {event_id: pk for pk, event_id in insert_rows(Conversion, rows, ignore_conflicts=may_conflict,
-                                                             returning=("id", "event_id"))}
+    inserted = {
+        event_id: pk
+        for pk, event_id in insert_rows(Conversion, rows, ignore_conflicts=may_conflict, returning=("id", "event_id"))
+    }
     duplicates = [line for line in lines if line.event.event_id not in inserted]
     originals = {}
     if duplicates:
-        originals = dict(Conversion.objects.filter(
-            workspace_id=state.ws, processor_ref__in={line.event.processor_ref for line in duplicates}
-        ).values_list("processor_ref", "event_id"))
+        originals = dict(
+            Conversion.objects.filter(
+                workspace_id=state.ws, processor_ref__in={line.event.processor_ref for line in duplicates}
+            ).values_list("processor_ref", "event_id")
+        )
     for line in lines:
         line.conversion_id = inserted.get(line.event.event_id)
         if line.conversion_id is None:
             ref = line.event.processor_ref
-            state.outcome(line.event, Status.DUPLICATE,
-                          f"Same sale as event {originals.get(ref, 'in this batch')} ({ref}); counted once.",
-                          "duplicate_sale")
+            state.outcome(
+                line.event,
+                Status.DUPLICATE,
+                f"Same sale as event {originals.get(ref, 'in this batch')} ({ref}); counted once.",
+                "duplicate_sale",
+            )
 
 
 def _mark_first_sales(state: SetState, lines: list[SaleLine]) -> dict[int, int]:
@@ -118,22 +159,31 @@ def _mark_first_sales(state: SetState, lines: list[SaleLine]) -> dict[int, int]:
     for line in lines:  # already in occurred_at order
         if line.ref.converted_at is None and line.ref.saved_pk not in firsts:
             firsts[line.ref.saved_pk] = line
-    capped = {line.ref.saved_pk for line in lines if line.rule is not None
-              and (state.terms[line.rule.pk].cap_per_customer is not None or state.terms[line.rule.pk].duration == "one_time")}
+    capped = {
+        line.ref.saved_pk
+        for line in lines
+        if line.rule is not None
+        and (state.terms[line.rule.pk].cap_per_customer is not None or state.terms[line.rule.pk].duration == "one_time")
+    }
     lock = sorted(set(firsts) | capped)
     if lock:
         # One ordered lock per customer whose first sale or cap is at stake: concurrent sets of the same
         # customers wait for each other here, in id order, so they never deadlock.
-        current = dict(Referral.objects.filter(workspace_id=state.ws, pk__in=lock).select_for_update()
-                       .order_by("id").values_list("id", "converted_at"))
+        current = dict(
+            Referral.objects.filter(workspace_id=state.ws, pk__in=lock)
+            .select_for_update()
+            .order_by("id")
+            .values_list("id", "converted_at")
+        )
         for pk, converted_at in current.items():
             if converted_at is not None:
                 firsts.pop(pk, None)
                 for line in lines:
                     if line.ref.pk == pk:
                         line.ref.converted_at = converted_at
-    done = mark_referrals_converted(workspace_id=state.ws,
-                                    first_sales={pk: line.event.occurred_at for pk, line in firsts.items()})
+    done = mark_referrals_converted(
+        workspace_id=state.ws, first_sales={pk: line.event.occurred_at for pk, line in firsts.items()}
+    )
     result: dict[int, int] = {}
     for pk, line in firsts.items():
         if pk in done:
@@ -144,42 +194,63 @@ def _mark_first_sales(state: SetState, lines: list[SaleLine]) -> dict[int, int]:
 
 
 def _earned_so_far(state: SetState, lines: list[SaleLine]) -> dict[tuple[int, str], Decimal]:
-    capped = {line.ref.saved_pk for line in lines
-              if line.rule is not None and state.terms[line.rule.pk].cap_per_customer is not None}
+    capped = {
+        line.ref.saved_pk
+        for line in lines
+        if line.rule is not None and state.terms[line.rule.pk].cap_per_customer is not None
+    }
     earned: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     if capped:
-        rows = (Commission.objects.filter(workspace_id=state.ws, referral_id__in=capped, kind=Commission.Kind.SALE)
-                .exclude(status=Commission.Status.REJECTED)
-                .values("referral_id", "reward_rule__rule_key").annotate(total=Sum("amount"), back=Sum("reversed_amount")))
+        rows = (
+            Commission.objects.filter(workspace_id=state.ws, referral_id__in=capped, kind=Commission.Kind.SALE)
+            .exclude(status=Commission.Status.REJECTED)
+            .values("referral_id", "reward_rule__rule_key")
+            .annotate(total=Sum("amount"), back=Sum("reversed_amount"))
+        )
         for row in rows:
             earned[(row["referral_id"], str(row["reward_rule__rule_key"]))] = row["total"] - row["back"]
     return earned
 
 
-def _sale_commission(state: SetState, line: SaleLine, first_sale: dict[int, int],
-                     earned: dict[tuple[int, str], Decimal]) -> None:
+def _sale_commission(
+    state: SetState, line: SaleLine, first_sale: dict[int, int], earned: dict[tuple[int, str], Decimal]
+) -> None:
     event, ref, program, rule = line.event, line.ref, line.program, line.rule
     if rule is None:
-        state.outcome(event, Status.ATTRIBUTED, f"No reward rule of {program.name} was in effect on "
-                                                f"{event.occurred_at:%Y-%m-%d}, so the sale earns nothing.", "no_reward_rule")
+        state.outcome(
+            event,
+            Status.ATTRIBUTED,
+            f"No reward rule of {program.name} was in effect on "
+            f"{event.occurred_at:%Y-%m-%d}, so the sale earns nothing.",
+            "no_reward_rule",
+        )
         return
     terms = state.terms[rule.pk]
     key = (ref.pk or 0, rule.rule_key)
     result = sale_reward(
-        terms, sale_amount=line.amount, currency=program.currency, occurred_at=event.occurred_at,
+        terms,
+        sale_amount=line.amount,
+        currency=program.currency,
+        occurred_at=event.occurred_at,
         customer_first_sale_at=ref.converted_at or event.occurred_at,
-        is_first_sale=first_sale.get(ref.pk or 0) == line.conversion_id, earned_for_customer=earned[key],
+        is_first_sale=first_sale.get(ref.pk or 0) == line.conversion_id,
+        earned_for_customer=earned[key],
     )
     if not isinstance(result, Award):
         state.outcome(event, Status.ATTRIBUTED, result.reason, "no_commission")
         return
     earned[key] += result.amount
     state.outcome(event, Status.ATTRIBUTED)
-    sale = {"event_id": event.event_id, "amount": str(line.amount), "currency": program.currency,
-            "occurred_at": event.occurred_at.isoformat()}
+    sale = {
+        "event_id": event.event_id,
+        "amount": str(line.amount),
+        "currency": program.currency,
+        "occurred_at": event.occurred_at.isoformat(),
+    }
     if line.original_amount is not None:
-        sale.update(original_amount=str(line.original_amount), original_currency=event.currency,
-                    fx_rate=str(line.fx_rate))
+        sale.update(
+            original_amount=str(line.original_amount), original_currency=event.currency, fx_rate=str(line.fx_rate)
+        )
     explanation = {
         "attribution": line.decision.explanation,
         "reward_rule": rule_explanation(state, rule, program),
@@ -187,6 +258,16 @@ def _sale_commission(state: SetState, line: SaleLine, first_sale: dict[int, int]
         "calculation": result.explanation.rpartition(" — ")[2],
         "sale": sale,
     }
-    add_commission(state, kind=Commission.Kind.SALE, ref=ref, conversion_id=line.conversion_id, rule=rule,
-                   program=program, amount=result.amount, occurred_at=event.occurred_at,
-                   decision=line.decision, explanation=explanation, memo=f"Sale {event.event_id}")
+    add_commission(
+        state,
+        kind=Commission.Kind.SALE,
+        ref=ref,
+        conversion_id=line.conversion_id,
+        rule=rule,
+        program=program,
+        amount=result.amount,
+        occurred_at=event.occurred_at,
+        decision=line.decision,
+        explanation=explanation,
+        memo=f"Sale {event.event_id}",
+    )

@@ -46,8 +46,13 @@ class ProcessResult:
 
 
 # The ProcessResult counter of each outcome.
-COUNTERS: dict[str, str] = {Status.ATTRIBUTED: "attributed", Status.UNATTRIBUTED: "unattributed", Status.DUPLICATE: "duplicate",
-                            Status.RECEIVED: "waiting", Status.FAILED: "failed"}
+COUNTERS: dict[str, str] = {
+    Status.ATTRIBUTED: "attributed",
+    Status.UNATTRIBUTED: "unattributed",
+    Status.DUPLICATE: "duplicate",
+    Status.RECEIVED: "waiting",
+    Status.FAILED: "failed",
+}
 
 
 @dataclass
@@ -72,13 +77,39 @@ class Event:
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Event:
-        (pk, event_id, kind, attempts, received_at, sale_ref, processor_ref,
-         occurred_at, customer, email, amount, currency, click_id, code, partner_id) = row
+        (
+            pk,
+            event_id,
+            kind,
+            attempts,
+            received_at,
+            sale_ref,
+            processor_ref,
+            occurred_at,
+            customer,
+            email,
+            amount,
+            currency,
+            click_id,
+            code,
+            partner_id,
+        ) = row
         return cls(
-            pk=pk, event_id=event_id, kind=kind, attempts=attempts, received_at=received_at,
-            occurred_at=datetime.fromisoformat(occurred_at), customer=customer or "", email=email or "",
-            amount=Decimal(amount) if amount is not None else None, currency=currency or "",
-            click_id=click_id, code=code, partner_id=partner_id, processor_ref=processor_ref or None, sale_ref=sale_ref,
+            pk=pk,
+            event_id=event_id,
+            kind=kind,
+            attempts=attempts,
+            received_at=received_at,
+            occurred_at=datetime.fromisoformat(occurred_at),
+            customer=customer or "",
+            email=email or "",
+            amount=Decimal(amount) if amount is not None else None,
+            currency=currency or "",
+            click_id=click_id,
+            code=code,
+            partner_id=partner_id,
+            processor_ref=processor_ref or None,
+            sale_ref=sale_ref,
         )
 
     @property
@@ -113,20 +144,40 @@ class Ref:
     def of(cls, row: dict[str, Any]) -> Ref:
         """From a row named by attribution.processing.facts.REFERRAL_VALUES."""
         return cls(
-            pk=row["id"], program_id=row["program_id"], partner_id=row["partner_id"],
-            customer=row["customer_external_id"], source=row["source"], customer_email=row["customer_email"],
-            click_pk=row["click_id"], click_ip_hash=row["click__ip_hash"] or "", code_pk=row["code_id"],
-            deal_registration_id=row["deal_registration_id"], protected_until=row["protected_until"],
-            converted_at=row["converted_at"], click_tclid=row["click__click_id"] or "",
-            clicked_at=row["click__clicked_at"], code_text=row["code__code"] or "", referred_at=row["created_at"],
+            pk=row["id"],
+            program_id=row["program_id"],
+            partner_id=row["partner_id"],
+            customer=row["customer_external_id"],
+            source=row["source"],
+            customer_email=row["customer_email"],
+            click_pk=row["click_id"],
+            click_ip_hash=row["click__ip_hash"] or "",
+            code_pk=row["code_id"],
+            deal_registration_id=row["deal_registration_id"],
+            protected_until=row["protected_until"],
+            converted_at=row["converted_at"],
+            click_tclid=row["click__click_id"] or "",
+            clicked_at=row["click__clicked_at"],
+            code_text=row["code__code"] or "",
+            referred_at=row["created_at"],
         )
 
     def fact(self) -> ReferralFact:
         return ReferralFact(
-            pk=self.pk or 0, partner_id=self.partner_id, program_id=self.program_id, source=self.source,
-            customer_email=self.customer_email, click_ip_hash=self.click_ip_hash, click_pk=self.click_pk,
-            code_pk=self.code_pk, deal_registration_id=self.deal_registration_id, protected_until=self.protected_until,
-            click_id=self.click_tclid, clicked_at=self.clicked_at, code=self.code_text, referred_at=self.referred_at,
+            pk=self.pk or 0,
+            partner_id=self.partner_id,
+            program_id=self.program_id,
+            source=self.source,
+            customer_email=self.customer_email,
+            click_ip_hash=self.click_ip_hash,
+            click_pk=self.click_pk,
+            code_pk=self.code_pk,
+            deal_registration_id=self.deal_registration_id,
+            protected_until=self.protected_until,
+            click_id=self.click_tclid,
+            clicked_at=self.clicked_at,
+            code=self.code_text,
+            referred_at=self.referred_at,
         )
 
     @property

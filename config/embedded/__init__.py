@@ -34,8 +34,16 @@ from config.embedded.postgres import ensure_postgres, postgres_database, stop_po
 from config.embedded.redis import redis_url, stop_redis
 
 __all__ = [
-    "DATABASE_NAME", "STOPPED_MARKER", "SUPERVISED", "StoppedOnPurpose", "ensure_postgres", "postgres_database",
-    "redis_url", "stop_all", "stop_postgres", "stop_redis",
+    "DATABASE_NAME",
+    "STOPPED_MARKER",
+    "SUPERVISED",
+    "StoppedOnPurpose",
+    "ensure_postgres",
+    "postgres_database",
+    "redis_url",
+    "stop_all",
+    "stop_postgres",
+    "stop_redis",
 ]
 
 

@@ -8,112 +8,202 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PartnerGroup',
+            name="PartnerGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_groups', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_groups",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'name'],
+                "ordering": ["workspace", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('email', models.EmailField(max_length=254)),
-                ('company', models.CharField(blank=True, max_length=120)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('pending', 'Pending review'), ('active', 'Active'), ('suspended', 'Suspended'), ('rejected', 'Rejected')], default='active', max_length=16)),
-                ('payout_method', models.CharField(blank=True, choices=[('bank_transfer', 'Bank transfer'), ('paypal', 'PayPal'), ('wise', 'Wise'), ('other', 'Other')], max_length=16)),
-                ('payout_details', models.TextField(blank=True)),
-                ('notes', models.TextField(blank=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('external_id', models.CharField(blank=True, help_text="The tenant's own id for this partner", max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partners', to='accounts.workspace')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='partners', to='partners.partnergroup')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("email", models.EmailField(max_length=254)),
+                ("company", models.CharField(blank=True, max_length=120)),
+                ("country", models.CharField(blank=True, help_text="ISO 3166-1 alpha-2", max_length=2)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("invited", "Invited"),
+                            ("pending", "Pending review"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "payout_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("bank_transfer", "Bank transfer"),
+                            ("paypal", "PayPal"),
+                            ("wise", "Wise"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("payout_details", models.TextField(blank=True)),
+                ("notes", models.TextField(blank=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The tenant's own id for this partner", max_length=120),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="partners", to="accounts.workspace"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="partners",
+                        to="partners.partnergroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'name'],
+                "ordering": ["workspace", "name"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerUser',
+            name="PartnerUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='users', to='partners.partner')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_logins', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_users', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="users", to="partners.partner"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_logins",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_users",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=60)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('attribution_window_days', models.PositiveIntegerField(default=90)),
-                ('attribution_model', models.CharField(choices=[('last_click', 'Last click'), ('first_click', 'First click')], default='last_click', max_length=16)),
-                ('hold_days', models.PositiveIntegerField(default=30)),
-                ('minimum_payout', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14)),
-                ('deal_protection_days', models.PositiveIntegerField(default=90)),
-                ('public_applications', models.BooleanField(default=False)),
-                ('terms', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='programs', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=60)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("attribution_window_days", models.PositiveIntegerField(default=90)),
+                (
+                    "attribution_model",
+                    models.CharField(
+                        choices=[("last_click", "Last click"), ("first_click", "First click")],
+                        default="last_click",
+                        max_length=16,
+                    ),
+                ),
+                ("hold_days", models.PositiveIntegerField(default=30)),
+                ("minimum_payout", models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=14)),
+                ("deal_protection_days", models.PositiveIntegerField(default=90)),
+                ("public_applications", models.BooleanField(default=False)),
+                ("terms", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="programs", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'name'],
+                "ordering": ["workspace", "name"],
             },
         ),
         migrations.AddField(
-            model_name='partner',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='partners.program'),
+            model_name="partner",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="partners", to="partners.program"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partnergroup',
-            constraint=models.UniqueConstraint(models.F('workspace'), django.db.models.functions.text.Lower('name'), name='partnergroup_name_unique_per_workspace'),
+            model_name="partnergroup",
+            constraint=models.UniqueConstraint(
+                models.F("workspace"),
+                django.db.models.functions.text.Lower("name"),
+                name="partnergroup_name_unique_per_workspace",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partneruser',
-            index=models.Index(fields=['workspace', 'user'], name='partneruser_ws_user'),
+            model_name="partneruser",
+            index=models.Index(fields=["workspace", "user"], name="partneruser_ws_user"),
         ),
         migrations.AddConstraint(
-            model_name='partneruser',
-            constraint=models.UniqueConstraint(fields=('workspace', 'partner', 'user'), name='partneruser_unique'),
+            model_name="partneruser",
+            constraint=models.UniqueConstraint(fields=("workspace", "partner", "user"), name="partneruser_unique"),
         ),
         migrations.AddConstraint(
-            model_name='program',
-            constraint=models.UniqueConstraint(fields=('workspace', 'slug'), name='program_slug_unique_per_workspace'),
+            model_name="program",
+            constraint=models.UniqueConstraint(fields=("workspace", "slug"), name="program_slug_unique_per_workspace"),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(fields=['workspace', 'status'], name='partner_ws_status'),
+            model_name="partner",
+            index=models.Index(fields=["workspace", "status"], name="partner_ws_status"),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(fields=['workspace', 'created_at'], name='partner_ws_created'),
+            model_name="partner",
+            index=models.Index(fields=["workspace", "created_at"], name="partner_ws_created"),
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.UniqueConstraint(models.F('workspace'), models.F('program'), django.db.models.functions.text.Lower('email'), name='partner_email_unique_per_program'),
+            model_name="partner",
+            constraint=models.UniqueConstraint(
+                models.F("workspace"),
+                models.F("program"),
+                django.db.models.functions.text.Lower("email"),
+                name="partner_email_unique_per_program",
+            ),
         ),
     ]

@@ -7,54 +7,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("partners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='promotion_plan',
+            model_name="partner",
+            name="promotion_plan",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='terms_accepted_at',
+            model_name="partner",
+            name="terms_accepted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='website',
+            model_name="partner",
+            name="website",
             field=models.URLField(blank=True),
         ),
         migrations.AlterField(
-            model_name='partner',
-            name='country',
-            field=models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2, validators=[partners.models.validate_country]),
+            model_name="partner",
+            name="country",
+            field=models.CharField(
+                blank=True, help_text="ISO 3166-1 alpha-2", max_length=2, validators=[partners.models.validate_country]
+            ),
         ),
         migrations.AlterField(
-            model_name='program',
-            name='currency',
-            field=models.CharField(default='USD', max_length=3, validators=[partners.models.validate_currency]),
+            model_name="program",
+            name="currency",
+            field=models.CharField(default="USD", max_length=3, validators=[partners.models.validate_currency]),
         ),
         migrations.CreateModel(
-            name='PartnerInvitation',
+            name="PartnerInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='partners.partner')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partner_invitations', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="invitations", to="partners.partner"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partner_invitations",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['workspace', 'partner'], name='partnerinv_ws_partner')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["workspace", "partner"], name="partnerinv_ws_partner")],
             },
         ),
     ]

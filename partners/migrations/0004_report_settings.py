@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0003_default_programs'),
+        ("partners", "0003_default_programs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='receives_reports',
+            model_name="partner",
+            name="receives_reports",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='program',
-            name='report_frequency',
-            field=models.CharField(choices=[('weekly', 'Weekly'), ('monthly', 'Monthly'), ('off', 'Off')], default='monthly', max_length=8),
+            model_name="program",
+            name="report_frequency",
+            field=models.CharField(
+                choices=[("weekly", "Weekly"), ("monthly", "Monthly"), ("off", "Off")], default="monthly", max_length=8
+            ),
         ),
     ]

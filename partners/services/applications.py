@@ -38,9 +38,16 @@ def apply_to_program(
     if existing is not None:
         return existing, False
     partner = Partner(
-        workspace=workspace, program=program, name=(name or "").strip(), email=email,
-        company=(company or "").strip(), country=(country or "").strip().upper(), website=(website or "").strip(),
-        promotion_plan=(promotion_plan or "").strip(), status=Partner.Status.PENDING, terms_accepted_at=timezone.now(),
+        workspace=workspace,
+        program=program,
+        name=(name or "").strip(),
+        email=email,
+        company=(company or "").strip(),
+        country=(country or "").strip().upper(),
+        website=(website or "").strip(),
+        promotion_plan=(promotion_plan or "").strip(),
+        status=Partner.Status.PENDING,
+        terms_accepted_at=timezone.now(),
     )
     partner.full_clean(exclude=["workspace", "program", "group"], validate_constraints=False)
     try:
@@ -51,6 +58,12 @@ def apply_to_program(
         if existing is None:
             raise
         return existing, False
-    record_audit(workspace=workspace, actor=None, actor_label=f"applicant {email}", action="partner.applied",
-                 target=partner, changes={"program": [None, program.name]})
+    record_audit(
+        workspace=workspace,
+        actor=None,
+        actor_label=f"applicant {email}",
+        action="partner.applied",
+        target=partner,
+        changes={"program": [None, program.name]},
+    )
     return partner, True

@@ -65,10 +65,23 @@ def find_partner(workspace: Workspace, program: Program, email: str) -> Partner 
     return Partner.objects.for_workspace(workspace).filter(program=program, email__iexact=email).first()
 
 
-def set_status(partner: Partner, status: str, *, by: User | None, action: str, extra: dict[str, Any] | None = None,
-               actor_label: str | None = None) -> None:
+def set_status(
+    partner: Partner,
+    status: str,
+    *,
+    by: User | None,
+    action: str,
+    extra: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> None:
     before = partner.status
     partner.status = status
     partner.save(update_fields=["status", "rejection_reason", "updated_at"])
-    record_audit(workspace=partner.workspace, actor=by, actor_label=actor_label, action=action, target=partner,
-                 changes={"status": [before, status], **(extra or {})})
+    record_audit(
+        workspace=partner.workspace,
+        actor=by,
+        actor_label=actor_label,
+        action=action,
+        target=partner,
+        changes={"status": [before, status], **(extra or {})},
+    )

@@ -42,6 +42,11 @@ def rename_group(*, group: PartnerGroup, name: str, by: User | None) -> PartnerG
         before = group.name
         group.name = name
         group.save(update_fields=["name"])
-        record_audit(workspace=group.workspace, actor=by, action="partner_group.renamed", target=group,
-                     changes={"name": [before, name]})
+        record_audit(
+            workspace=group.workspace,
+            actor=by,
+            action="partner_group.renamed",
+            target=group,
+            changes={"name": [before, name]},
+        )
     return group

@@ -32,10 +32,14 @@ PARTNER_INVITATIONS = InvitationKind(
 
 # Each reason to send a set-up link: its email template and its subject.
 _INVITATION_EMAILS: dict[str, tuple[str, Callable[[PartnerInvitation], str]]] = {
-    "invitation": ("partners/email/invitation",
-                   lambda inv: f"You're invited to the {inv.workspace.name} partner program"),
-    "approval": ("partners/email/application_approved",
-                 lambda inv: f"Your application to {inv.partner.program.name} was approved"),
+    "invitation": (
+        "partners/email/invitation",
+        lambda inv: f"You're invited to the {inv.workspace.name} partner program",
+    ),
+    "approval": (
+        "partners/email/application_approved",
+        lambda inv: f"Your application to {inv.partner.program.name} was approved",
+    ),
 }
 
 
@@ -63,8 +67,13 @@ def open_invitation(
         invitation = PartnerInvitation.objects.create(
             workspace=partner.workspace, partner=partner, email=partner.email, invited_by=invited_by
         )
-        record_audit(workspace=partner.workspace, actor=invited_by, action="partner.invited", target=partner,
-                     changes={"email": [None, partner.email]})
+        record_audit(
+            workspace=partner.workspace,
+            actor=invited_by,
+            action="partner.invited",
+            target=partner,
+            changes={"email": [None, partner.email]},
+        )
     if notify:
         transaction.on_commit(lambda: _send_invitation(invitation, reason=reason))
     return invitation
@@ -79,8 +88,14 @@ def withdraw_partner_invitations(partner: Partner) -> None:
 def send_portal_invitation(*, partner: Partner, by: User | None, notify: bool = True) -> PartnerInvitation:
     """(Re)send a portal invitation to a partner who has no login yet."""
     if partner.status not in (Partner.Status.INVITED, Partner.Status.ACTIVE):
-        raise ValidationError({"email": [f"{partner.email} is {partner.get_status_display().lower()} in "
-                                         f"{partner.program.name}; review them before inviting."]})
+        raise ValidationError(
+            {
+                "email": [
+                    f"{partner.email} is {partner.get_status_display().lower()} in "
+                    f"{partner.program.name}; review them before inviting."
+                ]
+            }
+        )
     if PartnerUser.objects.for_workspace(partner.workspace).filter(partner=partner).exists():
         raise ValidationError({"email": [f"{partner.name} already has a portal login."]})
     return open_invitation(partner, invited_by=by, notify=notify)
@@ -108,6 +123,9 @@ def link_partner_user(*, partner: Partner, user: User) -> PartnerUser:
 def _send_invitation(invitation: PartnerInvitation, *, reason: str) -> None:
     template, subject = _INVITATION_EMAILS[reason]
     send_invitation_email(
-        PARTNER_INVITATIONS, invitation,
-        subject=subject(invitation), template=template, context={"partner": invitation.partner},
+        PARTNER_INVITATIONS,
+        invitation,
+        subject=subject(invitation),
+        template=template,
+        context={"partner": invitation.partner},
     )

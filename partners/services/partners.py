@@ -32,7 +32,9 @@ PROFILE_FIELDS = ("company", "country", "payout_method", "payout_details", "rece
 
 
 def _check_email_free(partner: Partner) -> None:
-    clash = Partner.objects.for_workspace(partner.workspace).filter(program=partner.program, email__iexact=partner.email)
+    clash = Partner.objects.for_workspace(partner.workspace).filter(
+        program=partner.program, email__iexact=partner.email
+    )
     if partner.pk:
         clash = clash.exclude(pk=partner.pk)
     if clash.exists():
@@ -68,8 +70,14 @@ def create_partner(
     if existing is not None:
         return existing, False
     partner = Partner(
-        workspace=workspace, program=program, group=group, name=(name or "").strip(), email=email,
-        company=(company or "").strip(), country=(country or "").strip().upper(), external_id=(external_id or "").strip(),
+        workspace=workspace,
+        program=program,
+        group=group,
+        name=(name or "").strip(),
+        email=email,
+        company=(company or "").strip(),
+        country=(country or "").strip().upper(),
+        external_id=(external_id or "").strip(),
         status=status,
     )
     partner.full_clean(exclude=["workspace", "program", "group"], validate_constraints=False)
@@ -82,8 +90,14 @@ def create_partner(
         if existing is None:
             raise
         return existing, False
-    record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="partner.created", target=partner,
-                 changes={"status": [None, status], "program": [None, program.name]})
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=actor_label,
+        action="partner.created",
+        target=partner,
+        changes={"status": [None, status], "program": [None, program.name]},
+    )
     if status == Partner.Status.INVITED:
         open_invitation(partner, invited_by=by, notify=notify)
     return partner, True
@@ -111,8 +125,15 @@ def invite_partner(
     existing = find_partner(workspace, program, email)
     if existing is None:
         partner, _ = create_partner(
-            workspace=workspace, name=name, email=email, program=program, group=group, company=company,
-            status=Partner.Status.INVITED, by=invited_by, notify=notify,
+            workspace=workspace,
+            name=name,
+            email=email,
+            program=program,
+            group=group,
+            company=company,
+            status=Partner.Status.INVITED,
+            by=invited_by,
+            notify=notify,
         )
         return partner
     send_portal_invitation(partner=existing, by=invited_by, notify=notify)
@@ -150,16 +171,21 @@ def update_partner_profile(*, partner: Partner, user: User, **fields: Any) -> Pa
         return partner
     partner.full_clean(exclude=["workspace", "program", "group"], validate_constraints=False)
     partner.save(update_fields=[*changes, "updated_at"])
-    record_audit(workspace=partner.workspace, actor=user, action="partner.profile_updated", target=partner,
-                 changes=changes)
+    record_audit(
+        workspace=partner.workspace, actor=user, action="partner.profile_updated", target=partner, changes=changes
+    )
     return partner
 
 
 def _require_status(partner: Partner, allowed: tuple[str, ...], verb: str) -> None:
     # Lock the row and re-read its status: a double submit waits here, then sees the first one's
     # result, so it sends no second email and writes no second audit entry.
-    partner.status = (Partner.objects.for_workspace(partner.workspace).select_for_update()
-                      .values_list("status", flat=True).get(pk=partner.pk))
+    partner.status = (
+        Partner.objects.for_workspace(partner.workspace)
+        .select_for_update()
+        .values_list("status", flat=True)
+        .get(pk=partner.pk)
+    )
     if partner.status not in allowed:
         raise ValidationError(f"{partner.name} is {partner.get_status_display().lower()}; it cannot be {verb}.")
 

@@ -60,7 +60,10 @@ def create_program(*, workspace: Workspace, by: User | None, name: str, **fields
     program.full_clean(exclude=["workspace"])
     program.save()
     record_audit(
-        workspace=workspace, actor=by, action="program.created", target=program,
+        workspace=workspace,
+        actor=by,
+        action="program.created",
+        target=program,
         changes={f: [None, audit_value(getattr(program, f))] for f in PROGRAM_FIELDS},
     )
     return program

@@ -8,209 +8,438 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("partners", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DealRegistration',
+            name="DealRegistration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('company', models.CharField(max_length=160)),
-                ('contact_name', models.CharField(max_length=160)),
-                ('contact_email', models.EmailField(max_length=254)),
-                ('company_domain', models.CharField(blank=True, help_text="From the contact's email, unless a free mail provider", max_length=253)),
-                ('estimated_value', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(max_length=3)),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('submitted', 'Awaiting review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired')], default='submitted', max_length=16)),
-                ('conflict_note', models.TextField(blank=True, help_text='Why Tandem thinks someone else may already own this customer')),
-                ('reason', models.TextField(blank=True, help_text="The manager's reason, shown to the partner")),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deal_registrations', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deal_registrations', to='partners.program')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deal_registrations', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("company", models.CharField(max_length=160)),
+                ("contact_name", models.CharField(max_length=160)),
+                ("contact_email", models.EmailField(max_length=254)),
+                (
+                    "company_domain",
+                    models.CharField(
+                        blank=True, help_text="From the contact's email, unless a free mail provider", max_length=253
+                    ),
+                ),
+                ("estimated_value", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(max_length=3)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "conflict_note",
+                    models.TextField(
+                        blank=True, help_text="Why Tandem thinks someone else may already own this customer"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, help_text="The manager's reason, shown to the partner")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deal_registrations",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deal_registrations",
+                        to="partners.program",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deal_registrations",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Link',
+            name="Link",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40)),
-                ('destination_url', models.URLField(max_length=2000)),
-                ('channel', models.CharField(blank=True, help_text='Where the partner uses the link, e.g. newsletter', max_length=60)),
-                ('campaign', models.CharField(blank=True, max_length=120)),
-                ('utm_source', models.CharField(blank=True, max_length=120)),
-                ('utm_medium', models.CharField(blank=True, max_length=120)),
-                ('utm_campaign', models.CharField(blank=True, max_length=120)),
-                ('utm_term', models.CharField(blank=True, max_length=120)),
-                ('utm_content', models.CharField(blank=True, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40)),
+                ("destination_url", models.URLField(max_length=2000)),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True, help_text="Where the partner uses the link, e.g. newsletter", max_length=60
+                    ),
+                ),
+                ("campaign", models.CharField(blank=True, max_length=120)),
+                ("utm_source", models.CharField(blank=True, max_length=120)),
+                ("utm_medium", models.CharField(blank=True, max_length=120)),
+                ("utm_campaign", models.CharField(blank=True, max_length=120)),
+                ("utm_term", models.CharField(blank=True, max_length=120)),
+                ("utm_content", models.CharField(blank=True, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="partners.partner"
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="links", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Click',
+            name="Click",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('click_id', models.CharField(max_length=32, verbose_name='tclid')),
-                ('clicked_at', models.DateTimeField()),
-                ('ip_hash', models.CharField(max_length=64)),
-                ('visitor_hash', models.CharField(help_text='HMAC of IP and user agent; same visitor, same day', max_length=64)),
-                ('user_agent', models.CharField(blank=True, max_length=512)),
-                ('referrer', models.CharField(blank=True, max_length=2000)),
-                ('is_bot', models.BooleanField(default=False)),
-                ('is_unique', models.BooleanField(default=True, help_text='First visit of this visitor to this link in 24 hours')),
-                ('earns_credit', models.BooleanField(default=True, help_text='The partner was active when the click was recorded')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='partners.partner')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='accounts.workspace')),
-                ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='referrals.link')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("click_id", models.CharField(max_length=32, verbose_name="tclid")),
+                ("clicked_at", models.DateTimeField()),
+                ("ip_hash", models.CharField(max_length=64)),
+                (
+                    "visitor_hash",
+                    models.CharField(help_text="HMAC of IP and user agent; same visitor, same day", max_length=64),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=512)),
+                ("referrer", models.CharField(blank=True, max_length=2000)),
+                ("is_bot", models.BooleanField(default=False)),
+                (
+                    "is_unique",
+                    models.BooleanField(default=True, help_text="First visit of this visitor to this link in 24 hours"),
+                ),
+                (
+                    "earns_credit",
+                    models.BooleanField(default=True, help_text="The partner was active when the click was recorded"),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="clicks", to="partners.partner"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="clicks", to="accounts.workspace"
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="clicks", to="referrals.link"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-clicked_at', '-id'],
+                "ordering": ["-clicked_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReferralCode',
+            name="ReferralCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40)),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('campaign', models.CharField(blank=True, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('archived_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referral_codes', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referral_codes', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referral_codes', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40)),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                ("campaign", models.CharField(blank=True, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="referral_codes",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referral_codes",
+                        to="partners.program",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="referral_codes",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer_external_id', models.CharField(blank=True, max_length=200)),
-                ('customer_email', models.EmailField(blank=True, help_text='Stored lower-case', max_length=254)),
-                ('customer_name', models.CharField(blank=True, max_length=160)),
-                ('customer_domain', models.CharField(blank=True, max_length=253)),
-                ('source', models.CharField(choices=[('link', 'Link'), ('code', 'Referral code'), ('deal_registration', 'Deal registration'), ('manual', 'Added by a manager')], max_length=20)),
-                ('stage', models.CharField(choices=[('lead', 'Lead'), ('customer', 'Customer'), ('expired', 'Protection expired')], default='lead', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('converted_at', models.DateTimeField(blank=True, null=True)),
-                ('protected_until', models.DateTimeField(blank=True, null=True)),
-                ('click', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referrals', to='referrals.click')),
-                ('deal_registration', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referral', to='referrals.dealregistration')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='accounts.workspace')),
-                ('code', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='referrals', to='referrals.referralcode')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("customer_external_id", models.CharField(blank=True, max_length=200)),
+                ("customer_email", models.EmailField(blank=True, help_text="Stored lower-case", max_length=254)),
+                ("customer_name", models.CharField(blank=True, max_length=160)),
+                ("customer_domain", models.CharField(blank=True, max_length=253)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("link", "Link"),
+                            ("code", "Referral code"),
+                            ("deal_registration", "Deal registration"),
+                            ("manual", "Added by a manager"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("lead", "Lead"), ("customer", "Customer"), ("expired", "Protection expired")],
+                        default="lead",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("converted_at", models.DateTimeField(blank=True, null=True)),
+                ("protected_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "click",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="referrals",
+                        to="referrals.click",
+                    ),
+                ),
+                (
+                    "deal_registration",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="referral",
+                        to="referrals.dealregistration",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="referrals", to="partners.partner"
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="referrals", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="referrals", to="accounts.workspace"
+                    ),
+                ),
+                (
+                    "code",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="referrals",
+                        to="referrals.referralcode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='dealregistration',
-            index=models.Index(fields=['workspace', 'status', 'created_at'], name='dealreg_ws_status_created'),
+            model_name="dealregistration",
+            index=models.Index(fields=["workspace", "status", "created_at"], name="dealreg_ws_status_created"),
         ),
         migrations.AddIndex(
-            model_name='dealregistration',
-            index=models.Index(fields=['workspace', 'partner', 'created_at'], name='dealreg_ws_partner_created'),
+            model_name="dealregistration",
+            index=models.Index(fields=["workspace", "partner", "created_at"], name="dealreg_ws_partner_created"),
         ),
         migrations.AddIndex(
-            model_name='dealregistration',
-            index=models.Index(fields=['workspace', 'company_domain'], name='dealreg_ws_domain'),
+            model_name="dealregistration",
+            index=models.Index(fields=["workspace", "company_domain"], name="dealreg_ws_domain"),
         ),
         migrations.AddConstraint(
-            model_name='dealregistration',
-            constraint=models.CheckConstraint(condition=models.Q(('estimated_value__gte', Decimal('0'))), name='dealreg_value_not_negative'),
+            model_name="dealregistration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("estimated_value__gte", Decimal("0"))), name="dealreg_value_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='link',
-            index=models.Index(fields=['workspace', 'partner', 'created_at'], name='link_ws_partner_created'),
+            model_name="link",
+            index=models.Index(fields=["workspace", "partner", "created_at"], name="link_ws_partner_created"),
         ),
         migrations.AddIndex(
-            model_name='link',
-            index=models.Index(fields=['workspace', 'channel'], name='link_ws_channel'),
+            model_name="link",
+            index=models.Index(fields=["workspace", "channel"], name="link_ws_channel"),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.UniqueConstraint(fields=('code',), name='link_code_unique'),
+            model_name="link",
+            constraint=models.UniqueConstraint(fields=("code",), name="link_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.CheckConstraint(condition=models.Q(('code', django.db.models.functions.text.Lower('code'))), name='link_code_lowercase'),
+            model_name="link",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code", django.db.models.functions.text.Lower("code"))), name="link_code_lowercase"
+            ),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['workspace', 'clicked_at'], name='click_ws_time'),
+            model_name="click",
+            index=models.Index(fields=["workspace", "clicked_at"], name="click_ws_time"),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['workspace', 'partner', 'clicked_at'], name='click_ws_partner_time'),
+            model_name="click",
+            index=models.Index(fields=["workspace", "partner", "clicked_at"], name="click_ws_partner_time"),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['workspace', 'link', 'visitor_hash', 'clicked_at'], name='click_ws_link_visitor'),
+            model_name="click",
+            index=models.Index(
+                fields=["workspace", "link", "visitor_hash", "clicked_at"], name="click_ws_link_visitor"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='click',
-            constraint=models.UniqueConstraint(fields=('click_id',), name='click_id_unique'),
+            model_name="click",
+            constraint=models.UniqueConstraint(fields=("click_id",), name="click_id_unique"),
         ),
         migrations.AddIndex(
-            model_name='referralcode',
-            index=models.Index(fields=['workspace', 'partner', 'created_at'], name='refcode_ws_partner_created'),
+            model_name="referralcode",
+            index=models.Index(fields=["workspace", "partner", "created_at"], name="refcode_ws_partner_created"),
         ),
         migrations.AddConstraint(
-            model_name='referralcode',
-            constraint=models.UniqueConstraint(models.F('workspace'), django.db.models.functions.text.Lower('code'), name='referralcode_unique_per_workspace'),
+            model_name="referralcode",
+            constraint=models.UniqueConstraint(
+                models.F("workspace"),
+                django.db.models.functions.text.Lower("code"),
+                name="referralcode_unique_per_workspace",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['workspace', 'partner', 'created_at'], name='referral_ws_partner_created'),
+            model_name="referral",
+            index=models.Index(fields=["workspace", "partner", "created_at"], name="referral_ws_partner_created"),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['workspace', 'customer_domain'], name='referral_ws_domain'),
+            model_name="referral",
+            index=models.Index(fields=["workspace", "customer_domain"], name="referral_ws_domain"),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['workspace', 'customer_email'], name='referral_ws_email'),
+            model_name="referral",
+            index=models.Index(fields=["workspace", "customer_email"], name="referral_ws_email"),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.UniqueConstraint(condition=models.Q(('customer_external_id', ''), _negated=True), fields=('workspace', 'program', 'customer_external_id'), name='referral_customer_unique_per_program'),
+            model_name="referral",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("customer_external_id", ""), _negated=True),
+                fields=("workspace", "program", "customer_external_id"),
+                name="referral_customer_unique_per_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('source', 'code'), _negated=True), ('code__isnull', False), _connector='OR'), name='referral_code_source_has_code'),
+            model_name="referral",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("source", "code"), _negated=True), ("code__isnull", False), _connector="OR"
+                ),
+                name="referral_code_source_has_code",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('source', 'deal_registration'), _negated=True), ('deal_registration__isnull', False), _connector='OR'), name='referral_deal_source_has_deal'),
+            model_name="referral",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("source", "deal_registration"), _negated=True),
+                    ("deal_registration__isnull", False),
+                    _connector="OR",
+                ),
+                name="referral_deal_source_has_deal",
+            ),
         ),
     ]

@@ -5,43 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0004_report_settings'),
-        ('referrals', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("partners", "0004_report_settings"),
+        ("referrals", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='click',
-            name='click_ws_partner_time',
+            model_name="click",
+            name="click_ws_partner_time",
         ),
         migrations.RemoveIndex(
-            model_name='click',
-            name='click_ws_link_visitor',
+            model_name="click",
+            name="click_ws_link_visitor",
         ),
         migrations.AlterField(
-            model_name='click',
-            name='link',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='referrals.link'),
+            model_name="click",
+            name="link",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="clicks", to="referrals.link"
+            ),
         ),
         migrations.AlterField(
-            model_name='click',
-            name='partner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='partners.partner'),
+            model_name="click",
+            name="partner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clicks",
+                to="partners.partner",
+            ),
         ),
         migrations.AlterField(
-            model_name='click',
-            name='workspace',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='accounts.workspace'),
+            model_name="click",
+            name="workspace",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clicks",
+                to="accounts.workspace",
+            ),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['partner', 'clicked_at'], name='click_partner_time'),
+            model_name="click",
+            index=models.Index(fields=["partner", "clicked_at"], name="click_partner_time"),
         ),
         migrations.AddIndex(
-            model_name='click',
-            index=models.Index(fields=['link', 'visitor_hash', 'clicked_at'], name='click_link_visitor'),
+            model_name="click",
+            index=models.Index(fields=["link", "visitor_hash", "clicked_at"], name="click_link_visitor"),
         ),
     ]

@@ -5,27 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0004_report_settings'),
-        ('referrals', '0002_click_indexes_lead_with_their_key'),
+        ("accounts", "0001_initial"),
+        ("partners", "0004_report_settings"),
+        ("referrals", "0002_click_indexes_lead_with_their_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='click',
-            name='link',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='referrals.link'),
+            model_name="click",
+            name="link",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clicks",
+                to="referrals.link",
+            ),
         ),
         migrations.AlterField(
-            model_name='click',
-            name='partner',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='partners.partner'),
+            model_name="click",
+            name="partner",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clicks",
+                to="partners.partner",
+            ),
         ),
         migrations.AlterField(
-            model_name='click',
-            name='workspace',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='clicks', to='accounts.workspace'),
+            model_name="click",
+            name="workspace",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="clicks",
+                to="accounts.workspace",
+            ),
         ),
     ]

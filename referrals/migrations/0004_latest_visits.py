@@ -14,21 +14,49 @@ GROUP BY workspace_id, link_id, visitor_hash
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('referrals', '0003_clicks_without_key_constraints'),
+        ("accounts", "0001_initial"),
+        ("referrals", "0003_clicks_without_key_constraints"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LatestVisit',
+            name="LatestVisit",
             fields=[
-                ('pk', models.CompositePrimaryKey('workspace_id', 'link_id', 'visitor_hash', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('visitor_hash', models.CharField(max_length=64)),
-                ('clicked_at', models.DateTimeField()),
-                ('link', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='referrals.link')),
-                ('workspace', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.workspace')),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "workspace_id",
+                        "link_id",
+                        "visitor_hash",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("visitor_hash", models.CharField(max_length=64)),
+                ("clicked_at", models.DateTimeField()),
+                (
+                    "link",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="referrals.link",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),

@@ -34,24 +34,35 @@ _DIMENSION_FIELDS: dict[str, tuple[str, ...]] = {
     "code": ("code_id", "code__code"),
     "source": ("source",),
 }
-_SOURCE_LABELS = {"link": "Link", "code": "Referral code", "deal_registration": "Deal registration", "manual": "Added by a manager"}
+_SOURCE_LABELS = {
+    "link": "Link",
+    "code": "Referral code",
+    "deal_registration": "Deal registration",
+    "manual": "Added by a manager",
+}
 
 
 def _full_months(filters: Filters) -> tuple[dt.date, dt.date] | None:
     """The first and last day of the whole calendar months inside the range, if there are any."""
-    first = filters.start if filters.start.day == 1 else (filters.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    first = (
+        filters.start
+        if filters.start.day == 1
+        else (filters.start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    )
     after_end = filters.end + dt.timedelta(days=1)
     last = after_end - dt.timedelta(days=1) if after_end.day == 1 else after_end.replace(day=1) - dt.timedelta(days=1)
     return (first, last) if first <= last else None
 
 
-def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tuple[dt.date, dt.date]
-                            ) -> dict[int, dict[str, Any]]:
+def _by_partner_from_months(
+    workspace: Workspace, filters: Filters, months: tuple[dt.date, dt.date]
+) -> dict[int, dict[str, Any]]:
     """Per-partner sums of a range: its whole months from the monthly rollup, the days around them
     from the daily one. The same numbers as summing the daily rows, from a fraction of the rows."""
     first, last = months
     monthly: QuerySet[MonthlyPartnerRollup] = MonthlyPartnerRollup.objects.for_workspace(workspace).filter(
-        month__gte=first, month__lte=last, currency=filters.currency)
+        month__gte=first, month__lte=last, currency=filters.currency
+    )
     monthly = narrowed(monthly, filters)
     parts: list[QuerySet[Any, Any]] = [monthly.values("partner_id").annotate(**measure_sums())]
     for start, end in ((filters.start, first - dt.timedelta(days=1)), (last + dt.timedelta(days=1), filters.end)):
@@ -67,12 +78,15 @@ def _by_partner_from_months(workspace: Workspace, filters: Filters, months: tupl
     return sums
 
 
-def _partner_breakdown(workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
-                       ) -> list[BreakdownRow] | None:
+def _partner_breakdown(
+    workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
+) -> list[BreakdownRow] | None:
     """Per-partner rows from the partner-grain rollups: the running totals for all channels, else the
     channel's whole months and the days around them. None when the range has no whole month."""
     if filters.channel is None:
-        ranked = [(row["partner_id"], row) for row in ranked_partners(workspace, filters, order_by=order_by, limit=limit)]
+        ranked = [
+            (row["partner_id"], row) for row in ranked_partners(workspace, filters, order_by=order_by, limit=limit)
+        ]
     else:
         months = _full_months(filters)
         if months is None:
@@ -81,9 +95,13 @@ def _partner_breakdown(workspace: Workspace, filters: Filters, *, order_by: str,
         ranked = sorted(sums.items(), key=lambda item: (-item[1][order_by], item[0]))
     if limit:
         ranked = ranked[:limit]
-    names = dict(Partner.objects.for_workspace(workspace).filter(pk__in=[k for k, _ in ranked]).values_list("pk", "name"))
-    return [BreakdownRow(key=k, label=names.get(k, str(k)), totals=Totals.from_row(row, filters.currency))
-            for k, row in ranked]
+    names = dict(
+        Partner.objects.for_workspace(workspace).filter(pk__in=[k for k, _ in ranked]).values_list("pk", "name")
+    )
+    return [
+        BreakdownRow(key=k, label=names.get(k, str(k)), totals=Totals.from_row(row, filters.currency))
+        for k, row in ranked
+    ]
 
 
 def breakdown(

@@ -55,9 +55,15 @@ def totals(workspace: Workspace, filters: Filters) -> Totals:
 def timeseries(workspace: Workspace, filters: Filters) -> list[DayPoint]:
     """One point per day of the range, zeros included, so the chart's x axis is true time."""
     rows = (
-        rollup_rows(workspace, filters).values("day")
-        .annotate(clicks=Sum("clicks"), leads=Sum("leads"), customers=Sum("customers"),
-                  sales_amount=Sum("sales_amount"), refunds_amount=Sum("refunds_amount"))
+        rollup_rows(workspace, filters)
+        .values("day")
+        .annotate(
+            clicks=Sum("clicks"),
+            leads=Sum("leads"),
+            customers=Sum("customers"),
+            sales_amount=Sum("sales_amount"),
+            refunds_amount=Sum("refunds_amount"),
+        )
     )
     by_day = {row["day"]: row for row in rows}
     points = []
@@ -67,6 +73,13 @@ def timeseries(workspace: Workspace, filters: Filters) -> list[DayPoint]:
         if row is None:
             points.append(DayPoint(day, 0, 0, 0, ZERO))
         else:
-            points.append(DayPoint(day, row["clicks"], row["leads"], row["customers"],
-                                   Decimal(row["sales_amount"]) - Decimal(row["refunds_amount"])))
+            points.append(
+                DayPoint(
+                    day,
+                    row["clicks"],
+                    row["leads"],
+                    row["customers"],
+                    Decimal(row["sales_amount"]) - Decimal(row["refunds_amount"]),
+                )
+            )
     return points

@@ -9,12 +9,26 @@ from typing import Any, Literal
 
 ZERO = Decimal("0")
 COUNT_MEASURES = (
-    "clicks", "unique_clicks", "bot_clicks", "clicked_leads", "clicked_customers", "leads", "converted_leads",
-    "customers", "sales", "refunds",
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "clicked_leads",
+    "clicked_customers",
+    "leads",
+    "converted_leads",
+    "customers",
+    "sales",
+    "refunds",
 )
 MONEY_MEASURES = (
-    "sales_amount", "refunds_amount", "commission_pending", "commission_approved", "commission_paid",
-    "commission_rejected", "commission_reversed", "commission_net",
+    "sales_amount",
+    "refunds_amount",
+    "commission_pending",
+    "commission_approved",
+    "commission_paid",
+    "commission_rejected",
+    "commission_reversed",
+    "commission_net",
 )
 MEASURES = COUNT_MEASURES + MONEY_MEASURES
 
@@ -184,8 +198,6 @@ class Comparison:
         return next(change for change in self.changes if change.key == key)
 
 
-
-
 @dataclass
 class DayPoint:
     day: dt.date
@@ -193,7 +205,6 @@ class DayPoint:
     leads: int
     customers: int
     revenue: Decimal
-
 
 
 @dataclass

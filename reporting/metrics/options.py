@@ -22,8 +22,11 @@ def default_currency(workspace: Workspace, program_id: int | None = None) -> str
         if program is not None:
             return program.currency
     top = (
-        Partner.objects.for_workspace(workspace).values("program__currency").annotate(n=Count("id"))
-        .order_by("-n", "program__currency").first()
+        Partner.objects.for_workspace(workspace)
+        .values("program__currency")
+        .annotate(n=Count("id"))
+        .order_by("-n", "program__currency")
+        .first()
     )
     if top:
         return top["program__currency"]
@@ -37,7 +40,9 @@ def channels(workspace: Workspace) -> list[str]:
 
     # DISTINCT in the database: a workspace has thousands of links but a handful of channels.
     links = Link.objects.for_workspace(workspace).exclude(channel="").order_by().values_list("channel", flat=True)
-    codes = ReferralCode.objects.for_workspace(workspace).exclude(channel="").order_by().values_list("channel", flat=True)
+    codes = (
+        ReferralCode.objects.for_workspace(workspace).exclude(channel="").order_by().values_list("channel", flat=True)
+    )
     names = set(links.distinct()) | set(codes.distinct())
     return sorted(names, key=str.lower)
 

@@ -50,8 +50,11 @@ def running_filters(filters: Filters) -> tuple[list[str], list[Any], str]:
     where: list[str] = ["t.currency = %s"]
     params: list[Any] = [filters.currency]
     join = ""
-    for column, value in (("program_id", filters.program_id), ("partner_id", filters.partner_id),
-                          ("channel", filters.channel)):
+    for column, value in (
+        ("program_id", filters.program_id),
+        ("partner_id", filters.partner_id),
+        ("channel", filters.channel),
+    ):
         if value is not None:
             where.append(f"t.{column} = %s")
             params.append(value)
@@ -62,27 +65,46 @@ def running_filters(filters: Filters) -> tuple[list[str], list[Any], str]:
     return where, params, join
 
 
-def running_sql(table: str, workspace: Workspace, filters: Filters, group_by: list[str], sums: list[str],
-                 where: list[str], *, join: str = "") -> tuple[str, list[Any]]:
+def running_sql(
+    table: str,
+    workspace: Workspace,
+    filters: Filters,
+    group_by: list[str],
+    sums: list[str],
+    where: list[str],
+    *,
+    join: str = "",
+) -> tuple[str, list[Any]]:
     """SELECT … GROUP BY over a running-total table, each row weighted by its lookup's sign (w.k).
 
     A lookup reads the last date stored at or before the one wanted within its period: the rows
     are dense up to there, and nothing happened after it."""
     values, params = [], []
     for grain, first, wanted, sign in _range_lookups(filters.start, filters.end):
-        values.append(f"(%s, (SELECT max(date) FROM {table} WHERE workspace_id = %s AND grain = %s "
-                      "AND date >= %s AND date <= %s), %s)")
+        values.append(
+            f"(%s, (SELECT max(date) FROM {table} WHERE workspace_id = %s AND grain = %s "
+            "AND date >= %s AND date <= %s), %s)"
+        )
         params += [grain, workspace.pk, grain, first, wanted, sign]
     columns = ", ".join(group_by)
-    sql = (f"SELECT {columns}, {', '.join(sums)} FROM {table} t {join} "
-           f"JOIN (VALUES {', '.join(values)}) AS w(grain, date, k) ON t.grain = w.grain AND t.date = w.date "
-           f"WHERE t.workspace_id = %s AND {' AND '.join(where)} GROUP BY {columns}")
+    sql = (
+        f"SELECT {columns}, {', '.join(sums)} FROM {table} t {join} "
+        f"JOIN (VALUES {', '.join(values)}) AS w(grain, date, k) ON t.grain = w.grain AND t.date = w.date "
+        f"WHERE t.workspace_id = %s AND {' AND '.join(where)} GROUP BY {columns}"
+    )
     return sql, params + [workspace.pk]
 
 
-def _partner_running_sql(workspace: Workspace, filters: Filters, sums: list[str], *, having: str,
-                         order_by: str | None = None, limit: int | None = None, partner_ids: list[int] | None = None
-                         ) -> tuple[str, list[Any]]:
+def _partner_running_sql(
+    workspace: Workspace,
+    filters: Filters,
+    sums: list[str],
+    *,
+    having: str,
+    order_by: str | None = None,
+    limit: int | None = None,
+    partner_ids: list[int] | None = None,
+) -> tuple[str, list[Any]]:
     """Per-partner sums of the range from the running totals. Each of `sums` is a measure's name
     (summed with its lookup's sign) or a ready SQL select item."""
     where, params, join = running_filters(filters)
@@ -90,8 +112,9 @@ def _partner_running_sql(workspace: Workspace, filters: Filters, sums: list[str]
         where.append("t.partner_id = ANY(%s)")
         params.append(partner_ids)
     selected = [f"sum(t.{m} * w.k) AS {m}" if m in MEASURES else m for m in sums]
-    sql, lookup_params = running_sql(PartnerRunningTotal._meta.db_table, workspace, filters, ["t.partner_id"],
-                                      selected, where, join=join)
+    sql, lookup_params = running_sql(
+        PartnerRunningTotal._meta.db_table, workspace, filters, ["t.partner_id"], selected, where, join=join
+    )
     sql += f" HAVING {having}"
     if order_by:
         sql += f" ORDER BY {order_by} DESC, t.partner_id"
@@ -100,11 +123,19 @@ def _partner_running_sql(workspace: Workspace, filters: Filters, sums: list[str]
     return sql, lookup_params + params
 
 
-def _partner_running(workspace: Workspace, filters: Filters, sums: list[str], *, having: str,
-                     order_by: str | None = None, limit: int | None = None, partner_ids: list[int] | None = None
-                     ) -> list[dict[str, Any]]:
-    sql, params = _partner_running_sql(workspace, filters, sums, having=having, order_by=order_by, limit=limit,
-                                       partner_ids=partner_ids)
+def _partner_running(
+    workspace: Workspace,
+    filters: Filters,
+    sums: list[str],
+    *,
+    having: str,
+    order_by: str | None = None,
+    limit: int | None = None,
+    partner_ids: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    sql, params = _partner_running_sql(
+        workspace, filters, sums, having=having, order_by=order_by, limit=limit, partner_ids=partner_ids
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
@@ -115,8 +146,9 @@ def _signed(measure: str) -> str:
     return f"sum(t.{measure} * w.k)"
 
 
-def ranked_partners(workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
-                     ) -> list[dict[str, Any]]:
+def ranked_partners(
+    workspace: Workspace, filters: Filters, *, order_by: str, limit: int | None
+) -> list[dict[str, Any]]:
     """Every measure of the range per partner with any figure, best `order_by` first."""
     if order_by not in MEASURES:
         raise ValueError(order_by)
@@ -124,11 +156,16 @@ def ranked_partners(workspace: Workspace, filters: Filters, *, order_by: str, li
     if limit:
         # Rank on the one measure first (every measure is a count or an amount, never negative),
         # then add up everything for the winners only: a fraction of the sums.
-        top = _partner_running(workspace, filters, [order_by], having=f"{_signed(order_by)} > 0", order_by=order_by,
-                               limit=limit)
+        top = _partner_running(
+            workspace, filters, [order_by], having=f"{_signed(order_by)} > 0", order_by=order_by, limit=limit
+        )
         if len(top) == limit:
-            full = {row["partner_id"]: row for row in _partner_running(
-                workspace, filters, list(MEASURES), having=any_figure, partner_ids=[r["partner_id"] for r in top])}
+            full = {
+                row["partner_id"]: row
+                for row in _partner_running(
+                    workspace, filters, list(MEASURES), having=any_figure, partner_ids=[r["partner_id"] for r in top]
+                )
+            }
             return [full[row["partner_id"]] for row in top]
     return _partner_running(workspace, filters, list(MEASURES), having=any_figure, order_by=order_by, limit=limit)
 

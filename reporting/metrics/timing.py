@@ -65,8 +65,14 @@ def _timing_from_customers(workspace: Workspace, filters: Filters) -> Timing:
 def _timing_histogram(workspace: Workspace, filters: Filters) -> dict[int, int]:
     """Customers of the range per time-to-conversion bucket, from the running counts."""
     where, params, _ = running_filters(filters)
-    sql, lookup_params = running_sql(TimingRunningCount._meta.db_table, workspace, filters, ["t.bucket"],
-                                      ["sum(t.customers * w.k) AS customers"], where)
+    sql, lookup_params = running_sql(
+        TimingRunningCount._meta.db_table,
+        workspace,
+        filters,
+        ["t.bucket"],
+        ["sum(t.customers * w.k) AS customers"],
+        where,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql + " HAVING sum(t.customers * w.k) <> 0", lookup_params + params)
         return {bucket: customers for bucket, customers in cursor.fetchall()}
@@ -80,6 +86,6 @@ def _nth_seconds(workspace: Workspace, filters: Filters, histogram: dict[int, in
         if before + histogram[bucket] >= rank:
             rows = _timing_rows(workspace, filters).filter(bucket=bucket).order_by("seconds")
             offset = rank - before - 1
-            return rows.values_list("seconds", flat=True)[offset:offset + 1].first()
+            return rows.values_list("seconds", flat=True)[offset : offset + 1].first()
         before += histogram[bucket]
     return None

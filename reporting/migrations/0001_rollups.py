@@ -6,131 +6,225 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0003_default_programs'),
-        ('referrals', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("partners", "0003_default_programs"),
+        ("referrals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refreshed_through', models.DateTimeField()),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("refreshed_through", models.DateTimeField()),
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CustomerTiming',
+            name="CustomerTiming",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(help_text='Day of the first sale')),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('source', models.CharField(max_length=20)),
-                ('seconds', models.BigIntegerField()),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program')),
-                ('referral', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='referrals.referral')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(help_text="Day of the first sale")),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                ("source", models.CharField(max_length=20)),
+                ("seconds", models.BigIntegerField()),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.partner"
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+                    ),
+                ),
+                (
+                    "referral",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="referrals.referral"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['workspace', 'day'], name='timing_ws_day'), models.Index(fields=['workspace', 'partner', 'day'], name='timing_ws_partner_day')],
+                "indexes": [
+                    models.Index(fields=["workspace", "day"], name="timing_ws_day"),
+                    models.Index(fields=["workspace", "partner", "day"], name="timing_ws_partner_day"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyRollup',
+            name="DailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('source', models.CharField(help_text='Referral source type; clicks count as `link`', max_length=20)),
-                ('currency', models.CharField(max_length=3)),
-                ('clicks', models.PositiveIntegerField(default=0, help_text='Human clicks; bots are kept apart')),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('clicked_leads', models.PositiveIntegerField(default=0)),
-                ('clicked_customers', models.PositiveIntegerField(default=0)),
-                ('leads', models.PositiveIntegerField(default=0)),
-                ('converted_leads', models.PositiveIntegerField(default=0)),
-                ('customers', models.PositiveIntegerField(default=0, help_text='Referrals whose first sale was this day')),
-                ('sales', models.PositiveIntegerField(default=0)),
-                ('sales_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('refunds', models.PositiveIntegerField(default=0)),
-                ('refunds_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_pending', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_approved', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_paid', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_rejected', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_reversed', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_net', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('campaign', models.CharField(blank=True, max_length=120)),
-                ('code', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='referrals.referralcode')),
-                ('link', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='referrals.link')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                ("source", models.CharField(help_text="Referral source type; clicks count as `link`", max_length=20)),
+                ("currency", models.CharField(max_length=3)),
+                ("clicks", models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                ("clicked_leads", models.PositiveIntegerField(default=0)),
+                ("clicked_customers", models.PositiveIntegerField(default=0)),
+                ("leads", models.PositiveIntegerField(default=0)),
+                ("converted_leads", models.PositiveIntegerField(default=0)),
+                (
+                    "customers",
+                    models.PositiveIntegerField(default=0, help_text="Referrals whose first sale was this day"),
+                ),
+                ("sales", models.PositiveIntegerField(default=0)),
+                ("sales_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("refunds", models.PositiveIntegerField(default=0)),
+                ("refunds_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_pending", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_approved", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_paid", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_rejected", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_reversed", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_net", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("campaign", models.CharField(blank=True, max_length=120)),
+                (
+                    "code",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="referrals.referralcode",
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="referrals.link"
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.partner"
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['workspace', 'day'], name='rollup_ws_day'), models.Index(fields=['workspace', 'partner', 'day'], name='rollup_ws_partner_day')],
+                "indexes": [
+                    models.Index(fields=["workspace", "day"], name="rollup_ws_day"),
+                    models.Index(fields=["workspace", "partner", "day"], name="rollup_ws_partner_day"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailySummary',
+            name="DailySummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('source', models.CharField(help_text='Referral source type; clicks count as `link`', max_length=20)),
-                ('currency', models.CharField(max_length=3)),
-                ('clicks', models.PositiveIntegerField(default=0, help_text='Human clicks; bots are kept apart')),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('clicked_leads', models.PositiveIntegerField(default=0)),
-                ('clicked_customers', models.PositiveIntegerField(default=0)),
-                ('leads', models.PositiveIntegerField(default=0)),
-                ('converted_leads', models.PositiveIntegerField(default=0)),
-                ('customers', models.PositiveIntegerField(default=0, help_text='Referrals whose first sale was this day')),
-                ('sales', models.PositiveIntegerField(default=0)),
-                ('sales_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('refunds', models.PositiveIntegerField(default=0)),
-                ('refunds_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_pending', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_approved', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_paid', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_rejected', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_reversed', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_net', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                ("source", models.CharField(help_text="Referral source type; clicks count as `link`", max_length=20)),
+                ("currency", models.CharField(max_length=3)),
+                ("clicks", models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                ("clicked_leads", models.PositiveIntegerField(default=0)),
+                ("clicked_customers", models.PositiveIntegerField(default=0)),
+                ("leads", models.PositiveIntegerField(default=0)),
+                ("converted_leads", models.PositiveIntegerField(default=0)),
+                (
+                    "customers",
+                    models.PositiveIntegerField(default=0, help_text="Referrals whose first sale was this day"),
+                ),
+                ("sales", models.PositiveIntegerField(default=0)),
+                ("sales_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("refunds", models.PositiveIntegerField(default=0)),
+                ("refunds_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_pending", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_approved", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_paid", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_rejected", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_reversed", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_net", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['workspace', 'day'], name='summary_ws_day')],
+                "indexes": [models.Index(fields=["workspace", "day"], name="summary_ws_day")],
             },
         ),
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=20)),
-                ('filters', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('written_rows', models.PositiveIntegerField(default=0)),
-                ('file_name', models.CharField(blank=True, max_length=255)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=20)),
+                ("filters", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Ready"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("written_rows", models.PositiveIntegerField(default=0)),
+                ("file_name", models.CharField(blank=True, max_length=255)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['workspace', 'created_at'], name='exportjob_ws_created')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["workspace", "created_at"], name="exportjob_ws_created")],
             },
         ),
     ]

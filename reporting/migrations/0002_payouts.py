@@ -6,155 +6,310 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('attribution', '0004_conversions_commissions'),
-        ('partners', '0003_default_programs'),
-        ('reporting', '0001_rollups'),
+        ("accounts", "0001_initial"),
+        ("attribution", "0004_conversions_commissions"),
+        ("partners", "0003_default_programs"),
+        ("reporting", "0001_rollups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PayoutPeriod',
+            name="PayoutPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(blank=True, help_text='Empty for the first period: everything before the end.', null=True)),
-                ('end', models.DateField(help_text='The last day the period covers, inclusive.')),
-                ('closed_at', models.DateTimeField()),
-                ('closed_by_label', models.CharField(blank=True, max_length=200)),
-                ('carried_partner_count', models.PositiveIntegerField(default=0)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payout_periods', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "start",
+                    models.DateField(
+                        blank=True, help_text="Empty for the first period: everything before the end.", null=True
+                    ),
+                ),
+                ("end", models.DateField(help_text="The last day the period covers, inclusive.")),
+                ("closed_at", models.DateTimeField()),
+                ("closed_by_label", models.CharField(blank=True, max_length=200)),
+                ("carried_partner_count", models.PositiveIntegerField(default=0)),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payout_periods",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-end'],
+                "ordering": ["-end"],
             },
         ),
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(help_text='Shown to the partner, e.g. ST-2026-10-0007', max_length=40)),
-                ('status', models.CharField(choices=[('issued', 'Issued'), ('paid', 'Paid')], default='issued', max_length=8)),
-                ('currency', models.CharField(max_length=3)),
-                ('commission_total', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('reversal_total', models.DecimalField(decimal_places=4, help_text='Negative: refunds taken back', max_digits=18)),
-                ('adjustment_total', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('total', models.DecimalField(decimal_places=4, help_text='What the partner is paid: the sum of the lines', max_digits=18)),
-                ('line_count', models.PositiveIntegerField()),
-                ('partner_name', models.CharField(max_length=200)),
-                ('partner_email', models.EmailField(max_length=254)),
-                ('partner_company', models.CharField(blank=True, max_length=200)),
-                ('payout_method', models.CharField(blank=True, max_length=16)),
-                ('payout_details', models.TextField(blank=True)),
-                ('program_name', models.CharField(max_length=200)),
-                ('ledger_sequence', models.PositiveBigIntegerField(default=0)),
-                ('ledger_hash', models.CharField(blank=True, max_length=64)),
-                ('ledger_balance', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('issued_at', models.DateTimeField()),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('pdf', models.FileField(blank=True, upload_to='statements/%Y/%m/')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='partners.partner')),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='reporting.payoutperiod')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statements', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(help_text="Shown to the partner, e.g. ST-2026-10-0007", max_length=40)),
+                (
+                    "status",
+                    models.CharField(choices=[("issued", "Issued"), ("paid", "Paid")], default="issued", max_length=8),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("commission_total", models.DecimalField(decimal_places=4, max_digits=18)),
+                (
+                    "reversal_total",
+                    models.DecimalField(decimal_places=4, help_text="Negative: refunds taken back", max_digits=18),
+                ),
+                ("adjustment_total", models.DecimalField(decimal_places=4, max_digits=18)),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4, help_text="What the partner is paid: the sum of the lines", max_digits=18
+                    ),
+                ),
+                ("line_count", models.PositiveIntegerField()),
+                ("partner_name", models.CharField(max_length=200)),
+                ("partner_email", models.EmailField(max_length=254)),
+                ("partner_company", models.CharField(blank=True, max_length=200)),
+                ("payout_method", models.CharField(blank=True, max_length=16)),
+                ("payout_details", models.TextField(blank=True)),
+                ("program_name", models.CharField(max_length=200)),
+                ("ledger_sequence", models.PositiveBigIntegerField(default=0)),
+                ("ledger_hash", models.CharField(blank=True, max_length=64)),
+                ("ledger_balance", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("issued_at", models.DateTimeField()),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("pdf", models.FileField(blank=True, upload_to="statements/%Y/%m/")),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="statements", to="partners.partner"
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="reporting.payoutperiod",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="statements", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner_name', 'currency', 'id'],
+                "ordering": ["partner_name", "currency", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Payout',
+            name="Payout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('currency', models.CharField(max_length=3)),
-                ('method', models.CharField(blank=True, max_length=16)),
-                ('details', models.TextField(blank=True)),
-                ('reference', models.CharField(blank=True, help_text="The bank's or processor's reference, if given", max_length=120)),
-                ('paid_at', models.DateTimeField()),
-                ('ledger_entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='attribution.ledgerentry')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='partners.partner')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payouts', to='accounts.workspace')),
-                ('statement', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='reporting.statement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
+                ("currency", models.CharField(max_length=3)),
+                ("method", models.CharField(blank=True, max_length=16)),
+                ("details", models.TextField(blank=True)),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, help_text="The bank's or processor's reference, if given", max_length=120
+                    ),
+                ),
+                ("paid_at", models.DateTimeField()),
+                (
+                    "ledger_entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="payout", to="attribution.ledgerentry"
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="payouts", to="partners.partner"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="payouts", to="accounts.workspace"
+                    ),
+                ),
+                (
+                    "statement",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="payout", to="reporting.statement"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-paid_at', '-id'],
+                "ordering": ["-paid_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StatementLine',
+            name="StatementLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('commission', 'Commission'), ('reversal', 'Refund reversal'), ('adjustment', 'Adjustment')], max_length=12)),
-                ('date', models.DateField()),
-                ('description', models.CharField(max_length=255)),
-                ('customer_reference', models.CharField(blank=True, max_length=200)),
-                ('sale_amount', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
-                ('rule', models.CharField(blank=True, max_length=160)),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
-                ('currency', models.CharField(max_length=3)),
-                ('carried', models.BooleanField(default=False, help_text='From before the period: held back earlier, or a refund of something already paid')),
-                ('commission', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_lines', to='attribution.commission')),
-                ('ledger_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_lines', to='attribution.ledgerentry')),
-                ('reversal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='statement_lines', to='attribution.commissionreversal')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='reporting.statement')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statement_lines', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("commission", "Commission"),
+                            ("reversal", "Refund reversal"),
+                            ("adjustment", "Adjustment"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("description", models.CharField(max_length=255)),
+                ("customer_reference", models.CharField(blank=True, max_length=200)),
+                ("sale_amount", models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
+                ("rule", models.CharField(blank=True, max_length=160)),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "carried",
+                    models.BooleanField(
+                        default=False,
+                        help_text="From before the period: held back earlier, or a refund of something already paid",
+                    ),
+                ),
+                (
+                    "commission",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement_lines",
+                        to="attribution.commission",
+                    ),
+                ),
+                (
+                    "ledger_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement_lines",
+                        to="attribution.ledgerentry",
+                    ),
+                ),
+                (
+                    "reversal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement_lines",
+                        to="attribution.commissionreversal",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="reporting.statement"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statement_lines",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['statement', 'position'],
+                "ordering": ["statement", "position"],
             },
         ),
         migrations.AddIndex(
-            model_name='payoutperiod',
-            index=models.Index(fields=['workspace', '-end'], name='payoutperiod_ws_end'),
+            model_name="payoutperiod",
+            index=models.Index(fields=["workspace", "-end"], name="payoutperiod_ws_end"),
         ),
         migrations.AddConstraint(
-            model_name='payoutperiod',
-            constraint=models.UniqueConstraint(fields=('workspace', 'end'), name='payoutperiod_end_unique_per_workspace'),
+            model_name="payoutperiod",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "end"), name="payoutperiod_end_unique_per_workspace"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statement',
-            index=models.Index(fields=['workspace', 'period', 'status'], name='statement_ws_period_status'),
+            model_name="statement",
+            index=models.Index(fields=["workspace", "period", "status"], name="statement_ws_period_status"),
         ),
         migrations.AddIndex(
-            model_name='statement',
-            index=models.Index(fields=['workspace', 'partner', '-issued_at'], name='statement_ws_partner_issued'),
+            model_name="statement",
+            index=models.Index(fields=["workspace", "partner", "-issued_at"], name="statement_ws_partner_issued"),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('workspace', 'period', 'partner', 'currency'), name='statement_one_per_partner_currency'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "period", "partner", "currency"), name="statement_one_per_partner_currency"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('workspace', 'number'), name='statement_number_unique_per_workspace'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "number"), name="statement_number_unique_per_workspace"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='statement_total_positive'),
+            model_name="statement",
+            constraint=models.CheckConstraint(condition=models.Q(("total__gt", 0)), name="statement_total_positive"),
         ),
         migrations.AddIndex(
-            model_name='payout',
-            index=models.Index(fields=['workspace', 'partner', '-paid_at'], name='payout_ws_partner_paid'),
+            model_name="payout",
+            index=models.Index(fields=["workspace", "partner", "-paid_at"], name="payout_ws_partner_paid"),
         ),
         migrations.AddIndex(
-            model_name='statementline',
-            index=models.Index(fields=['workspace', 'statement', 'position'], name='statementline_ws_stmt_pos'),
+            model_name="statementline",
+            index=models.Index(fields=["workspace", "statement", "position"], name="statementline_ws_stmt_pos"),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'commission')), fields=('workspace', 'commission'), name='statementline_commission_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "commission")),
+                fields=("workspace", "commission"),
+                name="statementline_commission_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'reversal')), fields=('workspace', 'reversal'), name='statementline_reversal_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "reversal")),
+                fields=("workspace", "reversal"),
+                name="statementline_reversal_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'adjustment')), fields=('workspace', 'ledger_entry'), name='statementline_adjustment_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "adjustment")),
+                fields=("workspace", "ledger_entry"),
+                name="statementline_adjustment_once",
+            ),
         ),
     ]

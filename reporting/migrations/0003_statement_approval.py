@@ -6,26 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0002_payouts'),
+        ("reporting", "0002_payouts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statement',
-            name='approved_at',
+            model_name="statement",
+            name="approved_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statement",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='statement',
-            name='status',
-            field=models.CharField(choices=[('issued', 'Issued'), ('approved', 'Approved for payment'), ('paid', 'Paid')], default='issued', max_length=8),
+            model_name="statement",
+            name="status",
+            field=models.CharField(
+                choices=[("issued", "Issued"), ("approved", "Approved for payment"), ("paid", "Paid")],
+                default="issued",
+                max_length=8,
+            ),
         ),
     ]

@@ -5,29 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0004_conversions_commissions'),
-        ('reporting', '0003_statement_approval'),
+        ("attribution", "0004_conversions_commissions"),
+        ("reporting", "0003_statement_approval"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='statementline',
-            name='statementline_adjustment_once',
+            model_name="statementline",
+            name="statementline_adjustment_once",
         ),
         migrations.AlterField(
-            model_name='statement',
-            name='reversal_total',
-            field=models.DecimalField(decimal_places=4, help_text='Negative: refunds and rejections taken back', max_digits=18),
+            model_name="statement",
+            name="reversal_total",
+            field=models.DecimalField(
+                decimal_places=4, help_text="Negative: refunds and rejections taken back", max_digits=18
+            ),
         ),
         migrations.AlterField(
-            model_name='statementline',
-            name='kind',
-            field=models.CharField(choices=[('commission', 'Commission'), ('reversal', 'Refund reversal'), ('rejection', 'Rejected after statement'), ('adjustment', 'Adjustment')], max_length=12),
+            model_name="statementline",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("commission", "Commission"),
+                    ("reversal", "Refund reversal"),
+                    ("rejection", "Rejected after statement"),
+                    ("adjustment", "Adjustment"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ['adjustment', 'rejection'])), fields=('workspace', 'ledger_entry'), name='statementline_ledger_entry_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind__in", ["adjustment", "rejection"])),
+                fields=("workspace", "ledger_entry"),
+                name="statementline_ledger_entry_once",
+            ),
         ),
     ]

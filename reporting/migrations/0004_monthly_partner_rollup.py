@@ -5,44 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0003_default_programs'),
-        ('reporting', '0003_statement_approval_rejections'),
+        ("accounts", "0001_initial"),
+        ("partners", "0003_default_programs"),
+        ("reporting", "0003_statement_approval_rejections"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MonthlyPartnerRollup',
+            name="MonthlyPartnerRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clicks', models.PositiveIntegerField(default=0, help_text='Human clicks; bots are kept apart')),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('clicked_leads', models.PositiveIntegerField(default=0)),
-                ('clicked_customers', models.PositiveIntegerField(default=0)),
-                ('leads', models.PositiveIntegerField(default=0)),
-                ('converted_leads', models.PositiveIntegerField(default=0)),
-                ('customers', models.PositiveIntegerField(default=0, help_text='Referrals whose first sale was this day')),
-                ('sales', models.PositiveIntegerField(default=0)),
-                ('sales_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('refunds', models.PositiveIntegerField(default=0)),
-                ('refunds_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_pending', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_approved', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_paid', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_rejected', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_reversed', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_net', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('month', models.DateField(help_text='The first day of the month')),
-                ('currency', models.CharField(max_length=3)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("clicks", models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                ("clicked_leads", models.PositiveIntegerField(default=0)),
+                ("clicked_customers", models.PositiveIntegerField(default=0)),
+                ("leads", models.PositiveIntegerField(default=0)),
+                ("converted_leads", models.PositiveIntegerField(default=0)),
+                (
+                    "customers",
+                    models.PositiveIntegerField(default=0, help_text="Referrals whose first sale was this day"),
+                ),
+                ("sales", models.PositiveIntegerField(default=0)),
+                ("sales_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("refunds", models.PositiveIntegerField(default=0)),
+                ("refunds_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_pending", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_approved", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_paid", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_rejected", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_reversed", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_net", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("month", models.DateField(help_text="The first day of the month")),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.partner"
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['workspace', 'month'], name='monthrollup_ws_month')],
+                "indexes": [models.Index(fields=["workspace", "month"], name="monthrollup_ws_month")],
             },
         ),
     ]

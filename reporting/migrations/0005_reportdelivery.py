@@ -6,33 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0004_report_settings'),
-        ('reporting', '0004_monthly_partner_rollup'),
+        ("accounts", "0001_initial"),
+        ("partners", "0004_report_settings"),
+        ("reporting", "0004_monthly_partner_rollup"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportDelivery',
+            name="ReportDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('partner_report', 'Partner performance report'), ('manager_digest', 'Manager weekly digest')], max_length=20)),
-                ('recipient_email', models.EmailField(max_length=254)),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_deliveries', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("partner_report", "Partner performance report"),
+                            ("manager_digest", "Manager weekly digest"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("recipient_email", models.EmailField(max_length=254)),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_deliveries",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'pk'],
-                'indexes': [models.Index(fields=['workspace', 'kind', 'period_start'], name='reportdelivery_ws_kind_period')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('partner__isnull', False)), fields=('workspace', 'kind', 'partner', 'period_start'), name='reportdelivery_unique_partner_period'), models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('workspace', 'kind', 'user', 'period_start'), name='reportdelivery_unique_user_period'), models.CheckConstraint(condition=models.Q(('partner__isnull', True), ('user__isnull', True), _connector='XOR'), name='reportdelivery_one_recipient')],
+                "ordering": ["-period_start", "pk"],
+                "indexes": [
+                    models.Index(fields=["workspace", "kind", "period_start"], name="reportdelivery_ws_kind_period")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("partner__isnull", False)),
+                        fields=("workspace", "kind", "partner", "period_start"),
+                        name="reportdelivery_unique_partner_period",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("user__isnull", False)),
+                        fields=("workspace", "kind", "user", "period_start"),
+                        name="reportdelivery_unique_user_period",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("partner__isnull", True), ("user__isnull", True), _connector="XOR"),
+                        name="reportdelivery_one_recipient",
+                    ),
+                ],
             },
         ),
     ]

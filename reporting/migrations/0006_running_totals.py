@@ -5,104 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('partners', '0004_report_settings'),
-        ('referrals', '0001_initial'),
-        ('reporting', '0005_reportdelivery'),
+        ("accounts", "0001_initial"),
+        ("partners", "0004_report_settings"),
+        ("referrals", "0001_initial"),
+        ("reporting", "0005_reportdelivery"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PartnerRunningTotal',
+            name="PartnerRunningTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clicks', models.PositiveIntegerField(default=0, help_text='Human clicks; bots are kept apart')),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('clicked_leads', models.PositiveIntegerField(default=0)),
-                ('clicked_customers', models.PositiveIntegerField(default=0)),
-                ('leads', models.PositiveIntegerField(default=0)),
-                ('converted_leads', models.PositiveIntegerField(default=0)),
-                ('customers', models.PositiveIntegerField(default=0, help_text='Referrals whose first sale was this day')),
-                ('sales', models.PositiveIntegerField(default=0)),
-                ('sales_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('refunds', models.PositiveIntegerField(default=0)),
-                ('refunds_amount', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_pending', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_approved', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_paid', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_rejected', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_reversed', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('commission_net', models.DecimalField(decimal_places=4, default=0, max_digits=18)),
-                ('grain', models.CharField(choices=[('d', 'Month to date'), ('m', 'Year to date')], max_length=1)),
-                ('date', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("clicks", models.PositiveIntegerField(default=0, help_text="Human clicks; bots are kept apart")),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                ("clicked_leads", models.PositiveIntegerField(default=0)),
+                ("clicked_customers", models.PositiveIntegerField(default=0)),
+                ("leads", models.PositiveIntegerField(default=0)),
+                ("converted_leads", models.PositiveIntegerField(default=0)),
+                (
+                    "customers",
+                    models.PositiveIntegerField(default=0, help_text="Referrals whose first sale was this day"),
+                ),
+                ("sales", models.PositiveIntegerField(default=0)),
+                ("sales_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("refunds", models.PositiveIntegerField(default=0)),
+                ("refunds_amount", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_pending", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_approved", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_paid", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_rejected", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_reversed", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("commission_net", models.DecimalField(decimal_places=4, default=0, max_digits=18)),
+                ("grain", models.CharField(choices=[("d", "Month to date"), ("m", "Year to date")], max_length=1)),
+                ("date", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
             ],
         ),
         migrations.CreateModel(
-            name='TimingRunningCount',
+            name="TimingRunningCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grain', models.CharField(choices=[('d', 'Month to date'), ('m', 'Year to date')], max_length=1)),
-                ('date', models.DateField()),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('currency', models.CharField(max_length=3)),
-                ('bucket', models.SmallIntegerField()),
-                ('customers', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grain", models.CharField(choices=[("d", "Month to date"), ("m", "Year to date")], max_length=1)),
+                ("date", models.DateField()),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                ("currency", models.CharField(max_length=3)),
+                ("bucket", models.SmallIntegerField()),
+                ("customers", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='customertiming',
-            name='bucket',
+            model_name="customertiming",
+            name="bucket",
             field=models.SmallIntegerField(db_default=0),
         ),
         migrations.AddField(
-            model_name='customertiming',
-            name='currency',
-            field=models.CharField(db_default='', max_length=3),
+            model_name="customertiming",
+            name="currency",
+            field=models.CharField(db_default="", max_length=3),
         ),
         migrations.AddField(
-            model_name='monthlypartnerrollup',
-            name='channel',
-            field=models.CharField(blank=True, db_default='', max_length=60),
+            model_name="monthlypartnerrollup",
+            name="channel",
+            field=models.CharField(blank=True, db_default="", max_length=60),
         ),
         migrations.AddIndex(
-            model_name='customertiming',
-            index=models.Index(fields=['workspace', 'bucket', 'day'], include=('seconds', 'currency', 'program', 'channel'), name='timing_ws_bucket_day'),
+            model_name="customertiming",
+            index=models.Index(
+                fields=["workspace", "bucket", "day"],
+                include=("seconds", "currency", "program", "channel"),
+                name="timing_ws_bucket_day",
+            ),
         ),
         migrations.AddField(
-            model_name='partnerrunningtotal',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner'),
+            model_name="partnerrunningtotal",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.partner"
+            ),
         ),
         migrations.AddField(
-            model_name='partnerrunningtotal',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program'),
+            model_name="partnerrunningtotal",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+            ),
         ),
         migrations.AddField(
-            model_name='partnerrunningtotal',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+            model_name="partnerrunningtotal",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+            ),
         ),
         migrations.AddField(
-            model_name='timingrunningcount',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.program'),
+            model_name="timingrunningcount",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="partners.program"
+            ),
         ),
         migrations.AddField(
-            model_name='timingrunningcount',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace'),
+            model_name="timingrunningcount",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+            ),
         ),
         migrations.AddIndex(
-            model_name='partnerrunningtotal',
-            index=models.Index(fields=['workspace', 'grain', 'date'], name='partnerrun_ws_grain_date'),
+            model_name="partnerrunningtotal",
+            index=models.Index(fields=["workspace", "grain", "date"], name="partnerrun_ws_grain_date"),
         ),
         migrations.AddIndex(
-            model_name='timingrunningcount',
-            index=models.Index(fields=['workspace', 'grain', 'date'], name='timingrun_ws_grain_date'),
+            model_name="timingrunningcount",
+            index=models.Index(fields=["workspace", "grain", "date"], name="timingrun_ws_grain_date"),
         ),
     ]

@@ -88,8 +88,11 @@ def statement_out(statement: Statement) -> dict[str, Any]:
         },
         "payout_method": statement.payout_method,
         "payout_details": statement.payout_details,
-        "ledger": {"sequence": statement.ledger_sequence, "hash": statement.ledger_hash,
-                   "balance": _money(statement.ledger_balance, statement.currency)},
+        "ledger": {
+            "sequence": statement.ledger_sequence,
+            "hash": statement.ledger_hash,
+            "balance": _money(statement.ledger_balance, statement.currency),
+        },
         "lines": [line_out(line) for line in statement.lines.all()],
     }
 
@@ -102,8 +105,15 @@ def period_out(period: PayoutPeriod) -> dict[str, Any]:
         "end": period.end.isoformat(),
         "closed_at": period.closed_at.isoformat(),
         "carried_partner_count": period.carried_partner_count,
-        "totals": [{"currency": t.currency, "statements": t.statements, "total": _money(t.total, t.currency), "paid": _money(t.paid, t.currency)}
-                   for t in selectors.totals_by_currency(selectors.period_statements(period))],
+        "totals": [
+            {
+                "currency": t.currency,
+                "statements": t.statements,
+                "total": _money(t.total, t.currency),
+                "paid": _money(t.paid, t.currency),
+            }
+            for t in selectors.totals_by_currency(selectors.period_statements(period))
+        ],
         "statements": [statement_summary(s) for s in statements],
     }
 
@@ -121,11 +131,13 @@ def period_out(period: PayoutPeriod) -> dict[str, Any]:
 )
 def close_period(request: HttpRequest, payload: PeriodIn) -> Status:
     workspace = workspace_of(request)
+    key_name = request.api_key.name  # type: ignore[attr-defined]  # set by the platform's key auth
     try:
-        closed = close_payout_period(workspace=workspace, end=payload.end, by=None,
-                                     actor_label=f"API key {request.api_key.name}")  # type: ignore[attr-defined]
+        closed = close_payout_period(workspace=workspace, end=payload.end, by=None, actor_label=f"API key {key_name}")
     except ValidationError as exc:
-        raise ApiError(422, "invalid", " ".join(exc.messages), exc.message_dict if hasattr(exc, "error_dict") else {}) from exc
+        raise ApiError(
+            422, "invalid", " ".join(exc.messages), exc.message_dict if hasattr(exc, "error_dict") else {}
+        ) from exc
     return Status(201 if closed.created else 200, period_out(closed.period))
 
 
@@ -143,20 +155,31 @@ def list_statements(request: HttpRequest, filters: Query[StatementFilters]) -> d
     if filters.period:
         period = selectors.find_period(workspace, filters.period)
         if period is None:
-            raise ApiError(422, "invalid", "There is no period with that id or end date.",
-                           {"period": ["Use a period id or its end date as YYYY-MM-DD."]})
+            raise ApiError(
+                422,
+                "invalid",
+                "There is no period with that id or end date.",
+                {"period": ["Use a period id or its end date as YYYY-MM-DD."]},
+            )
         rows = rows.filter(period=period)
     return cursor_page(rows, cursor=filters.cursor, limit=filters.limit, serialize=statement_summary)
 
 
-@router.get("/statements/{int:statement_id}", summary="One statement with its lines and totals",
-            operation_id=f"{_OPERATION_PREFIX}get_statement")
+@router.get(
+    "/statements/{int:statement_id}",
+    summary="One statement with its lines and totals",
+    operation_id=f"{_OPERATION_PREFIX}get_statement",
+)
 def get_statement(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     return statement_out(selectors.get_statement_or_404(workspace_of(request), statement_id))
 
 
-@router.get("/statements/{int:statement_id}/pdf", summary="A statement as PDF", response={200: None},
-            operation_id=f"{_OPERATION_PREFIX}get_statement_pdf")
+@router.get(
+    "/statements/{int:statement_id}/pdf",
+    summary="A statement as PDF",
+    response={200: None},
+    operation_id=f"{_OPERATION_PREFIX}get_statement_pdf",
+)
 def get_statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(workspace_of(request), statement_id)
     response = HttpResponse(statement_pdf_bytes(statement), content_type="application/pdf")

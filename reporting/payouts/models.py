@@ -17,6 +17,7 @@ from partners.models import Partner
 
 __all__ = ["PayoutPeriod", "Statement", "StatementLine", "Payout"]
 
+
 class MoneyOptions(TypedDict):
     max_digits: int
     decimal_places: int
@@ -45,7 +46,9 @@ class PayoutPeriod(models.Model):
 
     class Meta:
         ordering = ["-end"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "end"], name="payoutperiod_end_unique_per_workspace")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "end"], name="payoutperiod_end_unique_per_workspace")
+        ]
         indexes = [models.Index(fields=["workspace", "-end"], name="payoutperiod_ws_end")]
 
     def __str__(self) -> str:
@@ -98,7 +101,9 @@ class Statement(models.Model):
     class Meta:
         ordering = ["partner_name", "currency", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "period", "partner", "currency"], name="statement_one_per_partner_currency"),
+            models.UniqueConstraint(
+                fields=["workspace", "period", "partner", "currency"], name="statement_one_per_partner_currency"
+            ),
             models.UniqueConstraint(fields=["workspace", "number"], name="statement_number_unique_per_workspace"),
             models.CheckConstraint(condition=models.Q(total__gt=0), name="statement_total_positive"),
         ]
@@ -121,7 +126,11 @@ class Statement(models.Model):
 
     @property
     def payout_method_label(self) -> str:
-        return Partner.PayoutMethod(self.payout_method).label if self.payout_method in Partner.PayoutMethod.values else "Not set"
+        return (
+            Partner.PayoutMethod(self.payout_method).label
+            if self.payout_method in Partner.PayoutMethod.values
+            else "Not set"
+        )
 
 
 class StatementLine(models.Model):
@@ -149,22 +158,43 @@ class StatementLine(models.Model):
     rule = models.CharField(max_length=160, blank=True)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
-    carried = models.BooleanField(default=False, help_text="From before the period: held back earlier, or a refund of something already paid")
-    commission = models.ForeignKey("attribution.Commission", null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines")
-    reversal = models.ForeignKey("attribution.CommissionReversal", null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines")
-    ledger_entry = models.ForeignKey("attribution.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines")
+    carried = models.BooleanField(
+        default=False, help_text="From before the period: held back earlier, or a refund of something already paid"
+    )
+    commission = models.ForeignKey(
+        "attribution.Commission", null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    reversal = models.ForeignKey(
+        "attribution.CommissionReversal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statement_lines",
+    )
+    ledger_entry = models.ForeignKey(
+        "attribution.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
 
     objects = TenantManager()
 
     class Meta:
         ordering = ["statement", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "commission"], condition=models.Q(kind="commission"),
-                                    name="statementline_commission_once"),
-            models.UniqueConstraint(fields=["workspace", "reversal"], condition=models.Q(kind="reversal"),
-                                    name="statementline_reversal_once"),
-            models.UniqueConstraint(fields=["workspace", "ledger_entry"], condition=models.Q(kind__in=["adjustment", "rejection"]),
-                                    name="statementline_ledger_entry_once"),
+            models.UniqueConstraint(
+                fields=["workspace", "commission"],
+                condition=models.Q(kind="commission"),
+                name="statementline_commission_once",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "reversal"],
+                condition=models.Q(kind="reversal"),
+                name="statementline_reversal_once",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "ledger_entry"],
+                condition=models.Q(kind__in=["adjustment", "rejection"]),
+                name="statementline_ledger_entry_once",
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "statement", "position"], name="statementline_ws_stmt_pos")]
 

@@ -125,8 +125,16 @@ def payout_csv(statements: Iterable[Statement]) -> str:
     writer = csv.writer(out)
     writer.writerow(PAYOUT_CSV_HEADER)
     for s in statements:
-        writer.writerow([
-            s.number, safe_cell(s.partner_name), s.partner_email, s.payout_method_label, safe_cell(s.payout_details.replace("\r\n", "\n")),
-            plain_amount(s.total, s.currency), s.currency, s.get_status_display(),
-        ])
+        writer.writerow(
+            [
+                s.number,
+                safe_cell(s.partner_name),
+                s.partner_email,
+                s.payout_method_label,
+                safe_cell(s.payout_details.replace("\r\n", "\n")),
+                plain_amount(s.total, s.currency),
+                s.currency,
+                s.get_status_display(),
+            ]
+        )
     return out.getvalue()

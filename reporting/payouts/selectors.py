@@ -33,7 +33,11 @@ def periods(workspace: Workspace) -> QuerySet[PayoutPeriod]:
 def totals_by_currency(statements: QuerySet[Statement]) -> list[CurrencyTotal]:
     rows = statements.values("currency").annotate(n=Count("pk"), total=Sum("total")).order_by("currency")
     paid = dict(
-        statements.filter(status=Statement.Status.PAID).values("currency").annotate(total=Sum("total")).order_by().values_list("currency", "total")
+        statements.filter(status=Statement.Status.PAID)
+        .values("currency")
+        .annotate(total=Sum("total"))
+        .order_by()
+        .values_list("currency", "total")
     )
     return [CurrencyTotal(r["currency"], r["n"], r["total"], paid.get(r["currency"]) or Decimal("0")) for r in rows]
 
@@ -41,8 +45,10 @@ def totals_by_currency(statements: QuerySet[Statement]) -> list[CurrencyTotal]:
 def period_totals(workspace: Workspace) -> dict[int, list[CurrencyTotal]]:
     """Per period, its statements' totals per currency (one query for the list page)."""
     rows = (
-        Statement.objects.for_workspace(workspace).values("period_id", "currency", "status")
-        .annotate(n=Count("pk"), total=Sum("total")).order_by("period_id", "currency")
+        Statement.objects.for_workspace(workspace)
+        .values("period_id", "currency", "status")
+        .annotate(n=Count("pk"), total=Sum("total"))
+        .order_by("period_id", "currency")
     )
     acc: dict[tuple[int, str], list] = {}
     for row in rows:
@@ -62,7 +68,9 @@ def get_period_or_404(workspace: Workspace, period_id: int) -> PayoutPeriod:
 
 
 def get_statement_or_404(workspace: Workspace, statement_id: int) -> Statement:
-    return get_for_workspace_or_404(Statement.objects.select_related("period", "workspace", "partner"), workspace, pk=statement_id)
+    return get_for_workspace_or_404(
+        Statement.objects.select_related("period", "workspace", "partner"), workspace, pk=statement_id
+    )
 
 
 def statements(workspace: Workspace) -> QuerySet[Statement]:
@@ -88,10 +96,17 @@ def find_period(workspace: Workspace, value: str) -> PayoutPeriod | None:
 
 
 def partner_statements(partner: Partner) -> QuerySet[Statement]:
-    return Statement.objects.for_workspace(partner.workspace).filter(partner=partner).select_related("period").order_by("-issued_at", "-pk")
+    return (
+        Statement.objects.for_workspace(partner.workspace)
+        .filter(partner=partner)
+        .select_related("period")
+        .order_by("-issued_at", "-pk")
+    )
 
 
 def get_partner_statement_or_404(partner: Partner, statement_id: int) -> Statement:
     return get_for_workspace_or_404(
-        Statement.objects.filter(partner=partner).select_related("period", "workspace"), partner.workspace, pk=statement_id
+        Statement.objects.filter(partner=partner).select_related("period", "workspace"),
+        partner.workspace,
+        pk=statement_id,
     )

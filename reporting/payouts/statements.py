@@ -64,17 +64,24 @@ class _Draft:
 
 def _customer(commission: Commission) -> str:
     referral = commission.referral
-    return referral.customer_external_id or referral.customer_email or referral.customer_name or f"referral {referral.pk}"
+    return (
+        referral.customer_external_id or referral.customer_email or referral.customer_name or f"referral {referral.pk}"
+    )
 
 
 def _commission_line(commission: Commission, *, start: date | None) -> StatementLine:
     day = commission.occurred_at.astimezone(UTC).date()
     rule = commission.reward_rule
     return StatementLine(
-        kind=StatementLine.Kind.COMMISSION, date=day, commission=commission, currency=commission.currency,
-        description=commission.get_kind_display(), customer_reference=_customer(commission)[:200],
+        kind=StatementLine.Kind.COMMISSION,
+        date=day,
+        commission=commission,
+        currency=commission.currency,
+        description=commission.get_kind_display(),
+        customer_reference=_customer(commission)[:200],
         sale_amount=commission.conversion.amount if commission.conversion is not None else None,
-        rule=f"{rule.name} v{rule.version}"[:160], amount=commission.amount,
+        rule=f"{rule.name} v{rule.version}"[:160],
+        amount=commission.amount,
         carried=bool(start and day < start),
     )
 
@@ -86,9 +93,16 @@ def _reversal_line(reversal: CommissionReversal, *, start: date | None, paid_bef
         # The commission was on an earlier statement: the refund is taken back from this one.
         description += f" (commission on {paid_before})"
     return StatementLine(
-        kind=StatementLine.Kind.REVERSAL, date=day, reversal=reversal, commission=None, currency=reversal.currency,
-        description=description[:255], customer_reference=_customer(reversal.commission)[:200],
-        sale_amount=-reversal.refund.amount, rule="", amount=-reversal.amount,
+        kind=StatementLine.Kind.REVERSAL,
+        date=day,
+        reversal=reversal,
+        commission=None,
+        currency=reversal.currency,
+        description=description[:255],
+        customer_reference=_customer(reversal.commission)[:200],
+        sale_amount=-reversal.refund.amount,
+        rule="",
+        amount=-reversal.amount,
         carried=bool(paid_before) or bool(start and day < start),
     )
 
@@ -96,22 +110,34 @@ def _reversal_line(reversal: CommissionReversal, *, start: date | None, paid_bef
 def _rejection_line(entry: LedgerEntry, *, statement_number: str) -> StatementLine:
     reason = entry.memo.removeprefix("Rejected: ") if entry.memo else ""
     return StatementLine(
-        kind=StatementLine.Kind.REJECTION, date=entry.created_at.astimezone(UTC).date(), ledger_entry=entry,
-        currency=entry.currency, description=f"Rejected after {statement_number}: {reason}".rstrip(": ")[:255],
-        customer_reference=entry.reference[:200], amount=entry.amount, carried=True,
+        kind=StatementLine.Kind.REJECTION,
+        date=entry.created_at.astimezone(UTC).date(),
+        ledger_entry=entry,
+        currency=entry.currency,
+        description=f"Rejected after {statement_number}: {reason}".rstrip(": ")[:255],
+        customer_reference=entry.reference[:200],
+        amount=entry.amount,
+        carried=True,
     )
 
 
 def _adjustment_line(entry: LedgerEntry, *, start: date | None) -> StatementLine:
     day = entry.created_at.astimezone(UTC).date()
     return StatementLine(
-        kind=StatementLine.Kind.ADJUSTMENT, date=day, ledger_entry=entry, currency=entry.currency,
-        description=(entry.memo or "Adjustment")[:255], customer_reference=entry.reference[:200],
-        amount=entry.amount, carried=bool(start and day < start),
+        kind=StatementLine.Kind.ADJUSTMENT,
+        date=day,
+        ledger_entry=entry,
+        currency=entry.currency,
+        description=(entry.memo or "Adjustment")[:255],
+        customer_reference=entry.reference[:200],
+        amount=entry.amount,
+        carried=bool(start and day < start),
     )
 
 
-def _drafts(workspace: Workspace, *, cutoff: datetime, start: date | None, ledger_sequence: int) -> dict[tuple[int, str], _Draft]:
+def _drafts(
+    workspace: Workspace, *, cutoff: datetime, start: date | None, ledger_sequence: int
+) -> dict[tuple[int, str], _Draft]:
     """Everything payable at the cut-off that no statement has taken yet, per partner and currency."""
     taken = StatementLine.objects.for_workspace(workspace)
     drafts: dict[tuple[int, str], _Draft] = {}
@@ -134,8 +160,9 @@ def _drafts(workspace: Workspace, *, cutoff: datetime, start: date | None, ledge
     )
     # A refund belongs on a statement once its commission is on one: this one, or an earlier one.
     earlier = dict(
-        taken.filter(kind=StatementLine.Kind.COMMISSION, commission_id__in={r.commission_id for r in reversals})
-        .values_list("commission_id", "statement__number")
+        taken.filter(
+            kind=StatementLine.Kind.COMMISSION, commission_id__in={r.commission_id for r in reversals}
+        ).values_list("commission_id", "statement__number")
     )
     for reversal in reversals:
         if reversal.commission_id in new_ids or reversal.commission_id in earlier:
@@ -149,8 +176,9 @@ def _drafts(workspace: Workspace, *, cutoff: datetime, start: date | None, ledge
     )
     rejected_ids = {cid for entry in rejections if (cid := settlement.commission_id_of(entry)) is not None}
     on_statements: dict[int | None, str] = dict(
-        taken.filter(kind=StatementLine.Kind.COMMISSION, commission_id__in=rejected_ids)
-        .values_list("commission_id", "statement__number")
+        taken.filter(kind=StatementLine.Kind.COMMISSION, commission_id__in=rejected_ids).values_list(
+            "commission_id", "statement__number"
+        )
     )
     for entry in rejections:
         number = on_statements.get(settlement.commission_id_of(entry))
@@ -175,8 +203,15 @@ def _meets_minimum(draft: _Draft, partner: Partner) -> bool:
 
 
 @transaction.atomic
-def close_payout_period(*, workspace: Workspace, end: date, by: User | None = None, actor_label: str | None = None,
-                        today: date | None = None, email_partners: bool = True) -> ClosedPeriod:
+def close_payout_period(
+    *,
+    workspace: Workspace,
+    end: date,
+    by: User | None = None,
+    actor_label: str | None = None,
+    today: date | None = None,
+    email_partners: bool = True,
+) -> ClosedPeriod:
     """Close the period ending on `end` and issue one statement per partner and currency.
 
     Closing an end that is already closed returns that period unchanged. Partners whose balance is
@@ -191,41 +226,63 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
     if existing is not None:
         return ClosedPeriod(existing, created=False, statements=list(existing.statements.all()))
     if end >= today:
-        raise ValidationError({"end": f"A period can only be closed once it is over: choose a day before {today:%-d %B %Y}."})
+        raise ValidationError(
+            {"end": f"A period can only be closed once it is over: choose a day before {today:%-d %B %Y}."}
+        )
     later = PayoutPeriod.objects.for_workspace(workspace).filter(end__gt=end).order_by("end").first()
     if later is not None:
-        raise ValidationError({"end": f"Periods cannot overlap: the period ending {later.end:%-d %B %Y} is already closed."})
+        raise ValidationError(
+            {"end": f"Periods cannot overlap: the period ending {later.end:%-d %B %Y} is already closed."}
+        )
     previous = PayoutPeriod.objects.for_workspace(workspace).filter(end__lt=end).order_by("-end").first()
     start = previous.end + timedelta(days=1) if previous else None
 
     head = settlement.ledger_head(workspace)
     now = timezone.now()
     period = PayoutPeriod.objects.create(
-        workspace=workspace, start=start, end=end, closed_at=now, closed_by=by,
+        workspace=workspace,
+        start=start,
+        end=end,
+        closed_at=now,
+        closed_by=by,
         closed_by_label=actor_label or (by.email if by else "system"),
     )
     drafts = _drafts(workspace, cutoff=cutoff_of(end), start=start, ledger_sequence=head.sequence)
     partners = Partner.objects.for_workspace(workspace).select_related("program").in_bulk({pid for pid, _ in drafts})
     payable = [d for d in drafts.values() if _meets_minimum(d, partners[d.partner_id])]
     payable.sort(key=lambda d: (partners[d.partner_id].name.lower(), d.partner_id, d.currency))
-    balances = settlement.balances_up_to(workspace=workspace, sequence=head.sequence, partner_ids={d.partner_id for d in payable})
+    balances = settlement.balances_up_to(
+        workspace=workspace, sequence=head.sequence, partner_ids={d.partner_id for d in payable}
+    )
     number_base = Statement.objects.for_workspace(workspace).count()
 
     statements: list[Statement] = []
     for index, draft in enumerate(payable, start=1):
         partner = partners[draft.partner_id]
-        statements.append(Statement(
-            workspace=workspace, period=period, partner=partner, currency=draft.currency,
-            number=f"ST-{end:%Y%m}-{number_base + index:05d}",
-            commission_total=draft.total_of(StatementLine.Kind.COMMISSION),
-            reversal_total=draft.total_of(StatementLine.Kind.REVERSAL, StatementLine.Kind.REJECTION),
-            adjustment_total=draft.total_of(StatementLine.Kind.ADJUSTMENT),
-            total=draft.total, line_count=len(draft.lines),
-            partner_name=partner.name[:200], partner_email=partner.email, partner_company=partner.company[:200],
-            payout_method=partner.payout_method, payout_details=partner.payout_details, program_name=partner.program.name[:200],
-            ledger_sequence=head.sequence, ledger_hash=head.entry_hash,
-            ledger_balance=balances.get((partner.pk, draft.currency), ZERO), issued_at=now,
-        ))
+        statements.append(
+            Statement(
+                workspace=workspace,
+                period=period,
+                partner=partner,
+                currency=draft.currency,
+                number=f"ST-{end:%Y%m}-{number_base + index:05d}",
+                commission_total=draft.total_of(StatementLine.Kind.COMMISSION),
+                reversal_total=draft.total_of(StatementLine.Kind.REVERSAL, StatementLine.Kind.REJECTION),
+                adjustment_total=draft.total_of(StatementLine.Kind.ADJUSTMENT),
+                total=draft.total,
+                line_count=len(draft.lines),
+                partner_name=partner.name[:200],
+                partner_email=partner.email,
+                partner_company=partner.company[:200],
+                payout_method=partner.payout_method,
+                payout_details=partner.payout_details,
+                program_name=partner.program.name[:200],
+                ledger_sequence=head.sequence,
+                ledger_hash=head.entry_hash,
+                ledger_balance=balances.get((partner.pk, draft.currency), ZERO),
+                issued_at=now,
+            )
+        )
     Statement.objects.bulk_create(statements, batch_size=500)
     lines: list[StatementLine] = []
     for statement, draft in zip(statements, payable, strict=True):
@@ -236,8 +293,14 @@ def close_payout_period(*, workspace: Workspace, end: date, by: User | None = No
     StatementLine.objects.bulk_create(lines, batch_size=2000)
     period.carried_partner_count = len({pid for pid, _ in drafts} - {d.partner_id for d in payable})
     period.save(update_fields=["carried_partner_count"])
-    record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="payout_period.closed", target=period,
-                 changes={"end": end.isoformat(), "statements": len(statements)})
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=actor_label,
+        action="payout_period.closed",
+        target=period,
+        changes={"end": end.isoformat(), "statements": len(statements)},
+    )
 
     ids = [statement.pk for statement in statements]
     if email_partners and ids:
@@ -253,62 +316,105 @@ def _enqueue_statement_emails(statement_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def mark_statements_paid(*, workspace: Workspace, statement_ids: Iterable[int], by: User | None = None,
-                         actor_label: str | None = None, reference: str = "") -> list[Statement]:
+def mark_statements_paid(
+    *,
+    workspace: Workspace,
+    statement_ids: Iterable[int],
+    by: User | None = None,
+    actor_label: str | None = None,
+    reference: str = "",
+) -> list[Statement]:
     """Record the payout of each issued statement: a Payout row, a PAYOUT ledger entry taking the
     amount off the partner's balance, and its commissions moved to paid. Statements already paid are
     left alone, so marking twice changes nothing the second time. Returns the statements newly paid."""
     statements = list(
-        Statement.objects.for_workspace(workspace).select_for_update()
-        .filter(pk__in=list(statement_ids), status__in=Statement.PAYABLE).order_by("pk")
+        Statement.objects.for_workspace(workspace)
+        .select_for_update()
+        .filter(pk__in=list(statement_ids), status__in=Statement.PAYABLE)
+        .order_by("pk")
     )
     if not statements:
         return []
     now = timezone.now()
-    entries = settlement.post_payouts(workspace=workspace, payouts=[
-        settlement.PayoutPosting(partner_id=s.partner_id, amount=s.total, currency=s.currency,
-                                 reference=f"statement:{s.pk}", memo=f"Payout of statement {s.number}")
-        for s in statements
-    ])
-    Payout.objects.bulk_create([
-        Payout(workspace=workspace, statement=s, partner_id=s.partner_id, amount=s.total, currency=s.currency,
-               method=s.payout_method, details=s.payout_details, reference=reference[:120], paid_at=now,
-               recorded_by=by, ledger_entry=entries[f"statement:{s.pk}"])
-        for s in statements
-    ])
-    commission_ids = StatementLine.objects.for_workspace(workspace).filter(
-        statement__in=statements, kind=StatementLine.Kind.COMMISSION
-    ).values_list("commission_id", flat=True)
+    entries = settlement.post_payouts(
+        workspace=workspace,
+        payouts=[
+            settlement.PayoutPosting(
+                partner_id=s.partner_id,
+                amount=s.total,
+                currency=s.currency,
+                reference=f"statement:{s.pk}",
+                memo=f"Payout of statement {s.number}",
+            )
+            for s in statements
+        ],
+    )
+    Payout.objects.bulk_create(
+        [
+            Payout(
+                workspace=workspace,
+                statement=s,
+                partner_id=s.partner_id,
+                amount=s.total,
+                currency=s.currency,
+                method=s.payout_method,
+                details=s.payout_details,
+                reference=reference[:120],
+                paid_at=now,
+                recorded_by=by,
+                ledger_entry=entries[f"statement:{s.pk}"],
+            )
+            for s in statements
+        ]
+    )
+    commission_ids = (
+        StatementLine.objects.for_workspace(workspace)
+        .filter(statement__in=statements, kind=StatementLine.Kind.COMMISSION)
+        .values_list("commission_id", flat=True)
+    )
     settlement.mark_commissions_paid(workspace=workspace, commission_ids=commission_ids, paid_at=now)
     Statement.objects.for_workspace(workspace).filter(pk__in=[s.pk for s in statements]).update(
         status=Statement.Status.PAID, paid_at=now
     )
     for statement in statements:
         statement.status, statement.paid_at = Statement.Status.PAID, now
-        record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="statement.paid", target=statement,
-                     changes={"amount": str(round_money(statement.total, statement.currency)), "currency": statement.currency})
+        record_audit(
+            workspace=workspace,
+            actor=by,
+            actor_label=actor_label,
+            action="statement.paid",
+            target=statement,
+            changes={"amount": str(round_money(statement.total, statement.currency)), "currency": statement.currency},
+        )
     return statements
 
 
 @transaction.atomic
-def approve_statements(*, workspace: Workspace, statement_ids: Iterable[int], by: User | None = None,
-                       actor_label: str | None = None) -> list[Statement]:
+def approve_statements(
+    *, workspace: Workspace, statement_ids: Iterable[int], by: User | None = None, actor_label: str | None = None
+) -> list[Statement]:
     """Approve issued statements for payment (who and when). Approved or paid ones are left alone."""
     statements = list(
-        Statement.objects.for_workspace(workspace).select_for_update()
-        .filter(pk__in=list(statement_ids), status=Statement.Status.ISSUED).order_by("pk")
+        Statement.objects.for_workspace(workspace)
+        .select_for_update()
+        .filter(pk__in=list(statement_ids), status=Statement.Status.ISSUED)
+        .order_by("pk")
     )
     now = timezone.now()
     for statement in statements:
         statement.status, statement.approved_at, statement.approved_by = Statement.Status.APPROVED, now, by
         statement.save(update_fields=["status", "approved_at", "approved_by"])
-        record_audit(workspace=workspace, actor=by, actor_label=actor_label, action="statement.approved", target=statement)
+        record_audit(
+            workspace=workspace, actor=by, actor_label=actor_label, action="statement.approved", target=statement
+        )
     return statements
 
 
 def mark_statement_paid(*, statement: Statement, by: User | None = None, reference: str = "") -> bool:
     """Whether this call recorded the payout (False when it was already paid)."""
-    return bool(mark_statements_paid(workspace=statement.workspace, statement_ids=[statement.pk], by=by, reference=reference))
+    return bool(
+        mark_statements_paid(workspace=statement.workspace, statement_ids=[statement.pk], by=by, reference=reference)
+    )
 
 
 def send_statement_email(*, statement_id: int) -> bool:
@@ -321,21 +427,26 @@ def send_statement_email(*, statement_id: int) -> bool:
 
     with transaction.atomic():
         statement = (
-            Statement.objects.select_for_update(of=("self",)).select_related("workspace", "period")
-            .filter(pk=statement_id).first()
+            Statement.objects.select_for_update(of=("self",))
+            .select_related("workspace", "period")
+            .filter(pk=statement_id)
+            .first()
         )
         if statement is None or statement.emailed_at is not None:
             return False
         workspace = statement.workspace
         context = {
-            "statement": statement, "workspace": workspace, "period": statement.period,
+            "statement": statement,
+            "workspace": workspace,
+            "period": statement.period,
             "portal_url": settings.SITE_URL + reverse("portal_statements", args=[workspace.slug]),
         }
         send_templated_email(
             to=statement.partner_email,
             subject=f"Your {workspace.name} statement {statement.number}: "
-                    f"{round_money(statement.total, statement.currency)} {statement.currency}",
-            template="reporting/email/statement_issued", context=context,
+            f"{round_money(statement.total, statement.currency)} {statement.currency}",
+            template="reporting/email/statement_issued",
+            context=context,
             attachments=[(f"{statement.number}.pdf", statement_pdf_bytes(statement), "application/pdf")],
         )
         statement.emailed_at = timezone.now()
@@ -346,4 +457,6 @@ def send_statement_email(*, statement_id: int) -> bool:
 def unsent_statement_ids(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
     """Statements whose email never went out (a worker died, the mail server refused): for the sweeper."""
     cutoff = timezone.now() - older_than
-    return list(Statement.objects.filter(emailed_at__isnull=True, issued_at__lt=cutoff).values_list("pk", flat=True)[:500])
+    return list(
+        Statement.objects.filter(emailed_at__isnull=True, issued_at__lt=cutoff).values_list("pk", flat=True)[:500]
+    )

@@ -8,8 +8,13 @@ from reporting.payouts.statements import send_statement_email, unsent_statement_
 
 
 # The names predate the package (reporting/payout_tasks.py): queued tasks and the beat schedule use them.
-@shared_task(name="reporting.payout_tasks.email_statement", acks_late=True, autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="reporting.payout_tasks.email_statement",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def email_statement(statement_id: int) -> bool:
     """Email one issued statement to its partner; a statement already emailed is not sent again."""
     return send_statement_email(statement_id=statement_id)

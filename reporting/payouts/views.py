@@ -32,7 +32,8 @@ from reporting.payouts.statements import (
 
 class ClosePeriodForm(forms.Form):
     end = forms.DateField(
-        label="Period ends on", widget=forms.DateInput(attrs={"type": "date"}),
+        label="Period ends on",
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The last day the period covers. Approved commissions up to this day go on the statements.",
     )
 
@@ -56,7 +57,10 @@ def payout_periods(request: WorkspaceRequest) -> HttpResponse:
                 form.add_error("end", message)
         else:
             if closed.created:
-                messages.success(request, f"Period closed: {len(closed.statements)} statement{pluralize(len(closed.statements))} issued and being emailed.")
+                messages.success(
+                    request,
+                    f"Period closed: {len(closed.statements)} statement{pluralize(len(closed.statements))} issued and being emailed.",
+                )
             else:
                 messages.info(request, "That period was already closed; here it is.")
             return redirect("payout_period_detail", workspace.slug, closed.period.pk)
@@ -100,8 +104,12 @@ def _plural(count: int) -> str:
 @workspace_member(FINANCE, methods=("POST",))
 def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    paid = mark_statements_paid(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
-                                        by=request.user, reference=request.POST.get("reference", "").strip())
+    paid = mark_statements_paid(
+        workspace=request.workspace,
+        statement_ids=_checked_statement_ids(request, period),
+        by=request.user,
+        reference=request.POST.get("reference", "").strip(),
+    )
     if paid:
         messages.success(request, f"Marked {_plural(len(paid))} paid.")
     else:
@@ -112,8 +120,9 @@ def payout_period_mark_paid(request: WorkspaceRequest, period_id: int) -> HttpRe
 @workspace_member(FINANCE, methods=("POST",))
 def payout_period_approve(request: WorkspaceRequest, period_id: int) -> HttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    approved = approve_statements(workspace=request.workspace, statement_ids=_checked_statement_ids(request, period),
-                                          by=request.user)
+    approved = approve_statements(
+        workspace=request.workspace, statement_ids=_checked_statement_ids(request, period), by=request.user
+    )
     if approved:
         messages.success(request, f"Approved {_plural(len(approved))} for payment.")
     else:
@@ -124,7 +133,9 @@ def payout_period_approve(request: WorkspaceRequest, period_id: int) -> HttpResp
 @workspace_member(FINANCE)
 def payout_period_zip(request: WorkspaceRequest, period_id: int) -> StreamingHttpResponse:
     period = selectors.get_period_or_404(request.workspace, period_id)
-    response = StreamingHttpResponse(stream_statements_zip(selectors.period_statements(period).iterator()), content_type="application/zip")
+    response = StreamingHttpResponse(
+        stream_statements_zip(selectors.period_statements(period).iterator()), content_type="application/zip"
+    )
     response["Content-Disposition"] = f'attachment; filename="statements-{period.end:%Y-%m-%d}.zip"'
     return response
 
@@ -176,9 +187,14 @@ def statement_mark_paid(request: WorkspaceRequest, statement_id: int) -> HttpRes
 
 @partner_member()
 def portal_statements(request: PartnerRequest) -> HttpResponse:
-    return render(request, "reporting/payouts/portal_statements.html", {
-        "partner": request.partner, "statements": selectors.partner_statements(request.partner),
-    })
+    return render(
+        request,
+        "reporting/payouts/portal_statements.html",
+        {
+            "partner": request.partner,
+            "statements": selectors.partner_statements(request.partner),
+        },
+    )
 
 
 @partner_member()

@@ -54,11 +54,19 @@ class Report:
 
     @property
     def secondary(self) -> list[metrics.Change]:
-        return self.kpis("click_to_customer_rate", "average_deal_size", "revenue_per_customer", "earnings_per_click",
-                         "median_time_to_conversion", "p90_time_to_conversion")
+        return self.kpis(
+            "click_to_customer_rate",
+            "average_deal_size",
+            "revenue_per_customer",
+            "earnings_per_click",
+            "median_time_to_conversion",
+            "p90_time_to_conversion",
+        )
 
 
-def build_report(workspace: Workspace, filters: metrics.Filters, *, partners: bool = True, links: bool = False) -> Report:
+def build_report(
+    workspace: Workspace, filters: metrics.Filters, *, partners: bool = True, links: bool = False
+) -> Report:
     """The report for `filters`, from the cache while the workspace's rollups have not changed.
 
     The rollups change at most once a refresh (every minute, or when an app upstream calls
@@ -99,8 +107,9 @@ def _compute_report(workspace: Workspace, filters: metrics.Filters, *, partners:
         filters=filters,
         comparison=comparison,
         charts=charts.funnel_series(points, filters.currency),
-        funnel=charts.funnel_steps(totals.clicks, totals.leads, totals.customers, totals.click_to_lead_rate,
-                                   totals.lead_to_customer_rate),
+        funnel=charts.funnel_steps(
+            totals.clicks, totals.leads, totals.customers, totals.click_to_lead_rate, totals.lead_to_customer_rate
+        ),
         top_partners=metrics.breakdown(workspace, filters, "partner", limit=10) if partners else [],
         by_channel=metrics.breakdown(workspace, filters, "channel", order_by="clicks"),
         by_source=metrics.breakdown(workspace, filters, "source", order_by="leads"),

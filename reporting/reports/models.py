@@ -35,12 +35,19 @@ class ReportDelivery(models.Model):
     class Meta:
         ordering = ["-period_start", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "kind", "partner", "period_start"],
-                                    condition=Q(partner__isnull=False), name="reportdelivery_unique_partner_period"),
-            models.UniqueConstraint(fields=["workspace", "kind", "user", "period_start"],
-                                    condition=Q(user__isnull=False), name="reportdelivery_unique_user_period"),
-            models.CheckConstraint(condition=Q(partner__isnull=True) ^ Q(user__isnull=True),
-                                   name="reportdelivery_one_recipient"),
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "partner", "period_start"],
+                condition=Q(partner__isnull=False),
+                name="reportdelivery_unique_partner_period",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "user", "period_start"],
+                condition=Q(user__isnull=False),
+                name="reportdelivery_unique_user_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(partner__isnull=True) ^ Q(user__isnull=True), name="reportdelivery_one_recipient"
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "kind", "period_start"], name="reportdelivery_ws_kind_period")]
 

@@ -72,27 +72,43 @@ def due_digest_period(today: dt.date) -> Period | None:
 def partners_due(*, frequency: str, period: Period) -> list[int]:
     """Ids of the opted-in partners of programs on `frequency` with no report sent for `period` yet."""
     already = ReportDelivery.objects.filter(
-        kind=ReportDelivery.Kind.PARTNER_REPORT, period_start=period.start, sent_at__isnull=False, partner__isnull=False,
+        kind=ReportDelivery.Kind.PARTNER_REPORT,
+        period_start=period.start,
+        sent_at__isnull=False,
+        partner__isnull=False,
     ).values("partner_id")
     return list(
         Partner.objects.filter(program__report_frequency=frequency, receives_reports=True, status__in=REPORTED_STATUSES)
-        .exclude(email="").exclude(pk__in=already).order_by("pk").values_list("pk", flat=True)
+        .exclude(email="")
+        .exclude(pk__in=already)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
 def digest_recipients_due(*, period: Period) -> list[tuple[int, int]]:
     """(workspace id, user id) of every owner and manager without a digest for `period` yet."""
     already = ReportDelivery.objects.filter(
-        kind=ReportDelivery.Kind.MANAGER_DIGEST, period_start=period.start, sent_at__isnull=False, user__isnull=False,
+        kind=ReportDelivery.Kind.MANAGER_DIGEST,
+        period_start=period.start,
+        sent_at__isnull=False,
+        user__isnull=False,
     ).values_list("workspace_id", "user_id")
     sent = set(already)
-    rows = (Membership.objects.filter(role__in=DIGEST_ROLES, user__is_active=True)
-            .order_by("workspace_id", "user_id").values_list("workspace_id", "user_id"))
+    rows = (
+        Membership.objects.filter(role__in=DIGEST_ROLES, user__is_active=True)
+        .order_by("workspace_id", "user_id")
+        .values_list("workspace_id", "user_id")
+    )
     return [row for row in rows if row not in sent]
 
 
-def enqueue_due_reports(*, now: dt.datetime, enqueue_partner_report: Callable[[int, str, str], Any],
-                        enqueue_manager_digest: Callable[[int, int, str, str], Any]) -> int:
+def enqueue_due_reports(
+    *,
+    now: dt.datetime,
+    enqueue_partner_report: Callable[[int, str, str], Any],
+    enqueue_manager_digest: Callable[[int, int, str, str], Any],
+) -> int:
     """Hand every recipient due at `now` (UTC) to its task; returns how many were handed over."""
     today = now.astimezone(dt.UTC).date()
     count = 0
@@ -111,16 +127,27 @@ def enqueue_due_reports(*, now: dt.datetime, enqueue_partner_report: Callable[[i
 # --- Building and sending --------------------------------------------------------------------------
 
 
-def _claim(*, workspace: Workspace, kind: str, period: Period, email: str, partner: Partner | None = None,
-           user: User | None = None) -> ReportDelivery | None:
+def _claim(
+    *,
+    workspace: Workspace,
+    kind: str,
+    period: Period,
+    email: str,
+    partner: Partner | None = None,
+    user: User | None = None,
+) -> ReportDelivery | None:
     """The delivery row, locked, or None when it was already sent. Call inside a transaction."""
     recipient = {"partner": partner} if partner is not None else {"user": user}
     ReportDelivery.objects.get_or_create(
-        workspace=workspace, kind=kind, period_start=period.start, **recipient,
+        workspace=workspace,
+        kind=kind,
+        period_start=period.start,
+        **recipient,
         defaults={"period_end": period.end, "recipient_email": email},
     )
     delivery = ReportDelivery.objects.select_for_update().get(
-        workspace=workspace, kind=kind, period_start=period.start, **recipient)
+        workspace=workspace, kind=kind, period_start=period.start, **recipient
+    )
     return None if delivery.sent_at is not None else delivery
 
 
@@ -131,16 +158,21 @@ def _mark_sent(delivery: ReportDelivery) -> None:
 
 def partner_report_context(partner: Partner, period: Period) -> dict[str, Any]:
     workspace = partner.workspace
-    filters = metrics.Filters(start=period.start, end=period.end, currency=partner.program.currency,
-                              partner_id=partner.pk)
+    filters = metrics.Filters(
+        start=period.start, end=period.end, currency=partner.program.currency, partner_id=partner.pk
+    )
     comparison = metrics.compare(workspace, filters)
     points = metrics.timeseries(workspace, filters)
     count_fmt = lambda v: f"{int(v):,}"  # noqa: E731
     totals = comparison.current.totals
     chart = charts.series_chart("clicks", "Clicks", points, lambda p: p.clicks, count_fmt, count_fmt(totals.clicks))
     return {
-        "partner": partner, "workspace": workspace, "program": partner.program, "period": period,
-        "totals": totals, "previous": comparison.previous.totals,
+        "partner": partner,
+        "workspace": workspace,
+        "program": partner.program,
+        "period": period,
+        "totals": totals,
+        "previous": comparison.previous.totals,
         "changes": [comparison.change(key) for key in ("clicks", "leads", "customers", "revenue", "commission_earned")],
         "chart": chart,
         "portal_url": settings.SITE_URL + reverse("portal_home", args=[workspace.slug]),
@@ -160,20 +192,35 @@ def send_partner_report(*, partner_id: int, period: Period) -> bool:
     commit fails after the send, a retry sends again — a duplicate beats a report never sent.
     """
     partner = Partner.objects.select_related("workspace", "program").filter(pk=partner_id).first()
-    if partner is None or not partner.receives_reports or partner.program.report_frequency == Program.ReportFrequency.OFF:
+    if (
+        partner is None
+        or not partner.receives_reports
+        or partner.program.report_frequency == Program.ReportFrequency.OFF
+    ):
         return False
     with transaction.atomic():
-        delivery = _claim(workspace=partner.workspace, kind=ReportDelivery.Kind.PARTNER_REPORT, period=period,
-                          email=partner.email, partner=partner)
+        delivery = _claim(
+            workspace=partner.workspace,
+            kind=ReportDelivery.Kind.PARTNER_REPORT,
+            period=period,
+            email=partner.email,
+            partner=partner,
+        )
         if delivery is None:
             return False
         context = partner_report_context(partner, period)
         send_templated_email(
             to=partner.email,
             subject=f"Your {partner.workspace.name} performance report, {period.start:%-d %b} – {period.end:%-d %b %Y}",
-            template="reporting/email/partner_report", context=context,
-            attachments=[(f"performance-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.pdf",
-                          render_partner_report_pdf(context), "application/pdf")],
+            template="reporting/email/partner_report",
+            context=context,
+            attachments=[
+                (
+                    f"performance-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.pdf",
+                    render_partner_report_pdf(context),
+                    "application/pdf",
+                )
+            ],
         )
         _mark_sent(delivery)
     return True
@@ -192,14 +239,21 @@ def manager_digest_context(workspace: Workspace, period: Period) -> dict[str, An
     comparison = metrics.compare(workspace, filters)
     awaiting = [
         AwaitingApproval(row["n"], row["total"] - row["back"], row["currency"])
-        for row in Commission.objects.for_workspace(workspace).filter(status=Commission.Status.PENDING)
-        .values("currency").annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount")).order_by("currency")
+        for row in Commission.objects.for_workspace(workspace)
+        .filter(status=Commission.Status.PENDING)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount"))
+        .order_by("currency")
     ]
     return {
-        "workspace": workspace, "period": period, "previous_period": Period(filters.previous().start, filters.previous().end),
+        "workspace": workspace,
+        "period": period,
+        "previous_period": Period(filters.previous().start, filters.previous().end),
         "currency": currency,
-        "changes": [comparison.change(key) for key in ("clicks", "leads", "customers", "revenue", "commission_cost",
-                                                        "active_partners")],
+        "changes": [
+            comparison.change(key)
+            for key in ("clicks", "leads", "customers", "revenue", "commission_cost", "active_partners")
+        ],
         "top_partners": metrics.breakdown(workspace, filters, "partner", order_by="sales_amount", limit=5),
         "pending_applications": pending_application_count(workspace=workspace),
         "deals_awaiting_review": deals_awaiting_review(workspace),
@@ -210,21 +264,26 @@ def manager_digest_context(workspace: Workspace, period: Period) -> dict[str, An
 
 def send_manager_digest(*, workspace_id: int, user_id: int, period: Period) -> bool:
     """Email one owner or manager the workspace's weekly digest, once. Returns whether it was sent now."""
-    membership = (Membership.objects.select_related("workspace", "user")
-                  .filter(workspace_id=workspace_id, user_id=user_id, role__in=DIGEST_ROLES, user__is_active=True).first())
+    membership = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(workspace_id=workspace_id, user_id=user_id, role__in=DIGEST_ROLES, user__is_active=True)
+        .first()
+    )
     if membership is None:
         return False
     workspace, user = membership.workspace, membership.user
     with transaction.atomic():
-        delivery = _claim(workspace=workspace, kind=ReportDelivery.Kind.MANAGER_DIGEST, period=period,
-                          email=user.email, user=user)
+        delivery = _claim(
+            workspace=workspace, kind=ReportDelivery.Kind.MANAGER_DIGEST, period=period, email=user.email, user=user
+        )
         if delivery is None:
             return False
         context = {**manager_digest_context(workspace, period), "user": user}
         send_templated_email(
             to=user.email,
             subject=f"{workspace.name} weekly digest, {period.start:%-d %b} – {period.end:%-d %b %Y}",
-            template="reporting/email/manager_digest", context=context,
+            template="reporting/email/manager_digest",
+            context=context,
         )
         _mark_sent(delivery)
     return True

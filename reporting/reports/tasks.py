@@ -16,19 +16,30 @@ def _period(start: str, end: str) -> Period:
 
 
 # The names predate the package (reporting/report_tasks.py): queued tasks and the beat schedule use them.
-@shared_task(name="reporting.report_tasks.send_partner_report", acks_late=True, autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="reporting.report_tasks.send_partner_report",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_partner_report(partner_id: int, period_start: str, period_end: str) -> bool:
     """One partner's performance report for one period; a report already sent is not sent again."""
     return scheduled_reports.send_partner_report(partner_id=partner_id, period=_period(period_start, period_end))
 
 
-@shared_task(name="reporting.report_tasks.send_manager_digest", acks_late=True, autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="reporting.report_tasks.send_manager_digest",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_manager_digest(workspace_id: int, user_id: int, period_start: str, period_end: str) -> bool:
     """One owner's or manager's weekly digest; a digest already sent is not sent again."""
-    return scheduled_reports.send_manager_digest(workspace_id=workspace_id, user_id=user_id,
-                                                 period=_period(period_start, period_end))
+    return scheduled_reports.send_manager_digest(
+        workspace_id=workspace_id, user_id=user_id, period=_period(period_start, period_end)
+    )
 
 
 @shared_task(name="reporting.report_tasks.send_scheduled_reports", acks_late=True)

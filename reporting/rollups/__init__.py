@@ -14,6 +14,14 @@ from reporting.rollups.refresh import (
 )
 
 __all__ = [
-    "TIMING_BUCKET_BOUNDS", "data_span", "generation", "rebuild", "rebuild_workspace", "refresh_days",
-    "refresh_range", "refresh_recent", "refresh_running", "touched_days",
+    "TIMING_BUCKET_BOUNDS",
+    "data_span",
+    "generation",
+    "rebuild",
+    "rebuild_workspace",
+    "refresh_days",
+    "refresh_range",
+    "refresh_recent",
+    "refresh_running",
+    "touched_days",
 ]

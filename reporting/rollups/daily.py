@@ -112,7 +112,9 @@ facts (day, program_id, partner_id, link_id, code_id, channel, campaign, source,
 )
 """
 
-INSERT_ROLLUP = _FACTS + f"""
+INSERT_ROLLUP = (
+    _FACTS
+    + f"""
 INSERT INTO reporting_dailyrollup (workspace_id, day, program_id, partner_id, link_id, code_id, channel, campaign,
                                    source, currency, {MEASURES})
 SELECT %(ws)s, f.day, f.program_id, f.partner_id, f.link_id, f.code_id, f.channel, f.campaign, f.source, p.currency,
@@ -120,6 +122,7 @@ SELECT %(ws)s, f.day, f.program_id, f.partner_id, f.link_id, f.code_id, f.channe
 FROM facts f JOIN {tables.program} p ON p.id = f.program_id
 GROUP BY f.day, f.program_id, f.partner_id, f.link_id, f.code_id, f.channel, f.campaign, f.source, p.currency
 """
+)
 
 INSERT_SUMMARY = f"""
 INSERT INTO reporting_dailysummary (workspace_id, day, program_id, channel, source, currency, {MEASURES})
@@ -218,6 +221,7 @@ TOUCHED_DAYS = f"""
 """
 
 # The days of the clicks stored after click id %s, per workspace.
-NEW_CLICK_DAYS = (f"SELECT workspace_id, (clicked_at AT TIME ZONE 'UTC')::date FROM {tables.click} WHERE id > %s "
-                  "GROUP BY 1, 2")
+NEW_CLICK_DAYS = (
+    f"SELECT workspace_id, (clicked_at AT TIME ZONE 'UTC')::date FROM {tables.click} WHERE id > %s GROUP BY 1, 2"
+)
 NEWEST_CLICK_ID = f"SELECT coalesce(max(id), 0) FROM {tables.click}"

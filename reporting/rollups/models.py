@@ -200,8 +200,11 @@ class CustomerTiming(models.Model):
             models.Index(fields=["workspace", "day"], name="timing_ws_day"),
             models.Index(fields=["workspace", "partner", "day"], name="timing_ws_partner_day"),
             # Covering: a percentile reads one bucket's customers from the index alone.
-            models.Index(fields=["workspace", "bucket", "day"], name="timing_ws_bucket_day",
-                         include=["seconds", "currency", "program", "channel"]),
+            models.Index(
+                fields=["workspace", "bucket", "day"],
+                name="timing_ws_bucket_day",
+                include=["seconds", "currency", "program", "channel"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -257,5 +260,14 @@ class ExportJob(models.Model):
         return min(99, int(100 * self.written_rows / self.total_rows)) if self.total_rows else 0
 
 
-__all__ = ["DailyRollup", "DailySummary", "MonthlyPartnerRollup", "RunningGrain", "PartnerRunningTotal",
-           "TimingRunningCount", "CustomerTiming", "RollupState", "ExportJob"]
+__all__ = [
+    "DailyRollup",
+    "DailySummary",
+    "MonthlyPartnerRollup",
+    "RunningGrain",
+    "PartnerRunningTotal",
+    "TimingRunningCount",
+    "CustomerTiming",
+    "RollupState",
+    "ExportJob",
+]

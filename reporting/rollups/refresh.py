@@ -63,21 +63,32 @@ def _runs(dates: Iterable[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
 def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
     """Rebuild the rollups of the days `start`..`end` (inclusive) of one workspace from the raw rows."""
     a, b = _bounds(start, end)
-    params: dict[str, Any] = {"ws": workspace_id, "a": a, "b": b, "da": start, "db": end + dt.timedelta(days=1),
-                              "buckets": TIMING_BUCKET_BOUNDS}
+    params: dict[str, Any] = {
+        "ws": workspace_id,
+        "a": a,
+        "b": b,
+        "da": start,
+        "db": end + dt.timedelta(days=1),
+        "buckets": TIMING_BUCKET_BOUNDS,
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         # One refresher per workspace at a time: two would delete each other's fresh rows.
         cursor.execute("SELECT pg_advisory_xact_lock(727, %s)", [workspace_id])
         for table in ("reporting_dailyrollup", "reporting_dailysummary", "reporting_customertiming"):
-            cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %(ws)s AND day >= %(da)s AND day < %(db)s", params)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE workspace_id = %(ws)s AND day >= %(da)s AND day < %(db)s", params
+            )
         cursor.execute(daily.INSERT_ROLLUP, params)
         cursor.execute(daily.INSERT_SUMMARY, params)
         cursor.execute(daily.INSERT_TIMING, params)
         # The months these days belong to are summed again whole, from the daily rows of every day in them.
         ma, mb = _month_bounds(start, end)
         months = {**params, "ma": ma, "mb": mb}
-        cursor.execute("DELETE FROM reporting_monthlypartnerrollup WHERE workspace_id = %(ws)s AND month >= %(ma)s "
-                       "AND month < %(mb)s", months)
+        cursor.execute(
+            "DELETE FROM reporting_monthlypartnerrollup WHERE workspace_id = %(ws)s AND month >= %(ma)s "
+            "AND month < %(mb)s",
+            months,
+        )
         cursor.execute(daily.INSERT_MONTHS, months)
         refresh_running(cursor, workspace_id=workspace_id, start=start, end=end)
     # Once now, so that this process's next report is fresh, and again at commit, so that no report

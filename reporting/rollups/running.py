@@ -26,13 +26,17 @@ class _Running:
 
 _RUNNING = (
     _Running(
-        "reporting_partnerrunningtotal", ("program_id", "partner_id", "currency"), MEASURE_NAMES,
+        "reporting_partnerrunningtotal",
+        ("program_id", "partner_id", "currency"),
+        MEASURE_NAMES,
         f"""SELECT day, program_id, partner_id, currency, {", ".join(f"sum({m}) AS {m}" for m in MEASURE_NAMES)}
             FROM reporting_dailyrollup WHERE workspace_id = %(ws)s AND day >= %(lo)s AND day <= %(hi)s
             GROUP BY day, program_id, partner_id, currency""",
     ),
     _Running(
-        "reporting_timingrunningcount", ("program_id", "channel", "currency", "bucket"), ("customers",),
+        "reporting_timingrunningcount",
+        ("program_id", "channel", "currency", "bucket"),
+        ("customers",),
         """SELECT day, program_id, channel, currency, bucket, count(*) AS customers
            FROM reporting_customertiming WHERE workspace_id = %(ws)s AND day >= %(lo)s AND day <= %(hi)s
            GROUP BY day, program_id, channel, currency, bucket""",
@@ -71,13 +75,25 @@ def _month_totals(spec: _Running) -> str:
                  FROM generate_series(%(lo)s::date, %(hi)s::date, interval '1 month') m)"""
 
 
-def _replace_running(cursor: Any, spec: _Running, *, workspace_id: int, grain: str, changed: dt.date,
-                     period: tuple[dt.date, dt.date], step: str, source: str) -> None:
+def _replace_running(
+    cursor: Any,
+    spec: _Running,
+    *,
+    workspace_id: int,
+    grain: str,
+    changed: dt.date,
+    period: tuple[dt.date, dt.date],
+    step: str,
+    source: str,
+) -> None:
     """Rewrite the running rows of one period (a month for grain d, a year for m) from `changed` on."""
     lo, hi = period
     params = {"ws": workspace_id, "grain": grain, "lo": lo, "hi": hi}
-    cursor.execute(f"SELECT max(date) FROM {spec.table} WHERE workspace_id = %(ws)s AND grain = %(grain)s "
-                   "AND date >= %(lo)s AND date <= %(hi)s", params)
+    cursor.execute(
+        f"SELECT max(date) FROM {spec.table} WHERE workspace_id = %(ws)s AND grain = %(grain)s "
+        "AND date >= %(lo)s AND date <= %(hi)s",
+        params,
+    )
     (last,) = cursor.fetchone()
     # The rows after the old last date were never written: keys dense up to it must now be extended.
     after_last = last + (dt.timedelta(days=1) if grain == "d" else dt.timedelta(days=31)) if last else lo
@@ -85,16 +101,21 @@ def _replace_running(cursor: Any, spec: _Running, *, workspace_id: int, grain: s
         after_last = after_last.replace(day=1)
     start = min(changed, after_last)
     params["from"] = start
-    cursor.execute(f"DELETE FROM {spec.table} WHERE workspace_id = %(ws)s AND grain = %(grain)s "
-                   "AND date >= %(from)s AND date <= %(hi)s", params)
+    cursor.execute(
+        f"DELETE FROM {spec.table} WHERE workspace_id = %(ws)s AND grain = %(grain)s "
+        "AND date >= %(from)s AND date <= %(hi)s",
+        params,
+    )
     if start > lo:
         # Carry on from the stored total of the step before instead of re-adding the period from
         # its start: every key active before `start` has a row there (the rows are dense).
         params["lo"] = start
         params["base"] = start - dt.timedelta(days=1) if grain == "d" else (start - dt.timedelta(days=1)).replace(day=1)
         keys, measures = ", ".join(spec.keys), ", ".join(spec.measures)
-        source = (f"SELECT %(base)s::date AS day, {keys}, {measures} FROM {spec.table} WHERE workspace_id = %(ws)s "
-                  f"AND grain = %(grain)s AND date = %(base)s UNION ALL {source}")
+        source = (
+            f"SELECT %(base)s::date AS day, {keys}, {measures} FROM {spec.table} WHERE workspace_id = %(ws)s "
+            f"AND grain = %(grain)s AND date = %(base)s UNION ALL {source}"
+        )
     cursor.execute(_running_insert(spec, source, step), params)
 
 
@@ -107,11 +128,26 @@ def refresh_running(cursor: Any, *, workspace_id: int, start: dt.date, end: dt.d
         month = start.replace(day=1)
         while month <= end:
             following = (month + dt.timedelta(days=32)).replace(day=1)
-            _replace_running(cursor, spec, workspace_id=workspace_id, grain="d", changed=max(start, month),
-                             period=(month, following - dt.timedelta(days=1)), step="1 day", source=spec.daily)
+            _replace_running(
+                cursor,
+                spec,
+                workspace_id=workspace_id,
+                grain="d",
+                changed=max(start, month),
+                period=(month, following - dt.timedelta(days=1)),
+                step="1 day",
+                source=spec.daily,
+            )
             years.setdefault(month.year, month)
             month = following
         for year, first in years.items():
-            _replace_running(cursor, spec, workspace_id=workspace_id, grain="m", changed=first,
-                             period=(dt.date(year, 1, 1), dt.date(year, 12, 1)), step="1 month",
-                             source=_month_totals(spec))
+            _replace_running(
+                cursor,
+                spec,
+                workspace_id=workspace_id,
+                grain="m",
+                changed=first,
+                period=(dt.date(year, 1, 1), dt.date(year, 12, 1)),
+                step="1 month",
+                source=_month_totals(spec),
+            )

@@ -43,7 +43,11 @@ def test_an_invitation_is_recorded_with_its_role(manager_client, manager, worksp
 
     entry = AuditLogEntry.objects.for_workspace(workspace).get(action="staff.invited")
     assert (entry.actor_label, entry.changes) == (manager.email, {"role": "finance"})
-    assert audit_rows(manager_client, workspace)[0] == (manager.email, "staff.invited", f"new@example.test → {workspace.name}")
+    assert audit_rows(manager_client, workspace)[0] == (
+        manager.email,
+        "staff.invited",
+        f"new@example.test → {workspace.name}",
+    )
 
 
 def test_a_role_change_is_recorded_with_before_and_after(owner_client, owner, workspace):

@@ -12,7 +12,17 @@ from tests.accounts.helpers import can_sign_in
 
 def create_workspace(*args: str) -> list[str]:
     out = StringIO()
-    call_command("create_workspace", "--slug", "initech", "--name", "Initech", "--owner-email", "bill@initech.test", *args, stdout=out)
+    call_command(
+        "create_workspace",
+        "--slug",
+        "initech",
+        "--name",
+        "Initech",
+        "--owner-email",
+        "bill@initech.test",
+        *args,
+        stdout=out,
+    )
     return out.getvalue().splitlines()
 
 
@@ -23,7 +33,10 @@ def test_creates_the_workspace_its_owner_and_domains(db):
     assert workspace.name == "Initech"
     assert Membership.objects.get(workspace=workspace).user.email == "bill@initech.test"
     assert Membership.objects.get(workspace=workspace).role == Role.OWNER
-    assert sorted(Domain.objects.for_workspace(workspace).values_list("domain", flat=True)) == ["initech.test", "shop.initech.test"]
+    assert sorted(Domain.objects.for_workspace(workspace).values_list("domain", flat=True)) == [
+        "initech.test",
+        "shop.initech.test",
+    ]
     assert output[0].startswith("Created workspace initech (Initech); owner bill@initech.test")
 
 
@@ -65,7 +78,9 @@ def test_without_api_key_no_key_is_made_or_printed(db):
 @pytest.mark.parametrize("slug", ["Not A Slug", "-initech", "admin", "api"])
 def test_a_bad_or_reserved_slug_is_refused(db, slug):
     with pytest.raises(CommandError):
-        call_command("create_workspace", "--slug", slug, "--name", "X", "--owner-email", "x@example.test", stdout=StringIO())
+        call_command(
+            "create_workspace", "--slug", slug, "--name", "X", "--owner-email", "x@example.test", stdout=StringIO()
+        )
 
     assert not Workspace.objects.exists()
 

@@ -122,8 +122,14 @@ def test_a_verified_domain_stays_verified_when_its_record_is_gone(workspace, dns
 
 
 def test_the_operator_path_adds_domains_verified_at_once(db):
-    call_command("create_workspace", slug="initech", name="Initech", owner_email="bill@initech.test",
-                 domain=["initech.test"], stdout=open("/dev/null", "w"))
+    call_command(
+        "create_workspace",
+        slug="initech",
+        name="Initech",
+        owner_email="bill@initech.test",
+        domain=["initech.test"],
+        stdout=open("/dev/null", "w"),
+    )
 
     assert Domain.objects.get(domain="initech.test").status == Domain.Status.VERIFIED
 

@@ -29,7 +29,8 @@ def _client(mode: dict, **headers) -> Client:
 def test_a_20_mb_body_is_a_json_413(api_key, mode, path):
     with override_settings(**{"DEBUG": True, **mode}):
         response = _client(mode, HTTP_AUTHORIZATION=f"Bearer {api_key}").post(
-            path, TWENTY_MB, content_type="application/json")
+            path, TWENTY_MB, content_type="application/json"
+        )
     assert response.status_code == 413
     assert _error(response)["code"] == "too_large"
 
@@ -56,7 +57,8 @@ def test_a_wrong_method_is_a_json_405_that_names_the_allowed_ones(api_key, mode)
 def test_a_malformed_json_body_is_a_json_400(api_key, mode):
     with override_settings(**{"DEBUG": True, **mode}):
         response = _client(mode, HTTP_AUTHORIZATION=f"Bearer {api_key}").post(
-            "/api/v1/track/sale", '{"event_id": ', content_type="application/json")
+            "/api/v1/track/sale", '{"event_id": ', content_type="application/json"
+        )
     assert response.status_code == 400
     assert _error(response)["code"] == "malformed_body"
 

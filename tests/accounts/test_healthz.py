@@ -8,7 +8,10 @@ def test_healthz_is_200_when_database_and_broker_answer(client, db):
 
     assert response.status_code == 200
     assert {k: v for k, v in response.json().items() if k in ("status", "database", "broker")} == {
-        "status": "ok", "database": "ok", "broker": "ok"}
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+    }
 
 
 @override_settings(REDIS_URL="redis://127.0.0.1:1/0")

@@ -65,8 +65,9 @@ def test_a_partner_posted_again_with_the_key_and_body_gets_the_first_answer_and_
     assert IdempotencyKey.objects.for_workspace(workspace).count() == 1
 
 
-def test_a_link_posted_again_with_the_key_and_body_gets_the_first_answer_and_no_second_link(api_client, workspace,
-                                                                                           link_body):
+def test_a_link_posted_again_with_the_key_and_body_gets_the_first_answer_and_no_second_link(
+    api_client, workspace, link_body
+):
     first = send(api_client, "/links", link_body)
     again = send(api_client, "/links", link_body)
     assert (first.status_code, again.status_code) == (201, 201)
@@ -92,7 +93,9 @@ def test_a_key_is_kept_a_day_and_may_be_used_again_after_the_cleanup(api_client,
     send(api_client, "/partners", PARTNER)
     assert purge_idempotency_keys() == 0
     assert send(api_client, "/partners", {**PARTNER, "email": "b@northwind.test"}).status_code == 409
-    IdempotencyKey.objects.for_workspace(workspace).update(created_at=timezone.now() - IDEMPOTENCY_TTL - timedelta(minutes=1))
+    IdempotencyKey.objects.for_workspace(workspace).update(
+        created_at=timezone.now() - IDEMPOTENCY_TTL - timedelta(minutes=1)
+    )
     assert purge_idempotency_keys() == 1
     response = send(api_client, "/partners", {**PARTNER, "email": "b@northwind.test"})
     assert response.status_code == 201 and response.json()["email"] == "b@northwind.test"
@@ -149,10 +152,25 @@ def test_every_write_operation_of_the_api_goes_through_the_platform():
     from config.api import api
 
     # ninja's bound routers are where the API-level decorators end up; a new endpoint is listed here too.
-    writes = [(method, operation.path) for router in api._get_bound_routers()
-              for path_view in router.path_operations.values() for operation in path_view.operations
-              for method in operation.methods if method in WRITE_METHODS
-              if not getattr(operation.view_func, "writes_once", False)]
+    writes = [
+        (method, operation.path)
+        for router in api._get_bound_routers()
+        for path_view in router.path_operations.values()
+        for operation in path_view.operations
+        for method in operation.methods
+        if method in WRITE_METHODS
+        if not getattr(operation.view_func, "writes_once", False)
+    ]
     assert writes == []
-    assert len([1 for router in api._get_bound_routers() for view in router.path_operations.values()
-                for operation in view.operations if set(operation.methods) & WRITE_METHODS]) >= 14
+    assert (
+        len(
+            [
+                1
+                for router in api._get_bound_routers()
+                for view in router.path_operations.values()
+                for operation in view.operations
+                if set(operation.methods) & WRITE_METHODS
+            ]
+        )
+        >= 14
+    )

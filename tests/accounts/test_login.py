@@ -43,7 +43,10 @@ def test_signed_out_visitor_is_sent_to_sign_in_and_back(client, owner, workspace
     response = client.get(f"/w/{workspace.slug}/settings/domains/")
     assert response["Location"] == f"/login/?next=/w/{workspace.slug}/settings/domains/"
 
-    response = client.post(response["Location"], {"username": owner.email, "password": PASSWORD, "next": f"/w/{workspace.slug}/settings/domains/"})
+    response = client.post(
+        response["Location"],
+        {"username": owner.email, "password": PASSWORD, "next": f"/w/{workspace.slug}/settings/domains/"},
+    )
 
     assert response["Location"] == f"/w/{workspace.slug}/settings/domains/"
 

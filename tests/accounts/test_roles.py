@@ -76,7 +76,12 @@ def test_an_unknown_role_changes_nothing(owner_client, manager, workspace):
 def test_a_manager_cannot_change_roles_or_remove_people(manager_client, viewer, workspace):
     membership = viewer.memberships.get()
 
-    assert manager_client.post(f"/w/{workspace.slug}/settings/members/{membership.pk}/role/", {"role": Role.OWNER}).status_code == 403
+    assert (
+        manager_client.post(
+            f"/w/{workspace.slug}/settings/members/{membership.pk}/role/", {"role": Role.OWNER}
+        ).status_code
+        == 403
+    )
     assert manager_client.post(f"/w/{workspace.slug}/settings/members/{membership.pk}/remove/").status_code == 403
     assert role_of(membership) == Role.VIEWER
 
@@ -91,7 +96,9 @@ def test_only_owners_see_the_role_controls(owner_client, manager_client, viewer,
 def test_outsider_cannot_change_a_role_in_another_workspace(outsider_client, other_workspace, viewer, workspace):
     membership = viewer.memberships.get()
 
-    response = outsider_client.post(f"/w/{other_workspace.slug}/settings/members/{membership.pk}/role/", {"role": Role.OWNER})
+    response = outsider_client.post(
+        f"/w/{other_workspace.slug}/settings/members/{membership.pk}/role/", {"role": Role.OWNER}
+    )
 
     assert response.status_code == 404
     assert role_of(membership) == Role.VIEWER

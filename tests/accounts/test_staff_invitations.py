@@ -28,7 +28,9 @@ def invite(django_capture_on_commit_callbacks, workspace):
 
 
 def accept_as_new_person(client, link, password=NEW_PASSWORD):
-    return client.post(link, {"first_name": "Nina", "last_name": "New", "new_password1": password, "new_password2": password})
+    return client.post(
+        link, {"first_name": "Nina", "last_name": "New", "new_password1": password, "new_password2": password}
+    )
 
 
 def test_manager_invites_someone_by_email(manager_client, invite, workspace):

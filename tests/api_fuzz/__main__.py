@@ -38,8 +38,14 @@ def _fresh_database_url() -> str:
     connection.close()
     import psycopg
 
-    with psycopg.connect(dbname="postgres", host=params["HOST"] or None, port=params["PORT"] or None,
-                         user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True) as admin:
+    with psycopg.connect(
+        dbname="postgres",
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    ) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{FUZZ_DB}"')
         admin.execute(f'CREATE DATABASE "{FUZZ_DB}"')
     user = quote(params["USER"] or "", safe="")
@@ -76,19 +82,53 @@ def main() -> int:
     python = sys.executable
     manage = [python, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
-    made = subprocess.run([*manage, "create_workspace", "--slug", "st", "--name", "St", "--owner-email", "o@st.test",
-                           "--domain", "shop.st.test", "--api-key"], env=env, check=True, cwd=ROOT,
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [
+            *manage,
+            "create_workspace",
+            "--slug",
+            "st",
+            "--name",
+            "St",
+            "--owner-email",
+            "o@st.test",
+            "--domain",
+            "shop.st.test",
+            "--api-key",
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     key = made.stdout.strip().splitlines()[-1]
     port = _free_port()
-    server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         schema = f"http://127.0.0.1:{port}/api/v1/openapi.json"
         _wait_for(schema)
-        command = [str(Path(python).parent / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"),
-                   "run", schema, "--checks", "all", "-H", f"Authorization: Bearer {key}",
-                   "--max-examples", str(args.max_examples), "--seed", "11"]
+        command = [
+            str(Path(python).parent / "schemathesis"),
+            "--config-file",
+            str(HERE / "schemathesis.toml"),
+            "run",
+            schema,
+            "--checks",
+            "all",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "--max-examples",
+            str(args.max_examples),
+            "--seed",
+            "11",
+        ]
         return subprocess.run(command, cwd=ROOT).returncode
     finally:
         server.terminate()

@@ -45,14 +45,25 @@ def lead(event_id: str, customer: str, **fields: Any) -> IncomingEvent:
 
 def sale(event_id: str, customer: str, amount: str = "100.00", currency: str = "USD", **fields: Any) -> IncomingEvent:
     fields.setdefault("occurred_at", JAN)
-    return IncomingEvent(kind="sale", event_id=event_id, customer_external_id=customer, amount=Decimal(amount),
-                         currency=currency, **fields)
+    return IncomingEvent(
+        kind="sale",
+        event_id=event_id,
+        customer_external_id=customer,
+        amount=Decimal(amount),
+        currency=currency,
+        **fields,
+    )
 
 
 def refund(event_id: str, sale_event_id: str, amount: str | None = None, **fields: Any) -> IncomingEvent:
     fields.setdefault("occurred_at", JAN)
-    return IncomingEvent(kind="refund", event_id=event_id, sale_event_id=sale_event_id,
-                         amount=Decimal(amount) if amount is not None else None, **fields)
+    return IncomingEvent(
+        kind="refund",
+        event_id=event_id,
+        sale_event_id=sale_event_id,
+        amount=Decimal(amount) if amount is not None else None,
+        **fields,
+    )
 
 
 def send(workspace, *events: IncomingEvent) -> ProcessResult:

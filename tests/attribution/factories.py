@@ -49,8 +49,14 @@ class InboundEventFactory(factory.django.DjangoModelFactory):
     event_id = factory.Sequence(lambda n: f"evt_{n}")
     kind = InboundEvent.Kind.SALE
     source = InboundEvent.Source.API
-    payload = factory.LazyAttribute(lambda o: {"customer_external_id": "cus_1", "amount": "10.00", "currency": "USD",
-                                               "occurred_at": timezone.now().isoformat()})
+    payload = factory.LazyAttribute(
+        lambda o: {
+            "customer_external_id": "cus_1",
+            "amount": "10.00",
+            "currency": "USD",
+            "occurred_at": timezone.now().isoformat(),
+        }
+    )
     status = InboundEvent.Status.UNATTRIBUTED
     reason = "The customer is not a referral."
     reason_code = "not_a_referral"
@@ -83,8 +89,9 @@ class CommissionFactory(factory.django.DjangoModelFactory):
     referral = factory.SelfAttribute("conversion.referral")
     partner = factory.SelfAttribute("conversion.partner")
     program = factory.SelfAttribute("conversion.program")
-    reward_rule = factory.SubFactory(RewardRuleFactory, workspace=factory.SelfAttribute("..workspace"),
-                                     program=factory.SelfAttribute("..program"))
+    reward_rule = factory.SubFactory(
+        RewardRuleFactory, workspace=factory.SelfAttribute("..workspace"), program=factory.SelfAttribute("..program")
+    )
     kind = Commission.Kind.SALE
     amount = Decimal("20.00")
     currency = "USD"
@@ -92,4 +99,3 @@ class CommissionFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
     hold_until = factory.LazyFunction(timezone.now)
     explanation = factory.LazyFunction(lambda: {"attribution": {"source": "link"}, "calculation": "test"})
-

@@ -29,36 +29,86 @@ def stripe_header(payload: str, secret: str = STRIPE_SECRET, *, timestamp: int |
     return f"t={ts},v1={stripe_signature(payload, secret, timestamp=ts)}"
 
 
-def stripe_event(event_id: str, kind: str, obj: dict[str, Any], *, created: int = 1_750_000_000,
-                 previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def stripe_event(
+    event_id: str,
+    kind: str,
+    obj: dict[str, Any],
+    *,
+    created: int = 1_750_000_000,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {"object": obj}
     if previous is not None:
         data["previous_attributes"] = previous
-    return {"id": event_id, "object": "event", "api_version": "2024-06-20", "created": created,
-            "livemode": False, "type": kind, "data": data}
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "livemode": False,
+        "type": kind,
+        "data": data,
+    }
 
 
-def checkout_completed(event_id: str = "evt_checkout", *, session_id: str = "cs_test_1", customer: str | None = "cus_1",
-                       amount_total: int = 10000, currency: str = "usd", payment_intent: str | None = "pi_1",
-                       mode: str = "payment", invoice: str | None = None, client_reference_id: str | None = None,
-                       metadata: dict[str, str] | None = None, email: str = "buyer@example.com",
-                       payment_status: str = "paid") -> dict[str, Any]:
-    return stripe_event(event_id, "checkout.session.completed", {
-        "id": session_id, "object": "checkout.session", "mode": mode, "customer": customer,
-        "customer_details": {"email": email}, "amount_total": amount_total, "currency": currency,
-        "payment_intent": payment_intent, "invoice": invoice, "client_reference_id": client_reference_id,
-        "metadata": metadata or {}, "payment_status": payment_status, "status": "complete",
-    })
+def checkout_completed(
+    event_id: str = "evt_checkout",
+    *,
+    session_id: str = "cs_test_1",
+    customer: str | None = "cus_1",
+    amount_total: int = 10000,
+    currency: str = "usd",
+    payment_intent: str | None = "pi_1",
+    mode: str = "payment",
+    invoice: str | None = None,
+    client_reference_id: str | None = None,
+    metadata: dict[str, str] | None = None,
+    email: str = "buyer@example.com",
+    payment_status: str = "paid",
+) -> dict[str, Any]:
+    return stripe_event(
+        event_id,
+        "checkout.session.completed",
+        {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": mode,
+            "customer": customer,
+            "customer_details": {"email": email},
+            "amount_total": amount_total,
+            "currency": currency,
+            "payment_intent": payment_intent,
+            "invoice": invoice,
+            "client_reference_id": client_reference_id,
+            "metadata": metadata or {},
+            "payment_status": payment_status,
+            "status": "complete",
+        },
+    )
 
 
-def invoice_paid(event_id: str = "evt_invoice", *, invoice_id: str = "in_1", customer: str = "cus_1",
-                 amount_paid: int = 10000, currency: str = "usd", payment_intent: str | None = "pi_2",
-                 billing_reason: str = "subscription_cycle", paid_at: int = 1_750_000_100,
-                 subscription_metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def invoice_paid(
+    event_id: str = "evt_invoice",
+    *,
+    invoice_id: str = "in_1",
+    customer: str = "cus_1",
+    amount_paid: int = 10000,
+    currency: str = "usd",
+    payment_intent: str | None = "pi_2",
+    billing_reason: str = "subscription_cycle",
+    paid_at: int = 1_750_000_100,
+    subscription_metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
     invoice: dict[str, Any] = {
-        "id": invoice_id, "object": "invoice", "customer": customer, "amount_paid": amount_paid,
-        "currency": currency, "billing_reason": billing_reason, "status": "paid",
-        "status_transitions": {"paid_at": paid_at}, "customer_email": "buyer@example.com",
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": customer,
+        "amount_paid": amount_paid,
+        "currency": currency,
+        "billing_reason": billing_reason,
+        "status": "paid",
+        "status_transitions": {"paid_at": paid_at},
+        "customer_email": "buyer@example.com",
         "subscription_details": {"metadata": subscription_metadata or {}},
     }
     if payment_intent is not None:
@@ -66,28 +116,63 @@ def invoice_paid(event_id: str = "evt_invoice", *, invoice_id: str = "in_1", cus
     return stripe_event(event_id, "invoice.paid", invoice)
 
 
-def charge_refunded(event_id: str = "evt_refund", *, charge_id: str = "ch_1", payment_intent: str = "pi_1",
-                    amount: int = 10000, currency: str = "usd", refunds: list[tuple[str, int]] | None = None,
-                    amount_refunded: int | None = None, previous_refunded: int | None = None,
-                    customer: str = "cus_1") -> dict[str, Any]:
+def charge_refunded(
+    event_id: str = "evt_refund",
+    *,
+    charge_id: str = "ch_1",
+    payment_intent: str = "pi_1",
+    amount: int = 10000,
+    currency: str = "usd",
+    refunds: list[tuple[str, int]] | None = None,
+    amount_refunded: int | None = None,
+    previous_refunded: int | None = None,
+    customer: str = "cus_1",
+) -> dict[str, Any]:
     """A charge.refunded event; `refunds` lists (refund id, amount) when the payload includes them."""
     listed = refunds or []
     total = amount_refunded if amount_refunded is not None else sum(a for _, a in listed)
     charge: dict[str, Any] = {
-        "id": charge_id, "object": "charge", "amount": amount, "amount_refunded": total, "currency": currency,
-        "customer": customer, "payment_intent": payment_intent, "refunded": total >= amount,
+        "id": charge_id,
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": total,
+        "currency": currency,
+        "customer": customer,
+        "payment_intent": payment_intent,
+        "refunded": total >= amount,
     }
     if refunds is not None:
-        charge["refunds"] = {"object": "list", "has_more": False, "data": [
-            {"id": rid, "object": "refund", "amount": ramount, "currency": currency, "status": "succeeded",
-             "created": 1_750_000_200 + i, "charge": charge_id, "payment_intent": payment_intent}
-            for i, (rid, ramount) in enumerate(refunds)]}
+        charge["refunds"] = {
+            "object": "list",
+            "has_more": False,
+            "data": [
+                {
+                    "id": rid,
+                    "object": "refund",
+                    "amount": ramount,
+                    "currency": currency,
+                    "status": "succeeded",
+                    "created": 1_750_000_200 + i,
+                    "charge": charge_id,
+                    "payment_intent": payment_intent,
+                }
+                for i, (rid, ramount) in enumerate(refunds)
+            ],
+        }
     previous = {"amount_refunded": previous_refunded, "refunded": False} if previous_refunded is not None else None
     return stripe_event(event_id, "charge.refunded", charge, previous=previous)
 
 
-def post_stripe(client: Client, slug: str, event: dict[str, Any] | str, *, secret: str = STRIPE_SECRET,
-                timestamp: int | None = None, header: str | None = "sign", tamper: bool = False):
+def post_stripe(
+    client: Client,
+    slug: str,
+    event: dict[str, Any] | str,
+    *,
+    secret: str = STRIPE_SECRET,
+    timestamp: int | None = None,
+    header: str | None = "sign",
+    tamper: bool = False,
+):
     body = event if isinstance(event, str) else json.dumps(event)
     extra = {}
     if header == "sign":
@@ -105,16 +190,25 @@ def hubspot_signature(*, method: str, uri: str, body: str, timestamp: str, secre
     return base64.b64encode(digest).decode()
 
 
-def post_hubspot(client: Client, slug: str, events: list[dict[str, Any]], *, secret: str = HUBSPOT_SECRET,
-                 timestamp_ms: int | None = None, signature: str | None = "sign", host: str = "testserver",
-                 tamper: bool = False):
+def post_hubspot(
+    client: Client,
+    slug: str,
+    events: list[dict[str, Any]],
+    *,
+    secret: str = HUBSPOT_SECRET,
+    timestamp_ms: int | None = None,
+    signature: str | None = "sign",
+    host: str = "testserver",
+    tamper: bool = False,
+):
     body = json.dumps(events)
     ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
     uri = f"http://{host}/webhooks/hubspot/{slug}/"
     headers = {"HTTP_X_HUBSPOT_REQUEST_TIMESTAMP": ts}
     if signature == "sign":
-        headers["HTTP_X_HUBSPOT_SIGNATURE_V3"] = hubspot_signature(method="POST", uri=uri, body=body, timestamp=ts,
-                                                                   secret=secret)
+        headers["HTTP_X_HUBSPOT_SIGNATURE_V3"] = hubspot_signature(
+            method="POST", uri=uri, body=body, timestamp=ts, secret=secret
+        )
     elif signature is not None:
         headers["HTTP_X_HUBSPOT_SIGNATURE_V3"] = signature
     if tamper:
@@ -122,11 +216,28 @@ def post_hubspot(client: Client, slug: str, events: list[dict[str, Any]], *, sec
     return client.post(f"/webhooks/hubspot/{slug}/", data=body, content_type="application/json", **headers)
 
 
-def deal_won(deal_id: int = 42, *, event_id: int = 1001, stage: str = "closedwon", occurred_at: int = 1_750_000_000_000,
-             **extra: Any) -> dict[str, Any]:
-    return {"eventId": event_id, "subscriptionId": 7, "portalId": 62515, "appId": 1234, "occurredAt": occurred_at,
-            "subscriptionType": "deal.propertyChange", "attemptNumber": 0, "objectId": deal_id,
-            "propertyName": "dealstage", "propertyValue": stage, "changeSource": "CRM", **extra}
+def deal_won(
+    deal_id: int = 42,
+    *,
+    event_id: int = 1001,
+    stage: str = "closedwon",
+    occurred_at: int = 1_750_000_000_000,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "eventId": event_id,
+        "subscriptionId": 7,
+        "portalId": 62515,
+        "appId": 1234,
+        "occurredAt": occurred_at,
+        "subscriptionType": "deal.propertyChange",
+        "attemptNumber": 0,
+        "objectId": deal_id,
+        "propertyName": "dealstage",
+        "propertyValue": stage,
+        "changeSource": "CRM",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -138,5 +249,7 @@ def stripe_connected(workspace):
 @pytest.fixture
 def hubspot_connected(workspace):
     IntegrationSettings.objects.update_or_create(
-        workspace=workspace, defaults={"hubspot_client_secret": HUBSPOT_SECRET, "hubspot_closed_won_stages": ["closedwon"]})
+        workspace=workspace,
+        defaults={"hubspot_client_secret": HUBSPOT_SECRET, "hubspot_closed_won_stages": ["closedwon"]},
+    )
     return workspace

@@ -8,8 +8,14 @@ import pytest
 
 from attribution.api import SCHEMAS, _fast_event, to_event
 
-SALE = {"type": "sale", "event_id": "ord_1", "customer_external_id": "cus_1", "amount": "49.99", "currency": "usd",
-        "occurred_at": "2026-01-15T10:30:00.250+01:00"}
+SALE = {
+    "type": "sale",
+    "event_id": "ord_1",
+    "customer_external_id": "cus_1",
+    "amount": "49.99",
+    "currency": "usd",
+    "occurred_at": "2026-01-15T10:30:00.250+01:00",
+}
 
 # Events the fast path takes: it must build what the schema builds.
 PLAIN: list[dict[str, Any]] = [

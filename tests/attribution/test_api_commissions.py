@@ -88,16 +88,20 @@ def test_a_programs_rewards_start_with_the_default_rule(api_client, program):
 
 def test_posting_a_reward_rule_adds_a_version(api_client, program):
     api_client.get(f"/api/v1/programs/{program.pk}/rewards")
-    response = post(api_client, f"/programs/{program.pk}/rewards",
-                    {"name": "30% lifetime", "sale_value": "30", "duration": "lifetime",
-                     "effective_from": "2026-02-01T00:00:00Z"})
+    response = post(
+        api_client,
+        f"/programs/{program.pk}/rewards",
+        {"name": "30% lifetime", "sale_value": "30", "duration": "lifetime", "effective_from": "2026-02-01T00:00:00Z"},
+    )
     assert response.status_code == 201
     assert (response.json()["version"], response.json()["sale_value"]) == (2, "30")
     assert RewardRule.objects.filter(program=program).count() == 2
 
 
 def test_a_reward_rule_with_a_months_duration_needs_the_months(api_client, program):
-    response = post(api_client, f"/programs/{program.pk}/rewards", {"name": "x", "sale_value": "5", "duration": "months"})
+    response = post(
+        api_client, f"/programs/{program.pk}/rewards", {"name": "x", "sale_value": "5", "duration": "months"}
+    )
     assert response.status_code == 422 and "duration_months" in response.json()["error"]["fields"]
 
 
@@ -107,24 +111,37 @@ def test_another_workspaces_program_has_no_rewards_here(api_client, other_worksp
 
 
 def test_adding_and_listing_exchange_rates(api_client, workspace):
-    response = post(api_client, "/exchange-rates", {"date": "2026-01-15", "from_currency": "eur", "to_currency": "USD",
-                                                    "rate": "1.0842"})
+    response = post(
+        api_client,
+        "/exchange-rates",
+        {"date": "2026-01-15", "from_currency": "eur", "to_currency": "USD", "rate": "1.0842"},
+    )
     assert (response.status_code, response.json()["rate"]) == (201, "1.0842")
-    assert post(api_client, "/exchange-rates", {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD",
-                                                "rate": "1.0842"}).status_code == 200
+    assert (
+        post(
+            api_client,
+            "/exchange-rates",
+            {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD", "rate": "1.0842"},
+        ).status_code
+        == 200
+    )
     items = api_client.get("/api/v1/exchange-rates", {"from_currency": "EUR"}).json()["items"]
     assert [(i["date"], i["from_currency"], i["to_currency"]) for i in items] == [("2026-01-15", "EUR", "USD")]
     assert ExchangeRate.objects.for_workspace(workspace).count() == 1
 
 
 def test_an_exchange_rate_as_a_json_number_is_refused(api_client):
-    response = post(api_client, "/exchange-rates", {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD",
-                                                    "rate": 1.08})
+    response = post(
+        api_client,
+        "/exchange-rates",
+        {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD", "rate": 1.08},
+    )
     assert response.status_code == 422
 
 
 def test_amounts_are_rounded_to_the_currencys_minor_unit(api_client, workspace, anna):
-    CommissionFactory(workspace=workspace, partner=anna, amount=Decimal("1234"), currency="JPY",
-                      conversion__referral__partner=anna)
+    CommissionFactory(
+        workspace=workspace, partner=anna, amount=Decimal("1234"), currency="JPY", conversion__referral__partner=anna
+    )
     items = api_client.get("/api/v1/commissions").json()["items"]
     assert items[0]["amount"] == "1234"

@@ -74,7 +74,9 @@ def test_a_lead_without_event_id_sent_twice_is_one_lead(api_client, workspace):
 
 
 def test_a_lead_takes_its_event_id_from_the_idempotency_key(api_client):
-    response = post(api_client, "/track/lead", {"customer_external_id": "cus_1", "code": "X"}, **{"Idempotency-Key": "k-1"})
+    response = post(
+        api_client, "/track/lead", {"customer_external_id": "cus_1", "code": "X"}, **{"Idempotency-Key": "k-1"}
+    )
     assert response.json()["event_id"] == "lead:k-1"
 
 
@@ -101,8 +103,13 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(api_client, wo
 
 
 def test_idempotency_keys_are_per_workspace(api_client, workspace, other_workspace):
-    IdempotencyKey.objects.create(workspace=other_workspace, key="key-1", request_hash="x" * 64, status_code=202,
-                                  response={"event_id": "theirs", "status": "accepted"})
+    IdempotencyKey.objects.create(
+        workspace=other_workspace,
+        key="key-1",
+        request_hash="x" * 64,
+        status_code=202,
+        response={"event_id": "theirs", "status": "accepted"},
+    )
     assert post(api_client, "/track/sale", SALE, **{"Idempotency-Key": "key-1"}).json()["event_id"] == "ord_1"
 
 
@@ -118,29 +125,44 @@ def test_a_batch_accepts_the_valid_events_and_names_the_invalid_ones_by_index(ap
     response = post(api_client, "/events/batch", {"events": events})
     assert response.status_code == 202
     body = response.json()
-    assert [(r["index"], r["status"]) for r in body["results"]] == [(0, "accepted"), (2, "accepted"), (3, "accepted"),
-                                                                     (5, "duplicate")]
+    assert [(r["index"], r["status"]) for r in body["results"]] == [
+        (0, "accepted"),
+        (2, "accepted"),
+        (3, "accepted"),
+        (5, "duplicate"),
+    ]
     assert [(e["index"], sorted(e["fields"])) for e in body["errors"]] == [(1, ["amount"]), (4, ["type"])]
     assert InboundEvent.objects.for_workspace(workspace).count() == 3
 
 
 def test_a_batch_answer_is_exactly_the_documented_schema(api_client, workspace):
-    events = [{"type": "sale", **SALE}, {"type": "sale", **SALE, "event_id": "ord_2", "amount": 10}, {"type": "sale", **SALE}]
+    events = [
+        {"type": "sale", **SALE},
+        {"type": "sale", **SALE, "event_id": "ord_2", "amount": 10},
+        {"type": "sale", **SALE},
+    ]
     response = post(api_client, "/events/batch", {"events": events})
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert BatchAnswer.model_validate(body).model_dump() == body
-    assert body == {"results": [{"index": 0, "event_id": "ord_1", "status": "accepted"},
-                                {"index": 2, "event_id": "ord_1", "status": "duplicate"}],
-                    "errors": [{"index": 1, "fields": body["errors"][0]["fields"]}]}
+    assert body == {
+        "results": [
+            {"index": 0, "event_id": "ord_1", "status": "accepted"},
+            {"index": 2, "event_id": "ord_1", "status": "duplicate"},
+        ],
+        "errors": [{"index": 1, "fields": body["errors"][0]["fields"]}],
+    }
 
 
 def test_a_batch_sent_again_with_its_idempotency_key_gets_the_first_answer(api_client, workspace):
     events = [{"type": "sale", **SALE}]
     first = post(api_client, "/events/batch", {"events": events}, **{"Idempotency-Key": "batch-1"})
     again = post(api_client, "/events/batch", {"events": events}, **{"Idempotency-Key": "batch-1"})
-    assert (again.status_code, again.json()) == (first.status_code, first.json()) == (
-        202, {"results": [{"index": 0, "event_id": "ord_1", "status": "accepted"}], "errors": []})
+    assert (
+        (again.status_code, again.json())
+        == (first.status_code, first.json())
+        == (202, {"results": [{"index": 0, "event_id": "ord_1", "status": "accepted"}], "errors": []})
+    )
     assert InboundEvent.objects.for_workspace(workspace).count() == 1
 
 

@@ -44,8 +44,13 @@ def clean_click_buffer(db):
 
 @pytest.fixture
 def link(workspace, anna):
-    return LinkFactory(workspace=workspace, partner=anna, program=anna.program, code="anna-link",
-                       destination_url="https://shop.example.com/")
+    return LinkFactory(
+        workspace=workspace,
+        partner=anna,
+        program=anna.program,
+        code="anna-link",
+        destination_url="https://shop.example.com/",
+    )
 
 
 @pytest.fixture
@@ -71,8 +76,14 @@ def event(event_id: str) -> InboundEvent:
 def another_flusher_running() -> Iterator[None]:
     """Another flusher holds the flush lock (from its own database session)."""
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"],
-                         password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True) as other:
+    with psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [flusher._FLUSH_LOCK_KEY])
         yield
 
@@ -92,12 +103,14 @@ def test_the_flushed_mark_is_the_oldest_click_not_yet_written(client, link):
     assert flushed_through() > datetime.now(UTC) - timedelta(seconds=1)
 
 
-def test_a_lead_sent_before_its_click_is_stored_is_credited_once_the_click_lands(client, link, anna, workspace, eager,
-                                                                                django_capture_on_commit_callbacks):
+def test_a_lead_sent_before_its_click_is_stored_is_credited_once_the_click_lands(
+    client, link, anna, workspace, eager, django_capture_on_commit_callbacks
+):
     tclid = click_through(client, link)
     with django_capture_on_commit_callbacks(execute=True):
-        accept_events(workspace=workspace, events=[lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now())],
-                      source="api")
+        accept_events(
+            workspace=workspace, events=[lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now())], source="api"
+        )
     assert event("l1").status == "attributed"
     assert Referral.objects.for_workspace(workspace).get(customer_external_id="cus_1").partner_id == anna.pk
 
@@ -107,10 +120,12 @@ def test_a_lead_sent_before_its_click_is_stored_is_credited_once_the_click_lands
 
 
 def test_a_lead_waits_while_the_flusher_is_busy_and_is_credited_when_the_click_is_written(
-        client, link, anna, workspace, django_capture_on_commit_callbacks):
+    client, link, anna, workspace, django_capture_on_commit_callbacks
+):
     tclid = click_through(client, link)
-    accept_events(workspace=workspace, events=[lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now())],
-                  source="api")
+    accept_events(
+        workspace=workspace, events=[lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now())], source="api"
+    )
     with another_flusher_running(), mock.patch("attribution.tasks.process_inbound_events.apply_async") as send_task:
         with django_capture_on_commit_callbacks(execute=True):
             process_events(workspace_id=workspace.pk, event_ids=[event("l1").pk])
@@ -164,8 +179,11 @@ def test_a_lead_waits_for_its_click_while_redis_cannot_be_asked(workspace, anna)
 
 def test_the_sale_after_a_waiting_lead_waits_with_it(client, link, anna, workspace):
     tclid = click_through(client, link)
-    send(workspace, lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now()),
-         sale("s1", "cus_1", "100.00", occurred_at=timezone.now()))
+    send(
+        workspace,
+        lead("l1", "cus_1", click_id=tclid, occurred_at=timezone.now()),
+        sale("s1", "cus_1", "100.00", occurred_at=timezone.now()),
+    )
     assert event("s1").status == "received"
 
     flush_clicks()
@@ -175,8 +193,11 @@ def test_the_sale_after_a_waiting_lead_waits_with_it(client, link, anna, workspa
 
 def test_the_sweeper_retries_an_event_waiting_for_its_click_at_every_sweep(client, link, workspace, anna):
     send(workspace, lead("l1", "cus_1", click_id=click_through(client, link), occurred_at=timezone.now()))
-    InboundEvent.objects.update(received_at=timezone.now() - timedelta(minutes=3), attempts=6,
-                                attempted_at=timezone.now() - timedelta(minutes=2))
+    InboundEvent.objects.update(
+        received_at=timezone.now() - timedelta(minutes=3),
+        attempts=6,
+        attempted_at=timezone.now() - timedelta(minutes=2),
+    )
     with mock.patch("attribution.tasks.process_inbound_events.apply_async"):
         assert sweep_inbound_events() == 1
 
@@ -192,7 +213,9 @@ def test_healthz_tells_how_far_behind_the_click_flusher_is_and_who_waits(client,
     assert body["events_waiting_for_click"] == 1
 
 
-def test_the_events_page_says_how_soon_clicks_are_stored_and_who_waits_for_one(client, link, workspace, anna, viewer_client):
+def test_the_events_page_says_how_soon_clicks_are_stored_and_who_waits_for_one(
+    client, link, workspace, anna, viewer_client
+):
     send(workspace, lead("l1", "cus_1", click_id=click_through(client, link), occurred_at=timezone.now()))
 
     page = viewer_client.get(reverse("inbound_events", args=[workspace.slug])).content.decode()

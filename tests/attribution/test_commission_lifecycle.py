@@ -65,10 +65,18 @@ def test_a_paid_commission_cannot_be_rejected(workspace, pending, manager):
 
 
 def test_every_partners_balance_is_the_sum_of_its_entries_and_of_its_commissions(workspace, anna, ben):
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), lead("l2", "cus_2", partner_id=ben.pk),
-         sale("s1", "cus_1", "80.00"), sale("s2", "cus_2", "60.00"), sale("s3", "cus_1", "10.00"),
-         refund("r1", "s1", "20.00"))
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        lead("l2", "cus_2", partner_id=ben.pk),
+        sale("s1", "cus_1", "80.00"),
+        sale("s2", "cus_2", "60.00"),
+        sale("s3", "cus_1", "10.00"),
+        refund("r1", "s1", "20.00"),
+    )
     for partner in (anna, ben):
-        entries = sum(LedgerEntry.objects.for_workspace(workspace).filter(partner=partner).values_list("amount", flat=True))
+        entries = sum(
+            LedgerEntry.objects.for_workspace(workspace).filter(partner=partner).values_list("amount", flat=True)
+        )
         net = sum(c.net_amount for c in Commission.objects.for_workspace(workspace).filter(partner=partner))
         assert partner_balance(workspace=workspace, partner=partner)["USD"] == entries == net

@@ -25,7 +25,7 @@ SALES = (
     "o-3,cus_3,twelve,USD,2024-05-03,\n"
     "o-4,cus_4,10.00,XYZ,2024-05-04,\n"
     "o-5,cus_5,10.00,USD,31/12/2024,\n"
-    "o-6,cus_6,\"1,234.56\",usd,2024-05-06T10:00:00Z,\n"
+    'o-6,cus_6,"1,234.56",usd,2024-05-06T10:00:00Z,\n'
 )
 
 
@@ -35,7 +35,9 @@ def _media(settings, tmp_path):
 
 
 def _upload(workspace, text: str = SALES, kind: str = "sales", name: str = "sales.csv"):
-    return upload_csv(workspace=workspace, kind=kind, uploaded=SimpleUploadedFile(name, text.encode(), "text/csv"), by=None)
+    return upload_csv(
+        workspace=workspace, kind=kind, uploaded=SimpleUploadedFile(name, text.encode(), "text/csv"), by=None
+    )
 
 
 def _started(workspace, text: str = SALES, kind: str = "sales") -> CsvImport:
@@ -46,14 +48,21 @@ def _started(workspace, text: str = SALES, kind: str = "sales") -> CsvImport:
 def test_the_mapping_is_guessed_from_usual_column_names():
     headers = ["Order ID", "Customer ID", "Amount", "Currency", "Date", "Email"]
     assert guess_mapping("sales", headers) == {
-        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency",
-        "occurred_at": "Date", "event_id": "Order ID", "customer_email": "Email",
+        "customer_external_id": "Customer ID",
+        "amount": "Amount",
+        "currency": "Currency",
+        "occurred_at": "Date",
+        "event_id": "Order ID",
+        "customer_email": "Email",
     }
 
 
 def test_a_lead_file_maps_tclid_and_code_columns():
     assert guess_mapping("leads", ["customer", "tclid", "Referral Code"]) == {
-        "customer_external_id": "customer", "click_id": "tclid", "code": "Referral Code"}
+        "customer_external_id": "customer",
+        "click_id": "tclid",
+        "code": "Referral Code",
+    }
 
 
 def test_an_upload_keeps_the_file_its_hash_and_its_columns(workspace):
@@ -70,11 +79,14 @@ def test_a_semicolon_separated_file_is_read_as_such(workspace):
     assert row.mapping == {"customer_external_id": "customer_id", "amount": "amount", "currency": "currency"}
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"\xff\xfe\x00b\x00a\x00d", "UTF-8"),
-    (b"id,id\n1,2\n", "name of its own"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"\xff\xfe\x00b\x00a\x00d", "UTF-8"),
+        (b"id,id\n1,2\n", "name of its own"),
+    ],
+)
 def test_a_file_that_cannot_be_imported_is_refused_with_the_reason(workspace, content, message):
     with pytest.raises(ValidationError) as caught:
         upload_csv(workspace=workspace, kind="sales", uploaded=SimpleUploadedFile("x.csv", content), by=None)
@@ -141,7 +153,9 @@ def test_rows_without_their_own_id_get_one_from_the_file_and_row(workspace):
     row = _started(workspace, "customer_id,amount,currency\nc1,1.00,USD\nc2,2.00,USD\n")
     run_import(csv_import_id=row.pk)
     assert set(InboundEvent.objects.values_list("event_id", flat=True)) == {
-        f"csv:{row.file_sha256}:2", f"csv:{row.file_sha256}:3"}
+        f"csv:{row.file_sha256}:2",
+        f"csv:{row.file_sha256}:3",
+    }
 
 
 def test_uploading_the_same_file_again_is_the_same_import_and_adds_nothing(workspace):
@@ -236,7 +250,11 @@ def test_every_error_can_be_found_again_for_the_download(workspace):
     row = _started(workspace)
     run_import(csv_import_id=row.pk)
     assert [(e.row, e.column) for e in csv_import.iter_errors(row)] == [
-        (3, "Customer ID"), (4, "Amount"), (5, "Currency"), (6, "Date")]
+        (3, "Customer ID"),
+        (4, "Amount"),
+        (5, "Currency"),
+        (6, "Date"),
+    ]
 
 
 def test_a_job_that_keeps_failing_is_retried_then_marked_failed(workspace, monkeypatch):
@@ -289,8 +307,11 @@ def test_an_unclosed_quote_is_reported_and_the_lines_after_it_are_still_imported
 
 
 def test_a_quoted_value_running_over_two_lines_is_one_line(workspace):
-    row = _run(workspace, "Order ID,Customer ID,Amount,Currency,Note\n"
-                          'o-1,cus_1,5.00,USD,"first line\nsecond, of the note"\no-2,cus_2,7.00,USD,\n')
+    row = _run(
+        workspace,
+        "Order ID,Customer ID,Amount,Currency,Note\n"
+        'o-1,cus_1,5.00,USD,"first line\nsecond, of the note"\no-2,cus_2,7.00,USD,\n',
+    )
     assert (row.total_rows, row.accepted_rows, row.error_rows) == (2, 2, 0)
     assert set(_imported_amounts(workspace)) == {"o-1", "o-2"}
 
@@ -304,7 +325,9 @@ def test_a_line_with_extra_values_is_a_problem_and_is_not_imported(workspace):
 
 def test_a_line_with_too_few_values_is_a_problem_and_is_not_imported(workspace):
     # Only an optional column is missing: the line could pass for a sale, but it is not what was written.
-    row = _run(workspace, "Order ID,Customer ID,Amount,Currency,Email\no-1,cus_1,9.00,USD\no-2,cus_2,7.00,USD,b@x.test\n")
+    row = _run(
+        workspace, "Order ID,Customer ID,Amount,Currency,Email\no-1,cus_1,9.00,USD\no-2,cus_2,7.00,USD,b@x.test\n"
+    )
     assert set(_imported_amounts(workspace)) == {"o-2"}
     assert [(e["row"], e["column"]) for e in row.errors] == [(2, "Email")]
 
@@ -337,8 +360,15 @@ def test_a_column_name_with_a_control_character_is_refused_at_upload(workspace):
 def test_every_line_is_imported_already_in_tandem_or_a_problem(workspace):
     from attribution.inbox import IncomingEvent, accept_events
 
-    accept_events(workspace=workspace, source="api", events=[IncomingEvent(
-        kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD")])
+    accept_events(
+        workspace=workspace,
+        source="api",
+        events=[
+            IncomingEvent(
+                kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD"
+            )
+        ],
+    )
     lines = [f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 14)]
     lines[2] = "o-3,cus_\x003,3.00,USD\n"
     lines[7] = "o-8,cus_8,8.00,USD,extra\n"
@@ -370,7 +400,13 @@ def test_an_import_killed_after_a_chunk_resumes_where_it_stopped(workspace, monk
     assert (row.status, row.processed_rows) == ("running", 3)
     run_import(csv_import_id=row.pk)
     row.refresh_from_db()
-    assert (row.status, row.processed_rows, row.accepted_rows, row.duplicate_rows, row.error_rows) == ("done", 9, 8, 0, 1)
+    assert (row.status, row.processed_rows, row.accepted_rows, row.duplicate_rows, row.error_rows) == (
+        "done",
+        9,
+        8,
+        0,
+        1,
+    )
     assert sorted(_imported_amounts(workspace)) == [f"o-{i}" for i in range(1, 9)]
 
 
@@ -404,8 +440,11 @@ def test_the_sweeper_leaves_an_import_that_is_moving_alone(workspace, eager_cele
 def test_an_import_that_stalls_again_and_again_is_failed_with_the_reason(workspace, eager_celery):
     row = _started(workspace)
     CsvImport.objects.filter(pk=row.pk).update(
-        status="running", processed_rows=2000, runs_without_progress=csv_import.MAX_RUNS_WITHOUT_PROGRESS,
-        progress_at=timezone.now() - timedelta(hours=1))
+        status="running",
+        processed_rows=2000,
+        runs_without_progress=csv_import.MAX_RUNS_WITHOUT_PROGRESS,
+        progress_at=timezone.now() - timedelta(hours=1),
+    )
     csv_import.resume_stalled_imports()
     row.refresh_from_db()
     assert row.status == "failed" and "line 2000" in row.failure_reason

@@ -41,7 +41,9 @@ def test_a_manager_sees_the_upload_form(manager_client):
 
 
 def test_uploading_a_file_leads_to_its_mapping_and_preview(manager_client, workspace):
-    response = manager_client.post("/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", CSV.encode())})
+    response = manager_client.post(
+        "/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("s.csv", CSV.encode())}
+    )
     row = CsvImport.objects.get(workspace=workspace)
     assert response.status_code == 302 and response["Location"] == _url(row)
     page = manager_client.get(_url(row)).content.decode()
@@ -51,8 +53,9 @@ def test_uploading_a_file_leads_to_its_mapping_and_preview(manager_client, works
 
 
 def test_uploading_the_same_file_again_opens_the_first_import(manager_client, uploaded):
-    response = manager_client.post("/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("again.csv", CSV.encode())},
-                                   follow=True)
+    response = manager_client.post(
+        "/w/acme/import/", {"kind": "sales", "file": SimpleUploadedFile("again.csv", CSV.encode())}, follow=True
+    )
     assert response.redirect_chain[-1][0] == _url(uploaded)
     assert "already uploaded" in response.content.decode()
     assert CsvImport.objects.count() == 1
@@ -65,9 +68,16 @@ def test_an_upload_without_a_file_says_so_next_to_the_field(manager_client):
 
 
 def test_changing_a_column_refreshes_only_the_preview(manager_client, uploaded):
-    response = manager_client.get(_url(uploaded), {"preview": "1", "map_customer_external_id": "Customer ID",
-                                                   "map_amount": "Currency", "map_currency": "Currency"},
-                                  headers={"HX-Request": "true"})
+    response = manager_client.get(
+        _url(uploaded),
+        {
+            "preview": "1",
+            "map_customer_external_id": "Customer ID",
+            "map_amount": "Currency",
+            "map_currency": "Currency",
+        },
+        headers={"HX-Request": "true"},
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body and 'id="preview"' in body
     assert "“USD” is not an amount" in body
@@ -81,18 +91,23 @@ def test_trying_a_mapping_saves_nothing(manager_client, uploaded):
 
 
 def test_starting_without_a_required_column_names_it(manager_client, uploaded):
-    response = manager_client.post(_url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "",
-                                                   "map_currency": "Currency"})
+    response = manager_client.post(
+        _url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "", "map_currency": "Currency"}
+    )
     assert response.status_code == 422
     assert "Choose the column that holds the amount." in response.content.decode()
 
 
-def test_starting_queues_the_job_after_the_commit(manager_client, uploaded, monkeypatch, django_capture_on_commit_callbacks):
+def test_starting_queues_the_job_after_the_commit(
+    manager_client, uploaded, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr(csv_tasks.run_csv_import, "apply_async", lambda args, **kw: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(_url(uploaded), {"map_customer_external_id": "Customer ID", "map_amount": "Amount",
-                                                       "map_currency": "Currency"})
+        response = manager_client.post(
+            _url(uploaded),
+            {"map_customer_external_id": "Customer ID", "map_amount": "Amount", "map_currency": "Currency"},
+        )
     assert response.status_code == 302
     uploaded.refresh_from_db()
     assert uploaded.status == CsvImport.Status.QUEUED and queued == [uploaded.pk]
@@ -105,8 +120,9 @@ def test_the_progress_partial_polls_while_the_import_runs(manager_client, upload
 
 
 def test_the_progress_partial_stops_polling_when_done(manager_client, uploaded):
-    CsvImport.objects.filter(pk=uploaded.pk).update(status="queued", mapping={
-        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"})
+    CsvImport.objects.filter(pk=uploaded.pk).update(
+        status="queued", mapping={"customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"}
+    )
     run_import(csv_import_id=uploaded.pk)
     body = manager_client.get(_url(uploaded, "progress/")).content.decode()
     assert "every 1s" not in body
@@ -114,8 +130,9 @@ def test_the_progress_partial_stops_polling_when_done(manager_client, uploaded):
 
 
 def test_the_errors_download_lists_every_problem_row(manager_client, uploaded):
-    CsvImport.objects.filter(pk=uploaded.pk).update(status="queued", mapping={
-        "customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"})
+    CsvImport.objects.filter(pk=uploaded.pk).update(
+        status="queued", mapping={"customer_external_id": "Customer ID", "amount": "Amount", "currency": "Currency"}
+    )
     run_import(csv_import_id=uploaded.pk)
     response = manager_client.get(_url(uploaded, "errors.csv"))
     assert response["Content-Type"].startswith("text/csv")
@@ -134,7 +151,9 @@ def test_an_outsider_gets_404_for_another_workspaces_import(outsider_client, upl
 
 
 def test_an_import_of_another_workspace_is_404_in_ones_own(owner_client, other_workspace):
-    row, _ = upload_csv(workspace=other_workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", CSV.encode()), by=None)
+    row, _ = upload_csv(
+        workspace=other_workspace, kind="sales", uploaded=SimpleUploadedFile("s.csv", CSV.encode()), by=None
+    )
     assert owner_client.get(f"/w/acme/import/{row.pk}/").status_code == 404
     assert owner_client.post(f"/w/acme/import/{row.pk}/", {"map_amount": "Amount"}).status_code == 404
 
@@ -147,8 +166,15 @@ def _finished(workspace, text: str) -> CsvImport:
 
 
 def test_the_finished_page_says_how_every_line_was_accounted_for(manager_client, workspace):
-    accept_events(workspace=workspace, source="api", events=[IncomingEvent(
-        kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD")])
+    accept_events(
+        workspace=workspace,
+        source="api",
+        events=[
+            IncomingEvent(
+                kind="sale", event_id="o-5", customer_external_id="cus_5", amount=Decimal("5.00"), currency="USD"
+            )
+        ],
+    )
     lines = [f"o-{i},cus_{i},{i}.00,USD\n" for i in range(1, 14)]
     lines[2], lines[7] = "o-3,cus_\x003,3.00,USD\n", "o-8,cus_8,8.00,USD,extra\n"
     row = _finished(workspace, "Order ID,Customer ID,Amount,Currency\n" + "".join(lines))
@@ -163,13 +189,15 @@ def test_the_problems_download_names_the_line_and_column_of_a_broken_quote(manag
     assert len(lines) == 2
 
 
-def test_a_failed_import_can_be_tried_again_from_where_it_stopped(manager_client, workspace, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_failed_import_can_be_tried_again_from_where_it_stopped(
+    manager_client, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr(csv_tasks.run_csv_import, "apply_async", lambda args, **kw: queued.append(args[0]))
     row = _finished(workspace, "Customer ID,Amount,Currency\ncus_1,5.00,USD\n")
-    CsvImport.objects.filter(pk=row.pk).update(status="failed", processed_rows=0, accepted_rows=0,
-                                               failure_reason="The import stopped after 5 retries: boom")
+    CsvImport.objects.filter(pk=row.pk).update(
+        status="failed", processed_rows=0, accepted_rows=0, failure_reason="The import stopped after 5 retries: boom"
+    )
     assert "Try again from line 1" in manager_client.get(_url(row)).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(_url(row), {"retry": "1"})

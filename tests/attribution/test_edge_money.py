@@ -17,10 +17,22 @@ def post(client, path, body):
     return client.post(f"/api/v1{path}", json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.parametrize("amount, currency", [
-    ("49.999", "USD"), ("1.5", "JPY"), ("５", "USD"), ("1e3", "USD"), (" 49.99", "USD"), ("49.99 ", "USD"),
-    ("+49.99", "USD"), ("-1", "USD"), (49.99, "USD"), (50, "USD"), ("12.3456", "KWD"),
-])
+@pytest.mark.parametrize(
+    "amount, currency",
+    [
+        ("49.999", "USD"),
+        ("1.5", "JPY"),
+        ("５", "USD"),
+        ("1e3", "USD"),
+        (" 49.99", "USD"),
+        ("49.99 ", "USD"),
+        ("+49.99", "USD"),
+        ("-1", "USD"),
+        (49.99, "USD"),
+        (50, "USD"),
+        ("12.3456", "KWD"),
+    ],
+)
 def test_an_amount_that_is_not_exactly_money_in_its_currency_is_a_422_naming_amount(api_client, amount, currency):
     response = post(api_client, "/track/sale", {**SALE, "amount": amount, "currency": currency})
     assert response.status_code == 422
@@ -33,8 +45,9 @@ def test_more_decimals_than_the_currency_has_says_so(api_client):
     assert "USD amounts have 2 decimal places" in response.json()["error"]["fields"]["amount"][0]
 
 
-@pytest.mark.parametrize("amount, currency, stored", [("49.990", "USD", "49.990"), ("5000", "JPY", "5000"),
-                                                      ("12.345", "KWD", "12.345")])
+@pytest.mark.parametrize(
+    "amount, currency, stored", [("49.990", "USD", "49.990"), ("5000", "JPY", "5000"), ("12.345", "KWD", "12.345")]
+)
 def test_an_amount_the_currency_can_hold_is_stored_as_sent(api_client, workspace, amount, currency, stored):
     response = post(api_client, "/track/sale", {**SALE, "amount": amount, "currency": currency})
     assert response.status_code == 202
@@ -42,14 +55,20 @@ def test_an_amount_the_currency_can_hold_is_stored_as_sent(api_client, workspace
 
 
 def test_a_refund_with_more_decimals_than_its_currency_is_refused(api_client):
-    response = post(api_client, "/track/refund", {"event_id": "re_1", "sale_event_id": "ord_1", "amount": "1.005",
-                                                  "currency": "EUR"})
+    response = post(
+        api_client,
+        "/track/refund",
+        {"event_id": "re_1", "sale_event_id": "ord_1", "amount": "1.005", "currency": "EUR"},
+    )
     assert response.status_code == 422 and list(response.json()["error"]["fields"]) == ["amount"]
 
 
 def test_a_batch_refuses_a_rounded_amount_by_index_on_either_path(api_client, workspace):
-    events = [{"type": "sale", **SALE, "amount": "49.999"}, {"type": "sale", **SALE, "event_id": "ord_2"},
-              {"type": "sale", **SALE, "event_id": "ord_3", "amount": "1e3"}]
+    events = [
+        {"type": "sale", **SALE, "amount": "49.999"},
+        {"type": "sale", **SALE, "event_id": "ord_2"},
+        {"type": "sale", **SALE, "event_id": "ord_3", "amount": "1e3"},
+    ]
     body = post(api_client, "/events/batch", {"events": events}).json()
     assert [e["index"] for e in body["errors"]] == [0, 2]
     assert all(list(e["fields"]) == ["amount"] for e in body["errors"])

@@ -33,17 +33,21 @@ def post(client, path, body, **headers):
 def post_signed_stripe(body: str):
     # Stripe's own library signs it, as Stripe's servers would.
     header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET, timestamp=int(time.time()))
-    return Client().post("/webhooks/stripe/acme/", data=body, content_type="application/json",
-                         HTTP_STRIPE_SIGNATURE=header)
+    return Client().post(
+        "/webhooks/stripe/acme/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
 
 
-@pytest.mark.parametrize("path, body, field", [
-    ("/track/sale", {**SALE, "customer_external_id": "cus\u0000"}, "customer_external_id"),
-    ("/track/lead", {"customer_external_id": "c1", "code": "A\u0000", "event_id": "l1"}, "code"),
-    ("/partners", {"name": "Anna\u0000", "email": "anna@example.com"}, "name"),
-    ("/links", {"partner_id": 1, "destination_url": "https://shop.example/\u0000"}, "destination_url"),
-    ("/domains", {"domain": "shop\u0007.example"}, "domain"),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/track/sale", {**SALE, "customer_external_id": "cus\u0000"}, "customer_external_id"),
+        ("/track/lead", {"customer_external_id": "c1", "code": "A\u0000", "event_id": "l1"}, "code"),
+        ("/partners", {"name": "Anna\u0000", "email": "anna@example.com"}, "name"),
+        ("/links", {"partner_id": 1, "destination_url": "https://shop.example/\u0000"}, "destination_url"),
+        ("/domains", {"domain": "shop\u0007.example"}, "domain"),
+    ],
+)
 def test_a_nul_or_control_character_in_a_body_is_a_422_naming_the_field(api_client, path, body, field):
     response = post(api_client, path, body)
     assert response.status_code == 422
@@ -66,15 +70,23 @@ def test_a_nul_in_a_path_is_a_422(api_client):
 
 
 def test_a_batch_refuses_only_the_event_with_a_nul_and_accepts_the_others(api_client, workspace):
-    events = [{"type": "sale", **SALE}, {"type": "sale", **SALE, "event_id": "ord_2", "customer_external_id": "c\u0000"},
-              {"type": "sale", **SALE, "event_id": "ord_3"}]
+    events = [
+        {"type": "sale", **SALE},
+        {"type": "sale", **SALE, "event_id": "ord_2", "customer_external_id": "c\u0000"},
+        {"type": "sale", **SALE, "event_id": "ord_3"},
+    ]
     response = post(api_client, "/events/batch", {"events": events})
     assert response.status_code == 202
     body = response.json()
     assert [r["index"] for r in body["results"]] == [0, 2]
-    assert body["errors"] == [{"index": 1, "fields": {"customer_external_id": [body["errors"][0]["fields"]["customer_external_id"][0]]}}]
+    assert body["errors"] == [
+        {"index": 1, "fields": {"customer_external_id": [body["errors"][0]["fields"]["customer_external_id"][0]]}}
+    ]
     assert "NUL" in body["errors"][0]["fields"]["customer_external_id"][0]
-    assert sorted(InboundEvent.objects.for_workspace(workspace).values_list("event_id", flat=True)) == ["ord_1", "ord_3"]
+    assert sorted(InboundEvent.objects.for_workspace(workspace).values_list("event_id", flat=True)) == [
+        "ord_1",
+        "ord_3",
+    ]
 
 
 def test_a_signed_stripe_event_with_a_nul_in_its_metadata_is_acknowledged_and_kept_as_failed(stripe_connected):
@@ -113,8 +125,14 @@ def test_a_signed_stripe_event_tandem_cannot_use_is_not_retried_when_sent_again(
 
 
 def test_a_hubspot_deal_with_a_nul_is_kept_as_failed_and_its_neighbours_are_accepted(hubspot_connected):
-    response = post_hubspot(Client(), "acme", [deal_won(1, event_id=1, contact_email="a\u0000@x.test"),
-                                              deal_won(2, event_id=2, amount="10.00", currency="USD")])
+    response = post_hubspot(
+        Client(),
+        "acme",
+        [
+            deal_won(1, event_id=1, contact_email="a\u0000@x.test"),
+            deal_won(2, event_id=2, amount="10.00", currency="USD"),
+        ],
+    )
     assert response.status_code == 200
     statuses = dict(InboundEvent.objects.for_workspace(hubspot_connected).values_list("status", "reason_code"))
     assert statuses == {"failed": "unusable_webhook", "received": ""}
@@ -133,6 +151,9 @@ def test_a_partner_name_with_a_tab_and_newline_is_still_accepted(api_client, wor
 
 def test_links_refuse_a_nul_even_for_an_existing_partner(api_client, workspace):
     partner = PartnerFactory(workspace=workspace)
-    response = post(api_client, "/links", {"partner_id": partner.pk, "destination_url": "https://shop.example/",
-                                           "campaign": "x\u0000"})
+    response = post(
+        api_client,
+        "/links",
+        {"partner_id": partner.pk, "destination_url": "https://shop.example/", "campaign": "x\u0000"},
+    )
     assert response.status_code == 422 and list(response.json()["error"]["fields"]) == ["campaign"]

@@ -15,34 +15,106 @@ from attribution.api_input import read_event
 TEXT = st.one_of(
     st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=12),
     st.sampled_from(["", " ", "  id  ", "x" * 200, "x" * 201, " " + "x" * 199]),
-    st.integers(-3, 3), st.none(), st.booleans(), st.lists(st.integers(), max_size=1),
+    st.integers(-3, 3),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(), max_size=1),
 )
 AMOUNTS = st.one_of(
-    st.sampled_from(["49.99", "0", "0.00", "100", "49.999", "1.5", "-1.00", "+1", " 1", "1E+2", "NaN", "forty", "",
-                     "0.0001", "0.00001", "99999999999999", "100000000000000", "1.", ".5", "١٢"]),
+    st.sampled_from(
+        [
+            "49.99",
+            "0",
+            "0.00",
+            "100",
+            "49.999",
+            "1.5",
+            "-1.00",
+            "+1",
+            " 1",
+            "1E+2",
+            "NaN",
+            "forty",
+            "",
+            "0.0001",
+            "0.00001",
+            "99999999999999",
+            "100000000000000",
+            "1.",
+            ".5",
+            "١٢",
+        ]
+    ),
     st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False).map(str),
-    st.floats(allow_nan=True), st.integers(-5, 10**15), st.none(), st.booleans(),
+    st.floats(allow_nan=True),
+    st.integers(-5, 10**15),
+    st.none(),
+    st.booleans(),
 )
-CURRENCIES = st.one_of(st.sampled_from(["USD", "usd", " eur ", "JPY", "KWD", "XYZ", "US", "USDD", "", "us d"]),
-                       st.none(), st.integers(0, 3))
+CURRENCIES = st.one_of(
+    st.sampled_from(["USD", "usd", " eur ", "JPY", "KWD", "XYZ", "US", "USDD", "", "us d"]),
+    st.none(),
+    st.integers(0, 3),
+)
 DATES = st.one_of(
-    st.sampled_from(["2026-01-15T10:30:00Z", "2026-01-15T10:30:00.250+01:00", "2026-01-15T10:30:00.1234567Z",
-                     "2026-02-30T10:30:00Z", "2026-01-15", "2026-01-15 10:30:00", "2026-01-15T10:30:00",
-                     "2026-01-15T24:00:00Z", "2026-01-15T10:30:60Z", "2026-01-15T10:30:00+25:00",
-                     "2026-01-15T10:30:00+23:59", "2026-01-15t10:30:00z", "yesterday", ""]),
+    st.sampled_from(
+        [
+            "2026-01-15T10:30:00Z",
+            "2026-01-15T10:30:00.250+01:00",
+            "2026-01-15T10:30:00.1234567Z",
+            "2026-02-30T10:30:00Z",
+            "2026-01-15",
+            "2026-01-15 10:30:00",
+            "2026-01-15T10:30:00",
+            "2026-01-15T24:00:00Z",
+            "2026-01-15T10:30:60Z",
+            "2026-01-15T10:30:00+25:00",
+            "2026-01-15T10:30:00+23:59",
+            "2026-01-15t10:30:00z",
+            "yesterday",
+            "",
+        ]
+    ),
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
-    st.integers(0, 2**31), st.none(),
+    st.integers(0, 2**31),
+    st.none(),
 )
 EMAILS = st.one_of(st.sampled_from(["a@b.org", "A@B.ORG", "not-an-email", "", "x" * 250 + "@b.org"]), st.none())
-PARTNER_IDS = st.one_of(st.integers(-2, 5), st.sampled_from([2**63 - 1, 2**63, 2**70]), st.booleans(), st.none(),
-                        st.sampled_from(["7", 7.0]))
+PARTNER_IDS = st.one_of(
+    st.integers(-2, 5),
+    st.sampled_from([2**63 - 1, 2**63, 2**70]),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["7", 7.0]),
+)
 
 FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
-    "lead": {"event_id": TEXT, "customer_external_id": TEXT, "click_id": TEXT, "code": TEXT, "partner_id": PARTNER_IDS,
-             "customer_email": EMAILS, "occurred_at": DATES},
-    "sale": {"event_id": TEXT, "customer_external_id": TEXT, "amount": AMOUNTS, "currency": CURRENCIES,
-             "occurred_at": DATES, "click_id": TEXT, "code": TEXT, "customer_email": EMAILS},
-    "refund": {"event_id": TEXT, "sale_event_id": TEXT, "amount": AMOUNTS, "currency": CURRENCIES, "occurred_at": DATES},
+    "lead": {
+        "event_id": TEXT,
+        "customer_external_id": TEXT,
+        "click_id": TEXT,
+        "code": TEXT,
+        "partner_id": PARTNER_IDS,
+        "customer_email": EMAILS,
+        "occurred_at": DATES,
+    },
+    "sale": {
+        "event_id": TEXT,
+        "customer_external_id": TEXT,
+        "amount": AMOUNTS,
+        "currency": CURRENCIES,
+        "occurred_at": DATES,
+        "click_id": TEXT,
+        "code": TEXT,
+        "customer_email": EMAILS,
+    },
+    "refund": {
+        "event_id": TEXT,
+        "sale_event_id": TEXT,
+        "amount": AMOUNTS,
+        "currency": CURRENCIES,
+        "occurred_at": DATES,
+    },
 }
 
 
@@ -66,10 +138,17 @@ def _plain(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     when = st.sampled_from(["2026-01-15T10:30:00Z", "2026-01-15T10:30:00.250+01:00", "2026-07-01T00:00:00-04:00"])
     base: dict[str, st.SearchStrategy[Any]] = {"type": st.just(kind), "event_id": ids}
     if kind == "refund":
-        base |= {"sale_event_id": ids, "amount": st.one_of(st.none(), money), "currency": st.one_of(st.none(), currency)}
+        base |= {
+            "sale_event_id": ids,
+            "amount": st.one_of(st.none(), money),
+            "currency": st.one_of(st.none(), currency),
+        }
     else:
-        base |= {"customer_external_id": ids, "occurred_at": st.one_of(when, st.none()),
-                 "click_id": st.one_of(ids, st.none())}
+        base |= {
+            "customer_external_id": ids,
+            "occurred_at": st.one_of(when, st.none()),
+            "click_id": st.one_of(ids, st.none()),
+        }
     if kind == "sale":
         base |= {"amount": money, "currency": currency}
     if kind == "lead":

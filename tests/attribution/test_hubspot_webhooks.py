@@ -32,13 +32,18 @@ def client():
 
 
 def test_a_deal_moved_to_closed_won_becomes_a_sale(client, hubspot_connected):
-    response = post_hubspot(client, "acme", [deal_won(42, amount="1500.00", currency="eur", contact_email="Ann@Buyer.com")])
+    response = post_hubspot(
+        client, "acme", [deal_won(42, amount="1500.00", currency="eur", contact_email="Ann@Buyer.com")]
+    )
     assert response.status_code == 200
     sale = InboundEvent.objects.get(workspace=hubspot_connected)
     assert (sale.kind, sale.source, sale.status) == ("sale", "hubspot", "received")
     assert sale.event_id == "hubspot:deal:42:won:1750000000000"
     assert (sale.payload["amount"], sale.payload["currency"], sale.payload["processor_ref"]) == (
-        "1500.00", "EUR", "hubspot:deal:42")
+        "1500.00",
+        "EUR",
+        "hubspot:deal:42",
+    )
     assert sale.payload["customer_email"] == "ann@buyer.com"
 
 
@@ -64,8 +69,11 @@ def test_other_stage_changes_are_ignored(client, hubspot_connected):
 
 def test_the_closed_won_stages_are_the_workspaces_own(client, hubspot_connected):
     IntegrationSettings.objects.filter(workspace=hubspot_connected).update(hubspot_closed_won_stages=["9876543"])
-    post_hubspot(client, "acme", [deal_won(1, amount="10", currency="USD"),
-                                  deal_won(2, stage="9876543", amount="20", currency="USD")])
+    post_hubspot(
+        client,
+        "acme",
+        [deal_won(1, amount="10", currency="USD"), deal_won(2, stage="9876543", amount="20", currency="USD")],
+    )
     assert list(InboundEvent.objects.values_list("payload__processor_ref", flat=True)) == ["hubspot:deal:2"]
 
 
@@ -80,9 +88,17 @@ def test_the_same_delivery_twice_is_one_sale(client, hubspot_connected):
 def test_a_deal_registered_by_company_domain_is_matched_through_its_contact(client, hubspot_connected):
     partner = PartnerFactory(workspace=hubspot_connected)
     DealRegistration.objects.create(
-        workspace=hubspot_connected, program=partner.program, partner=partner, company="Buyer Inc",
-        contact_name="Ann", contact_email="ann@buyer.com", company_domain="buyer.com",
-        estimated_value=Decimal("1000"), currency="USD", status=DealRegistration.Status.APPROVED)
+        workspace=hubspot_connected,
+        program=partner.program,
+        partner=partner,
+        company="Buyer Inc",
+        contact_name="Ann",
+        contact_email="ann@buyer.com",
+        company_domain="buyer.com",
+        estimated_value=Decimal("1000"),
+        currency="USD",
+        status=DealRegistration.Status.APPROVED,
+    )
     post_hubspot(client, "acme", [deal_won(5, amount="800", currency="USD", company_domain="www.Buyer.com")])
     assert InboundEvent.objects.get().payload["customer_email"] == "ann@buyer.com"
 
@@ -93,12 +109,15 @@ def test_events_of_another_app_are_ignored_when_the_app_id_is_set(client, hubspo
     assert not InboundEvent.objects.exists()
 
 
-@pytest.mark.parametrize("how, code", [
-    ("tampered", "invalid_signature"),
-    ("wrong secret", "invalid_signature"),
-    ("stale", "stale_request"),
-    ("missing signature", "invalid_signature"),
-])
+@pytest.mark.parametrize(
+    "how, code",
+    [
+        ("tampered", "invalid_signature"),
+        ("wrong secret", "invalid_signature"),
+        ("stale", "stale_request"),
+        ("missing signature", "invalid_signature"),
+    ],
+)
 def test_a_delivery_that_does_not_verify_is_refused_and_writes_nothing(client, hubspot_connected, how, code):
     kwargs = {
         "tampered": {"tamper": True},
@@ -117,9 +136,16 @@ def test_a_request_signed_for_the_public_site_url_verifies_behind_a_proxy(client
     settings.SITE_URL = "https://tandem.example.com"
     body = json.dumps([deal_won(3, amount="10", currency="USD")])
     ts = str(int(time.time() * 1000))
-    signed = hubspot_signature(method="POST", uri="https://tandem.example.com/webhooks/hubspot/acme/", body=body, timestamp=ts)
-    response = client.post("/webhooks/hubspot/acme/", data=body, content_type="application/json",
-                           HTTP_X_HUBSPOT_SIGNATURE_V3=signed, HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts)
+    signed = hubspot_signature(
+        method="POST", uri="https://tandem.example.com/webhooks/hubspot/acme/", body=body, timestamp=ts
+    )
+    response = client.post(
+        "/webhooks/hubspot/acme/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_HUBSPOT_SIGNATURE_V3=signed,
+        HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts,
+    )
     assert response.status_code == 200
     assert InboundEvent.objects.count() == 1
 
@@ -128,13 +154,17 @@ def test_a_timestamp_far_ahead_is_refused():
     ts = str(int(time.time() * 1000) + 10 * 60 * 1000)
     signed = hubspot_signature(method="POST", uri="http://x/", body="[]", timestamp=ts)
     with pytest.raises(WebhookRejected) as caught:
-        verify_signature(client_secret=HUBSPOT_SECRET, method="POST", uris=["http://x/"], body=b"[]", signature=signed,
-                         timestamp=ts)
+        verify_signature(
+            client_secret=HUBSPOT_SECRET, method="POST", uris=["http://x/"], body=b"[]", signature=signed, timestamp=ts
+        )
     assert caught.value.code == "stale_request"
 
 
 def test_the_uri_is_compared_with_the_characters_hubspot_decodes():
-    assert normalize_uri("https://x.test/webhooks/hubspot/acme/?a=b%3Ac%40d%20e") == "https://x.test/webhooks/hubspot/acme/?a=b:c@d%20e"
+    assert (
+        normalize_uri("https://x.test/webhooks/hubspot/acme/?a=b%3Ac%40d%20e")
+        == "https://x.test/webhooks/hubspot/acme/?a=b:c@d%20e"
+    )
 
 
 def test_a_workspace_without_a_client_secret_refuses_events(client, workspace):

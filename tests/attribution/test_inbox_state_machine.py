@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-
 import pytest
 from django.db.models import Sum
 from hypothesis import HealthCheck, settings
@@ -58,11 +57,14 @@ class Sent:
 
     def materialise(self, partners: list[Partner]) -> IncomingEvent:
         return IncomingEvent(
-            kind=self.kind, event_id=self.event_id, occurred_at=START + timedelta(minutes=self.at),
+            kind=self.kind,
+            event_id=self.event_id,
+            occurred_at=START + timedelta(minutes=self.at),
             customer_external_id=self.customer or None,
             partner_id=partners[self.partner].pk if self.partner is not None else None,
             amount=Decimal(self.cents) / 100 if self.cents is not None else None,
-            currency="USD" if self.kind == "sale" else None, sale_event_id=self.sale_event_id or None,
+            currency="USD" if self.kind == "sale" else None,
+            sale_event_id=self.sale_event_id or None,
         )
 
 
@@ -70,13 +72,19 @@ def make_world() -> tuple[Workspace, list[Partner]]:
     n = next(_workspaces)
     workspace = Workspace.objects.create(slug=f"machine-{n}", name=f"Machine {n}")
     program = ensure_default_program(workspace=workspace)
-    partners = [PartnerFactory(workspace=workspace, program=program, email=f"p{i}@machine.test") for i in range(PARTNERS)]
+    partners = [
+        PartnerFactory(workspace=workspace, program=program, email=f"p{i}@machine.test") for i in range(PARTNERS)
+    ]
     return workspace, partners
 
 
 def ledger_by_partner(workspace: Workspace, partners: list[Partner]) -> list[Decimal]:
-    sums = dict(LedgerEntry.objects.for_workspace(workspace).values("partner_id").annotate(t=Sum("amount"))
-                .values_list("partner_id", "t"))
+    sums = dict(
+        LedgerEntry.objects.for_workspace(workspace)
+        .values("partner_id")
+        .annotate(t=Sum("amount"))
+        .values_list("partner_id", "t")
+    )
     return [sums.get(p.pk) or Decimal("0") for p in partners]
 
 
@@ -92,8 +100,10 @@ class InboxMachine(RuleBasedStateMachine):
         self.late_sales: list[Sent] = []  # sales whose refund was sent first
 
     def _send(self, *events: Sent) -> None:
-        receipts = accept_events(workspace=self.workspace, events=[e.materialise(self.partners) for e in events], source="api")
-        for event, receipt in zip(events, receipts):
+        receipts = accept_events(
+            workspace=self.workspace, events=[e.materialise(self.partners) for e in events], source="api"
+        )
+        for event, receipt in zip(events, receipts, strict=True):
             assert receipt.status == ("duplicate" if event in self.sent else "accepted")
             self.sent.append(event)
         self.script.append(list(events))
@@ -105,8 +115,12 @@ class InboxMachine(RuleBasedStateMachine):
     @initialize(partners=st.lists(st.integers(0, PARTNERS - 1), min_size=CUSTOMERS - 2, max_size=CUSTOMERS - 2))
     def some_customers_are_referred_first(self, partners: list[int]) -> None:
         # Most customers are referrals before they buy, as in life; the last two may not be.
-        self._send(*(Sent("lead", f"lead-{next(self.ids)}", self._tick(), customer=f"c{i}", partner=p)
-                     for i, p in enumerate(partners)))
+        self._send(
+            *(
+                Sent("lead", f"lead-{next(self.ids)}", self._tick(), customer=f"c{i}", partner=p)
+                for i, p in enumerate(partners)
+            )
+        )
         self.process()
 
     @rule(customer=st.integers(0, CUSTOMERS - 1), partner=st.integers(0, PARTNERS - 1))
@@ -133,8 +147,15 @@ class InboxMachine(RuleBasedStateMachine):
     @rule(customer=st.integers(0, CUSTOMERS - 1), cents=st.integers(1, 500_00), share=st.integers(1, 100))
     def refund_before_its_sale(self, customer: int, cents: int, share: int) -> None:
         sale = Sent("sale", f"sale-{next(self.ids)}", self._tick(), customer=f"c{customer}", cents=cents)
-        self._send(Sent("refund", f"refund-{next(self.ids)}", self._tick(), sale_event_id=sale.event_id,
-                        cents=max(1, cents * share // 100)))
+        self._send(
+            Sent(
+                "refund",
+                f"refund-{next(self.ids)}",
+                self._tick(),
+                sale_event_id=sale.event_id,
+                cents=max(1, cents * share // 100),
+            )
+        )
         self.late_sales.append(sale)
 
     @precondition(lambda self: self.late_sales)
@@ -161,9 +182,11 @@ class InboxMachine(RuleBasedStateMachine):
     @invariant()
     def balances_are_the_sum_of_entries_and_match_the_commissions(self) -> None:
         entries = ledger_by_partner(self.workspace, self.partners)
-        for partner, from_entries in zip(self.partners, entries):
-            net = sum((c.net_amount for c in Commission.objects.for_workspace(self.workspace).filter(partner=partner)),
-                      Decimal("0"))
+        for partner, from_entries in zip(self.partners, entries, strict=True):
+            net = sum(
+                (c.net_amount for c in Commission.objects.for_workspace(self.workspace).filter(partner=partner)),
+                Decimal("0"),
+            )
             assert from_entries == net, f"{partner.email}: ledger {from_entries} != commissions {net}"
 
     @invariant()
@@ -173,16 +196,24 @@ class InboxMachine(RuleBasedStateMachine):
         attributed_sales = InboundEvent.objects.for_workspace(ws).filter(kind="sale", status="attributed").count()
         assert Conversion.objects.for_workspace(ws).filter(kind="sale").count() == attributed_sales
         per_conversion = defaultdict(int)
-        for conversion_id in Commission.objects.for_workspace(ws).filter(kind="sale").values_list("conversion_id", flat=True):
+        for conversion_id in (
+            Commission.objects.for_workspace(ws).filter(kind="sale").values_list("conversion_id", flat=True)
+        ):
             per_conversion[conversion_id] += 1
         assert all(n == 1 for n in per_conversion.values())
-        assert Commission.objects.for_workspace(ws).filter(kind="lead").count() == 0  # the default rule has no lead reward
+        assert (
+            Commission.objects.for_workspace(ws).filter(kind="lead").count() == 0
+        )  # the default rule has no lead reward
 
     @invariant()
     def reversals_never_exceed_what_they_reverse(self) -> None:
         ws = self.workspace
-        reversed_by_refunds = dict(CommissionReversal.objects.for_workspace(ws).values("commission_id")
-                                   .annotate(t=Sum("amount")).values_list("commission_id", "t"))
+        reversed_by_refunds = dict(
+            CommissionReversal.objects.for_workspace(ws)
+            .values("commission_id")
+            .annotate(t=Sum("amount"))
+            .values_list("commission_id", "t")
+        )
         for commission in Commission.objects.for_workspace(ws):
             assert Decimal("0") <= commission.reversed_amount <= commission.amount
             assert reversed_by_refunds.get(commission.pk, Decimal("0")) == commission.reversed_amount
@@ -217,9 +248,13 @@ class InboxMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_the_inbox_keeps_the_ledger_exact_whatever_the_order_of_events() -> None:
-    run_state_machine_as_test(InboxMachine, settings=settings(
-        max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck),
-        database=None,  # no .hypothesis/ directory in the checkout
-    ))
-
-
+    run_state_machine_as_test(
+        InboxMachine,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,  # no .hypothesis/ directory in the checkout
+        ),
+    )

@@ -15,8 +15,14 @@ def partner(workspace):
 
 
 def earn(workspace, partner, amount="10.00"):
-    return post_entry(workspace=workspace, partner=partner, kind=LedgerEntry.Kind.COMMISSION_EARNED,
-                      amount=Decimal(amount), currency="USD", reference="commission:1")
+    return post_entry(
+        workspace=workspace,
+        partner=partner,
+        kind=LedgerEntry.Kind.COMMISSION_EARNED,
+        amount=Decimal(amount),
+        currency="USD",
+        reference="commission:1",
+    )
 
 
 def test_entries_are_numbered_and_chained_per_workspace(workspace, other_workspace, partner):
@@ -30,11 +36,14 @@ def test_entries_are_numbered_and_chained_per_workspace(workspace, other_workspa
 
 
 def test_balance_is_the_sum_of_entries_per_currency(workspace, partner):
-    post_entries(workspace=workspace, entries=[
-        NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_EARNED, Decimal("20.00"), "USD"),
-        NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_REVERSED, Decimal("-5.50"), "USD"),
-        NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_EARNED, Decimal("7.00"), "EUR"),
-    ])
+    post_entries(
+        workspace=workspace,
+        entries=[
+            NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_EARNED, Decimal("20.00"), "USD"),
+            NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_REVERSED, Decimal("-5.50"), "USD"),
+            NewEntry(partner.pk, LedgerEntry.Kind.COMMISSION_EARNED, Decimal("7.00"), "EUR"),
+        ],
+    )
     assert partner_balance(workspace=workspace, partner=partner) == {"EUR": Decimal("7.00"), "USD": Decimal("14.50")}
 
 
@@ -54,8 +63,15 @@ def test_sequence_cannot_repeat_within_a_workspace(workspace, partner):
     entry = earn(workspace, partner)
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(
-            workspace=workspace, sequence=entry.sequence, partner=partner, kind=entry.kind, amount=1,
-            currency="USD", created_at=entry.created_at, prev_hash=GENESIS_HASH, entry_hash="x" * 64,
+            workspace=workspace,
+            sequence=entry.sequence,
+            partner=partner,
+            kind=entry.kind,
+            amount=1,
+            currency="USD",
+            created_at=entry.created_at,
+            prev_hash=GENESIS_HASH,
+            entry_hash="x" * 64,
         )
 
 

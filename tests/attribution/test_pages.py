@@ -25,7 +25,9 @@ def test_the_events_page_shows_each_events_state_and_reason(viewer_client, works
 
 
 def test_the_events_page_filters_by_state_for_htmx(manager_client, workspace, earned):
-    response = manager_client.get(f"/w/{workspace.slug}/events/", {"status": "unattributed"}, headers={"HX-Request": "true"})
+    response = manager_client.get(
+        f"/w/{workspace.slug}/events/", {"status": "unattributed"}, headers={"HX-Request": "true"}
+    )
     body = response.content.decode()
     assert "s2" in body and ">s1<" not in body
     assert "<html" not in body
@@ -60,14 +62,20 @@ def test_rejecting_selected_commissions_needs_a_reason(manager_client, workspace
     manager_client.post(f"/w/{workspace.slug}/commissions/bulk/", {"action": "reject", "ids": [earned.pk]})
     earned.refresh_from_db()
     assert earned.status == "pending"
-    manager_client.post(f"/w/{workspace.slug}/commissions/bulk/", {"action": "reject", "ids": [earned.pk],
-                                                                  "reason": "Test purchase"})
+    manager_client.post(
+        f"/w/{workspace.slug}/commissions/bulk/", {"action": "reject", "ids": [earned.pk], "reason": "Test purchase"}
+    )
     earned.refresh_from_db()
     assert (earned.status, earned.rejection_reason) == ("rejected", "Test purchase")
 
 
 def test_finance_cannot_approve(finance_client, workspace, earned):
-    assert finance_client.post(f"/w/{workspace.slug}/commissions/bulk/", {"action": "approve", "ids": [earned.pk]}).status_code == 403
+    assert (
+        finance_client.post(
+            f"/w/{workspace.slug}/commissions/bulk/", {"action": "approve", "ids": [earned.pk]}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_commission_page_explains_it(viewer_client, workspace, earned):
@@ -89,18 +97,27 @@ def test_another_workspaces_commission_is_404_to_its_staff(owner_client, other_w
 
 
 def test_a_manager_adds_a_reward_rule_version_from_a_date(manager_client, workspace, program):
-    response = manager_client.post(f"/w/{workspace.slug}/programs/{program.pk}/rewards/", {
-        "name": "25% for a year", "sale_type": "percent", "sale_value": "25", "duration": "months",
-        "duration_months": "12", "effective_from": "2026-02-01T00:00",
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/programs/{program.pk}/rewards/",
+        {
+            "name": "25% for a year",
+            "sale_type": "percent",
+            "sale_value": "25",
+            "duration": "months",
+            "duration_months": "12",
+            "effective_from": "2026-02-01T00:00",
+        },
+    )
     assert response.status_code == 302
     newest = RewardRule.objects.for_workspace(workspace).order_by("-version").first()
     assert (newest.version, newest.sale_value) == (2, Decimal("25"))
 
 
 def test_a_reward_rule_form_error_stays_next_to_its_field(manager_client, workspace, program):
-    response = manager_client.post(f"/w/{workspace.slug}/programs/{program.pk}/rewards/", {
-        "name": "Monthly", "sale_type": "percent", "sale_value": "10", "duration": "months"})
+    response = manager_client.post(
+        f"/w/{workspace.slug}/programs/{program.pk}/rewards/",
+        {"name": "Monthly", "sale_type": "percent", "sale_value": "10", "duration": "months"},
+    )
     assert response.status_code == 200
     assert "Say for how many months" in response.content.decode()
 
@@ -115,15 +132,19 @@ def test_the_reward_overview_lists_each_programs_rule(viewer_client, workspace, 
 
 
 def test_finance_adds_an_exchange_rate(finance_client, workspace):
-    response = finance_client.post(f"/w/{workspace.slug}/settings/exchange-rates/",
-                                   {"date": "2026-01-15", "from_currency": "eur", "to_currency": "usd", "rate": "1.08"})
+    response = finance_client.post(
+        f"/w/{workspace.slug}/settings/exchange-rates/",
+        {"date": "2026-01-15", "from_currency": "eur", "to_currency": "usd", "rate": "1.08"},
+    )
     assert response.status_code == 302
     assert ExchangeRate.objects.for_workspace(workspace).get().from_currency == "EUR"
 
 
 def test_a_viewer_cannot_add_exchange_rates(viewer_client, workspace):
-    response = viewer_client.post(f"/w/{workspace.slug}/settings/exchange-rates/",
-                                  {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD", "rate": "1.08"})
+    response = viewer_client.post(
+        f"/w/{workspace.slug}/settings/exchange-rates/",
+        {"date": "2026-01-15", "from_currency": "EUR", "to_currency": "USD", "rate": "1.08"},
+    )
     assert response.status_code == 403
 
 

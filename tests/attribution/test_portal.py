@@ -5,23 +5,30 @@ from __future__ import annotations
 import pytest
 
 from attribution.models import Commission
+from tests.accounts.factories import UserFactory
 from tests.attribution.conftest import lead, sale, send
 from tests.conftest import client_for
 from tests.partners.factories import PartnerUserFactory
-from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def anna_client(anna):
-    return client_for(PartnerUserFactory(partner=anna, workspace=anna.workspace, user=UserFactory(email="anna@portal.test")).user)
+    return client_for(
+        PartnerUserFactory(partner=anna, workspace=anna.workspace, user=UserFactory(email="anna@portal.test")).user
+    )
 
 
 @pytest.fixture
 def commissions(workspace, anna, ben):
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), lead("l2", "cus_2", partner_id=ben.pk),
-         sale("s1", "cus_1", "100.00"), sale("s2", "cus_2", "70.00"))
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        lead("l2", "cus_2", partner_id=ben.pk),
+        sale("s1", "cus_1", "100.00"),
+        sale("s2", "cus_2", "70.00"),
+    )
     return {c.partner_id: c for c in Commission.objects.for_workspace(workspace)}
 
 

@@ -29,7 +29,11 @@ def test_a_lead_with_a_click_makes_the_customer_the_clicks_partners_referral(wor
     send(workspace, lead("l1", "cus_1", click_id=click.click_id, customer_email="Buyer@Example.org"))
     referral = Referral.objects.for_workspace(workspace).get(customer_external_id="cus_1")
     assert (referral.partner, referral.source, referral.click, referral.customer_email) == (
-        anna, Referral.Source.LINK, click, "buyer@example.org")
+        anna,
+        Referral.Source.LINK,
+        click,
+        "buyer@example.org",
+    )
     assert event(workspace, "l1").status == InboundEvent.Status.ATTRIBUTED
 
 
@@ -85,8 +89,12 @@ def test_a_later_sale_stays_with_the_first_partner_despite_another_click(workspa
 
 
 def test_sales_after_the_rules_twelve_months_are_attributed_but_earn_nothing(workspace, anna):
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1"),
-         sale("s2", "cus_1", occurred_at=JAN + timedelta(days=400)))
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        sale("s1", "cus_1"),
+        sale("s2", "cus_1", occurred_at=JAN + timedelta(days=400)),
+    )
     assert Commission.objects.for_workspace(workspace).count() == 1
     late = event(workspace, "s2")
     assert (late.status, late.reason_code) == ("attributed", "no_commission")
@@ -101,9 +109,12 @@ def test_the_same_event_id_twice_is_one_sale(workspace, anna):
 
 
 def test_the_same_sale_by_two_routes_counts_once(workspace, anna):
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk),
-         sale("stripe:evt_1", "cus_1", processor_ref="stripe:pi_1"),
-         sale("hubspot:deal:1", "cus_1", processor_ref="stripe:pi_1"))
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        sale("stripe:evt_1", "cus_1", processor_ref="stripe:pi_1"),
+        sale("hubspot:deal:1", "cus_1", processor_ref="stripe:pi_1"),
+    )
     assert Conversion.objects.for_workspace(workspace).count() == 1
     assert event(workspace, "hubspot:deal:1").status == InboundEvent.Status.DUPLICATE
 
@@ -112,7 +123,10 @@ def test_a_suspended_partners_customer_is_unattributed(workspace, anna):
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk))
     Partner.objects.filter(pk=anna.pk).update(status=Partner.Status.SUSPENDED)
     send(workspace, sale("s1", "cus_1"))
-    assert (event(workspace, "s1").status, event(workspace, "s1").reason_code) == ("unattributed", "partner_not_earning")
+    assert (event(workspace, "s1").status, event(workspace, "s1").reason_code) == (
+        "unattributed",
+        "partner_not_earning",
+    )
     assert not Commission.objects.for_workspace(workspace).exists()
 
 
@@ -125,12 +139,20 @@ def test_a_self_referral_is_recorded_as_a_rejected_commission_and_never_paid(wor
 
 
 def test_an_approved_deal_registration_wins_the_customer_who_arrives_later(workspace, anna, ben):
-    deal = DealRegistrationFactory(workspace=workspace, partner=ben, program=ben.program, status="approved",
-                                   contact_email="cto@bigcorp.example")
-    ReferralFactory(workspace=workspace, partner=ben, program=ben.program, customer_external_id="",
-                    customer_email="cto@bigcorp.example", customer_domain="bigcorp.example",
-                    source=Referral.Source.DEAL_REGISTRATION, deal_registration=deal,
-                    protected_until=JAN + timedelta(days=30))
+    deal = DealRegistrationFactory(
+        workspace=workspace, partner=ben, program=ben.program, status="approved", contact_email="cto@bigcorp.example"
+    )
+    ReferralFactory(
+        workspace=workspace,
+        partner=ben,
+        program=ben.program,
+        customer_external_id="",
+        customer_email="cto@bigcorp.example",
+        customer_domain="bigcorp.example",
+        source=Referral.Source.DEAL_REGISTRATION,
+        deal_registration=deal,
+        protected_until=JAN + timedelta(days=30),
+    )
     send(workspace, lead("l1", "cus_big", click_id=click_of(anna).click_id, customer_email="buyer@bigcorp.example"))
     referral = Referral.objects.for_workspace(workspace).get(customer_external_id="cus_big")
     assert (referral.partner, referral.deal_registration) == (ben, deal)
@@ -138,11 +160,23 @@ def test_an_approved_deal_registration_wins_the_customer_who_arrives_later(works
 
 def test_a_commission_keeps_the_rule_version_in_effect_on_the_sale_date(workspace, anna):
     old = RewardRuleFactory(workspace=workspace, program=anna.program, sale_value=Decimal("10"))
-    RewardRuleFactory(workspace=workspace, program=anna.program, rule_key=old.rule_key, version=2,
-                      sale_value=Decimal("30"), effective_from=JAN + timedelta(days=1))
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1"),
-         sale("s2", "cus_1", occurred_at=JAN + timedelta(days=2)))
-    got = {c.conversion.event_id: (c.amount, c.reward_rule.version) for c in Commission.objects.for_workspace(workspace)}
+    RewardRuleFactory(
+        workspace=workspace,
+        program=anna.program,
+        rule_key=old.rule_key,
+        version=2,
+        sale_value=Decimal("30"),
+        effective_from=JAN + timedelta(days=1),
+    )
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        sale("s1", "cus_1"),
+        sale("s2", "cus_1", occurred_at=JAN + timedelta(days=2)),
+    )
+    got = {
+        c.conversion.event_id: (c.amount, c.reward_rule.version) for c in Commission.objects.for_workspace(workspace)
+    }
     assert got == {"s1": (Decimal("10.00"), 1), "s2": (Decimal("30.00"), 2)}
 
 
@@ -211,7 +245,9 @@ def test_the_ledger_chain_stays_intact_through_processing(workspace, anna):
 def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_processed(workspace, anna):
     from attribution.inbox import accept_events
 
-    accept_events(workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api")
+    accept_events(
+        workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api"
+    )
     lead_pk, sale_pk = (event(workspace, e).pk for e in ("l1", "s1"))
     # Another worker holds the lead: this set has only the sale.
     held = process_events(workspace_id=workspace.pk, event_ids=[sale_pk])
@@ -226,7 +262,9 @@ def test_a_sale_waits_while_an_earlier_event_of_its_new_customer_is_being_proces
 def test_a_sale_whose_new_customer_another_set_settles_meanwhile_goes_to_their_partner(workspace, anna):
     from attribution.inbox import accept_events
 
-    accept_events(workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api")
+    accept_events(
+        workspace=workspace, events=[lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1")], source="api"
+    )
     lead_pk, sale_pk = (event(workspace, e).pk for e in ("l1", "s1"))
     settled = []
 
@@ -260,5 +298,7 @@ def test_a_set_in_its_own_transaction_checks_keys_at_once_and_commits(workspace,
     # Outside a test transaction the set sets its own transaction up (immediate keys, no wait for the disk).
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1", "49.99"), sale("s2", "cus_1", "10.00"))
     assert sorted(Commission.objects.for_workspace(workspace).values_list("amount", flat=True)) == [
-        Decimal("2.00"), Decimal("10.00")]
+        Decimal("2.00"),
+        Decimal("10.00"),
+    ]
     assert verify_chain(workspace) == (2, None)

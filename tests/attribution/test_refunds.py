@@ -79,6 +79,10 @@ def test_an_approved_commission_is_still_reversed_by_a_refund(workspace, anna, s
 
 
 def test_a_refund_may_name_the_sale_by_its_processor_id(workspace, anna):
-    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1", processor_ref="stripe:pi_9"),
-         refund("r1", "stripe:pi_9", "50.00"))
+    send(
+        workspace,
+        lead("l1", "cus_1", partner_id=anna.pk),
+        sale("s1", "cus_1", processor_ref="stripe:pi_9"),
+        refund("r1", "stripe:pi_9", "50.00"),
+    )
     assert commission(workspace).reversed_amount == Decimal("10.00")

@@ -3,13 +3,22 @@ from decimal import Decimal
 
 from attribution.rewards import Award, NoAward, RuleTerms, refund_reversal, round_money, sale_reward
 
-DEFAULT = RuleTerms(name="Default", sale_type="percent", sale_value=Decimal("20"), duration="months", duration_months=12)
+DEFAULT = RuleTerms(
+    name="Default", sale_type="percent", sale_value=Decimal("20"), duration="months", duration_months=12
+)
 JAN = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 def reward(terms=DEFAULT, amount="100.00", occurred=JAN, first=JAN, is_first=True, earned="0", currency="USD"):
-    return sale_reward(terms, sale_amount=Decimal(amount), currency=currency, occurred_at=occurred,
-                       customer_first_sale_at=first, is_first_sale=is_first, earned_for_customer=Decimal(earned))
+    return sale_reward(
+        terms,
+        sale_amount=Decimal(amount),
+        currency=currency,
+        occurred_at=occurred,
+        customer_first_sale_at=first,
+        is_first_sale=is_first,
+        earned_for_customer=Decimal(earned),
+    )
 
 
 def test_default_rule_pays_twenty_percent_to_the_cent():
@@ -34,16 +43,22 @@ def test_one_time_rule_pays_only_the_first_sale():
 
 
 def test_cap_per_customer_limits_the_last_commission():
-    terms = RuleTerms(name="Capped", sale_type="percent", sale_value=Decimal("10"), duration="lifetime",
-                      cap_per_customer=Decimal("25"))
+    terms = RuleTerms(
+        name="Capped",
+        sale_type="percent",
+        sale_value=Decimal("10"),
+        duration="lifetime",
+        cap_per_customer=Decimal("25"),
+    )
     result = reward(terms, amount="100", earned="20")
     assert result.amount == Decimal("5.00") and "capped" in result.explanation
     assert isinstance(reward(terms, amount="100", earned="25"), NoAward)
 
 
 def test_sale_below_minimum_earns_nothing():
-    terms = RuleTerms(name="Min", sale_type="percent", sale_value=Decimal("10"), duration="lifetime",
-                      min_sale_amount=Decimal("50"))
+    terms = RuleTerms(
+        name="Min", sale_type="percent", sale_value=Decimal("10"), duration="lifetime", min_sale_amount=Decimal("50")
+    )
     assert isinstance(reward(terms, amount="49.99"), NoAward)
 
 
@@ -53,15 +68,30 @@ def test_zero_decimal_currency_rounds_to_whole_units():
 
 
 def test_partial_refund_reverses_in_proportion():
-    assert refund_reversal(commission_amount=Decimal("20.00"), sale_amount=Decimal("100.00"),
-                           refund_amount=Decimal("25.00"), already_reversed=Decimal("0"), currency="USD") == Decimal("5.00")
+    assert refund_reversal(
+        commission_amount=Decimal("20.00"),
+        sale_amount=Decimal("100.00"),
+        refund_amount=Decimal("25.00"),
+        already_reversed=Decimal("0"),
+        currency="USD",
+    ) == Decimal("5.00")
 
 
 def test_reversals_never_exceed_the_commission():
-    assert refund_reversal(commission_amount=Decimal("20.00"), sale_amount=Decimal("100.00"),
-                           refund_amount=Decimal("100.00"), already_reversed=Decimal("15.00"), currency="USD") == Decimal("5.00")
-    assert refund_reversal(commission_amount=Decimal("20.00"), sale_amount=Decimal("100.00"),
-                           refund_amount=Decimal("500.00"), already_reversed=Decimal("0"), currency="USD") == Decimal("20.00")
+    assert refund_reversal(
+        commission_amount=Decimal("20.00"),
+        sale_amount=Decimal("100.00"),
+        refund_amount=Decimal("100.00"),
+        already_reversed=Decimal("15.00"),
+        currency="USD",
+    ) == Decimal("5.00")
+    assert refund_reversal(
+        commission_amount=Decimal("20.00"),
+        sale_amount=Decimal("100.00"),
+        refund_amount=Decimal("500.00"),
+        already_reversed=Decimal("0"),
+        currency="USD",
+    ) == Decimal("20.00")
 
 
 def test_explanation_names_rule_rate_and_amounts():

@@ -15,7 +15,7 @@ from tests.partners.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
-AWKWARD = ['say "hi"', "back\\slash", "NULL", "", "a,b{c}", "ünï €", " padded ", "x\\\"y"]
+AWKWARD = ['say "hi"', "back\\slash", "NULL", "", "a,b{c}", "ünï €", " padded ", 'x\\"y']
 
 
 def test_strings_with_quotes_backslashes_and_braces_survive_the_array_literal():
@@ -30,8 +30,10 @@ def test_awkward_event_and_customer_ids_are_stored_and_processed_exactly(workspa
     partner = PartnerFactory(workspace=workspace, program=program, name='Ann "The Closer" \\ Co')
     events = []
     for index, text in enumerate(AWKWARD[:3] + AWKWARD[4:]):  # an empty id is refused by validation
-        events += [lead(f"lead {text}", f"cust {text}", partner_id=partner.pk),
-                   sale(f"sale {text}", f"cust {text}", f"{index + 1}0.00")]
+        events += [
+            lead(f"lead {text}", f"cust {text}", partner_id=partner.pk),
+            sale(f"sale {text}", f"cust {text}", f"{index + 1}0.00"),
+        ]
     send(workspace, *events)
 
     stored = InboundEvent.objects.for_workspace(workspace)
@@ -40,15 +42,20 @@ def test_awkward_event_and_customer_ids_are_stored_and_processed_exactly(workspa
     assert set(stored.values_list("status", flat=True)) == {InboundEvent.Status.ATTRIBUTED}
     sales = Conversion.objects.for_workspace(workspace).filter(kind="sale")
     assert sorted(sales.values_list("event_id", flat=True)) == sorted(
-        e.event_id.strip() for e in events if e.kind == "sale")
+        e.event_id.strip() for e in events if e.kind == "sale"
+    )
     commission = Commission.objects.for_workspace(workspace).get(conversion__event_id='sale say "hi"')
     assert commission.amount == Decimal("2.00")
     assert commission.explanation["attribution"]["partner"]["name"] == 'Ann "The Closer" \\ Co'
-    assert commission.explanation["sale"] == {"event_id": 'sale say "hi"', "amount": "10.00", "currency": "USD",
-                                              "occurred_at": "2026-01-15T12:00:00+00:00"}
+    assert commission.explanation["sale"] == {
+        "event_id": 'sale say "hi"',
+        "amount": "10.00",
+        "currency": "USD",
+        "occurred_at": "2026-01-15T12:00:00+00:00",
+    }
 
 
 def test_times_read_by_the_set_helpers_are_aware_utc():
-    (moment,), = fetch_rows("SELECT %s::timestamptz", [datetime(2026, 1, 15, 12, 30, tzinfo=UTC)])
+    ((moment,),) = fetch_rows("SELECT %s::timestamptz", [datetime(2026, 1, 15, 12, 30, tzinfo=UTC)])
     assert moment == datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
     assert moment.utcoffset().total_seconds() == 0

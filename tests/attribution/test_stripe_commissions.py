@@ -46,11 +46,18 @@ def test_shuffled_repeated_stripe_events_earn_twenty_percent_less_the_refund(str
     process_pending(workspace=stripe_connected)
 
     sales = {c.processor_ref: c for c in Conversion.objects.for_workspace(stripe_connected).filter(kind="sale")}
-    assert {ref: c.amount for ref, c in sales.items()} == {"stripe:pi_a": Decimal("100.00"), "stripe:pi_b": Decimal("49.00")}
-    commissions = {c.conversion.processor_ref: c for c in Commission.objects.for_workspace(stripe_connected).filter(kind="sale")}
+    assert {ref: c.amount for ref, c in sales.items()} == {
+        "stripe:pi_a": Decimal("100.00"),
+        "stripe:pi_b": Decimal("49.00"),
+    }
+    commissions = {
+        c.conversion.processor_ref: c for c in Commission.objects.for_workspace(stripe_connected).filter(kind="sale")
+    }
     assert {ref: (c.partner_id, c.amount, c.reversed_amount) for ref, c in commissions.items()} == {
         "stripe:pi_a": (partner.pk, Decimal("20.00"), Decimal("5.00")),
         "stripe:pi_b": (partner.pk, Decimal("9.80"), Decimal("0")),
     }
     refunds = Conversion.objects.for_workspace(stripe_connected).filter(kind="refund")
-    assert [(r.event_id, r.amount, r.sale.processor_ref) for r in refunds] == [("stripe:re_c", Decimal("25.00"), "stripe:pi_a")]
+    assert [(r.event_id, r.amount, r.sale.processor_ref) for r in refunds] == [
+        ("stripe:re_c", Decimal("25.00"), "stripe:pi_a")
+    ]

@@ -67,8 +67,9 @@ def test_an_outsider_gets_404(outsider_client, workspace):
 
 
 def test_the_api_sets_the_secret(api_client, workspace):
-    response = api_client.put("/api/v1/integrations/stripe", {"signing_secret": STRIPE_SECRET},
-                              content_type="application/json")
+    response = api_client.put(
+        "/api/v1/integrations/stripe", {"signing_secret": STRIPE_SECRET}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json()["signing_secret_set"] is True
     assert IntegrationSettings.objects.get(workspace=workspace).stripe_signing_secret == STRIPE_SECRET
@@ -84,7 +85,9 @@ def test_the_api_says_whether_a_secret_is_set_but_never_returns_it(api_client, w
 
 
 def test_the_api_refuses_a_malformed_secret_naming_the_field(api_client):
-    response = api_client.put("/api/v1/integrations/stripe", {"signing_secret": "nope"}, content_type="application/json")
+    response = api_client.put(
+        "/api/v1/integrations/stripe", {"signing_secret": "nope"}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert "signing_secret" in response.json()["error"]["fields"]
 

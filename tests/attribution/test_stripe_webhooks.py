@@ -40,9 +40,17 @@ def test_checkout_with_a_tclid_records_the_lead_and_the_first_sale(client, strip
     ]
     lead, sale = _events(stripe_connected)["stripe:evt_checkout:lead"], _events(stripe_connected)["stripe:evt_checkout"]
     assert (lead.kind, lead.source, lead.payload["customer_external_id"], lead.payload["click_id"]) == (
-        "lead", "stripe", "cus_1", "clk_abc123")
+        "lead",
+        "stripe",
+        "cus_1",
+        "clk_abc123",
+    )
     assert (sale.kind, sale.payload["amount"], sale.payload["currency"], sale.payload["processor_ref"]) == (
-        "sale", "100.00", "USD", "stripe:pi_1")
+        "sale",
+        "100.00",
+        "USD",
+        "stripe:pi_1",
+    )
 
 
 def test_a_referral_code_in_the_metadata_reaches_the_lead_as_a_code(client, stripe_connected):
@@ -53,8 +61,9 @@ def test_a_referral_code_in_the_metadata_reaches_the_lead_as_a_code(client, stri
 
 
 def test_a_checkout_without_a_customer_object_uses_the_email(client, stripe_connected):
-    post_stripe(client, "acme", checkout_completed(customer=None, email="Guest@Example.com",
-                                                   metadata={"tclid": "clk_1"}))
+    post_stripe(
+        client, "acme", checkout_completed(customer=None, email="Guest@Example.com", metadata={"tclid": "clk_1"})
+    )
     lead = InboundEvent.objects.get(workspace=stripe_connected, kind="lead")
     assert lead.payload["customer_external_id"] == "guest@example.com"
 
@@ -71,16 +80,27 @@ def test_a_three_decimal_currency_divides_by_a_thousand(client, stripe_connected
 
 
 def test_a_subscription_checkout_records_the_lead_and_leaves_the_money_to_its_invoice(client, stripe_connected):
-    post_stripe(client, "acme", checkout_completed(mode="subscription", payment_intent=None, invoice="in_first",
-                                                   metadata={"tclid": "clk_1"}))
+    post_stripe(
+        client,
+        "acme",
+        checkout_completed(mode="subscription", payment_intent=None, invoice="in_first", metadata={"tclid": "clk_1"}),
+    )
     assert [e.kind for e in InboundEvent.objects.for_workspace(stripe_connected)] == ["lead"]
 
 
 def test_a_subscriptions_checkout_and_first_invoice_are_one_sale(client, stripe_connected):
-    post_stripe(client, "acme", invoice_paid("evt_inv", invoice_id="in_first", payment_intent="pi_first",
-                                             billing_reason="subscription_create"))
-    post_stripe(client, "acme", checkout_completed("evt_cs", mode="subscription", payment_intent=None,
-                                                   invoice="in_first", metadata={"tclid": "clk_1"}))
+    post_stripe(
+        client,
+        "acme",
+        invoice_paid("evt_inv", invoice_id="in_first", payment_intent="pi_first", billing_reason="subscription_create"),
+    )
+    post_stripe(
+        client,
+        "acme",
+        checkout_completed(
+            "evt_cs", mode="subscription", payment_intent=None, invoice="in_first", metadata={"tclid": "clk_1"}
+        ),
+    )
     sales = InboundEvent.objects.for_workspace(stripe_connected).filter(kind="sale")
     assert [(s.event_id, s.payload["processor_ref"]) for s in sales] == [("stripe:evt_inv", "stripe:pi_first")]
 
@@ -94,7 +114,11 @@ def test_an_invoice_paid_is_a_sale_keyed_by_its_payment_intent(client, stripe_co
     post_stripe(client, "acme", invoice_paid(amount_paid=2999, payment_intent="pi_sub"))
     sale = InboundEvent.objects.get(workspace=stripe_connected)
     assert (sale.event_id, sale.kind, sale.payload["amount"], sale.payload["processor_ref"]) == (
-        "stripe:evt_invoice", "sale", "29.99", "stripe:pi_sub")
+        "stripe:evt_invoice",
+        "sale",
+        "29.99",
+        "stripe:pi_sub",
+    )
     assert sale.payload["occurred_at"].startswith("2025-06-15")
 
 
@@ -122,7 +146,11 @@ def test_each_refund_object_is_one_refund_event_pointing_at_the_payment_intent(c
 def test_a_refund_event_without_the_refund_list_refunds_the_growth_of_amount_refunded(client, stripe_connected):
     post_stripe(client, "acme", charge_refunded("evt_r3", amount_refunded=7500, previous_refunded=2500))
     refund = InboundEvent.objects.get(workspace=stripe_connected)
-    assert (refund.event_id, refund.payload["amount"], refund.related_event_id) == ("stripe:evt_r3", "50.00", "stripe:pi_1")
+    assert (refund.event_id, refund.payload["amount"], refund.related_event_id) == (
+        "stripe:evt_r3",
+        "50.00",
+        "stripe:pi_1",
+    )
 
 
 def test_the_same_stripe_event_twice_is_one_inbound_event(client, stripe_connected):
@@ -145,8 +173,10 @@ def test_shuffled_and_repeated_deliveries_leave_exactly_the_expected_events(clie
     random.Random(7).shuffle(sends)
     for event in sends:
         assert post_stripe(client, "acme", event).status_code == 200
-    found = {(e.event_id, e.kind, e.payload.get("amount"), e.payload.get("processor_ref"), e.related_event_id)
-             for e in InboundEvent.objects.for_workspace(stripe_connected)}
+    found = {
+        (e.event_id, e.kind, e.payload.get("amount"), e.payload.get("processor_ref"), e.related_event_id)
+        for e in InboundEvent.objects.for_workspace(stripe_connected)
+    }
     assert found == {
         ("stripe:evt_a:lead", "lead", None, None, ""),
         ("stripe:evt_a", "sale", "100.00", "stripe:pi_a", ""),

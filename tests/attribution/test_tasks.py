@@ -41,8 +41,9 @@ def test_the_sweeper_leaves_fresh_events_to_their_own_task(workspace):
 
 def test_the_sweeper_waits_longer_each_time_a_refund_still_has_no_sale(workspace):
     send(workspace, refund("r1", "s_missing"))
-    InboundEvent.objects.update(received_at=timezone.now() - timedelta(hours=1), attempts=4,
-                                attempted_at=timezone.now() - timedelta(minutes=10))
+    InboundEvent.objects.update(
+        received_at=timezone.now() - timedelta(hours=1), attempts=4, attempted_at=timezone.now() - timedelta(minutes=10)
+    )
     with mock.patch("attribution.tasks.process_inbound_events.apply_async"):
         assert sweep_inbound_events() == 0  # the 4th retry waits 16 minutes
         InboundEvent.objects.update(attempted_at=timezone.now() - timedelta(minutes=20))
@@ -52,7 +53,10 @@ def test_the_sweeper_waits_longer_each_time_a_refund_still_has_no_sale(workspace
 def test_a_refund_waiting_for_days_is_unattributed_and_woken_when_its_sale_arrives(workspace, anna):
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk), refund("r1", "s1", "50.00"))
     InboundEvent.objects.filter(event_id="r1").update(received_at=timezone.now() - timedelta(days=8))
-    process_events(workspace_id=workspace.pk, event_ids=list(InboundEvent.objects.filter(event_id="r1").values_list("id", flat=True)))
+    process_events(
+        workspace_id=workspace.pk,
+        event_ids=list(InboundEvent.objects.filter(event_id="r1").values_list("id", flat=True)),
+    )
     assert InboundEvent.objects.get(event_id="r1").reason_code == "sale_not_found"
     send(workspace, sale("s1", "cus_1", "100.00"))
     assert InboundEvent.objects.get(event_id="r1").status == "attributed"

@@ -72,11 +72,35 @@ def start_worker(queue: str, log: Path, hold: Path, held: Path) -> subprocess.Po
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-c", _WORKER, str(hold), str(held), HOLD_AT,
-         "-A", "config", "worker", "--queues", queue, "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-         "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            _WORKER,
+            str(hold),
+            str(held),
+            HOLD_AT,
+            "-A",
+            "config",
+            "worker",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     if not wait_for(lambda: "ready." in log.read_text() or worker.poll() is not None, 60) or worker.poll() is not None:
         pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
@@ -126,14 +150,21 @@ def test_a_worker_killed_mid_set_leaves_nothing_half_done_and_nothing_twice(queu
     workspace = Workspace.objects.create(slug=f"kill-{uuid.uuid4().hex[:6]}", name="Kill test")
     program = ensure_default_program(workspace=workspace)
     partners = [PartnerFactory(workspace=workspace, program=program) for _ in range(5)]
-    leads = [IncomingEvent(kind="lead", event_id=f"l{c}", customer_external_id=f"c{c}", partner_id=partners[c % 5].pk)
-             for c in range(CUSTOMERS)]
-    sales = [IncomingEvent(kind="sale", event_id=f"s{c}-{n}", customer_external_id=f"c{c}", amount=Decimal("10.00"),
-                           currency="USD") for n in range(SALES_PER_CUSTOMER) for c in range(CUSTOMERS)]
+    leads = [
+        IncomingEvent(kind="lead", event_id=f"l{c}", customer_external_id=f"c{c}", partner_id=partners[c % 5].pk)
+        for c in range(CUSTOMERS)
+    ]
+    sales = [
+        IncomingEvent(
+            kind="sale", event_id=f"s{c}-{n}", customer_external_id=f"c{c}", amount=Decimal("10.00"), currency="USD"
+        )
+        for n in range(SALES_PER_CUSTOMER)
+        for c in range(CUSTOMERS)
+    ]
     total = len(leads) + len(sales)
     accept_events(workspace=workspace, events=leads, source="api")
     for start in range(0, len(sales), 5000):
-        accept_events(workspace=workspace, events=sales[start:start + 5000], source="api")
+        accept_events(workspace=workspace, events=sales[start : start + 5000], source="api")
 
     log, hold, held = tmp_path / "worker.log", tmp_path / "hold", tmp_path / "held"
     worker = start_worker(queue, log, hold, held)
@@ -149,7 +180,9 @@ def test_a_worker_killed_mid_set_leaves_nothing_half_done_and_nothing_twice(queu
         # Nothing half-done: what was processed is complete, the rest untouched and still received.
         left = pending(workspace)
         assert 0 < left < total
-        attributed_sales = InboundEvent.objects.for_workspace(workspace).filter(kind="sale", status="attributed").count()
+        attributed_sales = (
+            InboundEvent.objects.for_workspace(workspace).filter(kind="sale", status="attributed").count()
+        )
         assert Conversion.objects.for_workspace(workspace).count() == attributed_sales
         assert Commission.objects.for_workspace(workspace).count() == attributed_sales
         assert LedgerEntry.objects.for_workspace(workspace).count() == attributed_sales
@@ -166,5 +199,7 @@ def test_a_worker_killed_mid_set_leaves_nothing_half_done_and_nothing_twice(queu
     assert Conversion.objects.for_workspace(workspace).values("event_id").distinct().count() == len(sales)
     assert Commission.objects.for_workspace(workspace).count() == len(sales)
     assert LedgerEntry.objects.for_workspace(workspace).count() == len(sales)
-    assert sum(LedgerEntry.objects.for_workspace(workspace).values_list("amount", flat=True)) == Decimal("2.00") * len(sales)
+    assert sum(LedgerEntry.objects.for_workspace(workspace).values_list("amount", flat=True)) == Decimal("2.00") * len(
+        sales
+    )
     assert verify_chain(workspace) == (len(sales), None)

@@ -79,27 +79,58 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
     from referrals.models import Link, ReferralCode
 
     tag = uuid.uuid4().hex[:8]
-    workspace = create_workspace(slug=f"bench-db-{tag}", name=f"Bench Dashboard {tag}", owner_email=f"{tag}@bench.test").workspace
+    workspace = create_workspace(
+        slug=f"bench-db-{tag}", name=f"Bench Dashboard {tag}", owner_email=f"{tag}@bench.test"
+    ).workspace
     user = User.objects.get(email=f"{tag}@bench.test")
     assert Membership.objects.filter(workspace=workspace, user=user, role=Role.OWNER).exists()
     program, _ = Program.objects.get_or_create(workspace=workspace, slug="bench", defaults={"name": "Bench program"})
     Program.objects.filter(workspace=workspace).exclude(pk=program.pk).delete()
-    rule = RewardRule.objects.create(workspace=workspace, program=program, rule_key=uuid.uuid4(), name="20%",
-                                     sale_value=20, effective_from=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    rule = RewardRule.objects.create(
+        workspace=workspace,
+        program=program,
+        rule_key=uuid.uuid4(),
+        name="20%",
+        sale_value=20,
+        effective_from=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
     groups = [PartnerGroup.objects.create(workspace=workspace, name=f"Tier {i}") for i in range(5)]
-    partners = Partner.objects.bulk_create([
-        Partner(workspace=workspace, program=program, group=groups[i % 6] if i % 6 < 5 else None,
-                name=f"Partner {i:05d} Media", email=f"p{i}@bench.test") for i in range(PARTNERS)
-    ], batch_size=5000)
-    links = Link.objects.bulk_create([
-        Link(workspace=workspace, program=program, partner=p, code=f"b{tag}{p.pk}x{n}", destination_url="https://shop.bench.test/",
-             channel=CHANNELS[(p.pk + n) % len(CHANNELS)], campaign="spring" if n else "")
-        for p in partners for n in range(2)
-    ], batch_size=5000)
-    codes = ReferralCode.objects.bulk_create([
-        ReferralCode(workspace=workspace, program=program, partner=p, code=f"B{tag}{p.pk}", channel="podcast")
-        for p in partners
-    ], batch_size=5000)
+    partners = Partner.objects.bulk_create(
+        [
+            Partner(
+                workspace=workspace,
+                program=program,
+                group=groups[i % 6] if i % 6 < 5 else None,
+                name=f"Partner {i:05d} Media",
+                email=f"p{i}@bench.test",
+            )
+            for i in range(PARTNERS)
+        ],
+        batch_size=5000,
+    )
+    links = Link.objects.bulk_create(
+        [
+            Link(
+                workspace=workspace,
+                program=program,
+                partner=p,
+                code=f"b{tag}{p.pk}x{n}",
+                destination_url="https://shop.bench.test/",
+                channel=CHANNELS[(p.pk + n) % len(CHANNELS)],
+                campaign="spring" if n else "",
+            )
+            for p in partners
+            for n in range(2)
+        ],
+        batch_size=5000,
+    )
+    codes = ReferralCode.objects.bulk_create(
+        [
+            ReferralCode(workspace=workspace, program=program, partner=p, code=f"B{tag}{p.pk}", channel="podcast")
+            for p in partners
+        ],
+        batch_size=5000,
+    )
     now = dt.datetime.now(dt.UTC)
     start = now - dt.timedelta(days=DAYS - 1)
     span = int((now - start).total_seconds()) - 3600
@@ -115,8 +146,12 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
             yield f"{ws}\t{link_id}\t{partner_id}\t{tag}{n:012x}\t{at.isoformat()}\t{'0' * 64}\t{n:032x}\tbench\t\t{bot}\t{unique}\tt\n"
 
     t0 = time.perf_counter()
-    _copy("referrals_click", "workspace_id, link_id, partner_id, click_id, clicked_at, ip_hash, visitor_hash, user_agent, "
-          "referrer, is_bot, is_unique, earns_credit", clicks)
+    _copy(
+        "referrals_click",
+        "workspace_id, link_id, partner_id, click_id, clicked_at, ip_hash, visitor_hash, user_agent, "
+        "referrer, is_bot, is_unique, earns_credit",
+        clicks,
+    )
     print(f"  {CLICKS:,} clicks copied in {time.perf_counter() - t0:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(id), max(id) FROM referrals_click WHERE workspace_id = %s", [ws])
@@ -146,20 +181,30 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
                 source = "manual"
             at = start + dt.timedelta(seconds=int(rng.random() * span))
             referral_meta.append((at, n))
-            yield (f"{ws}\t{program.pk}\t{partner_id if partner_id else 0}\tcus-{tag}-{n}\t\t\t\t{source}\tlead\t"
-                   f"{click_id}\t{code_id}\t\\N\t{at.isoformat()}\t\\N\t\\N\n")
+            yield (
+                f"{ws}\t{program.pk}\t{partner_id if partner_id else 0}\tcus-{tag}-{n}\t\t\t\t{source}\tlead\t"
+                f"{click_id}\t{code_id}\t\\N\t{at.isoformat()}\t\\N\t\\N\n"
+            )
 
     t0 = time.perf_counter()
-    _copy("referrals_referral", "workspace_id, program_id, partner_id, customer_external_id, customer_email, customer_name, "
-          "customer_domain, source, stage, click_id, code_id, deal_registration_id, created_at, converted_at, protected_until",
-          _fix_link_referrals(referrals, ws))
+    _copy(
+        "referrals_referral",
+        "workspace_id, program_id, partner_id, customer_external_id, customer_email, customer_name, "
+        "customer_domain, source, stage, click_id, code_id, deal_registration_id, created_at, converted_at, protected_until",
+        _fix_link_referrals(referrals, ws),
+    )
     with connection.cursor() as cursor:
         # Link-sourced referrals belong to their click's partner and come 1-72 hours after it.
-        cursor.execute("""
+        cursor.execute(
+            """
             UPDATE referrals_referral r SET partner_id = k.partner_id,
                    created_at = k.clicked_at + make_interval(hours => (1 + r.id %% 72)::int)
-            FROM referrals_click k WHERE k.id = r.click_id AND r.workspace_id = %s""", [ws])
-        cursor.execute("SELECT id, partner_id, created_at FROM referrals_referral WHERE workspace_id = %s ORDER BY id", [ws])
+            FROM referrals_click k WHERE k.id = r.click_id AND r.workspace_id = %s""",
+            [ws],
+        )
+        cursor.execute(
+            "SELECT id, partner_id, created_at FROM referrals_referral WHERE workspace_id = %s ORDER BY id", [ws]
+        )
         referral_rows = cursor.fetchall()
     print(f"  {REFERRALS:,} referrals copied in {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -173,17 +218,25 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
             yield f"{ws}\t{program.pk}\t{referral_id}\t{partner_id}\tsale\ts-{tag}-{n}\t\\N\t{amount:.2f}\tUSD\t\\N\t\t\\N\t{at.isoformat()}\t\\N\t{now.isoformat()}\n"
 
     t0 = time.perf_counter()
-    _copy("attribution_conversion", "workspace_id, program_id, referral_id, partner_id, kind, event_id, processor_ref, amount, "
-          "currency, original_amount, original_currency, fx_rate, occurred_at, sale_id, created_at", conversions)
+    _copy(
+        "attribution_conversion",
+        "workspace_id, program_id, referral_id, partner_id, kind, event_id, processor_ref, amount, "
+        "currency, original_amount, original_currency, fx_rate, occurred_at, sale_id, created_at",
+        conversions,
+    )
     with connection.cursor() as cursor:
         # 5% of sales are refunded in full a few days later, and their commission reversed.
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO attribution_conversion (workspace_id, program_id, referral_id, partner_id, kind, event_id, amount,
                    currency, original_currency, occurred_at, sale_id, created_at)
             SELECT workspace_id, program_id, referral_id, partner_id, 'refund', 'r-' || event_id, amount, currency, '',
                    LEAST(occurred_at + interval '3 days', now() - interval '1 minute'), id, now()
-            FROM attribution_conversion WHERE workspace_id = %s AND kind = 'sale' AND id %% 20 = 0""", [ws])
-        cursor.execute("""
+            FROM attribution_conversion WHERE workspace_id = %s AND kind = 'sale' AND id %% 20 = 0""",
+            [ws],
+        )
+        cursor.execute(
+            """
             INSERT INTO attribution_commission (workspace_id, program_id, partner_id, referral_id, conversion_id, reward_rule_id,
                    kind, amount, currency, status, occurred_at, hold_until, reversed_amount, rejection_reason, explanation,
                    created_at)
@@ -191,7 +244,9 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
                    CASE WHEN s.id %% 20 = 0 THEN 'reversed' ELSE (%s::text[])[1 + s.id %% 6] END, s.occurred_at,
                    s.occurred_at + interval '30 days', CASE WHEN s.id %% 20 = 0 THEN round(s.amount * 0.2, 2) ELSE 0 END,
                    '', '{}'::jsonb, now()
-            FROM attribution_conversion s WHERE s.workspace_id = %s AND s.kind = 'sale'""", [rule.pk, statuses, ws])
+            FROM attribution_conversion s WHERE s.workspace_id = %s AND s.kind = 'sale'""",
+            [rule.pk, statuses, ws],
+        )
         cursor.execute("ANALYZE referrals_click, referrals_referral, attribution_conversion, attribution_commission")
     print(f"  {len(chosen):,} sales with refunds and commissions in {time.perf_counter() - t0:.1f} s", flush=True)
     return workspace, user, [p.pk for p in partners]
@@ -245,8 +300,10 @@ def main() -> int:
     from reporting.filters import today
 
     call_command("migrate", verbosity=0)
-    print(f"SCALE={SCALE}: {CLICKS:,} clicks, {REFERRALS:,} referrals, {SALES:,} sales, {PARTNERS:,} partners over {DAYS} days",
-          flush=True)
+    print(
+        f"SCALE={SCALE}: {CLICKS:,} clicks, {REFERRALS:,} referrals, {SALES:,} sales, {PARTNERS:,} partners over {DAYS} days",
+        flush=True,
+    )
     rng = random.Random(20261124)
     reuse = os.environ.get("REUSE_WORKSPACE")
     if reuse:
@@ -266,7 +323,9 @@ def main() -> int:
         t0 = time.perf_counter()
         rollups.rebuild(workspace_id=workspace.pk, start=today() - dt.timedelta(days=DAYS + 40), end=today())
         rollup_s = time.perf_counter() - t0
-        print(f"  {workspace.slug}: data generated in {generate_s:.1f} s, rollups built in {rollup_s:.1f} s", flush=True)
+        print(
+            f"  {workspace.slug}: data generated in {generate_s:.1f} s, rollups built in {rollup_s:.1f} s", flush=True
+        )
 
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -285,12 +344,18 @@ def main() -> int:
         return client.get(dashboard_url)
 
     dashboard_cold = measure(cold, max(10, REPEAT // 3))
-    stats = measure(lambda: api.get(f"/api/v1/partners/{rng.choice(partner_ids)}/stats?start={start}&end={end}"), REPEAT)
+    stats = measure(
+        lambda: api.get(f"/api/v1/partners/{rng.choice(partner_ids)}/stats?start={start}&end={end}"), REPEAT
+    )
     figures = {
         "workspace": workspace.slug,
         "scale": SCALE,
-        "clicks": CLICKS, "referrals": REFERRALS, "sales": SALES, "partners": PARTNERS,
-        "generate_s": round(generate_s, 1), "rollup_build_s": round(rollup_s, 1),
+        "clicks": CLICKS,
+        "referrals": REFERRALS,
+        "sales": SALES,
+        "partners": PARTNERS,
+        "generate_s": round(generate_s, 1),
+        "rollup_build_s": round(rollup_s, 1),
         "served_by": "Django test client, in-process",
         "dashboard_p50_ms": round(statistics.median(dashboard), 2),
         "dashboard_p95_ms": round(percentile(dashboard, 0.95), 2),

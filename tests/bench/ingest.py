@@ -112,25 +112,48 @@ def prepare() -> tuple[Any, str, list[str]]:
     from partners.services import ensure_default_program
     from referrals.models import Click, Link
 
-    created = create_workspace(slug="bench-ingest", name="Bench ingest", owner_email="bench@bench.test", with_api_key=True)
+    created = create_workspace(
+        slug="bench-ingest", name="Bench ingest", owner_email="bench@bench.test", with_api_key=True
+    )
     workspace = created.workspace
     add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench")
     program = ensure_default_program(workspace=workspace)
     ensure_default_reward_rule(program)
-    partners = Partner.objects.bulk_create([
-        Partner(workspace=workspace, program=program, name=f"Partner {i}", email=f"p{i}@bench.test") for i in range(PARTNERS)
-    ])
-    links = Link.objects.bulk_create([
-        Link(workspace=workspace, program=program, partner=p, code=f"bi{i}x{os.getpid()}",
-             destination_url="https://shop.bench.test/") for i, p in enumerate(partners)
-    ])
+    partners = Partner.objects.bulk_create(
+        [
+            Partner(workspace=workspace, program=program, name=f"Partner {i}", email=f"p{i}@bench.test")
+            for i in range(PARTNERS)
+        ]
+    )
+    links = Link.objects.bulk_create(
+        [
+            Link(
+                workspace=workspace,
+                program=program,
+                partner=p,
+                code=f"bi{i}x{os.getpid()}",
+                destination_url="https://shop.bench.test/",
+            )
+            for i, p in enumerate(partners)
+        ]
+    )
     clicked_at = datetime.now(UTC) - timedelta(days=301)
     click_ids = [f"benchclick{i:010d}" for i in range(CUSTOMERS)]
-    Click.objects.bulk_create([
-        Click(workspace=workspace, link=links[i % len(links)], partner_id=links[i % len(links)].partner_id,
-              click_id=click_ids[i], clicked_at=clicked_at, ip_hash=f"{i:064x}", visitor_hash=f"{i:064x}")
-        for i in range(CUSTOMERS)
-    ], batch_size=5000)
+    Click.objects.bulk_create(
+        [
+            Click(
+                workspace=workspace,
+                link=links[i % len(links)],
+                partner_id=links[i % len(links)].partner_id,
+                click_id=click_ids[i],
+                clicked_at=clicked_at,
+                ip_hash=f"{i:064x}",
+                visitor_hash=f"{i:064x}",
+            )
+            for i in range(CUSTOMERS)
+        ],
+        batch_size=5000,
+    )
     return workspace, created.api_key or "", click_ids
 
 
@@ -148,8 +171,14 @@ def make_events(click_ids: list[str]) -> list[dict[str, Any]]:
         for c in order:
             if len(events) == EVENTS:
                 break
-            event = {"type": "sale", "event_id": f"s{r}-{c}", "customer_external_id": f"cust{c}",
-                     "amount": amounts[c], "currency": "USD", "occurred_at": at}
+            event = {
+                "type": "sale",
+                "event_id": f"s{r}-{c}",
+                "customer_external_id": f"cust{c}",
+                "amount": amounts[c],
+                "currency": "USD",
+                "occurred_at": at,
+            }
             if r == 0:
                 event["click_id"] = click_ids[c]
             events.append(event)
@@ -161,23 +190,34 @@ def make_events(click_ids: list[str]) -> list[dict[str, Any]]:
 
 def copy_baseline(workspace_id: int, events: list[dict[str, Any]]) -> float:
     """Seconds to COPY the inbox rows of `events` into a fresh table shaped like the inbox."""
+    from decimal import Decimal
+
     from django.db import connection
 
     from attribution.inbox import IncomingEvent
-    from decimal import Decimal
 
     now = datetime.now(UTC)
     buffer = io.StringIO()
     for e in events:
-        payload = IncomingEvent(kind="sale", event_id=e["event_id"], customer_external_id=e["customer_external_id"],
-                                amount=Decimal(e["amount"]), currency=e["currency"], click_id=e.get("click_id"),
-                                occurred_at=datetime.fromisoformat(e["occurred_at"])).to_payload(received_at=now)
+        payload = IncomingEvent(
+            kind="sale",
+            event_id=e["event_id"],
+            customer_external_id=e["customer_external_id"],
+            amount=Decimal(e["amount"]),
+            currency=e["currency"],
+            click_id=e.get("click_id"),
+            occurred_at=datetime.fromisoformat(e["occurred_at"]),
+        ).to_payload(received_at=now)
         text = json.dumps(payload, separators=(",", ":")).replace("\\", "\\\\")
-        buffer.write(f"{workspace_id}\t{e['event_id']}\tsale\tapi\t{text}\t\t\t{e['customer_external_id']}\t"
-                     f"received\t\t\t0\t{now.isoformat()}\n")
+        buffer.write(
+            f"{workspace_id}\t{e['event_id']}\tsale\tapi\t{text}\t\t\t{e['customer_external_id']}\t"
+            f"received\t\t\t0\t{now.isoformat()}\n"
+        )
     data = buffer.getvalue().encode()
-    columns = ("workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, "
-               "status, reason, reason_code, attempts, received_at")
+    columns = (
+        "workspace_id, event_id, kind, source, payload, related_event_id, processor_ref, customer_external_id, "
+        "status, reason, reason_code, attempts, received_at"
+    )
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy_inbox")
         cursor.execute("CREATE TABLE bench_copy_inbox (LIKE attribution_inboundevent INCLUDING ALL)")
@@ -186,7 +226,7 @@ def copy_baseline(workspace_id: int, events: list[dict[str, Any]]) -> float:
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY bench_copy_inbox ({columns}) FROM STDIN") as copy:
             for start in range(0, len(data), 1 << 20):
-                copy.write(data[start:start + (1 << 20)])
+                copy.write(data[start : start + (1 << 20)])
     raw.commit()
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
@@ -206,8 +246,9 @@ def free_port() -> int:
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -309,8 +350,12 @@ def post_batches(port: int, key: str, bodies: list[bytes]) -> dict[str, int]:
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        conn.request("POST", "/api/v1/events/batch", body=body,
-                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/api/v1/events/batch",
+            body=body,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
         response = conn.getresponse()
         answer = response.read()
         with lock:
@@ -350,7 +395,8 @@ def first_pending(workspace_id: int, floor: int) -> int | None:
         cursor.execute(
             "SELECT id FROM (SELECT id, workspace_id, status FROM attribution_inboundevent WHERE id >= %s "
             "ORDER BY id OFFSET 0) AS event WHERE workspace_id = %s AND status = 'received' LIMIT 1",
-            [floor, workspace_id])
+            [floor, workspace_id],
+        )
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -388,48 +434,101 @@ def main() -> int:
     from attribution.ledger import verify_chain
     from config.celery import app
 
-    print(f"ingest: {EVENTS:,} sale events, {CUSTOMERS:,} customers, {PARTNERS:,} partners; database "
-          f"{urlsplit(env['DATABASE_URL']).path.rsplit('/', 1)[-1] or env['DATABASE_URL'].rsplit('%2F', 1)[-1]}", flush=True)
+    print(
+        f"ingest: {EVENTS:,} sale events, {CUSTOMERS:,} customers, {PARTNERS:,} partners; database "
+        f"{urlsplit(env['DATABASE_URL']).path.rsplit('/', 1)[-1] or env['DATABASE_URL'].rsplit('%2F', 1)[-1]}",
+        flush=True,
+    )
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
     workspace, key, click_ids = prepare()
     events = make_events(click_ids)
-    bodies = [json.dumps({"events": events[i:i + BATCH]}, separators=(",", ":")).encode()
-              for i in range(0, len(events), BATCH)]
-    print(f"  set up in {time.perf_counter() - t:.1f} s ({len(bodies)} request bodies of up to {BATCH:,} events)", flush=True)
+    bodies = [
+        json.dumps({"events": events[i : i + BATCH]}, separators=(",", ":")).encode()
+        for i in range(0, len(events), BATCH)
+    ]
+    print(
+        f"  set up in {time.perf_counter() - t:.1f} s ({len(bodies)} request bodies of up to {BATCH:,} events)",
+        flush=True,
+    )
 
     copy_seconds = copy_baseline(workspace.pk, events)
     copy_rows_per_s = len(events) / copy_seconds
-    print(f"  baseline: COPY of {len(events):,} inbox rows in {copy_seconds:.2f} s = {copy_rows_per_s:,.0f} rows/s", flush=True)
+    print(
+        f"  baseline: COPY of {len(events):,} inbox rows in {copy_seconds:.2f} s = {copy_rows_per_s:,.0f} rows/s",
+        flush=True,
+    )
     close_old_connections()
 
     app.control.purge()  # tasks a killed earlier run left in the bench's broker
     logs = Path(os.environ["TANDEM_DATA_DIR"]) / "bench-ingest"
     logs.mkdir(parents=True, exist_ok=True)
     worker_log, server_log = logs / "worker.log", logs / "server.log"
-    worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
-                    "--concurrency", str(WORKER_CONCURRENCY), "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "--loglevel", "INFO", "--hostname", f"ingest-{os.getpid()}@%h"],
-                   env, worker_log)
+    worker = start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(WORKER_CONCURRENCY),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"ingest-{os.getpid()}@%h",
+        ],
+        env,
+        worker_log,
+    )
     port = free_port()
     granian = Path(sys.executable).with_name("granian")
-    server = start([str(granian), "--interface", "wsgi", "--workers", str(SERVER_WORKERS), "--blocking-threads", "1",
-                    "--host", "127.0.0.1", "--port", str(port), "config.wsgi:application"], env, server_log)
+    server = start(
+        [
+            str(granian),
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(SERVER_WORKERS),
+            "--blocking-threads",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "config.wsgi:application",
+        ],
+        env,
+        server_log,
+    )
     try:
-        wait_for(lambda: "ready." in worker_log.read_text() or worker.poll() is not None, 90, "The Celery worker", worker_log)
+        wait_for(
+            lambda: "ready." in worker_log.read_text() or worker.poll() is not None, 90, "The Celery worker", worker_log
+        )
         if worker.poll() is not None:
             raise SystemExit(f"The Celery worker exited:\n{worker_log.read_text()[-4000:]}")
         wait_for(lambda: serving(port), 90, "granian", server_log)
 
         postmaster = postmaster_pid()
         # What the processes used before the clock starts (imports, start-up) is not the run's.
-        cpu_before = {"api": cpu_seconds(process_tree(server.pid)), "worker": cpu_seconds(process_tree(worker.pid)),
-                      "postgres": postgres_cpu_seconds(postmaster)}
+        cpu_before = {
+            "api": cpu_seconds(process_tree(server.pid)),
+            "worker": cpu_seconds(process_tree(worker.pid)),
+            "postgres": postgres_cpu_seconds(postmaster),
+        }
         started = time.perf_counter()
         counts = post_batches(port, key, bodies)
         sent = time.perf_counter()
-        print(f"  sent in {sent - started:.1f} s ({len(events) / (sent - started):,.0f} events/s accepted): {counts}",
-              flush=True)
+        print(
+            f"  sent in {sent - started:.1f} s ({len(events) / (sent - started):,.0f} events/s accepted): {counts}",
+            flush=True,
+        )
         floor, last_change, rss = 0, time.monotonic(), 0.0
         while True:
             first = first_pending(workspace.pk, floor)
@@ -446,8 +545,11 @@ def main() -> int:
         rss = max(rss, peak_rss_mb(process_tree(worker.pid)))
         # Where the cores went: the API server, the Celery worker and PostgreSQL (this process's own
         # polling included, a small share).
-        cpu = {"api": cpu_seconds(process_tree(server.pid)), "worker": cpu_seconds(process_tree(worker.pid)),
-               "postgres": postgres_cpu_seconds(postmaster)}
+        cpu = {
+            "api": cpu_seconds(process_tree(server.pid)),
+            "worker": cpu_seconds(process_tree(worker.pid)),
+            "postgres": postgres_cpu_seconds(postmaster),
+        }
         cpu = {name: value - cpu_before[name] for name, value in cpu.items()}
     finally:
         stop(server)
@@ -456,9 +558,11 @@ def main() -> int:
     elapsed = done - started
     found = totals(workspace.pk)
     lost = len(events) - found["conversions"]
-    duplicated = ((found["conversions"] - found["conversion_event_ids"])
-                  + (found["commissions"] - found["commission_conversions"])
-                  + (found["ledger_entries"] - found["ledger_references"]))
+    duplicated = (
+        (found["conversions"] - found["conversion_event_ids"])
+        + (found["commissions"] - found["commission_conversions"])
+        + (found["ledger_entries"] - found["ledger_references"])
+    )
     checked, broken = verify_chain(workspace)
     events_per_s = len(events) / elapsed
     result = {
@@ -482,10 +586,15 @@ def main() -> int:
         "ledger_intact": broken is None and checked == found["ledger_entries"],
     }
     print(f"  ingest: {len(events):,} events to the last commission in {elapsed:.1f} s = {events_per_s:,.0f} events/s")
-    print(f"  ratio to COPY: {result['ratio']:.3f}; worker peak RSS {rss:.0f} MB; lost {lost}, duplicated {duplicated}; "
-          f"ledger {'intact' if result['ledger_intact'] else 'BROKEN'} ({checked:,} entries)")
-    print("  CPU seconds: " + ", ".join(f"{name} {value:,.0f}" for name, value in cpu.items())
-          + f" ({sum(cpu.values()) / elapsed:.2f} of {os.cpu_count()} cores busy)")
+    print(
+        f"  ratio to COPY: {result['ratio']:.3f}; worker peak RSS {rss:.0f} MB; lost {lost}, duplicated {duplicated}; "
+        f"ledger {'intact' if result['ledger_intact'] else 'BROKEN'} ({checked:,} entries)"
+    )
+    print(
+        "  CPU seconds: "
+        + ", ".join(f"{name} {value:,.0f}" for name, value in cpu.items())
+        + f" ({sum(cpu.values()) / elapsed:.2f} of {os.cpu_count()} cores busy)"
+    )
     out = BASE_DIR / ".bench" / "ingest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -137,22 +137,39 @@ def prepare_link() -> Any:
     add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench")
     program, _ = Program.objects.get_or_create(workspace=workspace, slug="bench", defaults={"name": "Bench"})
     partner, _ = Partner.objects.get_or_create(
-        workspace=workspace, program=program, email="partner@bench.test", defaults={"name": "Bench Partner"})
+        workspace=workspace, program=program, email="partner@bench.test", defaults={"name": "Bench Partner"}
+    )
     link = Link.objects.filter(code=CODE).first()
     if link is None:
-        link = services.create_link(workspace=workspace, partner=partner, code=CODE,
-                                    destination_url="https://shop.bench.test/landing?plan=pro",
-                                    utm={"utm_source": "bench"}).link
+        link = services.create_link(
+            workspace=workspace,
+            partner=partner,
+            code=CODE,
+            destination_url="https://shop.bench.test/landing?plan=pro",
+            utm={"utm_source": "bench"},
+        ).link
     return link
 
 
 def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     granian = Path(sys.executable).with_name("granian")
     threads = ["--blocking-threads", str(BLOCKING_THREADS)] if BLOCKING_THREADS else []  # 0: granian's default
-    command = [str(granian), "--interface", "wsgi", "--workers", str(WORKERS), *threads,
-               "--host", "127.0.0.1", "--port", str(port), "config.wsgi:application"]
-    return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    command = [
+        str(granian),
+        "--interface",
+        "wsgi",
+        "--workers",
+        str(WORKERS),
+        *threads,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "config.wsgi:application",
+    ]
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
@@ -183,8 +200,22 @@ def stop_server(server: subprocess.Popen) -> None:
 
 def run_wrk(wrk: str, script: Path, port: int, path: str, seconds: float) -> dict[str, Any]:
     main_seconds = seconds - TAIL_SECONDS
-    command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script),
-               f"http://127.0.0.1:{port}", "--", path, "/bench/tail", str(main_seconds), BROWSER]
+    command = [
+        wrk,
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+        "--",
+        path,
+        "/bench/tail",
+        str(main_seconds),
+        BROWSER,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((line for line in output.splitlines() if line.startswith("WRK_JSON ")), None)
     if line is None:
@@ -218,8 +249,11 @@ def main() -> int:
     server = start_server(port, env, log)
     try:
         wait_until_serving(port, server, log)
-        print(f"granian (wsgi, {WORKERS} workers x {BLOCKING_THREADS} threads, DEBUG off) on 127.0.0.1:{port}; wrk -t{THREADS} -c{CONNECTIONS}, "
-              f"{SECONDS:g} s per run", flush=True)
+        print(
+            f"granian (wsgi, {WORKERS} workers x {BLOCKING_THREADS} threads, DEBUG off) on 127.0.0.1:{port}; wrk -t{THREADS} -c{CONNECTIONS}, "
+            f"{SECONDS:g} s per run",
+            flush=True,
+        )
         run_wrk(wrk, script, port, "/bench/302", WARMUP_SECONDS)
         run_wrk(wrk, script, port, f"/r/{CODE}", WARMUP_SECONDS)
         flush_clicks()
@@ -266,12 +300,18 @@ def main() -> int:
     figures["drain_multiple"] = round((figures["drain_rate_cps"] or 0) / arrival_rate, 2) if arrival_rate else None
     figures["goals"] = goals
 
-    print(f"  (a) baseline /bench/302  {figures['baseline_rps']:>9,.0f} req/s   p50 {figures['baseline_p50_ms']:.2f} ms   p99 {figures['baseline_p99_ms']:.2f} ms")
-    print(f"  (b) redirect /r/<code>   {figures['redirect_rps']:>9,.0f} req/s   p50 {figures['redirect_p50_ms']:.2f} ms   p99 {figures['redirect_p99_ms']:.2f} ms")
+    print(
+        f"  (a) baseline /bench/302  {figures['baseline_rps']:>9,.0f} req/s   p50 {figures['baseline_p50_ms']:.2f} ms   p99 {figures['baseline_p99_ms']:.2f} ms"
+    )
+    print(
+        f"  (b) redirect /r/<code>   {figures['redirect_rps']:>9,.0f} req/s   p50 {figures['redirect_p50_ms']:.2f} ms   p99 {figures['redirect_p99_ms']:.2f} ms"
+    )
     print(f"  ratio b/a                {figures['ratio']:.3f}")
     print(f"  clicks sent {figures['clicks_sent']:,}, stored {stored:,} (buffered before the drain: {buffered:,})")
-    print(f"  arrival {figures['arrival_rate_cps']:,.0f} clicks/s; drain {figures['drain_rate_cps'] or 0:,.0f} clicks/s "
-          f"({drained.read:,} in {drain_seconds:.2f} s) = {figures['drain_multiple']}x the arrival rate")
+    print(
+        f"  arrival {figures['arrival_rate_cps']:,.0f} clicks/s; drain {figures['drain_rate_cps'] or 0:,.0f} clicks/s "
+        f"({drained.read:,} in {drain_seconds:.2f} s) = {figures['drain_multiple']}x the arrival rate"
+    )
     for goal, met in goals.items():
         print(f"  [{'met' if met else 'MISSED'}] {goal}")
 

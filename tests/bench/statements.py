@@ -47,34 +47,87 @@ def make_world(partners: int, per_partner: int) -> Any:
     from referrals.models import Referral
 
     tag = uuid.uuid4().hex[:8]
-    workspace = create_workspace(slug=f"bench-st-{tag}", name=f"Bench Statements {tag}", owner_email="bench@bench.test").workspace
+    workspace = create_workspace(
+        slug=f"bench-st-{tag}", name=f"Bench Statements {tag}", owner_email="bench@bench.test"
+    ).workspace
     program, _ = Program.objects.get_or_create(workspace=workspace, slug="bench", defaults={"name": "Bench program"})
-    rule = RewardRule.objects.create(workspace=workspace, program=program, rule_key=uuid.uuid4(), name="20% of sales",
-                                     sale_value=Decimal("20"), effective_from=datetime(2020, 1, 1, tzinfo=UTC))
-    people = Partner.objects.bulk_create([
-        Partner(workspace=workspace, program=program, name=f"Partner {i:05d} Ltd", email=f"p{i}@bench.test",
-                payout_method="bank_transfer", payout_details=f"IBAN DE{i:020d}")
-        for i in range(partners)
-    ])
+    rule = RewardRule.objects.create(
+        workspace=workspace,
+        program=program,
+        rule_key=uuid.uuid4(),
+        name="20% of sales",
+        sale_value=Decimal("20"),
+        effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+    people = Partner.objects.bulk_create(
+        [
+            Partner(
+                workspace=workspace,
+                program=program,
+                name=f"Partner {i:05d} Ltd",
+                email=f"p{i}@bench.test",
+                payout_method="bank_transfer",
+                payout_details=f"IBAN DE{i:020d}",
+            )
+            for i in range(partners)
+        ]
+    )
     occurred = datetime.now(UTC) - timedelta(days=3)
-    referrals = Referral.objects.bulk_create([
-        Referral(workspace=workspace, program=program, partner=p, customer_external_id=f"cus_{p.pk}_{n}", source="manual")
-        for p in people for n in range(per_partner)
-    ], batch_size=5000)
-    sales = Conversion.objects.bulk_create([
-        Conversion(workspace=workspace, program=program, referral=r, partner_id=r.partner_id, kind="sale",
-                   event_id=f"sale-{r.pk}", amount=Decimal("250.00") + r.pk % 97, currency="USD", occurred_at=occurred)
-        for r in referrals
-    ], batch_size=5000)
-    commissions = Commission.objects.bulk_create([
-        Commission(workspace=workspace, program=program, partner_id=s.partner_id, referral_id=s.referral_id, conversion=s,
-                   reward_rule=rule, kind="sale", amount=(s.amount * Decimal("0.2")).quantize(Decimal("0.01")), currency="USD",
-                   status="approved", occurred_at=occurred, hold_until=occurred, approved_at=occurred)
-        for s in sales
-    ], batch_size=5000)
-    post_entries(workspace=workspace, entries=[
-        NewEntry(c.partner_id, LedgerEntry.Kind.COMMISSION_EARNED, c.amount, "USD", f"commission:{c.pk}") for c in commissions
-    ])
+    referrals = Referral.objects.bulk_create(
+        [
+            Referral(
+                workspace=workspace, program=program, partner=p, customer_external_id=f"cus_{p.pk}_{n}", source="manual"
+            )
+            for p in people
+            for n in range(per_partner)
+        ],
+        batch_size=5000,
+    )
+    sales = Conversion.objects.bulk_create(
+        [
+            Conversion(
+                workspace=workspace,
+                program=program,
+                referral=r,
+                partner_id=r.partner_id,
+                kind="sale",
+                event_id=f"sale-{r.pk}",
+                amount=Decimal("250.00") + r.pk % 97,
+                currency="USD",
+                occurred_at=occurred,
+            )
+            for r in referrals
+        ],
+        batch_size=5000,
+    )
+    commissions = Commission.objects.bulk_create(
+        [
+            Commission(
+                workspace=workspace,
+                program=program,
+                partner_id=s.partner_id,
+                referral_id=s.referral_id,
+                conversion=s,
+                reward_rule=rule,
+                kind="sale",
+                amount=(s.amount * Decimal("0.2")).quantize(Decimal("0.01")),
+                currency="USD",
+                status="approved",
+                occurred_at=occurred,
+                hold_until=occurred,
+                approved_at=occurred,
+            )
+            for s in sales
+        ],
+        batch_size=5000,
+    )
+    post_entries(
+        workspace=workspace,
+        entries=[
+            NewEntry(c.partner_id, LedgerEntry.Kind.COMMISSION_EARNED, c.amount, "USD", f"commission:{c.pk}")
+            for c in commissions
+        ],
+    )
     return workspace
 
 
@@ -116,8 +169,10 @@ def main() -> int:
     baseline, baseline_cpu, _ = cpu_timed(lambda: render_statement_pdf(short_statement))
     long_s, long_cpu, pdf = cpu_timed(lambda: render_statement_pdf(long_statement))
     print(f"  baseline 1-line statement PDF: {baseline:.3f} s (CPU {baseline_cpu:.3f} s)")
-    print(f"  {LONG_STATEMENT_LINES}-line statement PDF: {long_s:.3f} s (CPU {long_cpu:.3f} s; {len(pdf) // 1024} KiB, "
-          f"{long_s / baseline:.1f}x baseline)")
+    print(
+        f"  {LONG_STATEMENT_LINES}-line statement PDF: {long_s:.3f} s (CPU {long_cpu:.3f} s; {len(pdf) // 1024} KiB, "
+        f"{long_s / baseline:.1f}x baseline)"
+    )
 
     print(f"  preparing {PARTNERS} partners x {COMMISSIONS_PER_PARTNER} approved commissions ...", flush=True)
     prep_s, workspace = timed(lambda: make_world(PARTNERS, COMMISSIONS_PER_PARTNER))
@@ -125,8 +180,10 @@ def main() -> int:
     close_s, closed = timed(lambda: close_payout_period(workspace=workspace, end=end))
     jobs_s, jobs_cpu, sent = cpu_timed(lambda: sum(send_statement_email(statement_id=s.pk) for s in closed.statements))
     total_s = close_s + jobs_s
-    print(f"  close: {close_s:.2f} s for {len(closed.statements)} statements; PDFs + emails: {jobs_s:.1f} s "
-          f"({jobs_s / max(len(closed.statements), 1) * 1000:.0f} ms each, {sent} emails)")
+    print(
+        f"  close: {close_s:.2f} s for {len(closed.statements)} statements; PDFs + emails: {jobs_s:.1f} s "
+        f"({jobs_s / max(len(closed.statements), 1) * 1000:.0f} ms each, {sent} emails)"
+    )
     print(f"  period close with PDFs for {PARTNERS} partners: {total_s:.1f} s (goal < 600 s)")
 
     figures = {

@@ -10,13 +10,16 @@ from core.currency import CURRENCIES, format_money, minor_units, plain_amount, r
 from tests.attribution.factories import CommissionFactory
 
 
-@pytest.mark.parametrize(("amount", "currency", "written"), [
-    ("1234.5", "USD", "1,234.50 USD"),
-    ("1234.5", "JPY", "1,235 JPY"),
-    ("1234.5", "KWD", "1,234.500 KWD"),
-    ("-0.5", "EUR", "-0.50 EUR"),
-    ("1234.5", "HUF", "1,234.50 HUF"),  # ISO 4217's two decimals, though CLDR shows none
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "written"),
+    [
+        ("1234.5", "USD", "1,234.50 USD"),
+        ("1234.5", "JPY", "1,235 JPY"),
+        ("1234.5", "KWD", "1,234.500 KWD"),
+        ("-0.5", "EUR", "-0.50 EUR"),
+        ("1234.5", "HUF", "1,234.50 HUF"),  # ISO 4217's two decimals, though CLDR shows none
+    ],
+)
 def test_an_amount_is_written_with_its_currencys_decimals(amount, currency, written):
     assert format_money(Decimal(amount), currency) == written
 

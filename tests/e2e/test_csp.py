@@ -16,8 +16,9 @@ PASSWORD = "a-long-e2e-password"
 
 @pytest.fixture
 def acme_with_partners(transactional_db):
-    workspace = create_workspace(slug="acme-rockets", name="Acme Rockets", owner_email="owner@acme.test",
-                                 owner_password=PASSWORD).workspace
+    workspace = create_workspace(
+        slug="acme-rockets", name="Acme Rockets", owner_email="owner@acme.test", owner_password=PASSWORD
+    ).workspace
     PartnerFactory(workspace=workspace, name="Zephyr Referrals")
     PartnerFactory(workspace=workspace, name="Quokka Partners")
     return workspace

@@ -34,16 +34,22 @@ PERIOD_END = "2026-10-31"
 
 
 def _event(kind: str, event_id: str, **fields) -> IncomingEvent:
-    return IncomingEvent(kind=kind, event_id=event_id, customer_external_id="cus_e2e",
-                         occurred_at=datetime(2026, 3, 10, 12, tzinfo=UTC), **fields)
+    return IncomingEvent(
+        kind=kind,
+        event_id=event_id,
+        customer_external_id="cus_e2e",
+        occurred_at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+        **fields,
+    )
 
 
 @pytest.fixture
 def books(transactional_db):
     """A workspace with a finance user and one partner holding two approved commissions, made the way
     attribution makes them: events accepted into the inbox, processed, then approved."""
-    workspace = create_workspace(slug=SLUG, name="Acme Rockets", owner_email="owner@acme.test",
-                                 owner_password=PASSWORD).workspace
+    workspace = create_workspace(
+        slug=SLUG, name="Acme Rockets", owner_email="owner@acme.test", owner_password=PASSWORD
+    ).workspace
     program = ensure_default_program(workspace=workspace)
     finance = User.objects.create_user(email="finance@acme.test", password=PASSWORD)
     Membership.objects.create(workspace=workspace, user=finance, role=Role.FINANCE)
@@ -63,7 +69,9 @@ def books(transactional_db):
 
 def _pdf_text(data: bytes) -> str:
     if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+        return subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+        ).stdout.decode()
     from pypdf import PdfReader  # pragma: no cover - only where poppler is missing
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
@@ -74,7 +82,8 @@ def _statement_state(workspace_slug: str) -> list[tuple[str, Decimal]]:
 
 
 def test_finance_closes_a_period_downloads_the_statement_and_marks_it_paid(
-        books, browser, live_server, screenshot_dir, off_loop, tmp_path):
+    books, browser, live_server, screenshot_dir, off_loop, tmp_path
+):
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()

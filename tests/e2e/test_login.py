@@ -16,8 +16,9 @@ PASSWORD = "a-long-e2e-password"
 
 @pytest.fixture
 def acme(transactional_db):
-    return create_workspace(slug="acme-rockets", name="Acme Rockets", owner_email="owner@acme.test",
-                            owner_password=PASSWORD).workspace
+    return create_workspace(
+        slug="acme-rockets", name="Acme Rockets", owner_email="owner@acme.test", owner_password=PASSWORD
+    ).workspace
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)], ids=["desktop", "phone"])

@@ -35,8 +35,13 @@ def _clear_click_buffer() -> None:
 
 @pytest.fixture
 def acme(transactional_db):
-    workspace = create_workspace(slug=SLUG, name="Acme Rockets", owner_email="owner@acme.test",
-                                 owner_password=PASSWORD, domains=["shop.example.com"]).workspace
+    workspace = create_workspace(
+        slug=SLUG,
+        name="Acme Rockets",
+        owner_email="owner@acme.test",
+        owner_password=PASSWORD,
+        domains=["shop.example.com"],
+    ).workspace
     ensure_default_program(workspace=workspace)  # as `manage.py create_workspace` does
     manager = User.objects.create_user(email="manager@acme.test", password=PASSWORD)
     Membership.objects.create(workspace=workspace, user=manager, role=Role.MANAGER)

@@ -60,13 +60,30 @@ def worker_queue(transactional_db, tmp_path) -> Iterator[str]:
     with open(log_path, "w+") as log:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--queues", queue, "--hostname", f"{queue}@%h",
-                "--pool", "solo", "--concurrency", "1",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--loglevel", "INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--queues",
+                queue,
+                "--hostname",
+                f"{queue}@%h",
+                "--pool",
+                "solo",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
             ],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_for(lambda: "ready." in log_path.read_text() or worker.poll() is not None, WORKER_START_TIMEOUT)

@@ -39,16 +39,42 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 
 @pytest.fixture
 def worker(transactional_db, tmp_path) -> Iterator[None]:
-    env = {**os.environ, "DJANGO_ENV": settings.DJANGO_ENV, "DATABASE_URL": database_url_of_test_database(),
-           "REDIS_URL": settings.REDIS_URL, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "CELERY_TASK_ALWAYS_EAGER": "false"}
+    env = {
+        **os.environ,
+        "DJANGO_ENV": settings.DJANGO_ENV,
+        "DATABASE_URL": database_url_of_test_database(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
     log_path = tmp_path / "worker.log"
     with open(log_path, "w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", DEFAULT_QUEUE,
-             "--hostname", f"click-race-{uuid.uuid4().hex[:8]}@%h", "--pool", "solo", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--queues",
+                DEFAULT_QUEUE,
+                "--hostname",
+                f"click-race-{uuid.uuid4().hex[:8]}@%h",
+                "--pool",
+                "solo",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, WORKER_START_TIMEOUT)
@@ -67,20 +93,27 @@ def worker(transactional_db, tmp_path) -> Iterator[None]:
 
 def test_a_lead_sent_right_after_its_click_earns_the_partner_a_commission(worker, workspace, api_client):
     partner = PartnerFactory(workspace=workspace)
-    link = LinkFactory(workspace=workspace, partner=partner, program=partner.program, code=f"race-{uuid.uuid4().hex[:6]}",
-                       destination_url="https://shop.example.com/")
+    link = LinkFactory(
+        workspace=workspace,
+        partner=partner,
+        program=partner.program,
+        code=f"race-{uuid.uuid4().hex[:6]}",
+        destination_url="https://shop.example.com/",
+    )
     visit = Client().get(f"/r/{link.code}", REMOTE_ADDR="203.0.113.20", HTTP_USER_AGENT=BROWSER)
     tclid = parse_qs(urlsplit(visit["Location"]).query)["tclid"][0]
     assert not Click.objects.filter(click_id=tclid).exists()  # still in the buffer
 
-    for path, body in (("lead", {"customer_external_id": "cus_race", "click_id": tclid, "event_id": "lead_race"}),
-                       ("sale", {"customer_external_id": "cus_race", "event_id": "sale_race", "amount": "250.00",
-                                 "currency": "USD"})):
+    for path, body in (
+        ("lead", {"customer_external_id": "cus_race", "click_id": tclid, "event_id": "lead_race"}),
+        ("sale", {"customer_external_id": "cus_race", "event_id": "sale_race", "amount": "250.00", "currency": "USD"}),
+    ):
         response = api_client.post(f"/api/v1/track/{path}", json.dumps(body), content_type="application/json")
         assert response.status_code == 202, response.content
 
     assert _wait_for(lambda: Commission.objects.for_workspace(workspace).exists(), 60), list(
-        InboundEvent.objects.for_workspace(workspace).values_list("event_id", "status", "reason"))
+        InboundEvent.objects.for_workspace(workspace).values_list("event_id", "status", "reason")
+    )
     commission = Commission.objects.for_workspace(workspace).get()
     assert (commission.partner_id, commission.amount) == (partner.pk, Decimal("50.00"))
     assert InboundEvent.objects.for_workspace(workspace).get(event_id="lead_race").status == "attributed"

@@ -54,10 +54,32 @@ def _start_worker(queue: str, media: Path, log: Path) -> subprocess.Popen:
         "MEDIA_ROOT": str(media),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", queue,
-         "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--pool", "prefork", "--concurrency", "1",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     if not _wait_for(lambda: "ready." in log.read_text() or worker.poll() is not None, 60) or worker.poll() is not None:
         pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
@@ -80,8 +102,9 @@ def test_an_import_whose_worker_is_killed_finishes_once_a_new_worker_starts(tran
     settings.MEDIA_ROOT = tmp_path / "media"
     workspace = Workspace.objects.create(slug=f"csv-kill-{uuid.uuid4().hex[:6]}", name="CSV kill test")
     text = "Customer ID,Amount,Currency\n" + "".join(f"cus_{i},{i % 90 + 1}.50,USD\n" for i in range(LINES))
-    row, _ = upload_csv(workspace=workspace, kind="sales", by=None,
-                        uploaded=SimpleUploadedFile("big.csv", text.encode()))
+    row, _ = upload_csv(
+        workspace=workspace, kind="sales", by=None, uploaded=SimpleUploadedFile("big.csv", text.encode())
+    )
     # Queued by hand rather than by start_import, so the task goes to this test's worker only.
     CsvImport.objects.filter(pk=row.pk).update(status="queued", mapping=row.mapping)
     queue = f"integration-{uuid.uuid4().hex[:12]}"
@@ -103,5 +126,10 @@ def test_an_import_whose_worker_is_killed_finishes_once_a_new_worker_starts(tran
 
     row.refresh_from_db()
     assert (row.total_rows, row.processed_rows, row.accepted_rows, row.duplicate_rows, row.error_rows) == (
-        LINES, LINES, LINES, 0, 0)
+        LINES,
+        LINES,
+        LINES,
+        0,
+        0,
+    )
     assert InboundEvent.objects.for_workspace(workspace).count() == LINES

@@ -12,6 +12,6 @@ FOREIGN_PARAMS = {
 
 PUBLIC_ROUTES = {
     "partner_apply": "the public application page of a program that opted in; it shows only that program's "
-                     "name and terms, and a 404 for programs that did not opt in",
+    "name and terms, and a 404 for programs that did not opt in",
     "accept_partner_invitation": "guarded by the signed, expiring partner invitation token in the URL",
 }

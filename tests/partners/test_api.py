@@ -14,8 +14,9 @@ def _post(client, body, **headers):
 
 
 def test_creating_a_partner_answers_201_with_the_partner(api_client, workspace, program):
-    response = _post(api_client, {"name": "Northwind", "email": "hello@northwind.test", "country": "us",
-                                  "external_id": "crm-42"})
+    response = _post(
+        api_client, {"name": "Northwind", "email": "hello@northwind.test", "country": "us", "external_id": "crm-42"}
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -32,8 +33,9 @@ def test_a_partner_without_program_id_joins_the_default_program(api_client, work
 
 def test_the_same_email_in_the_same_program_returns_the_existing_partner_with_200(api_client, program):
     first = _post(api_client, {"name": "Northwind", "email": "hello@northwind.test"})
-    second = _post(api_client, {"name": "Northwind again", "email": "HELLO@northwind.test"},
-                   HTTP_IDEMPOTENCY_KEY="retry-1")
+    second = _post(
+        api_client, {"name": "Northwind again", "email": "HELLO@northwind.test"}, HTTP_IDEMPOTENCY_KEY="retry-1"
+    )
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["id"] == first.json()["id"]

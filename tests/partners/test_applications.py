@@ -8,8 +8,13 @@ from partners import services
 from partners.models import Partner
 
 APPLICATION = {
-    "name": "Morgan Lee", "email": "morgan@growthgarden.test", "company": "Growth Garden", "country": "NL",
-    "website": "https://growthgarden.test", "promotion_plan": "A newsletter for founders.", "accepted_terms": "on",
+    "name": "Morgan Lee",
+    "email": "morgan@growthgarden.test",
+    "company": "Growth Garden",
+    "country": "NL",
+    "website": "https://growthgarden.test",
+    "promotion_plan": "A newsletter for founders.",
+    "accepted_terms": "on",
 }
 
 
@@ -20,8 +25,9 @@ def open_program(program, manager):
 
 @pytest.fixture
 def applicant(open_program):
-    partner, _ = services.apply_to_program(program=open_program, name="Morgan Lee", email="morgan@growthgarden.test",
-                                           accepted_terms=True)
+    partner, _ = services.apply_to_program(
+        program=open_program, name="Morgan Lee", email="morgan@growthgarden.test", accepted_terms=True
+    )
     return partner
 
 
@@ -68,8 +74,9 @@ def test_managers_see_pending_applications(manager_client, workspace, applicant)
     assert b"Morgan Lee" in response.content
 
 
-def test_approving_activates_the_partner_and_emails_a_set_password_link(manager_client, workspace, applicant,
-                                                                       django_capture_on_commit_callbacks):
+def test_approving_activates_the_partner_and_emails_a_set_password_link(
+    manager_client, workspace, applicant, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(f"/w/{workspace.slug}/partners/{applicant.pk}/approve/")
 
@@ -80,8 +87,9 @@ def test_approving_activates_the_partner_and_emails_a_set_password_link(manager_
     assert "approved" in mail.outbox[0].subject and "/partner-invitations/" in mail.outbox[0].body
 
 
-def test_rejecting_emails_the_applicant_the_reason(manager_client, workspace, applicant,
-                                                  django_capture_on_commit_callbacks):
+def test_rejecting_emails_the_applicant_the_reason(
+    manager_client, workspace, applicant, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(f"/w/{workspace.slug}/partners/{applicant.pk}/reject/", {"reason": "No brand bidding."})
 
@@ -91,8 +99,9 @@ def test_rejecting_emails_the_applicant_the_reason(manager_client, workspace, ap
     assert "No brand bidding." in mail.outbox[0].body
 
 
-def test_rejecting_without_a_reason_is_refused(manager_client, workspace, applicant,
-                                              django_capture_on_commit_callbacks):
+def test_rejecting_without_a_reason_is_refused(
+    manager_client, workspace, applicant, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(f"/w/{workspace.slug}/partners/{applicant.pk}/reject/", {"reason": "  "})
 
@@ -104,8 +113,9 @@ def test_rejecting_without_a_reason_is_refused(manager_client, workspace, applic
 def test_the_reject_action_returns_to_the_page_it_was_posted_from(manager_client, workspace, applicant):
     page = f"/w/{workspace.slug}/partners/applications/"
 
-    response = manager_client.post(f"/w/{workspace.slug}/partners/{applicant.pk}/reject/",
-                                   {"reason": "Not a fit.", "next": page})
+    response = manager_client.post(
+        f"/w/{workspace.slug}/partners/{applicant.pk}/reject/", {"reason": "Not a fit.", "next": page}
+    )
 
     assert response["Location"] == page
 

@@ -29,8 +29,17 @@ def test_create_workspace_twice_keeps_one_default_program(db):
 
 
 def test_create_workspace_prints_the_api_key_alone_on_the_last_line(db):
-    output = _run("--slug", "initech", "--name", "Initech", "--owner-email", "bill@initech.test", "--api-key",
-                  "--domain", "shop.initech.test")
+    output = _run(
+        "--slug",
+        "initech",
+        "--name",
+        "Initech",
+        "--owner-email",
+        "bill@initech.test",
+        "--api-key",
+        "--domain",
+        "shop.initech.test",
+    )
 
     assert output.splitlines()[-1].startswith("tdm_")
     assert Workspace.objects.get(slug="initech").domains.get().domain == "shop.initech.test"

@@ -13,8 +13,9 @@ from tests.accounts.factories import StaffInvitationFactory
 
 @pytest.fixture
 def partner_invitation(workspace, manager, program):
-    partner = services.invite_partner(workspace=workspace, email="paula@brightside.test", name="Paula",
-                                      invited_by=manager, notify=False)
+    partner = services.invite_partner(
+        workspace=workspace, email="paula@brightside.test", name="Paula", invited_by=manager, notify=False
+    )
     return PartnerInvitation.objects.get(partner=partner)
 
 

@@ -23,16 +23,27 @@ def _link(message) -> str:
 @pytest.fixture
 def invited(workspace, manager, program, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return services.invite_partner(workspace=workspace, email="Paula@Brightside.test", name="Paula Partner",
-                                       invited_by=manager, company="Brightside Media")
+        return services.invite_partner(
+            workspace=workspace,
+            email="Paula@Brightside.test",
+            name="Paula Partner",
+            invited_by=manager,
+            company="Brightside Media",
+        )
 
 
-def test_a_manager_invites_a_partner_from_the_invite_page(manager_client, workspace, program,
-                                                            django_capture_on_commit_callbacks):
+def test_a_manager_invites_a_partner_from_the_invite_page(
+    manager_client, workspace, program, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(f"/w/{workspace.slug}/partners/invite/", {
-            "name": "Paula Partner", "email": "paula@brightside.test", "program": program.pk,
-        })
+        response = manager_client.post(
+            f"/w/{workspace.slug}/partners/invite/",
+            {
+                "name": "Paula Partner",
+                "email": "paula@brightside.test",
+                "program": program.pk,
+            },
+        )
 
     partner = Partner.objects.for_workspace(workspace).get(email="paula@brightside.test")
     assert response.status_code == 302
@@ -46,9 +57,16 @@ def test_the_invitation_email_links_to_a_signed_acceptance_page(invited):
 
 
 def test_accepting_sets_a_password_and_lands_on_the_portal_home(client, invited, workspace):
-    response = client.post("/" + _link(mail.outbox[0]), {
-        "first_name": "Paula", "last_name": "Partner", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    }, follow=True)
+    response = client.post(
+        "/" + _link(mail.outbox[0]),
+        {
+            "first_name": "Paula",
+            "last_name": "Partner",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+        follow=True,
+    )
 
     assert response.redirect_chain[-1][0].startswith(f"/portal/{workspace.slug}/")
     assert b"Paula Partner" in response.content
@@ -90,8 +108,9 @@ def test_a_tampered_token_is_refused(client, invited):
     assert client.get("/partner-invitations/not-a-token/").status_code == 410
 
 
-def test_someone_with_an_account_signs_in_before_accepting(client, workspace, manager, program,
-                                                          django_capture_on_commit_callbacks):
+def test_someone_with_an_account_signs_in_before_accepting(
+    client, workspace, manager, program, django_capture_on_commit_callbacks
+):
     UserFactory(email="jo@harbor.test")
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_partner(workspace=workspace, email="jo@harbor.test", name="Harbor", invited_by=manager)
@@ -102,11 +121,14 @@ def test_someone_with_an_account_signs_in_before_accepting(client, workspace, ma
     assert response["Location"].startswith("/login/")
 
 
-def test_a_signed_in_person_with_an_account_joins_with_one_click(workspace, manager, program,
-                                                                django_capture_on_commit_callbacks):
+def test_a_signed_in_person_with_an_account_joins_with_one_click(
+    workspace, manager, program, django_capture_on_commit_callbacks
+):
     user = UserFactory(email="jo@harbor.test")
     with django_capture_on_commit_callbacks(execute=True):
-        partner = services.invite_partner(workspace=workspace, email="jo@harbor.test", name="Harbor", invited_by=manager)
+        partner = services.invite_partner(
+            workspace=workspace, email="jo@harbor.test", name="Harbor", invited_by=manager
+        )
 
     response = client_for(user).post("/" + _link(mail.outbox[0]))
 
@@ -115,10 +137,13 @@ def test_a_signed_in_person_with_an_account_joins_with_one_click(workspace, mana
     assert user.check_password(PASSWORD)
 
 
-def test_inviting_the_same_address_again_resends_without_a_second_partner(workspace, manager, invited,
-                                                                         django_capture_on_commit_callbacks):
+def test_inviting_the_same_address_again_resends_without_a_second_partner(
+    workspace, manager, invited, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.invite_partner(workspace=workspace, email="paula@brightside.test", name="P", invited_by=manager)
+        again = services.invite_partner(
+            workspace=workspace, email="paula@brightside.test", name="P", invited_by=manager
+        )
 
     assert again == invited
     assert len(mail.outbox) == 2

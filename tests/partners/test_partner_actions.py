@@ -69,34 +69,60 @@ def test_a_manager_saves_notes_on_a_partner(manager_client, workspace, partner):
 
 
 def test_a_manager_edits_a_partners_profile(manager_client, workspace, program, partner):
-    response = manager_client.post(_url(workspace, partner, "edit"), {
-        "name": "Brightside", "email": "new@brightside.test", "company": "Brightside Media Ltd", "country": "GB",
-        "program": program.pk, "group": "", "payout_method": "paypal", "payout_details": "pay@brightside.test",
-        "external_id": "crm-1", "notes": "",
-    })
+    response = manager_client.post(
+        _url(workspace, partner, "edit"),
+        {
+            "name": "Brightside",
+            "email": "new@brightside.test",
+            "company": "Brightside Media Ltd",
+            "country": "GB",
+            "program": program.pk,
+            "group": "",
+            "payout_method": "paypal",
+            "payout_details": "pay@brightside.test",
+            "external_id": "crm-1",
+            "notes": "",
+        },
+    )
 
     partner.refresh_from_db()
     assert response.status_code == 302
     assert (partner.name, partner.email, partner.country, partner.payout_method) == (
-        "Brightside", "new@brightside.test", "GB", "paypal")
+        "Brightside",
+        "new@brightside.test",
+        "GB",
+        "paypal",
+    )
 
 
-def test_editing_to_an_email_already_in_the_program_shows_the_error_by_the_field(manager_client, workspace, program,
-                                                                                   partner):
+def test_editing_to_an_email_already_in_the_program_shows_the_error_by_the_field(
+    manager_client, workspace, program, partner
+):
     PartnerFactory(workspace=workspace, program=program, email="taken@x.test")
 
-    response = manager_client.post(_url(workspace, partner, "edit"), {
-        "name": "Brightside", "email": "taken@x.test", "program": program.pk,
-    })
+    response = manager_client.post(
+        _url(workspace, partner, "edit"),
+        {
+            "name": "Brightside",
+            "email": "taken@x.test",
+            "program": program.pk,
+        },
+    )
 
     assert response.status_code == 200
     assert "already a partner" in str(response.context["form"].errors["email"])
 
 
 def test_the_audit_log_hides_payout_details(manager_client, workspace, program, partner):
-    manager_client.post(_url(workspace, partner, "edit"), {
-        "name": partner.name, "email": partner.email, "program": program.pk, "payout_details": "IBAN DE00 1234",
-    })
+    manager_client.post(
+        _url(workspace, partner, "edit"),
+        {
+            "name": partner.name,
+            "email": partner.email,
+            "program": program.pk,
+            "payout_details": "IBAN DE00 1234",
+        },
+    )
 
     entry = AuditLogEntry.objects.for_workspace(workspace).get(action="partner.updated")
     assert "IBAN" not in str(entry.changes)

@@ -42,11 +42,13 @@ def test_the_list_filters_by_status_group_and_program(manager_client, workspace,
     other_program = ProgramFactory(workspace=workspace)
     PartnerFactory(workspace=workspace, program=program, group=group, name="Match", status=Partner.Status.PENDING)
     PartnerFactory(workspace=workspace, program=program, group=group, name="Active")
-    PartnerFactory(workspace=workspace, program=other_program, group=group, name="Other program",
-                   status=Partner.Status.PENDING)
+    PartnerFactory(
+        workspace=workspace, program=other_program, group=group, name="Other program", status=Partner.Status.PENDING
+    )
 
-    response = manager_client.get(f"/w/{workspace.slug}/partners/",
-                                  {"status": "pending", "group": group.pk, "program": program.pk})
+    response = manager_client.get(
+        f"/w/{workspace.slug}/partners/", {"status": "pending", "group": group.pk, "program": program.pk}
+    )
 
     assert _names(response) == {"Match"}
 

@@ -5,10 +5,15 @@ from partners.models import Partner
 
 
 def test_a_partner_edits_their_payout_details(partner_client, partner_user, workspace):
-    response = partner_client.post(f"/portal/{workspace.slug}/profile/", {
-        "company": "Brightside Media", "country": "DE", "payout_method": "bank_transfer",
-        "payout_details": "IBAN DE00 1234",
-    })
+    response = partner_client.post(
+        f"/portal/{workspace.slug}/profile/",
+        {
+            "company": "Brightside Media",
+            "country": "DE",
+            "payout_method": "bank_transfer",
+            "payout_details": "IBAN DE00 1234",
+        },
+    )
 
     partner = Partner.objects.get(users__user=partner_user)
     assert response.status_code == 302
@@ -19,15 +24,16 @@ def test_a_partner_edits_their_payout_details(partner_client, partner_user, work
 def test_a_partner_cannot_change_their_own_status_or_name(partner_client, partner_user, workspace):
     partner = Partner.objects.get(users__user=partner_user)
 
-    partner_client.post(f"/portal/{workspace.slug}/profile/", {"name": "Hacker", "status": "active",
-                                                               "country": ""})
+    partner_client.post(f"/portal/{workspace.slug}/profile/", {"name": "Hacker", "status": "active", "country": ""})
 
     partner.refresh_from_db()
     assert partner.name != "Hacker"
 
 
 def test_the_profile_change_is_audited_without_the_payout_details(partner_client, partner_user, workspace):
-    partner_client.post(f"/portal/{workspace.slug}/profile/", {"payout_method": "paypal", "payout_details": "me@pp.test"})
+    partner_client.post(
+        f"/portal/{workspace.slug}/profile/", {"payout_method": "paypal", "payout_details": "me@pp.test"}
+    )
 
     entry = AuditLogEntry.objects.for_workspace(workspace).get(action="partner.profile_updated")
     assert entry.actor == partner_user

@@ -73,11 +73,20 @@ def test_viewers_can_read_the_program_list(viewer_client, workspace, program):
 
 
 def test_a_manager_edits_a_program_from_its_page(manager_client, workspace, program):
-    response = manager_client.post(f"/w/{workspace.slug}/programs/{program.pk}/edit/", {
-        "name": "Default", "currency": "GBP", "attribution_window_days": 60, "attribution_model": "first_click",
-        "hold_days": 30, "minimum_payout": "25.00", "deal_protection_days": 90, "public_applications": "on",
-        "terms": "Be nice.",
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/programs/{program.pk}/edit/",
+        {
+            "name": "Default",
+            "currency": "GBP",
+            "attribution_window_days": 60,
+            "attribution_model": "first_click",
+            "hold_days": 30,
+            "minimum_payout": "25.00",
+            "deal_protection_days": 90,
+            "public_applications": "on",
+            "terms": "Be nice.",
+        },
+    )
 
     assert response.status_code == 302
     program.refresh_from_db()
@@ -86,10 +95,19 @@ def test_a_manager_edits_a_program_from_its_page(manager_client, workspace, prog
 
 
 def test_a_manager_creates_another_program(manager_client, workspace, program):
-    response = manager_client.post(f"/w/{workspace.slug}/programs/new/", {
-        "name": "Resellers EU", "currency": "EUR", "attribution_window_days": 90, "attribution_model": "last_click",
-        "hold_days": 30, "minimum_payout": "0", "deal_protection_days": 90, "terms": "",
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/programs/new/",
+        {
+            "name": "Resellers EU",
+            "currency": "EUR",
+            "attribution_window_days": 90,
+            "attribution_model": "last_click",
+            "hold_days": 30,
+            "minimum_payout": "0",
+            "deal_protection_days": 90,
+            "terms": "",
+        },
+    )
 
     assert response.status_code == 302
     assert Program.objects.for_workspace(workspace).get(slug="resellers-eu").currency == "EUR"

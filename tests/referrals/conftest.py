@@ -37,5 +37,6 @@ def partner(workspace):
 @pytest.fixture
 def portal_user(partner):
     """A portal login of `partner` (the conftest's `partner_user` belongs to a partner of its own)."""
-    return PartnerUserFactory(partner=partner, workspace=partner.workspace,
-                              user=UserFactory(email=f"paula@{partner.workspace.slug}.test")).user
+    return PartnerUserFactory(
+        partner=partner, workspace=partner.workspace, user=UserFactory(email=f"paula@{partner.workspace.slug}.test")
+    ).user

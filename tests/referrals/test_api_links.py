@@ -12,8 +12,12 @@ from tests.referrals.factories import LinkFactory
 
 
 def post(client, body, **headers):
-    return client.post("/api/v1/links", json.dumps(body) if not isinstance(body, str) else body,
-                       content_type="application/json", **headers)
+    return client.post(
+        "/api/v1/links",
+        json.dumps(body) if not isinstance(body, str) else body,
+        content_type="application/json",
+        **headers,
+    )
 
 
 @pytest.fixture
@@ -29,7 +33,11 @@ def test_post_makes_a_link_and_answers_201_with_its_short_url(api_client, body, 
     assert data["id"] == link.pk and data["code"] == link.code
     assert data["url"] == f"http://127.0.0.1:8000/r/{link.code}"
     assert (data["partner_id"], data["destination_url"], data["channel"], data["utm_source"]) == (
-        partner.pk, "https://shop.example.com/pricing", "api", "paula")
+        partner.pk,
+        "https://shop.example.com/pricing",
+        "api",
+        "paula",
+    )
 
 
 def test_the_same_code_partner_and_destination_again_answers_200_with_the_same_link(api_client, body):

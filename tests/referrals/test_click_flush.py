@@ -19,8 +19,16 @@ def link(workspace, partner):
 
 def _visits(count: int) -> None:
     for n in range(count):
-        recording.resolve_and_record("paula", Visit(
-            click_id=f"click-{n}", at=1_767_268_800.0 + n, ip=f"198.51.100.{n}", user_agent="Mozilla/5.0", referrer=""))
+        recording.resolve_and_record(
+            "paula",
+            Visit(
+                click_id=f"click-{n}",
+                at=1_767_268_800.0 + n,
+                ip=f"198.51.100.{n}",
+                user_agent="Mozilla/5.0",
+                referrer="",
+            ),
+        )
 
 
 def _read_as_dead_consumer(count: int) -> list:
@@ -137,8 +145,12 @@ def test_a_batch_partly_stored_already_writes_only_the_rest(link):
 
 def test_an_entry_whose_click_id_could_break_the_batch_query_is_dropped_as_malformed(link):
     _visits(2)
-    entry = stream_entry(link.id, link.workspace_id, link.partner_id, Visit(
-        click_id='x"}', at=1_767_268_900.0, ip="198.51.100.1", user_agent="Mozilla/5.0", referrer=""))
+    entry = stream_entry(
+        link.id,
+        link.workspace_id,
+        link.partner_id,
+        Visit(click_id='x"}', at=1_767_268_900.0, ip="198.51.100.1", user_agent="Mozilla/5.0", referrer=""),
+    )
     buffer.client().xadd(buffer.stream_key(), entry)
     result = flush_clicks()
     assert (result.stored, result.malformed) == (2, 1)

@@ -20,7 +20,9 @@ from referrals.clicks.flusher import flush_clicks
 from referrals.models import Click, LatestVisit, Link
 from tests.referrals.factories import LinkFactory
 
-BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
+)
 NOON = 1_767_268_800.0  # 2026-01-01 12:00 UTC
 
 
@@ -38,8 +40,9 @@ def decided_by(request, monkeypatch):
 
 
 def _record(at: float, ip: str = "203.0.113.7", agent: str = BROWSER, code: str = "paula") -> None:
-    recording.resolve_and_record(code, entries.Visit(click_id=f"c{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent,
-                                                           referrer=""))
+    recording.resolve_and_record(
+        code, entries.Visit(click_id=f"c{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent, referrer="")
+    )
 
 
 def _flags() -> list[bool]:
@@ -112,10 +115,19 @@ def test_a_click_arriving_after_a_later_one_is_compared_with_the_clicks_before_i
 def _write(*visits: tuple[float, str, str]) -> None:
     """Write clicks straight through write_batch (flush_clicks would also forget old latest visits)."""
     link = Link.objects.get(code="paula")
-    writer.write_batch([entries.click_row(entries.stream_entry(
-        link.id, link.workspace_id, link.partner_id,
-        entries.Visit(click_id=f"w{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent, referrer="")))
-        for at, ip, agent in visits])
+    writer.write_batch(
+        [
+            entries.click_row(
+                entries.stream_entry(
+                    link.id,
+                    link.workspace_id,
+                    link.partner_id,
+                    entries.Visit(click_id=f"w{at:.0f}-{ip}", at=at, ip=ip, user_agent=agent, referrer=""),
+                )
+            )
+            for at, ip, agent in visits
+        ]
+    )
 
 
 def test_latest_visits_hold_each_visitors_latest_human_click(link):
@@ -141,9 +153,19 @@ def test_a_click_sent_twice_in_one_batch_is_stored_once(link):
 
 
 def _distinct_visitors(link, count: int, at: float) -> list[entries.ClickRow]:
-    return [entries.click_row(entries.stream_entry(link.id, link.workspace_id, link.partner_id, entries.Visit(
-        click_id=f"n{n}", at=at + n, ip=f"198.51.{n // 200}.{n % 200}", user_agent=BROWSER, referrer="")))
-        for n in range(count)]
+    return [
+        entries.click_row(
+            entries.stream_entry(
+                link.id,
+                link.workspace_id,
+                link.partner_id,
+                entries.Visit(
+                    click_id=f"n{n}", at=at + n, ip=f"198.51.{n // 200}.{n % 200}", user_agent=BROWSER, referrer=""
+                ),
+            )
+        )
+        for n in range(count)
+    ]
 
 
 def _plan(sql: str, params: list) -> str:
@@ -160,9 +182,13 @@ def test_latest_visits_are_looked_up_by_their_key_for_a_batch_of_distinct_visito
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE referrals_latestvisit")
     rows = _distinct_visitors(link, 2000, NOON + 3600)
-    keys = [(row.workspace_id, row.link_id, digest) for row in rows for digest in (row.visitor_hash, row.prev_visitor_hash)]
-    plan = _plan(writer._LATEST_VISITS, [number_array(k[0] for k in keys), number_array(k[1] for k in keys),
-                                              text_array([k[2] for k in keys])])
+    keys = [
+        (row.workspace_id, row.link_id, digest) for row in rows for digest in (row.visitor_hash, row.prev_visitor_hash)
+    ]
+    plan = _plan(
+        writer._LATEST_VISITS,
+        [number_array(k[0] for k in keys), number_array(k[1] for k in keys), text_array([k[2] for k in keys])],
+    )
     probes = [line for line in plan.splitlines() if "referrals_latestvisit" in line]
     assert len(probes) == 1 and "Index Scan using referrals_latestvisit_pkey" in probes[0], plan
     assert "Nested Loop" in plan, plan
@@ -177,10 +203,16 @@ def test_clicks_latest_visits_cannot_decide_probe_only_the_visitors_clicks_even_
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE referrals_click")
     rows = _distinct_visitors(link, 2000, NOON + 400)
-    plan = _plan(writer.CLICKS_WITH_EARLIER_VISITS, [
-        text_array([row.click_id for row in rows]), number_array(row.link_id for row in rows),
-        text_array([row.visitor_hash for row in rows]), text_array([row.prev_visitor_hash for row in rows]),
-        number_array(row.micros for row in rows)])
+    plan = _plan(
+        writer.CLICKS_WITH_EARLIER_VISITS,
+        [
+            text_array([row.click_id for row in rows]),
+            number_array(row.link_id for row in rows),
+            text_array([row.visitor_hash for row in rows]),
+            text_array([row.prev_visitor_hash for row in rows]),
+            number_array(row.micros for row in rows),
+        ],
+    )
     probes = [line for line in plan.splitlines() if "referrals_click c" in line]
     assert len(probes) == 2 and all("Index Scan using click_link_visitor" in line for line in probes), plan
     assert writer.write_batch(rows) == 2000

@@ -17,8 +17,13 @@ from tests.referrals.factories import DealRegistrationFactory, ReferralFactory
 
 
 def submit(workspace, partner, **overrides):
-    data = dict(company="Initech", contact_name="Bill Lumbergh", contact_email="bill@initech.example",
-                estimated_value="25000", currency="usd")
+    data = dict(
+        company="Initech",
+        contact_name="Bill Lumbergh",
+        contact_email="bill@initech.example",
+        estimated_value="25000",
+        currency="usd",
+    )
     data.update(overrides)
     return services.submit_deal_registration(workspace=workspace, partner=partner, **data)
 
@@ -26,7 +31,11 @@ def submit(workspace, partner, **overrides):
 def test_a_registration_is_stored_awaiting_review(workspace, partner):
     deal = submit(workspace, partner)
     assert (deal.status, deal.estimated_value, deal.currency, deal.company_domain) == (
-        DealRegistration.Status.SUBMITTED, Decimal("25000.00"), "USD", "initech.example")
+        DealRegistration.Status.SUBMITTED,
+        Decimal("25000.00"),
+        "USD",
+        "initech.example",
+    )
     assert not deal.has_conflict
 
 
@@ -34,8 +43,16 @@ def test_a_free_mail_address_gives_no_company_domain(workspace, partner):
     assert submit(workspace, partner, contact_email="bill@gmail.com").company_domain == ""
 
 
-@pytest.mark.parametrize("field,value", [("currency", "XYZ"), ("estimated_value", "-5"), ("estimated_value", "lots"),
-                                         ("company", " "), ("contact_email", "bill")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("currency", "XYZ"),
+        ("estimated_value", "-5"),
+        ("estimated_value", "lots"),
+        ("company", " "),
+        ("contact_email", "bill"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(workspace, partner, field, value):
     with pytest.raises(ValidationError) as error:
         submit(workspace, partner, **{field: value})
@@ -50,8 +67,12 @@ def test_a_customer_already_referred_by_email_is_flagged(workspace, partner):
 
 
 def test_a_colleague_at_the_same_company_domain_is_flagged(workspace, partner):
-    ReferralFactory(workspace=workspace, program=partner.program, customer_email="peter@initech.example",
-                    customer_domain="initech.example")
+    ReferralFactory(
+        workspace=workspace,
+        program=partner.program,
+        customer_email="peter@initech.example",
+        customer_domain="initech.example",
+    )
     assert submit(workspace, partner).has_conflict
 
 
@@ -76,7 +97,10 @@ def test_approval_makes_a_protected_referral_and_emails_the_partner(
     deal.refresh_from_db()
     assert deal.status == DealRegistration.Status.APPROVED and deal.decided_by == manager
     assert (referral.source, referral.partner, referral.deal_registration) == (
-        Referral.Source.DEAL_REGISTRATION, partner, deal)
+        Referral.Source.DEAL_REGISTRATION,
+        partner,
+        deal,
+    )
     expected = timezone.now() + timedelta(days=partner.program.deal_protection_days)
     assert abs(referral.protected_until - expected) < timedelta(minutes=1)
     assert deal.expires_at == referral.protected_until
@@ -116,7 +140,9 @@ def test_protection_expires_unless_the_customer_bought(workspace, partner, manag
     assert services.expire_deal_registrations(now=later) == 1
     assert services.expire_deal_registrations(now=later) == 0  # running it again changes nothing
 
-    lapsed.refresh_from_db(); lapsed_referral.refresh_from_db(); bought.refresh_from_db()
+    lapsed.refresh_from_db()
+    lapsed_referral.refresh_from_db()
+    bought.refresh_from_db()
     assert (lapsed.status, lapsed_referral.stage) == (DealRegistration.Status.EXPIRED, Referral.Stage.EXPIRED)
     assert bought.status == DealRegistration.Status.APPROVED
 

@@ -27,13 +27,27 @@ def test_seeding_twice_makes_everything_once(workspace, django_capture_on_commit
 
     with django_capture_on_commit_callbacks(execute=True):
         seed_referrals(workspace, clicks=1200)
-    counts = (Link.objects.count(), ReferralCode.objects.count(), Click.objects.count(), DealRegistration.objects.count())
+    counts = (
+        Link.objects.count(),
+        ReferralCode.objects.count(),
+        Click.objects.count(),
+        DealRegistration.objects.count(),
+    )
     seed_referrals(workspace, clicks=1200)
 
-    assert counts == (Link.objects.count(), ReferralCode.objects.count(), Click.objects.count(),
-                      DealRegistration.objects.count())
+    assert counts == (
+        Link.objects.count(),
+        ReferralCode.objects.count(),
+        Click.objects.count(),
+        DealRegistration.objects.count(),
+    )
     assert counts[0] >= 3 and counts[1] == 3 and counts[2] > 400
     assert Click.objects.filter(is_bot=True).exists() and Click.objects.filter(is_bot=False, is_unique=False).exists()
-    assert set(DealRegistration.objects.values_list("status", flat=True)) == {"submitted", "approved", "rejected", "expired"}
+    assert set(DealRegistration.objects.values_list("status", flat=True)) == {
+        "submitted",
+        "approved",
+        "rejected",
+        "expired",
+    }
     assert DealRegistration.objects.exclude(conflict_note="").exists()
     assert not mail.outbox

@@ -44,10 +44,19 @@ def _database_url() -> str:
 
 
 def _flusher(*extra: str) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_ENV": settings.DJANGO_ENV, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL}
+    env = {
+        **os.environ,
+        "DJANGO_ENV": settings.DJANGO_ENV,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
     return subprocess.Popen(
         [sys.executable, "manage.py", "flush_clicks", "--batch-size", "500", "--claim-idle-ms", "300", *extra],
-        cwd=Path(settings.BASE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -59,8 +68,12 @@ def _send(link, count: int) -> None:
         pipe = r.pipeline(transaction=False)
         for n in range(first, min(first + 1000, count)):
             visit = Visit(
-                click_id=f"crash-{n:06d}", at=start + n / 1000, ip=f"10.{n % 200}.{n // 200 % 200}.1",
-                user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", referrer="")
+                click_id=f"crash-{n:06d}",
+                at=start + n / 1000,
+                ip=f"10.{n % 200}.{n // 200 % 200}.1",
+                user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
+                referrer="",
+            )
             pipe.xadd(key, stream_entry(link.pk, link.workspace_id, link.partner_id, visit))
         pipe.execute()
 

@@ -93,33 +93,45 @@ def test_links_can_be_searched_and_filtered_by_partner(manager_client, workspace
 
 def test_htmx_search_renders_only_the_rows(manager_client, workspace, partner):
     LinkFactory(workspace=workspace, partner=partner, code="paula")
-    response = manager_client.get(f"/w/{workspace.slug}/links/", {"q": "paula"}, HTTP_HX_REQUEST="true",
-                                  HTTP_HX_TARGET="link-rows")
+    response = manager_client.get(
+        f"/w/{workspace.slug}/links/", {"q": "paula"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="link-rows"
+    )
     assert b"/r/paula" in response.content
     assert b"<html" not in response.content
 
 
 def test_manager_creates_a_link_for_a_partner(manager_client, workspace, partner, domain):
-    response = manager_client.post(f"/w/{workspace.slug}/links/new/", {
-        "partner": partner.pk, "destination_url": "https://shop.example.com/x", "code": "paula-x",
-        "channel": "newsletter", "utm_source": "paula",
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/links/new/",
+        {
+            "partner": partner.pk,
+            "destination_url": "https://shop.example.com/x",
+            "code": "paula-x",
+            "channel": "newsletter",
+            "utm_source": "paula",
+        },
+    )
     link = Link.objects.get(code="paula-x")
     assert response.status_code == 302 and response["Location"] == f"/w/{workspace.slug}/links/{link.pk}/"
     assert (link.partner, link.channel, link.utm_source) == (partner, "newsletter", "paula")
 
 
 def test_the_new_link_form_shows_why_a_destination_is_refused(manager_client, workspace, partner, domain):
-    response = manager_client.post(f"/w/{workspace.slug}/links/new/", {
-        "partner": partner.pk, "destination_url": "javascript:alert(1)",
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/links/new/",
+        {
+            "partner": partner.pk,
+            "destination_url": "javascript:alert(1)",
+        },
+    )
     assert response.status_code == 200
     assert "must start with https://" in response.context["form"].errors["destination_url"][0]
 
 
 def test_viewer_cannot_create_links(viewer_client, workspace, partner, domain):
-    response = viewer_client.post(f"/w/{workspace.slug}/links/new/", {
-        "partner": partner.pk, "destination_url": "https://shop.example.com/"})
+    response = viewer_client.post(
+        f"/w/{workspace.slug}/links/new/", {"partner": partner.pk, "destination_url": "https://shop.example.com/"}
+    )
     assert response.status_code == 403
 
 
@@ -144,8 +156,10 @@ def test_qr_code_downloads_as_svg_and_png(viewer_client, workspace, partner):
 
 def test_manager_changes_a_links_destination(manager_client, workspace, partner, domain):
     link = LinkFactory(workspace=workspace, partner=partner, code="paula")
-    response = manager_client.post(f"/w/{workspace.slug}/links/{link.pk}/", {
-        "destination_url": "https://shop.example.com/spring", "channel": "", "campaign": "spring"})
+    response = manager_client.post(
+        f"/w/{workspace.slug}/links/{link.pk}/",
+        {"destination_url": "https://shop.example.com/spring", "channel": "", "campaign": "spring"},
+    )
     assert response.status_code == 302
     link.refresh_from_db()
     assert (link.destination_url, link.campaign) == ("https://shop.example.com/spring", "spring")
@@ -163,8 +177,12 @@ def test_manager_archives_and_restores_a_link(manager_client, workspace, partner
 
 def test_outsider_gets_404_on_links_pages(outsider_client, workspace, partner):
     link = LinkFactory(workspace=workspace, partner=partner)
-    for url in (f"/w/{workspace.slug}/links/", f"/w/{workspace.slug}/links/new/", f"/w/{workspace.slug}/links/{link.pk}/",
-                f"/w/{workspace.slug}/links/{link.pk}/qr.svg"):
+    for url in (
+        f"/w/{workspace.slug}/links/",
+        f"/w/{workspace.slug}/links/new/",
+        f"/w/{workspace.slug}/links/{link.pk}/",
+        f"/w/{workspace.slug}/links/{link.pk}/qr.svg",
+    ):
         assert outsider_client.get(url).status_code == 404, url
 
 

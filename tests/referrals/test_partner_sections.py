@@ -50,7 +50,7 @@ def test_portal_home_counts_the_partners_clicks_leads_and_deals(portal_user, wor
 def test_nav_counts_deals_waiting_for_review(manager_client, workspace, partner):
     DealRegistrationFactory(workspace=workspace, partner=partner)
     response = manager_client.get(f"/w/{workspace.slug}/links/")
-    assert b"1<span class=\"skip-link\"> to review" in response.content
+    assert b'1<span class="skip-link"> to review' in response.content
 
 
 def test_outsider_gets_404_on_the_partner_page(outsider_client, workspace, partner):

@@ -38,7 +38,9 @@ def test_partner_sees_only_its_own_links_with_click_counts(portal, workspace, pa
 
 
 def test_partner_creates_a_link_for_itself(portal, workspace, partner, domain):
-    response = portal.post(f"/portal/{workspace.slug}/links/", {"destination_url": "https://shop.example.com/", "code": "paula"})
+    response = portal.post(
+        f"/portal/{workspace.slug}/links/", {"destination_url": "https://shop.example.com/", "code": "paula"}
+    )
     assert response.status_code == 302
     assert Link.objects.get().partner == partner
 
@@ -80,16 +82,26 @@ def test_partner_sees_only_its_own_referrals_with_their_stage(portal, workspace,
 
 
 def test_partner_registers_a_deal(portal, workspace, partner):
-    response = portal.post(f"/portal/{workspace.slug}/deals/", {
-        "company": "Initech", "contact_name": "Bill", "contact_email": "bill@initech.example",
-        "estimated_value": "25000", "currency": "EUR", "notes": "Q3 budget"})
+    response = portal.post(
+        f"/portal/{workspace.slug}/deals/",
+        {
+            "company": "Initech",
+            "contact_name": "Bill",
+            "contact_email": "bill@initech.example",
+            "estimated_value": "25000",
+            "currency": "EUR",
+            "notes": "Q3 budget",
+        },
+    )
     assert response.status_code == 302
     deal = DealRegistration.objects.get()
     assert (deal.partner, deal.currency, deal.status) == (partner, "EUR", DealRegistration.Status.SUBMITTED)
 
 
 def test_partner_sees_only_its_own_deals_and_not_conflict_notes(portal, workspace, partner, rival):
-    DealRegistrationFactory(workspace=workspace, partner=partner, company="Initech", conflict_note="Rival Reviews has it")
+    DealRegistrationFactory(
+        workspace=workspace, partner=partner, company="Initech", conflict_note="Rival Reviews has it"
+    )
     DealRegistrationFactory(workspace=workspace, partner=rival, company="Globochem")
     response = portal.get(f"/portal/{workspace.slug}/deals/")
     assert b"Initech" in response.content and b"Globochem" not in response.content

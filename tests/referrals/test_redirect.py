@@ -16,13 +16,20 @@ from referrals.clicks.ids import new_click_id
 from referrals.models import Click
 from tests.referrals.factories import LinkFactory
 
-BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
+)
 
 
 @pytest.fixture
 def link(workspace, partner):
-    return LinkFactory(workspace=workspace, partner=partner, code="paula",
-                       destination_url="https://shop.example.com/pricing?plan=pro", utm_source="partner")
+    return LinkFactory(
+        workspace=workspace,
+        partner=partner,
+        code="paula",
+        destination_url="https://shop.example.com/pricing?plan=pro",
+        utm_source="partner",
+    )
 
 
 def visit(client, code, ip="203.0.113.7", agent=BROWSER, **extra):
@@ -52,7 +59,9 @@ def test_the_redirect_sets_no_cookie_and_keeps_the_security_headers(client, link
 
 
 def test_a_destination_with_non_ascii_characters_is_sent_percent_encoded(client, workspace, partner):
-    LinkFactory(workspace=workspace, partner=partner, code="umlaut", destination_url="https://shop.example.com/größe?farbe=grün")
+    LinkFactory(
+        workspace=workspace, partner=partner, code="umlaut", destination_url="https://shop.example.com/größe?farbe=grün"
+    )
     location = visit(client, "umlaut")["Location"]
     assert location.startswith("https://shop.example.com/gr%C3%B6%C3%9Fe?farbe=gr%C3%BCn&tclid=")
 
@@ -89,14 +98,17 @@ def test_archived_link_is_a_404(client, link, manager):
 
 def test_a_link_made_after_its_code_was_looked_up_works_at_once(client, workspace, partner, domain):
     assert visit(client, "later").status_code == 404
-    services.create_link(workspace=workspace, partner=partner, destination_url="https://shop.example.com/", code="later")
+    services.create_link(
+        workspace=workspace, partner=partner, destination_url="https://shop.example.com/", code="later"
+    )
     assert visit(client, "later").status_code == 302
 
 
 def test_changing_the_destination_takes_effect_at_once(client, link, manager, domain):
     visit(client, "paula")
-    services.update_link(link=link, destination_url="https://shop.example.com/new", channel="", campaign="",
-                         utm={}, by=manager)
+    services.update_link(
+        link=link, destination_url="https://shop.example.com/new", channel="", campaign="", utm={}, by=manager
+    )
     assert urlsplit(visit(client, "paula")["Location"]).path == "/new"
 
 

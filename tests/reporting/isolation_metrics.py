@@ -8,8 +8,9 @@ from tests.partners.factories import PartnerFactory
 
 
 def _export_job(workspace: Workspace) -> int:
-    return ExportJob.objects.create(workspace=workspace, kind="clicks", filters={}, status=ExportJob.Status.DONE,
-                                    file_name="exports/none.csv").pk
+    return ExportJob.objects.create(
+        workspace=workspace, kind="clicks", filters={}, status=ExportJob.Status.DONE, file_name="exports/none.csv"
+    ).pk
 
 
 FOREIGN_PARAMS = {

@@ -13,18 +13,29 @@ from tests.partners.factories import PartnerFactory
 
 
 def foreign_period(workspace: Workspace) -> PayoutPeriod:
-    period, _ = PayoutPeriod.objects.get_or_create(workspace=workspace, end=date(2026, 9, 30),
-                                                   defaults={"closed_at": timezone.now()})
+    period, _ = PayoutPeriod.objects.get_or_create(
+        workspace=workspace, end=date(2026, 9, 30), defaults={"closed_at": timezone.now()}
+    )
     return period
 
 
 def foreign_statement(workspace: Workspace) -> Statement:
     partner = PartnerFactory(workspace=workspace)
     return Statement.objects.create(
-        workspace=workspace, period=foreign_period(workspace), partner=partner, number=f"ST-ISO-{partner.pk}",
-        currency="USD", commission_total=Decimal("10"), reversal_total=Decimal("0"), adjustment_total=Decimal("0"),
-        total=Decimal("10"), line_count=0, partner_name=partner.name, partner_email=partner.email,
-        program_name=partner.program.name, issued_at=timezone.now(),
+        workspace=workspace,
+        period=foreign_period(workspace),
+        partner=partner,
+        number=f"ST-ISO-{partner.pk}",
+        currency="USD",
+        commission_total=Decimal("10"),
+        reversal_total=Decimal("0"),
+        adjustment_total=Decimal("0"),
+        total=Decimal("10"),
+        line_count=0,
+        partner_name=partner.name,
+        partner_email=partner.email,
+        program_name=partner.program.name,
+        issued_at=timezone.now(),
     )
 
 

@@ -24,12 +24,14 @@ TODAY = dt.date(2026, 6, 30)
 
 
 def _at(day: dt.date, rng: random.Random) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6)),
-                               tzinfo=dt.UTC)
+    return dt.datetime.combine(
+        day, dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6)), tzinfo=dt.UTC
+    )
 
 
-def make_funnel(workspace: Workspace, *, seed: int = 1, partners: int = 6, clicks: int = 400, days: int = 60,
-                end: dt.date = TODAY) -> None:
+def make_funnel(
+    workspace: Workspace, *, seed: int = 1, partners: int = 6, clicks: int = 400, days: int = 60, end: dt.date = TODAY
+) -> None:
     """Programs in two currencies, groups, partners, links and codes with channels, clicks (some bots),
     referrals of every source, sales, refunds and commissions in every state, over `days` days."""
     rng = random.Random(seed)
@@ -39,30 +41,65 @@ def make_funnel(workspace: Workspace, *, seed: int = 1, partners: int = 6, click
     eur = Program.objects.create(workspace=workspace, name="Europe", slug=f"eu-{seed}", currency="EUR")
     groups = [PartnerGroup.objects.create(workspace=workspace, name=f"Tier {seed}-{i}") for i in range(2)]
     rules = {
-        p.pk: RewardRule.objects.create(workspace=workspace, program=p, rule_key=uuid.uuid4(), name="Default",
-                                        sale_value=Decimal("20"), effective_from=timezone.now() - dt.timedelta(days=900))
+        p.pk: RewardRule.objects.create(
+            workspace=workspace,
+            program=p,
+            rule_key=uuid.uuid4(),
+            name="Default",
+            sale_value=Decimal("20"),
+            effective_from=timezone.now() - dt.timedelta(days=900),
+        )
         for p in (usd, eur)
     }
     partner_rows = [
-        Partner.objects.create(workspace=workspace, program=usd if i % 3 else eur, group=rng.choice(groups + [None]),
-                               name=f"Partner {seed}-{i}", email=f"p{seed}-{i}@example.test")
+        Partner.objects.create(
+            workspace=workspace,
+            program=usd if i % 3 else eur,
+            group=rng.choice(groups + [None]),
+            name=f"Partner {seed}-{i}",
+            email=f"p{seed}-{i}@example.test",
+        )
         for i in range(partners)
     ]
     links, codes = [], []
     for partner in partner_rows:
         for n in range(2):
-            links.append(Link.objects.create(workspace=workspace, program=partner.program, partner=partner,
-                                             code=f"l{seed}x{partner.pk}x{n}{uuid.uuid4().hex[:6]}",
-                                             destination_url="https://shop.example.com/",
-                                             channel=rng.choice(CHANNELS), campaign=rng.choice(["spring", "", "launch"])))
-        codes.append(ReferralCode.objects.create(workspace=workspace, program=partner.program, partner=partner,
-                                                 code=f"C{seed}X{partner.pk}{uuid.uuid4().hex[:4]}", channel=rng.choice(CHANNELS)))
+            links.append(
+                Link.objects.create(
+                    workspace=workspace,
+                    program=partner.program,
+                    partner=partner,
+                    code=f"l{seed}x{partner.pk}x{n}{uuid.uuid4().hex[:6]}",
+                    destination_url="https://shop.example.com/",
+                    channel=rng.choice(CHANNELS),
+                    campaign=rng.choice(["spring", "", "launch"]),
+                )
+            )
+        codes.append(
+            ReferralCode.objects.create(
+                workspace=workspace,
+                program=partner.program,
+                partner=partner,
+                code=f"C{seed}X{partner.pk}{uuid.uuid4().hex[:4]}",
+                channel=rng.choice(CHANNELS),
+            )
+        )
     click_rows = []
     for n in range(clicks):
         link = rng.choice(links)
-        click_rows.append(Click(workspace=workspace, link=link, partner=link.partner, click_id=uuid.uuid4().hex,
-                                clicked_at=_at(day(), rng), ip_hash="x" * 64, visitor_hash=f"{n:032x}",
-                                is_bot=rng.random() < 0.15, is_unique=rng.random() < 0.7))
+        click_rows.append(
+            Click(
+                workspace=workspace,
+                link=link,
+                partner=link.partner,
+                click_id=uuid.uuid4().hex,
+                clicked_at=_at(day(), rng),
+                ip_hash="x" * 64,
+                visitor_hash=f"{n:032x}",
+                is_bot=rng.random() < 0.15,
+                is_unique=rng.random() < 0.7,
+            )
+        )
     click_rows = Click.objects.bulk_create(click_rows)
     human = [c for c in click_rows if not c.is_bot]
     used_clicks: set[int] = set()
@@ -86,37 +123,80 @@ def make_funnel(workspace: Workspace, *, seed: int = 1, partners: int = 6, click
             partner = rng.choice(partner_rows)
             created = _at(day(), rng)
         if kind == "deal_registration":
-            deal = DealRegistration.objects.create(workspace=workspace, program=partner.program, partner=partner,
-                                                   company="Co", contact_name="C", contact_email="c@example.org",
-                                                   estimated_value=Decimal("100"), currency=partner.program.currency,
-                                                   status=DealRegistration.Status.APPROVED)
-            DealRegistration.objects.filter(pk=deal.pk).update(created_at=created - dt.timedelta(days=rng.randrange(1, 9)))
-        referral = Referral.objects.create(workspace=workspace, program=partner.program, partner=partner,
-                                           customer_external_id=f"cus-{seed}-{n}", source=kind, click=click, code=code,
-                                           deal_registration=deal)
+            deal = DealRegistration.objects.create(
+                workspace=workspace,
+                program=partner.program,
+                partner=partner,
+                company="Co",
+                contact_name="C",
+                contact_email="c@example.org",
+                estimated_value=Decimal("100"),
+                currency=partner.program.currency,
+                status=DealRegistration.Status.APPROVED,
+            )
+            DealRegistration.objects.filter(pk=deal.pk).update(
+                created_at=created - dt.timedelta(days=rng.randrange(1, 9))
+            )
+        referral = Referral.objects.create(
+            workspace=workspace,
+            program=partner.program,
+            partner=partner,
+            customer_external_id=f"cus-{seed}-{n}",
+            source=kind,
+            click=click,
+            code=code,
+            deal_registration=deal,
+        )
         Referral.objects.filter(pk=referral.pk).update(created_at=created)
         for s in range(rng.choice([0, 0, 1, 1, 2, 3])):
             at = created + dt.timedelta(hours=rng.randrange(1, 24 * 20), seconds=rng.randrange(3600))
             amount = Decimal(rng.randrange(1000, 50000)) / 100
-            sale = Conversion.objects.create(workspace=workspace, program=partner.program, referral=referral, partner=partner,
-                                             kind="sale", event_id=f"s-{seed}-{n}-{s}", amount=amount,
-                                             currency=partner.program.currency, occurred_at=at)
+            sale = Conversion.objects.create(
+                workspace=workspace,
+                program=partner.program,
+                referral=referral,
+                partner=partner,
+                kind="sale",
+                event_id=f"s-{seed}-{n}-{s}",
+                amount=amount,
+                currency=partner.program.currency,
+                occurred_at=at,
+            )
             status = rng.choice(["pending", "approved", "paid", "rejected", "reversed", "pending"])
             commission_amount = (amount * Decimal("0.2")).quantize(Decimal("0.01"))
             reversed_amount = Decimal("0")
             if rng.random() < 0.2:
                 refund_amount = (amount * Decimal(rng.choice(["0.5", "1"]))).quantize(Decimal("0.01"))
-                Conversion.objects.create(workspace=workspace, program=partner.program, referral=referral, partner=partner,
-                                          kind="refund", event_id=f"r-{seed}-{n}-{s}", amount=refund_amount,
-                                          currency=partner.program.currency, sale=sale,
-                                          occurred_at=at + dt.timedelta(days=rng.randrange(0, 6)))
+                Conversion.objects.create(
+                    workspace=workspace,
+                    program=partner.program,
+                    referral=referral,
+                    partner=partner,
+                    kind="refund",
+                    event_id=f"r-{seed}-{n}-{s}",
+                    amount=refund_amount,
+                    currency=partner.program.currency,
+                    sale=sale,
+                    occurred_at=at + dt.timedelta(days=rng.randrange(0, 6)),
+                )
                 if status != "rejected":
                     reversed_amount = (commission_amount * refund_amount / amount).quantize(Decimal("0.01"))
                     status = "reversed" if reversed_amount == commission_amount else status
-            Commission.objects.create(workspace=workspace, program=partner.program, partner=partner, referral=referral,
-                                      conversion=sale, reward_rule=rules[partner.program_id], kind="sale",
-                                      amount=commission_amount, currency=partner.program.currency, status=status,
-                                      occurred_at=at, hold_until=at + dt.timedelta(days=30), reversed_amount=reversed_amount)
+            Commission.objects.create(
+                workspace=workspace,
+                program=partner.program,
+                partner=partner,
+                referral=referral,
+                conversion=sale,
+                reward_rule=rules[partner.program_id],
+                kind="sale",
+                amount=commission_amount,
+                currency=partner.program.currency,
+                status=status,
+                occurred_at=at,
+                hold_until=at + dt.timedelta(days=30),
+                reversed_amount=reversed_amount,
+            )
 
 
 # --- The oracle ---------------------------------------------------------------------------
@@ -146,15 +226,26 @@ def recompute(workspace: Workspace, f: Filters) -> dict[str, Any]:
     """Every metric of `reporting.metrics` for `f`, straight from the raw rows."""
 
     def keep(program: Program, partner: Partner, channel: str, day: dt.date) -> bool:
-        return (f.start <= day <= f.end and program.currency == f.currency
-                and (f.program_id is None or program.pk == f.program_id)
-                and (f.partner_id is None or partner.pk == f.partner_id)
-                and (f.group_id is None or partner.group_id == f.group_id)
-                and (f.channel is None or channel == f.channel))
+        return (
+            f.start <= day <= f.end
+            and program.currency == f.currency
+            and (f.program_id is None or program.pk == f.program_id)
+            and (f.partner_id is None or partner.pk == f.partner_id)
+            and (f.group_id is None or partner.group_id == f.group_id)
+            and (f.channel is None or channel == f.channel)
+        )
 
     out: dict[str, Any] = defaultdict(int)
-    for key in ("sales_amount", "refunds_amount", "commission_pending", "commission_approved", "commission_paid",
-                "commission_rejected", "commission_reversed", "commission_net"):
+    for key in (
+        "sales_amount",
+        "refunds_amount",
+        "commission_pending",
+        "commission_approved",
+        "commission_paid",
+        "commission_rejected",
+        "commission_reversed",
+        "commission_net",
+    ):
         out[key] = Decimal("0")
     active: set[int] = set()
     by_partner: dict[int, Decimal] = defaultdict(Decimal)
@@ -181,7 +272,8 @@ def recompute(workspace: Workspace, f: Filters) -> dict[str, Any]:
         out["clicked_customers"] += sum(1 for r in won if sales_of[r.pk])
 
     referrals = Referral.objects.filter(workspace=workspace).select_related(
-        "program", "partner", "click__link", "code", "deal_registration")
+        "program", "partner", "click__link", "code", "deal_registration"
+    )
     timings = []
     for r in referrals:
         channel, source = _referral_slice(r)
@@ -194,11 +286,16 @@ def recompute(workspace: Workspace, f: Filters) -> dict[str, Any]:
             first = min(sales_of[r.pk], key=lambda s: (s.occurred_at, s.pk))
             if keep(r.program, r.partner, channel, _day(first.occurred_at)):
                 out["customers"] += 1
-                touch = r.click.clicked_at if r.click_id else (r.deal_registration.created_at if r.deal_registration_id else r.created_at)
+                touch = (
+                    r.click.clicked_at
+                    if r.click_id
+                    else (r.deal_registration.created_at if r.deal_registration_id else r.created_at)
+                )
                 timings.append(max(0, int((first.occurred_at - touch).total_seconds())))
 
     for v in Conversion.objects.filter(workspace=workspace).select_related(
-            "program", "partner", "referral__click__link", "referral__code"):
+        "program", "partner", "referral__click__link", "referral__code"
+    ):
         channel, _ = _referral_slice(v.referral)
         if not keep(v.program, v.partner, channel, _day(v.occurred_at)):
             continue
@@ -212,7 +309,8 @@ def recompute(workspace: Workspace, f: Filters) -> dict[str, Any]:
             out["refunds_amount"] += v.amount
 
     for m in Commission.objects.filter(workspace=workspace).select_related(
-            "program", "partner", "referral__click__link", "referral__code"):
+        "program", "partner", "referral__click__link", "referral__code"
+    ):
         channel, _ = _referral_slice(m.referral)
         if not keep(m.program, m.partner, channel, _day(m.occurred_at)):
             continue
@@ -243,4 +341,3 @@ def _percentile_disc(values: list[int], fraction: float) -> int | None:
     import math
 
     return values[max(0, math.ceil(fraction * len(values)) - 1)]
-

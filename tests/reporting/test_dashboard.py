@@ -34,7 +34,9 @@ def test_dashboard_shows_the_clicks_of_the_range_as_a_recount_gives_them(funnel,
     assert response.status_code == 200
     f = metrics.Filters(start=today() - dt.timedelta(days=89), end=today(), currency="USD")
     clicks = recompute(funnel, f)["clicks"]
-    assert re.search(rf'<div class="label">Clicks</div>\s*<div class="value">{clicks:,}</div>', response.content.decode())
+    assert re.search(
+        rf'<div class="label">Clicks</div>\s*<div class="value">{clicks:,}</div>', response.content.decode()
+    )
 
 
 def test_dashboard_figures_follow_random_filters(funnel, manager_client):
@@ -46,8 +48,12 @@ def test_dashboard_figures_follow_random_filters(funnel, manager_client):
         partner = rng.choice(partners)
         days = rng.choice(["7", "30", "90", "365"])
         response = manager_client.get(url(funnel, range=days, partner=partner.pk))
-        f = metrics.Filters(start=today() - dt.timedelta(days=int(days) - 1), end=today(),
-                            currency=partner.program.currency, partner_id=partner.pk)
+        f = metrics.Filters(
+            start=today() - dt.timedelta(days=int(days) - 1),
+            end=today(),
+            currency=partner.program.currency,
+            partner_id=partner.pk,
+        )
         raw = recompute(funnel, f)
         report = response.context["report"]
         assert report.totals.clicks == raw.get("clicks", 0)
@@ -113,8 +119,10 @@ def test_partner_detail_shows_the_partners_analytics(funnel, viewer_client):
 
 def test_partner_analytics_htmx_renders_the_section_alone(funnel, manager_client):
     partner = Partner.objects.filter(workspace=funnel).first()
-    response = manager_client.get(reverse("partner_detail", args=[funnel.slug, partner.pk]) + "?range=7",
-                                  headers={"HX-Request": "true", "HX-Target": "partner-analytics"})
+    response = manager_client.get(
+        reverse("partner_detail", args=[funnel.slug, partner.pk]) + "?range=7",
+        headers={"HX-Request": "true", "HX-Target": "partner-analytics"},
+    )
     assert response.content.decode().lstrip().startswith('<div id="partner-analytics"')
 
 
@@ -148,8 +156,15 @@ def test_a_cached_report_is_dropped_when_the_rollups_change(funnel, manager_clie
 
     first = manager_client.get(url(funnel, range="7")).context["report"].totals.clicks
     link = Link.objects.filter(workspace=funnel).first()
-    Click.objects.create(workspace=funnel, link=link, partner=link.partner, click_id="fresh-click-1",
-                         clicked_at=timezone.now(), ip_hash="x", visitor_hash="y")
+    Click.objects.create(
+        workspace=funnel,
+        link=link,
+        partner=link.partner,
+        click_id="fresh-click-1",
+        clicked_at=timezone.now(),
+        ip_hash="x",
+        visitor_hash="y",
+    )
     rollups.refresh_days(workspace_id=funnel.pk, dates=[today()])
     response = manager_client.get(url(funnel, range="7", currency=link.program.currency))
     again = manager_client.get(url(funnel, range="7", currency=link.program.currency)).context["report"].totals.clicks
@@ -175,6 +190,8 @@ def test_next_payout_is_the_approved_unpaid_commissions_net_of_reversals(workspa
 
 
 def test_portal_htmx_request_renders_only_the_report(workspace, partner_user, partner_client):
-    response = partner_client.get(reverse("portal_home", args=[workspace.slug]) + "?range=7",
-                                  headers={"HX-Request": "true", "HX-Target": "portal-report"})
+    response = partner_client.get(
+        reverse("portal_home", args=[workspace.slug]) + "?range=7",
+        headers={"HX-Request": "true", "HX-Target": "portal-report"},
+    )
     assert response.content.decode().lstrip().startswith('<div id="portal-report"')

@@ -39,7 +39,9 @@ def test_an_empty_series_is_marked_empty():
 
 
 def test_each_point_has_a_dot_with_its_date_and_value_as_tooltip():
-    chart = charts.series_chart("clicks", "Clicks", points(3, clicks=5), lambda p: p.clicks, lambda v: f"{v} <clicks>", "15")
+    chart = charts.series_chart(
+        "clicks", "Clicks", points(3, clicks=5), lambda p: p.clicks, lambda v: f"{v} <clicks>", "15"
+    )
     assert str(chart.dots).count("<circle") == 3
     # Coordinates always use a decimal point (SVG), and the tooltip text is escaped.
     assert 'cx="44.0"' in chart.dots and "<title>1 Jan: 5 &lt;clicks&gt;</title>" in chart.dots

@@ -74,7 +74,9 @@ def test_an_export_too_large_for_a_request_offers_a_background_job(funnel, manag
     assert "Prepare the CSV file" in response.content.decode()
 
 
-def test_the_background_job_writes_the_file_and_reports_progress(funnel, manager_client, settings, tmp_path, monkeypatch):
+def test_the_background_job_writes_the_file_and_reports_progress(
+    funnel, manager_client, settings, tmp_path, monkeypatch
+):
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr("reporting.tasks.run_export_job.delay", lambda job_id: None)  # the worker's part is run below
     monkeypatch.setattr(exports, "EXPORT_STREAM_LIMIT", 5)
@@ -84,8 +86,7 @@ def test_the_background_job_writes_the_file_and_reports_progress(funnel, manager
     exports.run_export(job)  # the worker's part, run here
     job.refresh_from_db()
     assert job.status == "done" and job.percent == 100
-    page = manager_client.get(reverse("report_export_job", args=[funnel.slug, job.pk]),
-                              headers={"HX-Request": "true"})
+    page = manager_client.get(reverse("report_export_job", args=[funnel.slug, job.pk]), headers={"HX-Request": "true"})
     assert "Download CSV" in page.content.decode()
     download = manager_client.get(reverse("report_export_download", args=[funnel.slug, job.pk]))
     rows = read_csv(download)
@@ -93,8 +94,9 @@ def test_the_background_job_writes_the_file_and_reports_progress(funnel, manager
 
 
 def test_a_running_job_polls_with_htmx(funnel, manager_client):
-    job = ExportJob.objects.create(workspace=funnel, kind="clicks", filters={}, status="running", total_rows=100,
-                                   written_rows=40)
+    job = ExportJob.objects.create(
+        workspace=funnel, kind="clicks", filters={}, status="running", total_rows=100, written_rows=40
+    )
     body = manager_client.get(reverse("report_export_job", args=[funnel.slug, job.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in body and 'aria-valuenow="40"' in body
 

@@ -54,7 +54,9 @@ def test_breakdowns_and_the_time_series_equal_a_recount(funnel):
     for _ in range(8):
         f = random_filters(funnel, rng)
         raw = recompute(funnel, f)
-        by_partner = {r.key: r.totals.sales_amount for r in metrics.breakdown(funnel, f, "partner") if r.totals.sales_amount}
+        by_partner = {
+            r.key: r.totals.sales_amount for r in metrics.breakdown(funnel, f, "partner") if r.totals.sales_amount
+        }
         assert by_partner == raw["by_partner_sales"]
         by_channel = {r.key: r.totals.clicks for r in metrics.breakdown(funnel, f, "channel") if r.totals.clicks}
         assert by_channel == raw["by_channel_clicks"]
@@ -88,11 +90,14 @@ def test_rates_stay_between_zero_and_one(funnel):
             assert rate is None or 0 <= rate <= 1
 
 
-@pytest.mark.parametrize("start, end", [
-    (dt.date(2026, 5, 1), dt.date(2026, 6, 30)),   # whole months only
-    (dt.date(2026, 5, 10), dt.date(2026, 6, 30)),  # a whole month and days before it
-    (dt.date(2026, 4, 20), dt.date(2026, 6, 3)),   # days on both sides
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (dt.date(2026, 5, 1), dt.date(2026, 6, 30)),  # whole months only
+        (dt.date(2026, 5, 10), dt.date(2026, 6, 30)),  # a whole month and days before it
+        (dt.date(2026, 4, 20), dt.date(2026, 6, 3)),  # days on both sides
+    ],
+)
 def test_top_partners_read_from_monthly_rollups_equal_the_daily_sums(funnel, start, end):
     from django.db.models import Sum
 
@@ -101,13 +106,18 @@ def test_top_partners_read_from_monthly_rollups_equal_the_daily_sums(funnel, sta
     f = metrics.Filters(start=start, end=end, currency="USD")
     rows = metrics.breakdown(funnel, f, "partner")
     daily = {
-        r["partner_id"]: r for r in DailyRollup.objects.filter(workspace=funnel, day__gte=start, day__lte=end, currency="USD")
-        .values("partner_id").annotate(clicks=Sum("clicks"), leads=Sum("leads"), net=Sum("commission_net"))
+        r["partner_id"]: r
+        for r in DailyRollup.objects.filter(workspace=funnel, day__gte=start, day__lte=end, currency="USD")
+        .values("partner_id")
+        .annotate(clicks=Sum("clicks"), leads=Sum("leads"), net=Sum("commission_net"))
     }
     assert {r.key for r in rows} == set(daily)
     for r in rows:
         assert (r.totals.clicks, r.totals.leads, r.totals.commission_net) == (
-            daily[r.key]["clicks"], daily[r.key]["leads"], daily[r.key]["net"])
+            daily[r.key]["clicks"],
+            daily[r.key]["leads"],
+            daily[r.key]["net"],
+        )
     raw = recompute(funnel, f)
     assert {r.key: r.totals.sales_amount for r in rows if r.totals.sales_amount} == raw["by_partner_sales"]
     sales = [r.totals.sales_amount for r in rows]

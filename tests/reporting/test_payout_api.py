@@ -77,7 +77,13 @@ def test_a_statement_answers_its_lines_and_totals_as_decimal_strings(api_client,
 
     body = api_client.get(f"/api/v1/statements/{statement_id}").json()
 
-    assert body["totals"] == {"commissions": "25.25", "reversals": "0.00", "adjustments": "0.00", "total": "25.25", "currency": "USD"}
+    assert body["totals"] == {
+        "commissions": "25.25",
+        "reversals": "0.00",
+        "adjustments": "0.00",
+        "total": "25.25",
+        "currency": "USD",
+    }
     assert [line["amount"] for line in body["lines"]] == ["20.00", "5.25"]
     assert len(body["ledger"]["hash"]) == 64
 
@@ -107,5 +113,9 @@ def test_the_statement_list_never_shows_another_workspaces_statements(api_client
 def test_the_payout_endpoints_are_in_the_openapi_document(api_client):
     paths = api_client.get("/api/v1/openapi.json").json()["paths"]
 
-    assert {"/api/v1/payout-periods", "/api/v1/statements", "/api/v1/statements/{statement_id}",
-            "/api/v1/statements/{statement_id}/pdf"} <= set(paths)
+    assert {
+        "/api/v1/payout-periods",
+        "/api/v1/statements",
+        "/api/v1/statements/{statement_id}",
+        "/api/v1/statements/{statement_id}/pdf",
+    } <= set(paths)

@@ -19,7 +19,9 @@ OCT = date(2026, 10, 31)
 
 @pytest.fixture
 def partner(workspace):
-    return PartnerFactory(workspace=workspace, name="Alpha Agency", payout_method="paypal", payout_details="alpha@pay.example")
+    return PartnerFactory(
+        workspace=workspace, name="Alpha Agency", payout_method="paypal", payout_details="alpha@pay.example"
+    )
 
 
 def close(workspace, end=SEPT):
@@ -117,7 +119,11 @@ def test_an_issued_statement_does_not_change_when_its_commission_changes_later(w
 
     statement.refresh_from_db()
     line = statement.lines.get()
-    assert (statement.total, line.amount, statement.partner_name) == (Decimal("40.00"), Decimal("40.00"), "Alpha Agency")
+    assert (statement.total, line.amount, statement.partner_name) == (
+        Decimal("40.00"),
+        Decimal("40.00"),
+        "Alpha Agency",
+    )
 
 
 def test_closing_the_same_end_twice_returns_the_same_period_and_issues_nothing_more(workspace, partner):

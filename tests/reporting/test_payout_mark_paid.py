@@ -22,7 +22,9 @@ def statement(workspace):
     return close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements[0]
 
 
-def test_marking_a_statement_paid_posts_a_negative_payout_entry_and_the_ledger_still_verifies(workspace, statement, capsys):
+def test_marking_a_statement_paid_posts_a_negative_payout_entry_and_the_ledger_still_verifies(
+    workspace, statement, capsys
+):
     mark_statement_paid(statement=statement)
 
     entry = LedgerEntry.objects.get(workspace=workspace, kind=LedgerEntry.Kind.PAYOUT)
@@ -35,7 +37,12 @@ def test_marking_paid_records_a_payout_with_the_frozen_payout_details(workspace,
     mark_statement_paid(statement=statement, reference="batch 7")
 
     payout = Payout.objects.get(statement=statement)
-    assert (payout.amount, payout.method, payout.details, payout.reference) == (Decimal("35.00"), "bank_transfer", "IBAN DE00 1234", "batch 7")
+    assert (payout.amount, payout.method, payout.details, payout.reference) == (
+        Decimal("35.00"),
+        "bank_transfer",
+        "IBAN DE00 1234",
+        "batch 7",
+    )
 
 
 def test_the_statements_commissions_move_to_paid_only_when_it_is_paid(workspace, statement):

@@ -17,7 +17,10 @@ from tests.reporting.payout_helpers import earn
 @pytest.fixture
 def period(workspace):
     for name in ("Alpha Agency", "Beta Blog"):
-        earn(PartnerFactory(workspace=workspace, name=name, payout_method="paypal", payout_details=f"{name}@pay"), "25.00")
+        earn(
+            PartnerFactory(workspace=workspace, name=name, payout_method="paypal", payout_details=f"{name}@pay"),
+            "25.00",
+        )
     return close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).period
 
 
@@ -62,8 +65,11 @@ def test_an_overlapping_end_is_an_error_next_to_the_field(finance_client, worksp
 def test_managers_and_viewers_may_not_see_payouts(request, role_client, workspace, period, statement):
     client = request.getfixturevalue(role_client)
 
-    for url in (f"/w/{workspace.slug}/payouts/", f"/w/{workspace.slug}/payouts/periods/{period.pk}/",
-                f"/w/{workspace.slug}/payouts/statements/{statement.pk}/pdf/"):
+    for url in (
+        f"/w/{workspace.slug}/payouts/",
+        f"/w/{workspace.slug}/payouts/periods/{period.pk}/",
+        f"/w/{workspace.slug}/payouts/statements/{statement.pk}/pdf/",
+    ):
         assert client.get(url).status_code == 403
 
 
@@ -79,7 +85,9 @@ def test_the_period_page_lists_its_statements_with_pdf_links(finance_client, wor
 
 
 def test_bulk_mark_paid_pays_the_checked_statements(finance_client, workspace, period, statement):
-    response = finance_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/mark-paid/", {"statement": [statement.pk]})
+    response = finance_client.post(
+        f"/w/{workspace.slug}/payouts/periods/{period.pk}/mark-paid/", {"statement": [statement.pk]}
+    )
 
     assert response.status_code == 302
     assert dict(period.statements.values_list("pk", "status"))[statement.pk] == "paid"
@@ -87,8 +95,11 @@ def test_bulk_mark_paid_pays_the_checked_statements(finance_client, workspace, p
 
 
 def test_bulk_mark_paid_over_htmx_answers_the_statements_partial(finance_client, workspace, period, statement):
-    response = finance_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/mark-paid/",
-                                   {"statement": [statement.pk]}, headers={"HX-Request": "true"})
+    response = finance_client.post(
+        f"/w/{workspace.slug}/payouts/periods/{period.pk}/mark-paid/",
+        {"statement": [statement.pk]},
+        headers={"HX-Request": "true"},
+    )
 
     assert response.status_code == 200
     assert b"<html" not in response.content and b"Marked 1 statement paid" in response.content
@@ -132,8 +143,12 @@ def test_finance_downloads_the_payout_csv(finance_client, workspace, period):
 
 
 def test_an_outsider_gets_404_on_every_payout_page(outsider_client, workspace, period, statement):
-    for url in (f"/w/{workspace.slug}/payouts/", f"/w/{workspace.slug}/payouts/periods/{period.pk}/",
-                f"/w/{workspace.slug}/payouts/statements/{statement.pk}/", f"/w/{workspace.slug}/payouts/statements/{statement.pk}/pdf/"):
+    for url in (
+        f"/w/{workspace.slug}/payouts/",
+        f"/w/{workspace.slug}/payouts/periods/{period.pk}/",
+        f"/w/{workspace.slug}/payouts/statements/{statement.pk}/",
+        f"/w/{workspace.slug}/payouts/statements/{statement.pk}/pdf/",
+    ):
         assert outsider_client.get(url).status_code == 404
 
 
@@ -182,13 +197,20 @@ def test_an_outsider_gets_404_on_the_portal_statements(outsider_client, workspac
 
 
 def test_bulk_approve_approves_the_checked_statements(finance_client, workspace, period, statement):
-    response = finance_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]})
+    response = finance_client.post(
+        f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]}
+    )
 
     assert response.status_code == 302
     assert Statement.objects.get(pk=statement.pk).status == "approved"
 
 
 def test_a_manager_may_not_approve_or_pay(manager_client, workspace, period, statement):
-    assert manager_client.post(f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]}).status_code == 403
+    assert (
+        manager_client.post(
+            f"/w/{workspace.slug}/payouts/periods/{period.pk}/approve/", {"statement": [statement.pk]}
+        ).status_code
+        == 403
+    )
     assert manager_client.post(f"/w/{workspace.slug}/payouts/statements/{statement.pk}/mark-paid/").status_code == 403
     assert Statement.objects.get(pk=statement.pk).status == "issued"

@@ -94,8 +94,9 @@ def test_another_persons_partner_in_the_parameter_is_ignored(partner_client, wor
     assert response.context["partner"] == PartnerUser.objects.get(user=partner_user).partner
 
 
-def test_portal_home_lists_the_partners_recent_referrals_but_not_another_partners(partner_client, workspace,
-                                                                                   partner_user):
+def test_portal_home_lists_the_partners_recent_referrals_but_not_another_partners(
+    partner_client, workspace, partner_user
+):
     mine = PartnerUser.objects.get(user=partner_user).partner
     ReferralFactory(workspace=workspace, partner=mine, customer_external_id="cus_mine")
     ReferralFactory(workspace=workspace, customer_external_id="cus_theirs")

@@ -36,13 +36,19 @@ def test_each_commission_status_lands_in_its_own_total(workspace):
     day = dt.date.fromisoformat(DAY)
     rollups.refresh_days(workspace_id=workspace.pk, dates=[day])
     totals = DailyRollup.objects.filter(workspace=workspace, day=day).aggregate(
-        sales=Sum("sales"), refunds=Sum("refunds"), pending=Sum("commission_pending"),
-        approved=Sum("commission_approved"), paid=Sum("commission_paid"), rejected=Sum("commission_rejected"),
-        reversed=Sum("commission_reversed"), net=Sum("commission_net"),
+        sales=Sum("sales"),
+        refunds=Sum("refunds"),
+        pending=Sum("commission_pending"),
+        approved=Sum("commission_approved"),
+        paid=Sum("commission_paid"),
+        rejected=Sum("commission_rejected"),
+        reversed=Sum("commission_reversed"),
+        net=Sum("commission_net"),
     )
 
     assert totals == {
-        "sales": 5, "refunds": 2,
+        "sales": 5,
+        "refunds": 2,
         "pending": Decimal("1.00"),
         "approved": Decimal("1.50"),  # net of its partial reversal
         "paid": Decimal("4.00"),
@@ -54,8 +60,10 @@ def test_each_commission_status_lands_in_its_own_total(workspace):
 
 def test_the_rollup_sql_names_no_upstream_table_or_choice_value():
     package = Path(rollups.__file__).parent
-    upstream_names = re.compile(r"\b(referrals|attribution|partners)_[a-z]+\b|'(sale|refund|pending|approved|paid|"
-                                r"rejected|reversed|link|lead|attributed)'")
+    upstream_names = re.compile(
+        r"\b(referrals|attribution|partners)_[a-z]+\b|'(sale|refund|pending|approved|paid|"
+        r"rejected|reversed|link|lead|attributed)'"
+    )
     for module in package.glob("*.py"):
         if module.name == "upstream.py":
             continue  # where the names are taken from the models

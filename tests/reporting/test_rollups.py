@@ -16,10 +16,28 @@ from tests.reporting.metrics_data import TODAY, make_funnel, recompute
 
 pytestmark = pytest.mark.django_db
 
-COUNTS = ("clicks", "unique_clicks", "bot_clicks", "clicked_leads", "clicked_customers", "leads", "converted_leads",
-          "customers", "sales", "refunds")
-MONEY = ("sales_amount", "refunds_amount", "commission_pending", "commission_approved", "commission_paid",
-         "commission_rejected", "commission_reversed", "commission_net")
+COUNTS = (
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "clicked_leads",
+    "clicked_customers",
+    "leads",
+    "converted_leads",
+    "customers",
+    "sales",
+    "refunds",
+)
+MONEY = (
+    "sales_amount",
+    "refunds_amount",
+    "commission_pending",
+    "commission_approved",
+    "commission_paid",
+    "commission_rejected",
+    "commission_reversed",
+    "commission_net",
+)
 
 
 def random_filters(workspace, rng: random.Random) -> metrics.Filters:
@@ -28,9 +46,16 @@ def random_filters(workspace, rng: random.Random) -> metrics.Filters:
     program = rng.choice([None, *Program.objects.filter(workspace=workspace)])
     currency = program.currency if program else rng.choice(["USD", "EUR"])
     return metrics.Filters(
-        start=start, end=end, currency=currency, program_id=program.pk if program else None,
-        group_id=rng.choice([None, None, *PartnerGroup.objects.filter(workspace=workspace).values_list("pk", flat=True)]),
-        partner_id=rng.choice([None, None, None, *Partner.objects.filter(workspace=workspace).values_list("pk", flat=True)]),
+        start=start,
+        end=end,
+        currency=currency,
+        program_id=program.pk if program else None,
+        group_id=rng.choice(
+            [None, None, *PartnerGroup.objects.filter(workspace=workspace).values_list("pk", flat=True)]
+        ),
+        partner_id=rng.choice(
+            [None, None, None, *Partner.objects.filter(workspace=workspace).values_list("pk", flat=True)]
+        ),
         channel=rng.choice([None, None, "newsletter", "", "blog"]),
     )
 
@@ -51,8 +76,12 @@ def test_rollup_totals_equal_a_recount_of_the_raw_rows_for_random_filters(worksp
 def test_summary_rows_add_up_to_the_fine_rows(workspace):
     make_funnel(workspace, seed=5)
     rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
-    fine = DailyRollup.objects.filter(workspace=workspace).aggregate(**{m: __import__("django").db.models.Sum(m) for m in COUNTS})
-    coarse = DailySummary.objects.filter(workspace=workspace).aggregate(**{m: __import__("django").db.models.Sum(m) for m in COUNTS})
+    fine = DailyRollup.objects.filter(workspace=workspace).aggregate(
+        **{m: __import__("django").db.models.Sum(m) for m in COUNTS}
+    )
+    coarse = DailySummary.objects.filter(workspace=workspace).aggregate(
+        **{m: __import__("django").db.models.Sum(m) for m in COUNTS}
+    )
     assert fine == coarse
     assert fine["clicks"] > 0
 
@@ -93,9 +122,17 @@ def test_refresh_recent_brings_a_late_sale_into_its_lead_and_click_cohorts(works
     rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
     referral = Referral.objects.filter(workspace=workspace, click__isnull=False, conversions__isnull=True).first()
     rollups.refresh_recent()  # sets the watermark
-    Conversion.objects.create(workspace=workspace, program=referral.program, referral=referral, partner=referral.partner,
-                              kind="sale", event_id=f"late-{uuid.uuid4().hex}", amount=Decimal("10"),
-                              currency=referral.program.currency, occurred_at=referral.created_at + dt.timedelta(days=1))
+    Conversion.objects.create(
+        workspace=workspace,
+        program=referral.program,
+        referral=referral,
+        partner=referral.partner,
+        kind="sale",
+        event_id=f"late-{uuid.uuid4().hex}",
+        amount=Decimal("10"),
+        currency=referral.program.currency,
+        occurred_at=referral.created_at + dt.timedelta(days=1),
+    )
     rollups.refresh_recent()
     day = referral.click.clicked_at.date()
     f = metrics.Filters(start=day, end=day, currency=referral.program.currency)
@@ -152,9 +189,16 @@ def test_a_backdated_first_sale_moves_the_customer_off_its_old_day(workspace):
 
     def sale(days_after: int) -> Conversion:
         return Conversion.objects.create(
-            workspace=workspace, program=referral.program, referral=referral, partner=referral.partner, kind="sale",
-            event_id=f"s-{uuid.uuid4().hex}", amount=Decimal("10"), currency=currency,
-            occurred_at=referral.created_at + dt.timedelta(days=days_after))
+            workspace=workspace,
+            program=referral.program,
+            referral=referral,
+            partner=referral.partner,
+            kind="sale",
+            event_id=f"s-{uuid.uuid4().hex}",
+            amount=Decimal("10"),
+            currency=currency,
+            occurred_at=referral.created_at + dt.timedelta(days=days_after),
+        )
 
     later = sale(5)
     rollups.rebuild(workspace_id=workspace.pk, start=TODAY - dt.timedelta(days=80), end=TODAY + dt.timedelta(days=30))
@@ -192,9 +236,17 @@ def test_refresh_recent_rebuilds_the_day_of_a_click_stored_late(workspace):
     _refresh_quietly()
     link = Link.objects.filter(workspace=workspace).first()
     day = TODAY - dt.timedelta(days=20)
-    Click.objects.create(workspace=workspace, link=link, partner=link.partner, click_id=f"late-{workspace.pk}",
-                         clicked_at=dt.datetime.combine(day, dt.time(12), dt.UTC), ip_hash="0" * 64,
-                         visitor_hash="v-late", is_unique=True, earns_credit=True)
+    Click.objects.create(
+        workspace=workspace,
+        link=link,
+        partner=link.partner,
+        click_id=f"late-{workspace.pk}",
+        clicked_at=dt.datetime.combine(day, dt.time(12), dt.UTC),
+        ip_hash="0" * 64,
+        visitor_hash="v-late",
+        is_unique=True,
+        earns_credit=True,
+    )
     assert _refresh_quietly()[workspace.pk] == 1
     f = metrics.Filters(start=day, end=day, currency=link.program.currency)
     assert metrics.totals(workspace, f).clicks == recompute(workspace, f)["clicks"] >= 1
@@ -206,8 +258,9 @@ def test_refresh_recent_skips_while_another_run_is_busy(workspace):
     from django.db import connection
 
     make_funnel(workspace, seed=27, clicks=20)
-    other = psycopg.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"},
-                            autocommit=True)
+    other = psycopg.connect(
+        **{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}, autocommit=True
+    )
     try:
         other.execute("SELECT pg_advisory_lock(%s, %s)", refresh._REFRESH_LOCK)
         assert rollups.refresh_recent() == {}

@@ -46,15 +46,23 @@ def _filters(workspace, rng: random.Random) -> metrics.Filters:
     end = start + dt.timedelta(days=rng.choice([0, 3, 30, 45, 80, 130]))
     program = rng.choice([None, *Program.objects.filter(workspace=workspace)])
     currency = program.currency if program else rng.choice(["USD", "EUR"])
-    return metrics.Filters(start=start, end=end, currency=currency, program_id=program.pk if program else None,
-                           channel=rng.choice([None, None, None, "newsletter", ""]))
+    return metrics.Filters(
+        start=start,
+        end=end,
+        currency=currency,
+        program_id=program.pk if program else None,
+        channel=rng.choice([None, None, None, "newsletter", ""]),
+    )
 
 
 def _assert_equal_to_recount(workspace, f: metrics.Filters) -> None:
     raw = recompute(workspace, f)
     s = metrics.summary(workspace, f)
     assert (s.timing.customers, s.timing.median_seconds, s.timing.p90_seconds) == (
-        raw["timing_count"], raw["median_seconds"], raw["p90_seconds"]), f
+        raw["timing_count"],
+        raw["median_seconds"],
+        raw["p90_seconds"],
+    ), f
     assert s.active_partners == raw["active_partners"], f
     rows = metrics.breakdown(workspace, f, "partner")
     assert {r.key: r.totals.sales_amount for r in rows if r.totals.sales_amount} == raw["by_partner_sales"], f
@@ -65,8 +73,10 @@ def _assert_equal_to_recount(workspace, f: metrics.Filters) -> None:
 
 
 def _running_rows(workspace) -> dict:
-    return {model: sorted(model.objects.filter(workspace=workspace).values_list(*fields))
-            for model, fields in RUNNING_FIELDS.items()}
+    return {
+        model: sorted(model.objects.filter(workspace=workspace).values_list(*fields))
+        for model, fields in RUNNING_FIELDS.items()
+    }
 
 
 def test_partner_figures_and_percentiles_equal_a_recount_across_months_and_years(funnel):
@@ -76,8 +86,12 @@ def test_partner_figures_and_percentiles_equal_a_recount_across_months_and_years
 
 
 def test_a_range_over_the_turn_of_the_year_equals_a_recount(funnel):
-    for start, end in [(dt.date(2025, 12, 15), dt.date(2026, 1, 20)), (dt.date(2025, 11, 5), END),
-                       (dt.date(2026, 1, 1), dt.date(2026, 1, 31)), (dt.date(2025, 12, 31), dt.date(2026, 1, 1))]:
+    for start, end in [
+        (dt.date(2025, 12, 15), dt.date(2026, 1, 20)),
+        (dt.date(2025, 11, 5), END),
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+        (dt.date(2025, 12, 31), dt.date(2026, 1, 1)),
+    ]:
         _assert_equal_to_recount(funnel, metrics.Filters(start=start, end=end, currency="USD"))
 
 
@@ -88,12 +102,21 @@ def test_a_late_sale_and_a_new_partner_on_an_old_day_refresh_only_that_day_exact
     usd = Program.objects.get(workspace=funnel, currency="USD")
     newcomer = Partner.objects.create(workspace=funnel, program=usd, name="Late partner", email="late@example.test")
     at = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
-    referral = Referral.objects.create(workspace=funnel, program=usd, partner=newcomer, customer_external_id="late-1",
-                                       source="manual")
+    referral = Referral.objects.create(
+        workspace=funnel, program=usd, partner=newcomer, customer_external_id="late-1", source="manual"
+    )
     Referral.objects.filter(pk=referral.pk).update(created_at=at)
-    Conversion.objects.create(workspace=funnel, program=usd, referral=referral, partner=newcomer, kind="sale",
-                              event_id=f"late-{uuid.uuid4().hex}", amount=Decimal("99999.00"), currency="USD",
-                              occurred_at=at + dt.timedelta(hours=5))
+    Conversion.objects.create(
+        workspace=funnel,
+        program=usd,
+        referral=referral,
+        partner=newcomer,
+        kind="sale",
+        event_id=f"late-{uuid.uuid4().hex}",
+        amount=Decimal("99999.00"),
+        currency="USD",
+        occurred_at=at + dt.timedelta(hours=5),
+    )
     rollups.refresh_days(workspace_id=funnel.pk, dates=[day])
     f = metrics.Filters(start=dt.date(2025, 11, 20), end=END, currency="USD")
     _assert_equal_to_recount(funnel, f)
@@ -104,7 +127,9 @@ def test_a_late_sale_and_a_new_partner_on_an_old_day_refresh_only_that_day_exact
 
 
 def test_erased_rows_and_refunds_leave_the_running_totals_equal_to_a_rebuild(funnel):
-    sale = Conversion.objects.filter(workspace=funnel, kind="sale", referral__click__isnull=False).order_by("id").first()
+    sale = (
+        Conversion.objects.filter(workspace=funnel, kind="sale", referral__click__isnull=False).order_by("id").first()
+    )
     referral = sale.referral
     days = {referral.created_at.date(), referral.click.clicked_at.date()}
     days |= {c.occurred_at.date() for c in Conversion.objects.filter(referral=referral)}
@@ -115,9 +140,18 @@ def test_erased_rows_and_refunds_leave_the_running_totals_equal_to_a_rebuild(fun
     Conversion.objects.filter(referral=referral).delete()
     referral.delete()
     refund_at = other.occurred_at + dt.timedelta(days=7)
-    Conversion.objects.create(workspace=funnel, program=other.program, referral=other.referral, partner=other.partner,
-                              kind="refund", event_id=f"refund-{uuid.uuid4().hex}", amount=other.amount,
-                              currency=other.currency, sale=other, occurred_at=refund_at)
+    Conversion.objects.create(
+        workspace=funnel,
+        program=other.program,
+        referral=other.referral,
+        partner=other.partner,
+        kind="refund",
+        event_id=f"refund-{uuid.uuid4().hex}",
+        amount=other.amount,
+        currency=other.currency,
+        sale=other,
+        occurred_at=refund_at,
+    )
     rollups.refresh_days(workspace_id=funnel.pk, dates=days | {refund_at.date()})
     for start, end in [(FIRST, END), (dt.date(2025, 12, 20), dt.date(2026, 1, 10))]:
         _assert_equal_to_recount(funnel, metrics.Filters(start=start, end=end, currency=other.currency))
@@ -127,8 +161,11 @@ def test_erased_rows_and_refunds_leave_the_running_totals_equal_to_a_rebuild(fun
 
 
 def test_erasing_the_last_clicks_of_a_month_keeps_its_running_totals_exact(funnel):
-    last = max(Click.objects.filter(workspace=funnel, clicked_at__date__lte=dt.date(2026, 1, 31)).values_list(
-        "clicked_at", flat=True)).date()
+    last = max(
+        Click.objects.filter(workspace=funnel, clicked_at__date__lte=dt.date(2026, 1, 31)).values_list(
+            "clicked_at", flat=True
+        )
+    ).date()
     detached = Referral.objects.filter(workspace=funnel, click__clicked_at__date=last)
     # Their leads and sales lose the click's channel and first touch: those days change too.
     days = {last, *(r.created_at.date() for r in detached)}
@@ -136,7 +173,9 @@ def test_erasing_the_last_clicks_of_a_month_keeps_its_running_totals_exact(funne
     detached.update(click=None)
     Click.objects.filter(workspace=funnel, clicked_at__date=last).delete()
     rollups.refresh_days(workspace_id=funnel.pk, dates=days)
-    _assert_equal_to_recount(funnel, metrics.Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 5), currency="USD"))
+    _assert_equal_to_recount(
+        funnel, metrics.Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 5), currency="USD")
+    )
     incremental = _running_rows(funnel)
     _rebuild(funnel)
     assert _running_rows(funnel) == incremental

@@ -45,9 +45,11 @@ def _run_now(now: dt.datetime) -> int:
     return enqueue_due_reports(
         now=now,
         enqueue_partner_report=lambda pid, s, e: send_partner_report(
-            partner_id=pid, period=Period(dt.date.fromisoformat(s), dt.date.fromisoformat(e))),
+            partner_id=pid, period=Period(dt.date.fromisoformat(s), dt.date.fromisoformat(e))
+        ),
         enqueue_manager_digest=lambda wid, uid, s, e: send_manager_digest(
-            workspace_id=wid, user_id=uid, period=Period(dt.date.fromisoformat(s), dt.date.fromisoformat(e))),
+            workspace_id=wid, user_id=uid, period=Period(dt.date.fromisoformat(s), dt.date.fromisoformat(e))
+        ),
     )
 
 
@@ -63,8 +65,9 @@ def test_weekly_reports_are_due_on_mondays_for_the_previous_iso_week():
 
 
 def test_monthly_reports_are_due_on_the_first_for_the_previous_month():
-    assert due_partner_periods(dt.date(2026, 12, 1)) == {Program.ReportFrequency.MONTHLY: Period(dt.date(2026, 11, 1),
-                                                                                                   dt.date(2026, 11, 30))}
+    assert due_partner_periods(dt.date(2026, 12, 1)) == {
+        Program.ReportFrequency.MONTHLY: Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    }
 
 
 def test_nothing_is_due_on_other_days():
@@ -79,12 +82,12 @@ def test_the_partner_report_has_html_text_and_a_pdf_with_the_partners_own_number
 
     assert send_partner_report(partner_id=partner.pk, period=OCTOBER) is True
 
-    message, = mail.outbox
+    (message,) = mail.outbox
     assert message.to == ["alpha@agency.example"]
     assert "210.00 USD" in message.body and "42.00 USD" in message.body and "999" not in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "42.00" in html
-    (name, content, attachment_type), = message.attachments
+    ((name, content, attachment_type),) = message.attachments
     assert attachment_type == "application/pdf" and name.endswith(".pdf") and content.startswith(b"%PDF")
 
 
@@ -125,8 +128,9 @@ def test_the_digest_goes_to_owners_and_managers_only(workspace, owner, manager, 
 def test_the_digest_counts_what_waits_for_review(workspace, owner):
     PartnerFactory(workspace=workspace, status="pending")
 
-    send_manager_digest(workspace_id=workspace.pk, user_id=owner.pk,
-                        period=Period(dt.date(2026, 5, 25), dt.date(2026, 5, 31)))
+    send_manager_digest(
+        workspace_id=workspace.pk, user_id=owner.pk, period=Period(dt.date(2026, 5, 25), dt.date(2026, 5, 31))
+    )
 
     assert "Partner applications to review: 1" in mail.outbox[0].body
 
@@ -144,7 +148,7 @@ def test_a_scheduled_report_run_by_the_real_beat_schedule_sends_its_email_with_t
         finally:
             current_app.conf.task_always_eager = False
 
-    report, = _partner_reports()
+    (report,) = _partner_reports()
     assert report.to == ["alpha@agency.example"]
     assert report.attachments[0][2] == "application/pdf" and report.attachments[0][1].startswith(b"%PDF")
 
@@ -157,19 +161,34 @@ def test_a_partner_turns_reports_off_on_the_portal_profile(partner_client, partn
 
 
 def test_a_manager_sets_a_programs_report_frequency(manager_client, workspace, program):
-    manager_client.post(f"/w/{workspace.slug}/programs/{program.pk}/edit/", {
-        "name": program.name, "currency": "USD", "attribution_window_days": 90, "attribution_model": "last_click",
-        "hold_days": 30, "minimum_payout": "0", "deal_protection_days": 90, "terms": "", "report_frequency": "weekly",
-    })
+    manager_client.post(
+        f"/w/{workspace.slug}/programs/{program.pk}/edit/",
+        {
+            "name": program.name,
+            "currency": "USD",
+            "attribution_window_days": 90,
+            "attribution_model": "last_click",
+            "hold_days": 30,
+            "minimum_payout": "0",
+            "deal_protection_days": 90,
+            "terms": "",
+            "report_frequency": "weekly",
+        },
+    )
 
     program.refresh_from_db()
     assert program.report_frequency == Program.ReportFrequency.WEEKLY
 
 
 def test_a_manager_turns_a_partners_reports_off_on_the_edit_form(manager_client, workspace, partner, program):
-    response = manager_client.post(f"/w/{workspace.slug}/partners/{partner.pk}/edit/", {
-        "name": partner.name, "email": partner.email, "program": program.pk,
-    })
+    response = manager_client.post(
+        f"/w/{workspace.slug}/partners/{partner.pk}/edit/",
+        {
+            "name": partner.name,
+            "email": partner.email,
+            "program": program.pk,
+        },
+    )
 
     partner.refresh_from_db()
     assert response.status_code == 302 and partner.receives_reports is False

@@ -16,19 +16,22 @@ def partner(workspace):
     return PartnerFactory(workspace=workspace, name="Alpha Agency", email="alpha@agency.example")
 
 
-def test_closing_a_period_emails_each_partner_its_statement_with_the_pdf(workspace, partner, celery_eager,
-                                                                          django_capture_on_commit_callbacks):
+def test_closing_a_period_emails_each_partner_its_statement_with_the_pdf(
+    workspace, partner, celery_eager, django_capture_on_commit_callbacks
+):
     earn(partner, "42.00")
 
     with django_capture_on_commit_callbacks(execute=True):
-        statement = close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements[0]
+        statement = close_payout_period(
+            workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)
+        ).statements[0]
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["alpha@agency.example"] and statement.number in message.subject
     assert "42.00 USD" in message.body
     assert message.alternatives[0].mimetype == "text/html"
-    (name, content, mimetype), = message.attachments
+    ((name, content, mimetype),) = message.attachments
     assert (name, mimetype) == (f"{statement.number}.pdf", "application/pdf") and content.startswith(b"%PDF")
 
 

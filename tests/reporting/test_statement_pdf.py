@@ -17,8 +17,12 @@ from tests.reporting.payout_helpers import earn, refund
 
 @pytest.fixture
 def statements(workspace):
-    alpha = PartnerFactory(workspace=workspace, name="Alpha Agency", payout_method="bank_transfer", payout_details="IBAN DE89 3704")
-    beta = PartnerFactory(workspace=workspace, name="=Beta Blog", payout_method="paypal", payout_details="beta@pay.example")
+    alpha = PartnerFactory(
+        workspace=workspace, name="Alpha Agency", payout_method="bank_transfer", payout_details="IBAN DE89 3704"
+    )
+    beta = PartnerFactory(
+        workspace=workspace, name="=Beta Blog", payout_method="paypal", payout_details="beta@pay.example"
+    )
     first = earn(alpha, "1234.50", sale="6172.50")
     refund(first, "234.50", on="2026-09-25")
     earn(beta, "80.00")

@@ -15,8 +15,20 @@ from tests.reporting.metrics_data import TODAY, make_funnel, recompute
 
 pytestmark = pytest.mark.django_db
 
-KEYS = {"clicks", "unique_clicks", "leads", "customers", "sales", "revenue", "average_deal_size", "click_to_lead_rate",
-        "lead_to_customer_rate", "median_time_to_conversion_seconds", "commissions", "currency"}
+KEYS = {
+    "clicks",
+    "unique_clicks",
+    "leads",
+    "customers",
+    "sales",
+    "revenue",
+    "average_deal_size",
+    "click_to_lead_rate",
+    "lead_to_customer_rate",
+    "median_time_to_conversion_seconds",
+    "commissions",
+    "currency",
+}
 
 
 @pytest.fixture
@@ -42,8 +54,16 @@ def test_stats_equal_a_recount_of_the_raw_rows(funnel, api_client):
     for partner in Partner.objects.filter(workspace=funnel)[:4]:
         start, end = TODAY - dt.timedelta(days=45), TODAY
         body = stats(api_client, partner.pk, start=start.isoformat(), end=end.isoformat()).json()
-        raw = recompute(funnel, Filters(start=start, end=end, currency=partner.program.currency,
-                                        program_id=partner.program_id, partner_id=partner.pk))
+        raw = recompute(
+            funnel,
+            Filters(
+                start=start,
+                end=end,
+                currency=partner.program.currency,
+                program_id=partner.program_id,
+                partner_id=partner.pk,
+            ),
+        )
         assert body["clicks"] == raw.get("clicks", 0)
         assert body["unique_clicks"] == raw.get("unique_clicks", 0)
         assert body["leads"] == raw.get("leads", 0)

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--slug", required=True, help="URL name, e.g. acme (lower-case letters, digits, dashes)")
         parser.add_argument("--name", required=True, help="Display name, e.g. 'Acme Inc.'")
         parser.add_argument("--owner-email", required=True)
-        parser.add_argument("--owner-password", help="Sets the password of a new owner; without it they use password reset.")
+        parser.add_argument(
+            "--owner-password", help="Sets the password of a new owner; without it they use password reset."
+        )
         parser.add_argument("--domain", action="append", default=[], help="A verified destination domain (repeatable)")
         parser.add_argument("--api-key", action="store_true", help="Issue an API key and print it on the last line")
 

@@ -10,8 +10,10 @@ from reporting import rollups
 
 
 class Command(BaseCommand):
-    help = ("Rebuild the daily report rollups from the raw clicks, referrals, conversions and commissions "
-            "(every workspace, or one; the whole data span, or --start/--end). Safe to run twice.")
+    help = (
+        "Rebuild the daily report rollups from the raw clicks, referrals, conversions and commissions "
+        "(every workspace, or one; the whole data span, or --start/--end). Safe to run twice."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", help="Slug of one workspace")
