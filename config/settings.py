@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspaces",
             ],
-            "builtins": ["django.templatetags.static", "core.templatetags.money"],
+            "builtins": ["django.templatetags.static", "core.templatetags.money", "core.templatetags.privacy"],
         },
     }
 ]

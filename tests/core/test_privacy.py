@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django.template import engines
+
+from core.privacy import customer_for_partner, customer_for_staff, mask_email
+
+
+def customer(name: str = "", email: str = "", external_id: str = "") -> SimpleNamespace:
+    return SimpleNamespace(customer_name=name, customer_email=email, customer_external_id=external_id)
+
+
+def test_an_email_keeps_only_its_first_letter_and_domain() -> None:
+    assert mask_email("john@acme.com") == "j•••@acme.com"
+
+
+def test_a_one_letter_mailbox_is_still_masked() -> None:
+    assert mask_email("j@acme.com") == "j•••@acme.com"
+
+
+def test_something_that_is_not_an_email_is_hidden_entirely() -> None:
+    assert mask_email("john") == "•••"
+
+
+def test_a_partner_sees_the_name_the_business_shared() -> None:
+    assert customer_for_partner(customer(name="Jane Roe", email="jane@acme.com")) == "Jane Roe"
+
+
+def test_a_partner_never_sees_a_full_email() -> None:
+    assert customer_for_partner(customer(email="jane@acme.com", external_id="cus_1")) == "j•••@acme.com"
+
+
+def test_a_partner_never_sees_an_email_used_as_the_customer_id() -> None:
+    assert customer_for_partner(customer(external_id="jane@acme.com")) == "j•••@acme.com"
+
+
+def test_a_partner_never_sees_an_internal_customer_id() -> None:
+    assert customer_for_partner(customer(external_id="demo-cus-131")) == "A customer"
+
+
+def test_staff_see_the_full_email_when_no_name_was_shared() -> None:
+    assert customer_for_staff(customer(email="jane@acme.com", external_id="cus_1")) == "jane@acme.com"
+
+
+def test_staff_see_the_name_first() -> None:
+    assert customer_for_staff(customer(name="Jane Roe", email="jane@acme.com")) == "Jane Roe"
+
+
+def test_staff_see_the_customer_id_when_nothing_else_is_known() -> None:
+    assert customer_for_staff(customer(external_id="cus_1")) == "cus_1"
+
+
+def test_a_customer_given_as_a_dict_is_masked_too() -> None:
+    assert customer_for_partner({"customer_email": "jane@acme.com"}) == "j•••@acme.com"
+
+
+def test_the_template_filter_masks_for_partners() -> None:
+    page = engines["django"].from_string("{{ r|customer_for_partner }}")
+    assert page.render({"r": customer(email="jane@acme.com")}) == "j•••@acme.com"
