@@ -195,7 +195,10 @@ def commission_out(c: Commission) -> dict[str, Any]:
         "reversed_amount": _money(c.reversed_amount, c.currency),
         "currency": c.currency,
         "event_id": c.conversion.event_id if c.conversion else None,
-        "reward_rule": {"id": c.reward_rule_id, "version": c.reward_rule.version, "name": c.reward_rule.name},
+        "reward_rule": {"id": c.reward_rule_id, "version": c.reward_rule.version, "name": c.reward_rule.name}
+        if c.reward_rule is not None
+        else None,
+        "description": c.description,
         "occurred_at": c.occurred_at.isoformat(),
         "hold_until": c.hold_until.isoformat(),
         "approved_at": c.approved_at.isoformat() if c.approved_at else None,

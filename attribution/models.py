@@ -377,6 +377,7 @@ class Commission(models.Model):
     class Kind(models.TextChoices):
         LEAD = "lead", "Lead reward"
         SALE = "sale", "Sale commission"
+        MANUAL = "manual", "Bonus"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -395,16 +396,20 @@ class Commission(models.Model):
         "partners.Program", on_delete=models.PROTECT, related_name="commissions", db_constraint=False
     )
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY)
+    # A bonus a manager adds by hand (kind `manual`) has no customer and no rule: only its description.
     referral = models.ForeignKey(
-        "referrals.Referral", on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="commissions", **DERIVED_KEY
     )
     conversion = models.ForeignKey(
         Conversion, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions", db_index=False
     )
     reward_rule = models.ForeignKey(
-        RewardRule, on_delete=models.PROTECT, related_name="commissions", db_constraint=False
+        RewardRule, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions", db_constraint=False
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    description = models.CharField(
+        max_length=255, blank=True, help_text="Why a manager added this bonus; the partner reads it"
+    )
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -449,6 +454,15 @@ class Commission(models.Model):
                 condition=~models.Q(kind="sale") | models.Q(conversion__isnull=False),
                 name="commission_sale_has_conversion",
             ),
+            models.CheckConstraint(
+                condition=models.Q(kind="manual")
+                | (models.Q(referral__isnull=False) & models.Q(reward_rule__isnull=False)),
+                name="commission_earned_has_referral_and_rule",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="manual") | (models.Q(conversion__isnull=True) & ~models.Q(description="")),
+                name="commission_manual_has_description",
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "status", "hold_until"], name="commission_ws_status_hold"),
@@ -472,6 +486,10 @@ class Commission(models.Model):
         if self.status == self.Status.REJECTED:
             return Decimal("0")
         return self.amount - self.reversed_amount
+
+    @property
+    def is_manual(self) -> bool:
+        return self.kind == self.Kind.MANUAL
 
     @property
     def status_tone(self) -> str:

@@ -4,10 +4,14 @@ every write honours Idempotency-Key (accounts/api_platform.py)."""
 from accounts.api import router as domains_router
 from accounts.api_document import DocumentedNinjaAPI
 from accounts.api_platform import EdgeParser, WorkspaceKeyAuth, install_api_platform
+from attribution.adjustments_api import router as adjustments_router
 from attribution.api import router as attribution_router
 from attribution.integrations.api import router as integrations_router
+from partners import api as partners_api
 from partners.api import router as partners_router
+from partners.programs_api import router as programs_router
 from referrals.api import router as links_router
+from referrals.default_links import default_link_out
 from reporting.payouts.api import router as payouts_router
 from reporting.stats_api import router as stats_router
 
@@ -25,9 +29,13 @@ api = DocumentedNinjaAPI(
 install_api_platform(api)
 api.add_router("", domains_router)
 api.add_router("", partners_router)
+api.add_router("", programs_router)
+# partners may not import referrals: the default link in its answers is described by referrals.
+partners_api.describe_default_link = default_link_out
 api.add_router("", links_router)
 api.add_router("", integrations_router)
 api.add_router("", payouts_router)
+api.add_router("", adjustments_router)  # before attribution's GET /events/{event_id}, which would match /assign
 api.add_router("", attribution_router)
 api.add_router("", stats_router)
 
