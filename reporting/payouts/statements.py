@@ -30,6 +30,16 @@ def default_period_end(today: date) -> date:
     return today.replace(day=1) - timedelta(days=1)
 
 
+def suggested_period_end(*, workspace: Workspace, today: date) -> date | None:
+    """The end date the close form proposes: the end of the last full month, unless a period already
+    reaches it (then None: the next month is not over yet, so finance picks a day on purpose)."""
+    candidate = default_period_end(today)
+    last_closed = PayoutPeriod.objects.for_workspace(workspace).order_by("-end").values_list("end", flat=True).first()
+    if last_closed is not None and last_closed >= candidate:
+        return None
+    return candidate
+
+
 def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -47,7 +57,7 @@ class ClosedPeriod:
 
 
 @dataclass
-class _Draft:
+class Draft:
     """The lines one partner would get in one currency, before the minimum decides."""
 
     partner_id: int
@@ -137,13 +147,13 @@ def _adjustment_line(entry: LedgerEntry, *, start: date | None) -> StatementLine
 
 def _drafts(
     workspace: Workspace, *, cutoff: datetime, start: date | None, ledger_sequence: int
-) -> dict[tuple[int, str], _Draft]:
+) -> dict[tuple[int, str], Draft]:
     """Everything payable at the cut-off that no statement has taken yet, per partner and currency."""
     taken = StatementLine.objects.for_workspace(workspace)
-    drafts: dict[tuple[int, str], _Draft] = {}
+    drafts: dict[tuple[int, str], Draft] = {}
 
-    def draft(partner_id: int, currency: str) -> _Draft:
-        return drafts.setdefault((partner_id, currency), _Draft(partner_id, currency))
+    def draft(partner_id: int, currency: str) -> Draft:
+        return drafts.setdefault((partner_id, currency), Draft(partner_id, currency))
 
     commissions = settlement.payable_commissions(workspace=workspace, occurred_before=cutoff).exclude(
         pk__in=taken.filter(kind=StatementLine.Kind.COMMISSION).values("commission_id")
@@ -193,13 +203,53 @@ def _drafts(
     return drafts
 
 
-def _meets_minimum(draft: _Draft, partner: Partner) -> bool:
-    if draft.total <= ZERO:
-        return False  # a negative or zero balance carries until earnings cover it
+def _meets_minimum(draft: Draft, partner: Partner) -> bool:
     program = partner.program
-    if draft.currency == program.currency and draft.total < program.minimum_payout:
-        return False
-    return True
+    return not (draft.currency == program.currency and draft.total < program.minimum_payout)
+
+
+@dataclass
+class PeriodPlan:
+    """What closing a period would do: the drafts split into paid, carried over and blocked."""
+
+    start: date | None
+    head: settlement.LedgerHead
+    partners: dict[int, Partner]
+    payable: list[Draft]
+    carried: list[Draft]  # a positive balance below the program's minimum payout
+    blocked: list[Draft]  # a zero or negative balance (refunds ate the earnings): carries until earnings cover it
+
+
+def period_start(workspace: Workspace, *, end: date, today: date) -> date | None:
+    """The first day of the period ending on `end`, once `end` is known to be closable (else ValidationError)."""
+    if end >= today:
+        raise ValidationError(
+            {"end": f"A period can only be closed once it is over: choose a day before {today:%-d %B %Y}."}
+        )
+    later = PayoutPeriod.objects.for_workspace(workspace).filter(end__gt=end).order_by("end").first()
+    if later is not None:
+        raise ValidationError(
+            {"end": f"Periods cannot overlap: the period ending {later.end:%-d %B %Y} is already closed."}
+        )
+    previous = PayoutPeriod.objects.for_workspace(workspace).filter(end__lt=end).order_by("-end").first()
+    return previous.end + timedelta(days=1) if previous else None
+
+
+def plan_period(workspace: Workspace, *, end: date, start: date | None) -> PeriodPlan:
+    head = settlement.ledger_head(workspace)
+    drafts = _drafts(workspace, cutoff=cutoff_of(end), start=start, ledger_sequence=head.sequence)
+    partners = Partner.objects.for_workspace(workspace).select_related("program").in_bulk({pid for pid, _ in drafts})
+    plan = PeriodPlan(start=start, head=head, partners=partners, payable=[], carried=[], blocked=[])
+    for draft in drafts.values():
+        if draft.total <= ZERO:
+            plan.blocked.append(draft)
+        elif _meets_minimum(draft, partners[draft.partner_id]):
+            plan.payable.append(draft)
+        else:
+            plan.carried.append(draft)
+    for group in (plan.payable, plan.carried, plan.blocked):
+        group.sort(key=lambda d: (partners[d.partner_id].name.lower(), d.partner_id, d.currency))
+    return plan
 
 
 @transaction.atomic
@@ -225,19 +275,9 @@ def close_payout_period(
     existing = PayoutPeriod.objects.for_workspace(workspace).filter(end=end).first()
     if existing is not None:
         return ClosedPeriod(existing, created=False, statements=list(existing.statements.all()))
-    if end >= today:
-        raise ValidationError(
-            {"end": f"A period can only be closed once it is over: choose a day before {today:%-d %B %Y}."}
-        )
-    later = PayoutPeriod.objects.for_workspace(workspace).filter(end__gt=end).order_by("end").first()
-    if later is not None:
-        raise ValidationError(
-            {"end": f"Periods cannot overlap: the period ending {later.end:%-d %B %Y} is already closed."}
-        )
-    previous = PayoutPeriod.objects.for_workspace(workspace).filter(end__lt=end).order_by("-end").first()
-    start = previous.end + timedelta(days=1) if previous else None
-
-    head = settlement.ledger_head(workspace)
+    start = period_start(workspace, end=end, today=today)
+    plan = plan_period(workspace, end=end, start=start)
+    head, partners, payable = plan.head, plan.partners, plan.payable
     now = timezone.now()
     period = PayoutPeriod.objects.create(
         workspace=workspace,
@@ -247,10 +287,6 @@ def close_payout_period(
         closed_by=by,
         closed_by_label=actor_label or (by.email if by else "system"),
     )
-    drafts = _drafts(workspace, cutoff=cutoff_of(end), start=start, ledger_sequence=head.sequence)
-    partners = Partner.objects.for_workspace(workspace).select_related("program").in_bulk({pid for pid, _ in drafts})
-    payable = [d for d in drafts.values() if _meets_minimum(d, partners[d.partner_id])]
-    payable.sort(key=lambda d: (partners[d.partner_id].name.lower(), d.partner_id, d.currency))
     balances = settlement.balances_up_to(
         workspace=workspace, sequence=head.sequence, partner_ids={d.partner_id for d in payable}
     )
@@ -291,7 +327,8 @@ def close_payout_period(
             line.workspace, line.statement, line.position = workspace, statement, position
             lines.append(line)
     StatementLine.objects.bulk_create(lines, batch_size=2000)
-    period.carried_partner_count = len({pid for pid, _ in drafts} - {d.partner_id for d in payable})
+    left = {d.partner_id for d in plan.carried + plan.blocked}
+    period.carried_partner_count = len(left - {d.partner_id for d in payable})
     period.save(update_fields=["carried_partner_count"])
     record_audit(
         workspace=workspace,

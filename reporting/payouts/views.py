@@ -6,7 +6,8 @@ so managers and viewers get a 403 rather than a read-only view.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -21,12 +22,13 @@ from partners.portal import PartnerRequest, partner_member
 from reporting.payouts import selectors
 from reporting.payouts.models import PayoutPeriod
 from reporting.payouts.pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts.preview import preview_payout_period
 from reporting.payouts.statements import (
     approve_statements,
     close_payout_period,
-    default_period_end,
     mark_statement_paid,
     mark_statements_paid,
+    suggested_period_end,
 )
 
 
@@ -34,8 +36,12 @@ class ClosePeriodForm(forms.Form):
     end = forms.DateField(
         label="Period ends on",
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The last day the period covers. Approved commissions up to this day go on the statements.",
+        help_text="The last day the period covers, before today. Approved commissions up to this day go on the statements.",
     )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["end"].widget.attrs["max"] = (today - timedelta(days=1)).isoformat()
 
 
 def _pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpResponse:
@@ -44,17 +50,30 @@ def _pdf_response(data: bytes, filename: str, *, inline: bool = False) -> HttpRe
     return response
 
 
+def _end_errors(form: ClosePeriodForm, exc: ValidationError) -> None:
+    for message in exc.message_dict.get("end", exc.messages) if hasattr(exc, "error_dict") else exc.messages:
+        form.add_error("end", message)
+
+
 @workspace_member(FINANCE, methods=("GET", "HEAD", "POST"))
 def payout_periods(request: WorkspaceRequest) -> HttpResponse:
+    """The periods closed so far, and the close form: `?end=` previews the close (a dry run), POST closes."""
     workspace = request.workspace
     today = timezone.now().astimezone(UTC).date()
-    form = ClosePeriodForm(request.POST or None, initial={"end": default_period_end(today)})
+    previewing = request.method != "POST" and "end" in request.GET
+    data = request.POST if request.method == "POST" else (request.GET if previewing else None)
+    form = ClosePeriodForm(data, today=today, initial={"end": suggested_period_end(workspace=workspace, today=today)})
+    preview = None
+    if previewing and form.is_valid():
+        try:
+            preview = preview_payout_period(workspace=workspace, end=form.cleaned_data["end"], today=today)
+        except ValidationError as exc:
+            _end_errors(form, exc)
     if request.method == "POST" and form.is_valid():
         try:
             closed = close_payout_period(workspace=workspace, end=form.cleaned_data["end"], by=request.user)
         except ValidationError as exc:
-            for message in exc.message_dict.get("end", exc.messages):
-                form.add_error("end", message)
+            _end_errors(form, exc)
         else:
             if closed.created:
                 messages.success(
@@ -64,11 +83,12 @@ def payout_periods(request: WorkspaceRequest) -> HttpResponse:
             else:
                 messages.info(request, "That period was already closed; here it is.")
             return redirect("payout_period_detail", workspace.slug, closed.period.pk)
+    context = {"form": form, "preview": preview, "today": today}
+    if request.htmx and not request.htmx.boosted and previewing:
+        # htmx swaps only 2xx answers: the error sits next to the field in a 200.
+        return render(request, "reporting/payouts/periods.html#close", context)
     totals = selectors.period_totals(workspace)
-    context = {
-        "form": form,
-        "period_rows": [(period, totals.get(period.pk, [])) for period in selectors.periods(workspace)],
-    }
+    context["period_rows"] = [(period, totals.get(period.pk, [])) for period in selectors.periods(workspace)]
     return render(request, "reporting/payouts/periods.html", context, status=422 if form.errors else 200)
 
 
