@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from accounts.api_platform import ApiError, Id, actor_label, cursor_page, workspace_of
@@ -14,6 +15,15 @@ from partners import selectors, services
 from partners.models import Partner, PartnerGroup, Program
 
 router = Router(tags=["partners"])
+
+# A partner's default link is referrals' row, and partners may not import referrals (DESIGN.md,
+# layering); config/api.py, which wires every app, sets this to referrals.default_links.default_link_out.
+describe_default_link: Callable[[Partner], dict[str, Any] | None] = lambda partner: None  # noqa: E731
+
+
+class DefaultLinkOut(Schema):
+    code: str
+    url: str
 
 
 class PartnerIn(Schema):
@@ -42,6 +52,10 @@ class PartnerOut(Schema):
     group: str | None
     external_id: str
     created_at: str
+    default_link: DefaultLinkOut | None = Field(
+        description="The link the partner got on joining, to the program's default destination; "
+        "null while the workspace has no verified domain."
+    )
 
 
 class PartnerFilters(Schema):
@@ -66,6 +80,7 @@ def partner_out(partner: Partner) -> dict[str, Any]:
         "group": partner.group.name if partner.group else None,
         "external_id": partner.external_id,
         "created_at": partner.created_at.isoformat(),
+        "default_link": describe_default_link(partner),
     }
 
 

@@ -43,6 +43,8 @@ class Program(models.Model):
     deal_protection_days = models.PositiveIntegerField(default=90)
     public_applications = models.BooleanField(default=False)
     terms = models.TextField(blank=True)
+    # Where a partner's default link lands; blank means the home page of the first verified domain.
+    default_destination = models.URLField(max_length=2000, blank=True)
     report_frequency = models.CharField(max_length=8, choices=ReportFrequency.choices, default=ReportFrequency.MONTHLY)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -35,12 +35,17 @@ class Link(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The link every partner gets on joining, to its program's default destination (referrals/default_links.py).
+    is_default = models.BooleanField(default=False)
 
     objects = TenantManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "partner"], condition=Q(is_default=True), name="link_one_default_per_partner"
+            ),
             # Global on purpose: the short URL names no workspace. On a distributed database this
             # table would be a reference table keyed by code.
             models.UniqueConstraint(fields=["code"], name="link_code_unique"),

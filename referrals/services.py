@@ -85,6 +85,7 @@ def create_link(
     utm: dict[str, str] | None = None,
     created_by: User | None = None,
     actor_label: str | None = None,
+    is_default: bool = False,
 ) -> LinkResult:
     """Make a short link for a partner; the code is generated unless one is chosen.
 
@@ -140,6 +141,7 @@ def create_link(
                     code=candidate,
                     destination_url=destination,
                     created_by=created_by,
+                    is_default=is_default,
                     **labels,
                     **utm_values,
                 )

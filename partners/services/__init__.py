@@ -9,6 +9,7 @@ functions are re-exported here, so callers write `from partners import services`
 from __future__ import annotations
 
 from partners.services.applications import apply_to_program
+from partners.services.arrivals import partner_joined, when_partner_joins
 from partners.services.common import normalize_email
 from partners.services.groups import create_group, ensure_group, rename_group
 from partners.services.invitations import (
@@ -39,6 +40,7 @@ from partners.services.programs import (
     PROGRAM_FIELDS,
     create_program,
     ensure_default_program,
+    landing_page,
     update_program,
 )
 
@@ -59,9 +61,11 @@ __all__ = [
     "ensure_default_program",
     "ensure_group",
     "invite_partner",
+    "landing_page",
     "link_partner_user",
     "load_partner_invitation",
     "normalize_email",
+    "partner_joined",
     "partner_invitation_token",
     "partner_invitation_url",
     "reactivate_partner",
@@ -72,4 +76,5 @@ __all__ = [
     "update_partner",
     "update_partner_profile",
     "update_program",
+    "when_partner_joins",
 ]

@@ -19,6 +19,7 @@ from accounts.invitations import (
 from accounts.models import User
 from accounts.services import record_audit
 from partners.models import Partner, PartnerInvitation, PartnerUser
+from partners.services.arrivals import partner_joined
 from partners.services.common import set_status
 
 PARTNER_INVITATIONS = InvitationKind(
@@ -111,6 +112,7 @@ def accept_partner_invitation(*, invitation: PartnerInvitation, user: User) -> P
         set_status(partner, Partner.Status.ACTIVE, by=user, action="partner.joined")
     else:
         record_audit(workspace=partner.workspace, actor=user, action="partner.joined", target=partner)
+    partner_joined(partner)  # safe again: a partner added before default links existed gets one now
     return partner_user
 
 

@@ -1,0 +1,147 @@
+"""`/api/v1/programs`: read, add and change the workspace's programs with a workspace API key."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
+
+from accounts.api_platform import ApiError, actor_label, cursor_page, get_or_404, workspace_of
+from partners import services
+from partners.models import Program
+
+router = Router(tags=["programs"])
+
+Window = Field(ge=1, le=3650, description="Days after a click within which a lead is credited to the partner.")
+HoldDays = Field(ge=0, le=3650, description="Days a commission waits before it can be approved (refunds).")
+Minimum = Field(ge=0, max_digits=14, decimal_places=2, description="The least a partner is paid, as a decimal string.")
+Destination = Field(
+    description="Where partners' default links land: a URL on one of the workspace's verified domains. "
+    "Empty: the home page of the first verified domain."
+)
+
+
+class ProgramIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
+    name: str
+    currency: str = "USD"
+    default_destination: str = Destination
+    attribution_window_days: int = Window
+    attribution_model: Literal["last_click", "first_click"] = "last_click"
+    hold_days: int = HoldDays
+    minimum_payout: Decimal = Minimum
+    terms: str = ""
+
+
+class ProgramChanges(Schema):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    currency: str | None = None
+    default_destination: str | None = Destination
+    attribution_window_days: int | None = Window
+    attribution_model: Literal["last_click", "first_click"] | None = None
+    hold_days: int | None = HoldDays
+    minimum_payout: Decimal | None = Minimum
+    terms: str | None = None
+
+
+class ProgramOut(Schema):
+    id: int
+    name: str
+    slug: str
+    currency: str
+    default_destination: str = Field(description="As set by a manager; empty when not set.")
+    landing_page: str | None = Field(
+        description="Where default links land now: the default destination, else the home page of the first "
+        "verified domain; null while the workspace has none."
+    )
+    attribution_window_days: int
+    attribution_model: str
+    hold_days: int
+    minimum_payout: str
+    terms: str
+    created_at: str
+
+
+def program_out(program: Program) -> dict[str, Any]:
+    return {
+        "id": program.pk,
+        "name": program.name,
+        "slug": program.slug,
+        "currency": program.currency,
+        "default_destination": program.default_destination,
+        "landing_page": services.landing_page(program=program),
+        "attribution_window_days": program.attribution_window_days,
+        "attribution_model": program.attribution_model,
+        "hold_days": program.hold_days,
+        "minimum_payout": str(program.minimum_payout),
+        "terms": program.terms,
+        "created_at": program.created_at.isoformat(),
+    }
+
+
+def _same_name(workspace_programs: Any, name: str) -> Program | None:
+    return workspace_programs.filter(name__iexact=name.strip()).first()
+
+
+@router.get("/programs", summary="List programs")
+def list_programs(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    workspace = workspace_of(request)
+    services.ensure_default_program(workspace=workspace)
+    programs = Program.objects.for_workspace(workspace)
+    return cursor_page(programs, cursor=cursor, limit=limit, serialize=program_out)
+
+
+@router.post(
+    "/programs",
+    response={200: ProgramOut, 201: ProgramOut},
+    summary="Add a program (idempotent by name)",
+    description=(
+        "A program with the same name (any case) answers the existing one with 200 instead of 201, so a retry "
+        "never makes a second program; an `Idempotency-Key` header replays the first answer."
+    ),
+)
+def create_program(request: HttpRequest, payload: ProgramIn) -> Status[dict[str, Any]]:
+    workspace = workspace_of(request)
+    existing = _same_name(Program.objects.for_workspace(workspace), payload.name)
+    if existing is not None:
+        return Status(200, program_out(existing))
+    program = services.create_program(
+        workspace=workspace, by=None, actor_label=actor_label(request), **payload.model_dump()
+    )
+    return Status(201, program_out(program))
+
+
+@router.get("/programs/{int:program_id}", response=ProgramOut, summary="One program")
+def get_program(request: HttpRequest, program_id: int) -> dict[str, Any]:
+    return program_out(get_or_404(request, Program.objects, pk=program_id))
+
+
+@router.patch("/programs/{int:program_id}", response=ProgramOut, summary="Change a program's settings")
+def update_program(request: HttpRequest, program_id: int, payload: ProgramChanges) -> dict[str, Any]:
+    workspace = workspace_of(request)
+    program = get_or_404(request, Program.objects, pk=program_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if any(value is None for value in changes.values()):
+        nulls = [field for field, value in changes.items() if value is None]
+        raise ApiError(
+            422,
+            "invalid",
+            "Leave out a field to keep it; null is not a value.",
+            {f: ["May not be null."] for f in nulls},
+        )
+    if "name" in changes:
+        clash = _same_name(Program.objects.for_workspace(workspace).exclude(pk=program.pk), changes["name"])
+        if clash is not None:
+            raise ApiError(422, "invalid", "Another program has that name.", {"name": ["Choose another name."]})
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise ApiError(422, "invalid", "Give the program a name.", {"name": ["May not be empty."]})
+    return program_out(services.update_program(program=program, by=None, actor_label=actor_label(request), **changes))
