@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 from django.template import engines
 
 from core.privacy import customer_for_partner, customer_for_staff, mask_email
+from partners.models import PartnerUser
+from tests.referrals.factories import ReferralFactory
 
 
 def customer(name: str = "", email: str = "", external_id: str = "") -> SimpleNamespace:
@@ -58,3 +61,29 @@ def test_a_customer_given_as_a_dict_is_masked_too() -> None:
 def test_the_template_filter_masks_for_partners() -> None:
     page = engines["django"].from_string("{{ r|customer_for_partner }}")
     assert page.render({"r": customer(email="jane@acme.com")}) == "j•••@acme.com"
+
+
+# --- On the pages ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def referred(workspace, partner_user):
+    partner = PartnerUser.objects.get(user=partner_user).partner
+    return ReferralFactory(
+        workspace=workspace, partner=partner, customer_email="jane.roe@acme.com", customer_external_id="cus_9"
+    )
+
+
+def test_a_partners_referrals_page_shows_the_customer_masked(partner_client, workspace, referred) -> None:
+    page = partner_client.get(f"/portal/{workspace.slug}/referrals/").content.decode()
+    assert "j•••@acme.com" in page and "jane.roe@acme.com" not in page
+
+
+def test_the_portal_home_never_shows_a_full_customer_email(partner_client, workspace, referred) -> None:
+    page = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+    assert "jane.roe@acme.com" not in page
+
+
+def test_staff_see_the_customer_email_beside_its_id_on_the_referrals_page(owner_client, workspace, referred) -> None:
+    page = owner_client.get(f"/w/{workspace.slug}/referrals/").content.decode()
+    assert "jane.roe@acme.com" in page and "cus_9" in page
