@@ -15,11 +15,11 @@ from partners.models import Program
 
 router = Router(tags=["programs"])
 
-Window = Field(ge=1, le=3650, description="Days after a click within which a lead is credited to the partner.")
-HoldDays = Field(ge=0, le=3650, description="Days a commission waits before it can be approved (refunds).")
-Minimum = Field(ge=0, max_digits=14, decimal_places=2, description="The least a partner is paid, as a decimal string.")
-Destination = Field(
-    description="Where partners' default links land: a URL on one of the workspace's verified domains. "
+_WINDOW = "Days after a click within which a lead is credited to the partner."
+_HOLD = "Days a commission waits before it can be approved (refunds)."
+_MINIMUM = "The least a partner is paid at once, as a decimal string."
+_DESTINATION = (
+    "Where partners' default links land: a URL on one of the workspace's verified domains. "
     "Empty: the home page of the first verified domain."
 )
 
@@ -29,11 +29,11 @@ class ProgramIn(Schema):
 
     name: str
     currency: str = "USD"
-    default_destination: str = Destination
-    attribution_window_days: int = Window
+    default_destination: str = Field("", description=_DESTINATION)
+    attribution_window_days: int = Field(90, ge=1, le=3650, description=_WINDOW)
     attribution_model: Literal["last_click", "first_click"] = "last_click"
-    hold_days: int = HoldDays
-    minimum_payout: Decimal = Minimum
+    hold_days: int = Field(30, ge=0, le=3650, description=_HOLD)
+    minimum_payout: Decimal = Field(Decimal("0"), ge=0, max_digits=14, decimal_places=2, description=_MINIMUM)
     terms: str = ""
 
 
@@ -44,11 +44,11 @@ class ProgramChanges(Schema):
 
     name: str | None = None
     currency: str | None = None
-    default_destination: str | None = Destination
-    attribution_window_days: int | None = Window
+    default_destination: str | None = Field(None, description=_DESTINATION)
+    attribution_window_days: int | None = Field(None, ge=1, le=3650, description=_WINDOW)
     attribution_model: Literal["last_click", "first_click"] | None = None
-    hold_days: int | None = HoldDays
-    minimum_payout: Decimal | None = Minimum
+    hold_days: int | None = Field(None, ge=0, le=3650, description=_HOLD)
+    minimum_payout: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=_MINIMUM)
     terms: str | None = None
 
 
