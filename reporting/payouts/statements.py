@@ -74,6 +74,8 @@ class Draft:
 
 def _customer(commission: Commission) -> str:
     referral = commission.referral
+    if referral is None:  # a bonus a manager added: no customer
+        return ""
     return (
         referral.customer_external_id or referral.customer_email or referral.customer_name or f"referral {referral.pk}"
     )
@@ -87,10 +89,10 @@ def _commission_line(commission: Commission, *, start: date | None) -> Statement
         date=day,
         commission=commission,
         currency=commission.currency,
-        description=commission.get_kind_display(),
+        description=f"Bonus: {commission.description}"[:255] if commission.is_manual else commission.get_kind_display(),
         customer_reference=_customer(commission)[:200],
         sale_amount=commission.conversion.amount if commission.conversion is not None else None,
-        rule=f"{rule.name} v{rule.version}"[:160],
+        rule=f"{rule.name} v{rule.version}"[:160] if rule is not None else "",
         amount=commission.amount,
         carried=bool(start and day < start),
     )
