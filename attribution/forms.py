@@ -36,6 +36,15 @@ class CommissionFilterForm(forms.Form):
     program = forms.ModelChoiceField(
         label="Program", required=False, queryset=Program.objects.none(), empty_label="Any program"
     )
+    start = forms.DateField(label="Earned from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="Earned until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "Choose a day on or after the first day.")
+        return data
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,11 +3,14 @@ way a view or endpoint loads an event, commission or program, so another workspa
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.tenancy import get_for_workspace_or_404
@@ -20,6 +23,9 @@ from attribution.models import (
     LedgerEntry,
     RewardRule,
 )
+from core import privacy
+from core.currency import round_money
+from core.spreadsheets import safe_cell
 from partners import selectors as partner_selectors
 from partners.models import Partner, Program
 
@@ -75,8 +81,16 @@ def _commission_rows() -> QuerySet[Commission]:
 
 
 def commissions(
-    workspace: Workspace, *, partner_id: int | None = None, status: str = "", program_id: int | None = None
+    workspace: Workspace,
+    *,
+    partner_id: int | None = None,
+    status: str = "",
+    program_id: int | None = None,
+    earned_from: date | None = None,
+    earned_until: date | None = None,
 ) -> QuerySet[Commission]:
+    """The workspace's commissions, newest first; `earned_from`/`earned_until` are days (UTC, both included)
+    of the sale or lead that earned them."""
     rows = _commission_rows().filter(workspace=workspace)
     if partner_id is not None:
         rows = rows.filter(partner_id=partner_id)
@@ -84,7 +98,85 @@ def commissions(
         rows = rows.filter(status=status)
     if program_id is not None:
         rows = rows.filter(program_id=program_id)
+    if earned_from is not None:
+        rows = rows.filter(occurred_at__gte=datetime.combine(earned_from, time.min, tzinfo=UTC))
+    if earned_until is not None:
+        rows = rows.filter(occurred_at__lt=datetime.combine(earned_until + timedelta(days=1), time.min, tzinfo=UTC))
     return rows.order_by("-created_at", "-id")
+
+
+DECIDABLE = (Commission.Status.PENDING, Commission.Status.APPROVED)
+
+
+def decidable_commission_ids(rows: QuerySet[Commission]) -> list[int]:
+    """The ids among `rows` a manager can still approve or reject ("select all matching")."""
+    return list(rows.filter(status__in=DECIDABLE).order_by().values_list("pk", flat=True))
+
+
+def due_commission_count(workspace: Workspace, *, now: datetime | None = None) -> int:
+    """Pending commissions whose hold has ended: what "Approve all due" would approve."""
+    now = now or timezone.now()
+    return (
+        Commission.objects.for_workspace(workspace)
+        .filter(status=Commission.Status.PENDING, hold_until__lte=now)
+        .count()
+    )
+
+
+COMMISSION_CSV_HEADER = [
+    "commission_id",
+    "partner",
+    "partner_email",
+    "program",
+    "customer",
+    "customer_external_id",
+    "kind",
+    "sale_event_id",
+    "earned_on",
+    "amount",
+    "refunded",
+    "currency",
+    "status",
+    "hold_until",
+    "approved_at",
+    "rejection_reason",
+]
+
+
+def commissions_csv(rows: QuerySet[Commission]) -> Iterator[str]:
+    """The commissions as CSV lines, cells made safe for spreadsheets (streamed: any size)."""
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    yield writer.writerow(COMMISSION_CSV_HEADER)
+    for c in rows.select_related("program").iterator(chunk_size=2000):
+        referral = c.referral
+        yield writer.writerow(
+            [
+                safe_cell(value)
+                for value in (
+                    c.pk,
+                    c.partner.name,
+                    c.partner.email,
+                    c.program.name,
+                    privacy.customer_for_staff(referral) if referral else "",
+                    referral.customer_external_id if referral else "",
+                    c.get_kind_display(),
+                    c.conversion.event_id if c.conversion else "",
+                    c.occurred_at.astimezone(UTC).date().isoformat(),
+                    str(round_money(c.amount, c.currency)),
+                    str(round_money(c.reversed_amount, c.currency)),
+                    c.currency,
+                    c.get_status_display(),
+                    c.hold_until.astimezone(UTC).date().isoformat() if c.hold_until else "",
+                    c.approved_at.astimezone(UTC).isoformat(timespec="seconds") if c.approved_at else "",
+                    c.rejection_reason,
+                )
+            ]
+        )
 
 
 def commissions_of_conversion(workspace: Workspace, conversion: Conversion) -> QuerySet[Commission]:
@@ -105,10 +197,13 @@ class StatusTotal:
     currency: str
 
 
-def commission_totals(workspace: Workspace, *, partner: Partner | None = None) -> list[StatusTotal]:
+def commission_totals(
+    workspace: Workspace, *, partner: Partner | None = None, rows: QuerySet[Commission] | None = None
+) -> list[StatusTotal]:
     """Count and amount per status and currency (the summary cards of the commission pages): what is still
-    owed for pending, approved and paid ones (less refunds), what was rejected or reversed for the others."""
-    rows = Commission.objects.for_workspace(workspace)
+    owed for pending, approved and paid ones (less refunds), what was rejected or reversed for the others.
+    `rows` narrows it to a filtered list (already scoped to the workspace)."""
+    rows = Commission.objects.for_workspace(workspace) if rows is None else rows.filter(workspace=workspace)
     if partner is not None:
         rows = rows.filter(partner=partner)
     labels = dict(Commission.Status.choices)

@@ -1,13 +1,17 @@
 from django.urls import path
 
-from attribution import portal, views
+from attribution import adjustment_views, portal, views
 
 # Pages under /w/<slug>/.
 workspace_urlpatterns = [
     path("events/", views.inbound_events, name="inbound_events"),
     path("events/retry/", views.retry_events, name="retry_events"),
+    path("events/<int:event_pk>/assign/", adjustment_views.assign_event, name="assign_event"),
     path("commissions/", views.commission_list, name="commission_list"),
     path("commissions/bulk/", views.commission_bulk, name="commission_bulk"),
+    path("commissions/new/", adjustment_views.add_bonus, name="add_bonus"),
+    path("commissions/approve-due/", views.commission_approve_due, name="commission_approve_due"),
+    path("commissions/export.csv", views.commission_export, name="commission_export"),
     path("commissions/<int:commission_id>/", views.commission_detail, name="commission_detail"),
     path("rewards/", views.reward_overview, name="reward_overview"),
     path("programs/<int:program_id>/rewards/", views.reward_rules, name="reward_rules"),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, Workspace
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
 from attribution import selectors, services
 from attribution.click_wait import click_buffer_state
@@ -25,7 +28,7 @@ from attribution.forms import (
     RewardRuleForm,
     apply_errors,
 )
-from attribution.models import InboundEvent
+from attribution.models import Commission, InboundEvent
 from attribution.rules import RuleInput
 from partners import selectors as partner_selectors
 
@@ -94,25 +97,51 @@ def _back_query(request: WorkspaceRequest) -> str:
 # --- Commissions ---------------------------------------------------------------------------
 
 
-@workspace_member(ANY_STAFF)
-def commission_list(request: WorkspaceRequest) -> HttpResponse:
-    workspace = request.workspace
-    filters = CommissionFilterForm(request.GET or None, workspace=workspace)
-    data = filters.cleaned_data if filters.is_valid() else {}
+def _commission_filters(workspace: Workspace, query: QueryDict) -> tuple[CommissionFilterForm, dict[str, Any] | None]:
+    """The filter form and its values ({} when none are given, None when they do not validate)."""
+    filters = CommissionFilterForm(query or None, workspace=workspace)
+    if not filters.is_bound:
+        return filters, {}
+    return filters, (filters.cleaned_data if filters.is_valid() else None)
+
+
+def _filtered_commissions(
+    workspace: Workspace, data: dict[str, Any], *, by_status: bool = True
+) -> QuerySet[Commission]:
     partner, program = data.get("partner"), data.get("program")
-    rows = selectors.commissions(
+    return selectors.commissions(
         workspace,
-        status=data.get("status", ""),
+        status=data.get("status", "") if by_status else "",
         partner_id=partner.pk if partner else None,
         program_id=program.pk if program else None,
+        earned_from=data.get("start"),
+        earned_until=data.get("end"),
     )
+
+
+@workspace_member(ANY_STAFF)
+def commission_list(request: WorkspaceRequest) -> HttpResponse:
+    """Commissions with combinable filters kept in the URL, a one-line summary, and bulk decisions on top."""
+    workspace = request.workspace
+    filters, data = _commission_filters(workspace, request.GET)
+    rows = _filtered_commissions(workspace, data) if data is not None else Commission.objects.none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    can_manage = _can_manage(request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    data = data or {}
     context = {
         "filters": filters,
         "page": page,
-        "totals": selectors.commission_totals(workspace),
-        "can_manage": _can_manage(request),
-        "filtered": bool(data and any(data.values())),
+        # The summary covers the filtered list in every status, so each status reads as a tab with its count.
+        "totals": selectors.commission_totals(workspace, rows=_filtered_commissions(workspace, data, by_status=False)),
+        "status": data.get("status", ""),
+        "start": data.get("start"),
+        "end": data.get("end"),
+        "query": query.urlencode(),
+        "can_manage": can_manage,
+        "due": selectors.due_commission_count(workspace) if can_manage else 0,
+        "filtered": any(data.values()),
         "bulk": BulkCommissionForm(),
     }
     template = (
@@ -123,13 +152,42 @@ def commission_list(request: WorkspaceRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@workspace_member(ANY_STAFF)
+def commission_export(request: WorkspaceRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered commissions as a CSV file (the same filters as the list)."""
+    filters, data = _commission_filters(request.workspace, request.GET)
+    if data is None:
+        messages.error(
+            request, "Fix the filters first: " + " ".join(e for errs in filters.errors.values() for e in errs)
+        )
+        return redirect(reverse("commission_list", args=[request.workspace.slug]))
+    rows = _filtered_commissions(request.workspace, data)
+    response = StreamingHttpResponse(selectors.commissions_csv(rows), content_type="text/csv; charset=utf-8")
+    today = timezone.now().date()
+    response["Content-Disposition"] = (
+        f'attachment; filename="commissions-{request.workspace.slug}-{today:%Y-%m-%d}.csv"'
+    )
+    return response
+
+
 @workspace_member(MANAGERS, methods=POST)
 def commission_bulk(request: WorkspaceRequest) -> HttpResponse:
-    """Approve, or reject with a reason, the selected commissions."""
-    form = BulkCommissionForm(request.POST)
+    """Approve, or reject with a reason, the selected commissions, or every one matching the filters."""
     back = reverse("commission_list", args=[request.workspace.slug]) + _back_query(request)
+    data = request.POST.copy()
+    if data.get("scope") == "matching":
+        _, filters = _commission_filters(request.workspace, QueryDict(request.POST.get("back", "")))
+        if filters is None:
+            messages.error(request, "The filters are not valid; nothing was changed.")
+            return redirect(back)
+        rows = _filtered_commissions(request.workspace, filters)
+        data.setlist("ids", [str(pk) for pk in selectors.decidable_commission_ids(rows)])
+    form = BulkCommissionForm(data)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        if "ids" in form.errors:
+            messages.error(request, "Select the commissions first.")
+        else:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     ids, reason = form.cleaned_data["ids"], form.cleaned_data["reason"]
     if form.cleaned_data["action"] == "approve":
@@ -144,6 +202,19 @@ def commission_bulk(request: WorkspaceRequest) -> HttpResponse:
         text += f" {skipped} skipped: only pending{' or approved' if verb == 'rejected' else ''} ones can be {verb}."
     messages.success(request, text)
     return redirect(back)
+
+
+@workspace_member(MANAGERS, methods=POST)
+def commission_approve_due(request: WorkspaceRequest) -> HttpResponse:
+    """Approve every pending commission whose hold has ended (what the API's `due: true` does)."""
+    done = services.approve_commissions(workspace=request.workspace, due=True, by=request.user)
+    if done:
+        messages.success(
+            request, f"{len(done)} commission{'s' if len(done) != 1 else ''} approved: their hold had ended."
+        )
+    else:
+        messages.info(request, "Nothing to approve: no pending commission has reached the end of its hold.")
+    return redirect(reverse("commission_list", args=[request.workspace.slug]) + _back_query(request))
 
 
 @workspace_member(ANY_STAFF)
