@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership
-from accounts.tenancy import ANY_STAFF, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
+from accounts.tenancy import ANY_STAFF, FINANCE, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
 from accounts.views import invitation_page
-from partners import selectors, services
+from partners import reward_text, selectors, services
 from partners.forms import (
     ApplicationForm,
     GroupChoiceForm,
@@ -109,6 +109,9 @@ def partner_invite(request: WorkspaceRequest) -> HttpResponse:
 def partner_edit(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     partner = selectors.get_partner_or_404(request.workspace, partner_id)
     form = PartnerEditForm.for_partner(partner, request.POST or None)
+    if request.membership.role not in FINANCE:
+        # Payout details are for the people who pay: owners and finance. A manager neither sees nor edits them.
+        del form.fields["payout_method"], form.fields["payout_details"]
     if request.method == "POST" and form.is_valid():
         try:
             services.update_partner(partner=partner, by=request.user, **form.cleaned_data)
@@ -229,6 +232,9 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
     """The public application page of a program that takes applications (else 404)."""
     program = selectors.get_public_program_or_404(workspace_slug=workspace_slug, program_slug=program_slug)
     form = ApplicationForm(request.POST or None)
+    if not program.terms:
+        # Nothing to accept: no checkbox.
+        del form.fields["accepted_terms"]
     if request.method == "POST" and form.is_valid():
         try:
             services.apply_to_program(program=program, **form.cleaned_data)
@@ -238,7 +244,8 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
             return render(
                 request, "partners/apply_done.html", {"program": program, "email": form.cleaned_data["email"]}
             )
-    return render(request, "partners/apply.html", {"program": program, "form": form})
+    context = {"program": program, "form": form, "reward": reward_text.reward_sentence(program)}
+    return render(request, "partners/apply.html", context)
 
 
 # --- Invitation acceptance -----------------------------------------------------------------
@@ -357,4 +364,10 @@ def portal_profile(request: PartnerRequest) -> HttpResponse:
         else:
             messages.success(request, "Profile saved.")
             return redirect("portal_profile", slug=request.workspace.slug)
-    return render(request, "partners/portal_profile.html", {"form": form, "partner": partner})
+    context = {
+        "form": form,
+        "partner": partner,
+        "program": partner.program,
+        "reward": reward_text.reward_sentence(partner.program, partner.group),
+    }
+    return render(request, "partners/portal_profile.html", context)

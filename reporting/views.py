@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import ApiKey, Domain, Membership
-from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
+from accounts.tenancy import ANY_STAFF, FINANCE, MANAGERS, WorkspaceRequest, workspace_member
 from partners import selectors as partner_selectors
 from partners.forms import GroupChoiceForm, NotesForm
 from reporting import metrics
@@ -59,6 +59,8 @@ def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
         "analytics": analytics,
         "partner": partner,
         "can_manage": request.membership.role in MANAGERS,
+        # Bank and PayPal details are for the people who pay: owners and finance (README, roles).
+        "can_see_payout_details": request.membership.role in FINANCE,
         "portal_logins": partner_selectors.portal_logins(partner=partner),
         "open_invitation": partner_selectors.open_invitation(partner=partner),
         "history": partner_selectors.partner_history(partner=partner),

@@ -21,7 +21,7 @@ def apply_to_program(
     country: str = "",
     website: str = "",
     promotion_plan: str = "",
-    accepted_terms: bool,
+    accepted_terms: bool = False,
 ) -> tuple[Partner, bool]:
     """A public application: a `pending` partner for the managers to review.
 
@@ -30,7 +30,8 @@ def apply_to_program(
     """
     if not program.public_applications:
         raise ValidationError("This program is not accepting applications.")
-    if not accepted_terms:
+    # A program without terms has nothing to accept.
+    if program.terms and not accepted_terms:
         raise ValidationError({"accepted_terms": ["Accept the program terms to apply."]})
     email = normalize_email(email)
     workspace = program.workspace
@@ -47,7 +48,7 @@ def apply_to_program(
         website=(website or "").strip(),
         promotion_plan=(promotion_plan or "").strip(),
         status=Partner.Status.PENDING,
-        terms_accepted_at=timezone.now(),
+        terms_accepted_at=timezone.now() if program.terms else None,
     )
     partner.full_clean(exclude=["workspace", "program", "group"], validate_constraints=False)
     try:

@@ -19,6 +19,7 @@ from accounts.invitations import (
 from accounts.models import User
 from accounts.services import record_audit
 from partners.models import Partner, PartnerInvitation, PartnerUser
+from partners.reward_text import reward_sentence
 from partners.services.arrivals import partner_joined
 from partners.services.common import set_status
 
@@ -129,5 +130,8 @@ def _send_invitation(invitation: PartnerInvitation, *, reason: str) -> None:
         invitation,
         subject=subject(invitation),
         template=template,
-        context={"partner": invitation.partner},
+        context={
+            "partner": invitation.partner,
+            "reward": reward_sentence(invitation.partner.program, invitation.partner.group),
+        },
     )

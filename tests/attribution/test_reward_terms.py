@@ -6,11 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from attribution.models import RewardRule
 from attribution.reward_terms import reward_sentence
+from partners.models import Partner, PartnerUser
 from partners.reward_text import reward_sentence as partners_reward_sentence
+from partners.services import invite_partner
 from tests.attribution.factories import RewardRuleFactory
+from tests.conftest import client_for
 from tests.partners.factories import PartnerGroupFactory, ProgramFactory
 
 
@@ -87,3 +91,59 @@ def test_a_rule_version_that_starts_later_is_not_stated_yet(program):
 def test_partners_pages_get_the_same_sentence_through_their_registry(program):
     months_rule(program)
     assert partners_reward_sentence(program) == reward_sentence(program)
+
+
+# --- Where a partner decides ---------------------------------------------------------------
+
+
+@pytest.fixture
+def open_program(program):
+    months_rule(program)
+    program.public_applications = True
+    program.save(update_fields=["public_applications"])
+    return program
+
+
+def test_the_apply_page_states_the_reward(client, workspace, open_program):
+    page = client.get(f"/apply/{workspace.slug}/{open_program.slug}/").content.decode()
+    assert "20% of every payment for 12 months, paid monthly once you pass 50.00 USD" in page
+
+
+def test_the_apply_page_asks_to_accept_terms_only_when_there_are_terms(client, workspace, open_program):
+    page = client.get(f"/apply/{workspace.slug}/{open_program.slug}/").content.decode()
+    assert "I accept the program terms" not in page
+
+
+def test_the_apply_page_shows_the_terms_openly_when_there_are_some(client, workspace, open_program):
+    open_program.terms = "Play fair."
+    open_program.save(update_fields=["terms"])
+    page = client.get(f"/apply/{workspace.slug}/{open_program.slug}/").content.decode()
+    assert "Play fair." in page and "<details" not in page
+
+
+def test_one_can_apply_to_a_program_without_terms(client, workspace, open_program):
+    client.post(f"/apply/{workspace.slug}/{open_program.slug}/", {"name": "Morgan Lee", "email": "morgan@example.org"})
+    assert Partner.objects.for_workspace(workspace).filter(email="morgan@example.org").exists()
+
+
+def test_the_invitation_email_states_the_reward(workspace, program, owner, django_capture_on_commit_callbacks):
+    months_rule(program)
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_partner(workspace=workspace, program=program, email="sam@example.org", name="Sam", invited_by=owner)
+    message = mail.outbox[-1]
+    assert "20% of every payment for 12 months" in message.body
+    assert "20% of every payment for 12 months" in message.alternatives[0][0]
+
+
+def test_the_portal_home_terms_card_states_the_partners_reward(workspace, partner_user):
+    partner = PartnerUser.objects.get(user=partner_user).partner
+    months_rule(partner.program, sale_value=Decimal("15"))
+    page = client_for(partner_user).get(f"/portal/{workspace.slug}/").content.decode()
+    assert "15% of every payment for 12 months" in page
+
+
+def test_the_portal_profile_states_the_partners_reward(workspace, partner_user):
+    partner = PartnerUser.objects.get(user=partner_user).partner
+    months_rule(partner.program, sale_value=Decimal("15"))
+    page = client_for(partner_user).get(f"/portal/{workspace.slug}/profile/").content.decode()
+    assert "15% of every payment for 12 months" in page
