@@ -8,8 +8,10 @@ not import referrals), registered in referrals/apps.py. The API's `default_link`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -80,3 +82,22 @@ def default_link_out(partner: Partner) -> dict[str, Any] | None:
     """`{"code", "url"}` of the partner's default link, or None while it has none."""
     link = default_link(partner=partner)
     return None if link is None else {"code": link.code, "url": short_link_url(link)}
+
+
+@dataclass(frozen=True)
+class ShareKit:
+    """What the portal home leads with: the partner's default link, its QR code and its referral code."""
+
+    url: str | None
+    qr_data_uri: str | None
+    code: str | None
+
+
+def share_kit(*, partner: Partner) -> ShareKit:
+    """The partner's link and code, made now if it joined before they existed (or before a domain was verified)."""
+    link = ensure_default_link(partner=partner)
+    code = ensure_referral_code(partner=partner)
+    url = short_link_url(link) if link is not None else None
+    # A data URI, so the page needs no second request and the CSP's img-src (data: allowed) is enough.
+    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#111427") if url else None
+    return ShareKit(url=url, qr_data_uri=qr, code=code.code if code is not None else None)

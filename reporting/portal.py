@@ -9,8 +9,10 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from attribution.models import Commission
+from attribution.reward_terms import reward_sentence
 from partners.models import Partner
 from partners.portal import PartnerRequest, partner_member
+from referrals.default_links import share_kit
 from referrals.models import Referral
 from referrals.selectors import partner_funnel_counts
 from reporting import metrics
@@ -38,6 +40,8 @@ def portal_home(request: PartnerRequest) -> HttpResponse:
     context = {
         "partner": partner,
         "program": partner.program,
+        "share": share_kit(partner=partner),
+        "reward": reward_sentence(partner.program, group=partner.group),
         "figures": portal_figures(partner),
         "form": form,
         "report": build_report(request.workspace, filters, partners=False),

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from partners.models import PartnerUser
-from tests.accounts.factories import UserFactory
+from referrals.models import Link
+from tests.accounts.factories import DomainFactory, UserFactory
 from tests.conftest import client_for
 from tests.partners.factories import PartnerFactory, PartnerUserFactory
-from tests.referrals.factories import ReferralFactory
+from tests.referrals.factories import ReferralCodeFactory, ReferralFactory
 
 
 def test_the_portal_home_shows_the_partner_and_the_program_terms(partner_client, partner_user, workspace):
@@ -102,3 +103,40 @@ def test_portal_home_lists_the_partners_recent_referrals_but_not_another_partner
     ReferralFactory(workspace=workspace, customer_external_id="cus_theirs")
     page = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
     assert "cus_mine" in page and "cus_theirs" not in page
+
+
+def _partner_of(user):
+    return PartnerUser.objects.get(user=user).partner
+
+
+def test_the_portal_home_leads_with_the_partners_link_and_a_copy_button(partner_client, workspace, partner_user):
+    DomainFactory(workspace=workspace, domain="shop.example.com")
+
+    body = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+
+    link = Link.objects.for_workspace(workspace).get(partner=_partner_of(partner_user), is_default=True)
+    assert f"/r/{link.code}</code>" in body
+    assert 'data-copy-from="#share-link"' in body
+    assert body.index("Your link") < body.index("Recent activity")
+
+
+def test_the_portal_home_shows_a_qr_code_of_the_link_inline(partner_client, workspace, partner_user):
+    DomainFactory(workspace=workspace, domain="shop.example.com")
+
+    body = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+
+    assert 'src="data:image/svg+xml' in body and 'alt="QR code that opens your link"' in body
+
+
+def test_the_portal_home_shows_the_partners_referral_code(partner_client, workspace, partner_user):
+    code = ReferralCodeFactory(workspace=workspace, partner=_partner_of(partner_user), code="PAULA20")
+
+    body = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+
+    assert f'<strong id="share-code">{code.code}</strong>' in body
+
+
+def test_without_a_verified_domain_the_portal_home_says_the_link_is_coming(partner_client, workspace, partner_user):
+    body = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
+
+    assert "Your link is on its way" in body
