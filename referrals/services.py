@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -326,12 +326,7 @@ def find_deal_conflicts(
         .select_related("partner")
         .order_by("created_at")
     )
-    deals = (
-        DealRegistration.objects.for_workspace(workspace)
-        .filter(program_id=program_id, status__in=[DealRegistration.Status.SUBMITTED, DealRegistration.Status.APPROVED])
-        .select_related("partner")
-        .order_by("created_at")
-    )
+    deals = _open_deals_for(workspace=workspace, program_id=program_id, email=email, domain=domain, company=company)
     if exclude_id is not None:
         referrals = referrals.exclude(deal_registration_id=exclude_id)
         deals = deals.exclude(pk=exclude_id)
@@ -345,15 +340,50 @@ def find_deal_conflicts(
         notes.append(
             f"{who} is already a referral of {referral.partner.name} (since {referral.created_at:%d %b %Y}{protected})."
         )
-    match = Q(contact_email__iexact=email) | Q(company__iexact=company.strip())
-    if domain:
-        match |= Q(company_domain=domain)
-    for deal in deals.filter(match)[:3]:
+    for deal in deals[:3]:
         notes.append(
             f"{deal.company} was registered by {deal.partner.name} on {deal.created_at:%d %b %Y} "
             f"({deal.get_status_display().lower()})."
         )
     return notes
+
+
+def _open_deals_for(
+    *, workspace: Workspace, program_id: int, email: str, domain: str, company: str
+) -> QuerySet[DealRegistration]:
+    """Registrations awaiting review or approved that name the same customer (contact, company or domain)."""
+    match = Q(contact_email__iexact=email) | Q(company__iexact=company.strip())
+    if domain:
+        match |= Q(company_domain=domain)
+    return (
+        DealRegistration.objects.for_workspace(workspace)
+        .filter(
+            match,
+            program_id=program_id,
+            status__in=[DealRegistration.Status.SUBMITTED, DealRegistration.Status.APPROVED],
+        )
+        .select_related("partner")
+        .order_by("created_at")
+    )
+
+
+def _flag_earlier_deals(deal: DealRegistration) -> None:
+    """A conflict concerns both deals: the earlier ones learn of the later one too, so whichever the
+    manager opens first shows it."""
+    earlier = _open_deals_for(
+        workspace=deal.workspace,
+        program_id=deal.program_id,
+        email=deal.contact_email,
+        domain=deal.company_domain,
+        company=deal.company,
+    ).exclude(pk=deal.pk)
+    note = (
+        f"{deal.company} was registered again by {deal.partner.name} on {deal.created_at:%d %b %Y} "
+        f"({deal.get_status_display().lower()})."
+    )
+    for other in earlier.select_for_update(of=("self",)):
+        other.conflict_note = f"{other.conflict_note}\n{note}".strip()
+        other.save(update_fields=["conflict_note"])
 
 
 def _clean_money(value: Decimal | str, currency: str) -> tuple[Decimal, str]:
@@ -427,6 +457,7 @@ def submit_deal_registration(
         conflict_note="\n".join(conflicts),
         submitted_by=submitted_by,
     )
+    _flag_earlier_deals(deal)
     record_audit(
         workspace=workspace,
         actor=submitted_by,
