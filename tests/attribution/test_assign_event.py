@@ -71,3 +71,15 @@ def test_assigning_twice_credits_the_sale_once(api_client, workspace, orphan_sal
     assign(api_client, "s1", anna)  # still received: a conflict, nothing changes
     process_pending(workspace=workspace)
     assert Commission.objects.for_workspace(workspace).count() == 1
+
+
+def test_a_manager_credits_an_event_from_the_events_page(manager_client, workspace, orphan_sale, anna):
+    page = manager_client.get(f"/w/{workspace.slug}/events/").content.decode()
+    assert f"/w/{workspace.slug}/events/{orphan_sale.pk}/assign/" in page
+    manager_client.post(f"/w/{workspace.slug}/events/{orphan_sale.pk}/assign/", {"partner": anna.pk})
+    process_pending(workspace=workspace)
+    assert Commission.objects.for_workspace(workspace).get().partner_id == anna.pk
+
+
+def test_an_outsider_gets_404_on_the_assign_page(outsider_client, workspace, orphan_sale):
+    assert outsider_client.get(f"/w/{workspace.slug}/events/{orphan_sale.pk}/assign/").status_code == 404

@@ -77,3 +77,60 @@ def test_a_bonus_is_audited(api_client, workspace, anna):
 def test_a_bonus_is_due_at_once_and_approved_with_the_others(api_client, workspace, anna):
     commission_id = post(api_client, "/commissions", bonus_body(anna)).json()["id"]
     assert approve_commissions(workspace=workspace, due=True, by=None) == [commission_id]
+
+
+def add_bonus_page(client, workspace, partner, **fields):
+    data = {"partner": partner.pk, "amount": "25.00", "currency": "USD", "description": "Great quarter"}
+    return client.post(f"/w/{workspace.slug}/commissions/new/", data | {"request_key": "k1"} | fields)
+
+
+def test_a_manager_adds_a_bonus_from_the_page_and_sees_it(manager_client, workspace, anna):
+    response = add_bonus_page(manager_client, workspace, anna)
+    commission = Commission.objects.for_workspace(workspace).get()
+    assert response["Location"] == f"/w/{workspace.slug}/commissions/{commission.pk}/"
+    assert "Great quarter" in manager_client.get(response["Location"]).content.decode()
+
+
+def test_the_same_bonus_form_sent_twice_is_one_bonus(manager_client, workspace, anna):
+    add_bonus_page(manager_client, workspace, anna)
+    add_bonus_page(manager_client, workspace, anna)
+    assert Commission.objects.for_workspace(workspace).count() == 1
+
+
+def test_the_partner_reads_the_bonus_with_its_reason(workspace, anna):
+    from attribution.adjustments import add_manual_commission
+    from tests.conftest import client_for
+    from tests.partners.factories import PartnerUserFactory
+
+    login = PartnerUserFactory(partner=anna)
+    add_manual_commission(
+        workspace=workspace, partner=anna, amount=Decimal("25"), currency="USD", description="Great quarter", by=None
+    )
+    page = client_for(login.user).get(f"/portal/{workspace.slug}/commissions/").content.decode()
+    assert "Bonus from Acme: Great quarter" in page
+
+
+def test_a_viewer_cannot_add_a_bonus(viewer_client, workspace, anna):
+    assert add_bonus_page(viewer_client, workspace, anna).status_code == 403
+
+
+def test_an_outsider_gets_404_on_the_bonus_page(outsider_client, workspace, anna):
+    assert outsider_client.get(f"/w/{workspace.slug}/commissions/new/").status_code == 404
+
+
+def test_an_approved_bonus_goes_on_the_partners_next_statement(workspace, anna):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from attribution.adjustments import add_manual_commission
+    from reporting.payouts.statements import close_payout_period
+
+    bonus, _ = add_manual_commission(
+        workspace=workspace, partner=anna, amount=Decimal("500.00"), currency="USD", description="Launch", by=None
+    )
+    approve_commissions(workspace=workspace, ids=[bonus.pk], by=None)
+    today = timezone.now().date()
+    closed = close_payout_period(workspace=workspace, end=today, today=today + timedelta(days=1), email_partners=False)
+    line = closed.statements[0].lines.get()
+    assert (line.description, line.amount) == ("Bonus: Launch", Decimal("500.00"))
