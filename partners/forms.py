@@ -47,6 +47,14 @@ class ProgramForm(forms.Form):
         initial="USD",
         help_text="Commissions and payouts of this program are in this currency.",
     )
+    default_destination = forms.CharField(
+        label="Default destination",
+        required=False,
+        max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://shop.example.com/"}),
+        help_text="Where every partner's default link lands; a page on one of your verified domains. "
+        "Left empty: the home page of your first verified domain.",
+    )
     attribution_window_days = forms.IntegerField(
         label="Attribution window (days)",
         min_value=1,
@@ -107,6 +115,8 @@ class ProgramForm(forms.Form):
         # frequency (or gets the model's default when new) instead of being switched off.
         if not data.get("report_frequency"):
             data.pop("report_frequency", None)
+        if "default_destination" not in self.data:
+            data.pop("default_destination", None)  # an older script's post keeps the destination set
         return data
 
     @classmethod
