@@ -158,7 +158,7 @@ def commission_export(request: WorkspaceRequest) -> HttpResponse | StreamingHttp
     filters, data = _commission_filters(request.workspace, request.GET)
     if data is None:
         messages.error(
-            request, "Fix the filters first: " + " ".join(e for errs in filters.errors.values() for e in errs)
+            request, "Fix the filters first: " + " ".join(str(e) for errs in filters.errors.values() for e in errs)
         )
         return redirect(reverse("commission_list", args=[request.workspace.slug]))
     rows = _filtered_commissions(request.workspace, data)

@@ -21,7 +21,7 @@ from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
 from partners.portal import PartnerRequest, partner_member
 from reporting.payouts import selectors
 from reporting.payouts.models import PayoutPeriod
-from reporting.payouts.pdf import payout_csv, statement_pdf_bytes, stream_statements_zip
+from reporting.payouts.pdf import payout_csv, shown_lines, statement_pdf_bytes, stream_statements_zip
 from reporting.payouts.preview import preview_payout_period
 from reporting.payouts.statements import (
     approve_statements,
@@ -83,7 +83,7 @@ def payout_periods(request: WorkspaceRequest) -> HttpResponse:
             else:
                 messages.info(request, "That period was already closed; here it is.")
             return redirect("payout_period_detail", workspace.slug, closed.period.pk)
-    context = {"form": form, "preview": preview, "today": today}
+    context: dict[str, Any] = {"form": form, "preview": preview, "today": today}
     if request.htmx and not request.htmx.boosted and previewing:
         # htmx swaps only 2xx answers: the error sits next to the field in a 200.
         return render(request, "reporting/payouts/periods.html#close", context)
@@ -172,7 +172,7 @@ def payout_period_csv(request: WorkspaceRequest, period_id: int) -> HttpResponse
 def statement_detail(request: WorkspaceRequest, statement_id: int) -> HttpResponse:
     statement = selectors.get_statement_or_404(request.workspace, statement_id)
     payout = getattr(statement, "payout", None) if statement.status == statement.Status.PAID else None
-    context = {"statement": statement, "lines": statement.lines.all(), "payout": payout}
+    context = {"statement": statement, "lines": shown_lines(statement.lines.all(), for_partner=False), "payout": payout}
     return render(request, "reporting/payouts/statement_detail.html", context)
 
 
