@@ -7,15 +7,18 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.currency import plain_amount
 from core.memory import gc_paused
+from core.privacy import customer_for_partner, customer_for_staff
 from core.spreadsheets import safe_cell
 from reporting.payouts.models import Statement, StatementLine
 
@@ -29,9 +32,51 @@ def css_string(value: str) -> str:
     return mark_safe(f'"{escaped}"')  # noqa: S308 - escaped above for a CSS string in a <style> element
 
 
+@dataclass(frozen=True)
+class ShownLine:
+    """A statement line as a person reads it: the customer by name (masked for the partner) and the sale's
+    date, where the frozen line keeps the tenant's own ids (customer and event ids) for the books."""
+
+    line: StatementLine
+    customer: str
+    customer_id: str
+    description: str
+
+
+_CUSTOMER_PATHS = ("commission__referral", "reversal__commission__referral", "reversal__refund")
+
+
+def shown_lines(lines: Iterable[StatementLine], *, for_partner: bool) -> list[ShownLine]:
+    """The lines with their customers loaded in a few queries (a close renders thousands of lines)."""
+    lines = list(lines)
+    prefetch_related_objects(lines, *_CUSTOMER_PATHS)
+    name = customer_for_partner if for_partner else customer_for_staff
+    shown = []
+    for line in lines:
+        commission = line.commission or (line.reversal.commission if line.reversal else None)
+        referral = commission.referral if commission is not None else None
+        description = line.description
+        if line.kind == StatementLine.Kind.REVERSAL and commission is not None:
+            # The stored text names the refund by its event id; a person knows the sale by its date.
+            before = description.partition(" (commission on ")[2]
+            description = f"Refund on the sale of {commission.occurred_at:%d %b %Y}"
+            if before:
+                description += f" (commission on {before}"
+        shown.append(
+            ShownLine(
+                line=line,
+                customer=name(referral) if referral is not None else "",
+                customer_id=referral.customer_external_id if referral is not None else "",
+                description=description,
+            )
+        )
+    return shown
+
+
 def statement_context(statement: Statement, lines: Iterable[StatementLine] | None = None) -> dict[str, Any]:
     workspace = statement.workspace
-    lines = list(lines if lines is not None else statement.lines.all())
+    # The PDF is the partner's document (it is emailed to them): customers are masked in it.
+    lines = shown_lines(lines if lines is not None else statement.lines.all(), for_partner=True)
     # Literal strings rather than CSS string-set/string(): the same text, and WeasyPrint lays out a
     # long statement about 15% faster without tracking named strings across pages.
     return {

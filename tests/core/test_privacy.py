@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -7,7 +8,12 @@ from django.template import engines
 
 from core.privacy import customer_for_partner, customer_for_staff, mask_email
 from partners.models import PartnerUser
+from referrals.models import Referral
+from reporting.payouts.pdf import statement_html
+from reporting.payouts.statements import close_payout_period
+from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import ReferralFactory
+from tests.reporting.payout_helpers import earn, refund
 
 
 def customer(name: str = "", email: str = "", external_id: str = "") -> SimpleNamespace:
@@ -86,4 +92,33 @@ def test_the_portal_home_never_shows_a_full_customer_email(partner_client, works
 
 def test_staff_see_the_customer_email_beside_its_id_on_the_referrals_page(owner_client, workspace, referred) -> None:
     page = owner_client.get(f"/w/{workspace.slug}/referrals/").content.decode()
+    assert "jane.roe@acme.com" in page and "cus_9" in page
+
+
+# --- Statements -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def statement(workspace):
+    partner = PartnerFactory(workspace=workspace, name="Alpha Agency")
+    sale = earn(partner, "100.00", sale="500.00")
+    Referral.objects.filter(pk=sale.referral_id).update(
+        customer_email="jane.roe@acme.com", customer_external_id="cus_9"
+    )
+    refund(sale, "50.00", on="2026-09-25")
+    return close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements[0]
+
+
+def test_the_partners_statement_pdf_names_the_customer_masked(statement) -> None:
+    html = statement_html(statement)
+    assert "j•••@acme.com" in html and "jane.roe@acme.com" not in html and "cus_9" not in html
+
+
+def test_the_partners_statement_pdf_names_a_refund_by_its_sale_date_not_its_event_id(statement) -> None:
+    html = statement_html(statement)
+    assert "Refund on the sale of" in html and "refund-" not in html
+
+
+def test_finance_sees_the_customer_email_beside_its_id_on_the_statement_page(finance_client, workspace, statement):
+    page = finance_client.get(f"/w/{workspace.slug}/payouts/statements/{statement.pk}/").content.decode()
     assert "jane.roe@acme.com" in page and "cus_9" in page
