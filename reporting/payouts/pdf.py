@@ -76,14 +76,14 @@ def shown_lines(lines: Iterable[StatementLine], *, for_partner: bool) -> list[Sh
 def statement_context(statement: Statement, lines: Iterable[StatementLine] | None = None) -> dict[str, Any]:
     workspace = statement.workspace
     # The PDF is the partner's document (it is emailed to them): customers are masked in it.
-    lines = shown_lines(lines if lines is not None else statement.lines.all(), for_partner=True)
+    shown = shown_lines(lines if lines is not None else statement.lines.all(), for_partner=True)
     # Literal strings rather than CSS string-set/string(): the same text, and WeasyPrint lays out a
     # long statement about 15% faster without tracking named strings across pages.
     return {
         "statement": statement,
         "workspace": workspace,
         "period": statement.period,
-        "lines": lines,
+        "lines": shown,
         "initial": (workspace.name[:1] or "T").upper(),
         "generated_at": timezone.now(),
         "css_running_title": css_string(f"{workspace.name} · Statement {statement.number}"),
