@@ -68,8 +68,8 @@ def test_a_manager_saves_notes_on_a_partner(manager_client, workspace, partner):
     assert partner.notes == "Met at SaaStr."
 
 
-def test_a_manager_edits_a_partners_profile(manager_client, workspace, program, partner):
-    response = manager_client.post(
+def test_an_owner_edits_a_partners_profile_and_payout_details(owner_client, workspace, program, partner):
+    response = owner_client.post(
         _url(workspace, partner, "edit"),
         {
             "name": "Brightside",

@@ -74,10 +74,10 @@ def test_partner_sees_and_creates_only_its_own_codes(portal, workspace, partner,
 
 
 def test_partner_sees_only_its_own_referrals_with_their_stage(portal, workspace, partner, rival):
-    ReferralFactory(workspace=workspace, partner=partner, customer_email="mine@example.org")
-    ReferralFactory(workspace=workspace, partner=rival, customer_email="theirs@example.org")
+    ReferralFactory(workspace=workspace, partner=partner, customer_name="Mine Ltd")
+    ReferralFactory(workspace=workspace, partner=rival, customer_name="Theirs Ltd")
     response = portal.get(f"/portal/{workspace.slug}/referrals/")
-    assert b"mine@example.org" in response.content and b"theirs@example.org" not in response.content
+    assert b"Mine Ltd" in response.content and b"Theirs Ltd" not in response.content
     assert b"Lead" in response.content
 
 

@@ -99,10 +99,10 @@ def test_portal_home_lists_the_partners_recent_referrals_but_not_another_partner
     partner_client, workspace, partner_user
 ):
     mine = PartnerUser.objects.get(user=partner_user).partner
-    ReferralFactory(workspace=workspace, partner=mine, customer_external_id="cus_mine")
-    ReferralFactory(workspace=workspace, customer_external_id="cus_theirs")
+    ReferralFactory(workspace=workspace, partner=mine, customer_name="Mine Ltd")
+    ReferralFactory(workspace=workspace, customer_name="Theirs Ltd")
     page = partner_client.get(f"/portal/{workspace.slug}/").content.decode()
-    assert "cus_mine" in page and "cus_theirs" not in page
+    assert "Mine Ltd" in page and "Theirs Ltd" not in page
 
 
 def _partner_of(user):
