@@ -29,6 +29,11 @@ _REFERRAL_SLICE_JOINS = f"""
 _REFERRAL_SLICE = """rk.link_id, r.code_id, COALESCE(rl.channel, rcode.channel, ''),
     COALESCE(rl.campaign, rcode.campaign, ''), r.source"""
 
+# A commission's slice is its referral's; a manual commission (a bonus) has no referral, and counts
+# under the "manual" source with no link, code, channel or campaign.
+_COMMISSION_SLICE_JOINS = "LEFT " + _REFERRAL_SLICE_JOINS.format(ref="m.referral_id").lstrip()
+_COMMISSION_SLICE = _REFERRAL_SLICE.replace("r.source", f"COALESCE(r.source, {choices.source_manual})")
+
 # Each customer's first sale, when it falls in the range.
 _FIRST_SALES = f"""
 first_sales AS (
@@ -98,7 +103,7 @@ facts (day, program_id, partner_id, link_id, code_id, channel, campaign, source,
     WHERE v.workspace_id = %(ws)s AND v.occurred_at >= %(a)s AND v.occurred_at < %(b)s
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
   UNION ALL
-    SELECT (m.occurred_at AT TIME ZONE 'UTC')::date, m.program_id, m.partner_id, {_REFERRAL_SLICE},
+    SELECT (m.occurred_at AT TIME ZONE 'UTC')::date, m.program_id, m.partner_id, {_COMMISSION_SLICE},
            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = {choices.pending}), 0),
            COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = {choices.approved}), 0),
@@ -106,7 +111,7 @@ facts (day, program_id, partner_id, link_id, code_id, channel, campaign, source,
            COALESCE(sum(m.amount) FILTER (WHERE m.status = {choices.rejected}), 0),
            COALESCE(sum(m.reversed_amount) FILTER (WHERE m.status <> {choices.rejected}), 0),
            COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status <> {choices.rejected}), 0)
-    FROM {tables.commission} m {_REFERRAL_SLICE_JOINS.format(ref="m.referral_id")}
+    FROM {tables.commission} m {_COMMISSION_SLICE_JOINS}
     WHERE m.workspace_id = %(ws)s AND m.occurred_at >= %(a)s AND m.occurred_at < %(b)s
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )

@@ -60,6 +60,7 @@ class Choices:
     rejected: str = _literal(Commission.Status.REJECTED)
     # Clicks always come through a link: their rows carry the referral source "link".
     source_link: str = _literal(Referral.Source.LINK)
+    source_manual: str = _literal(Referral.Source.MANUAL)
     # Backfilled leads are found through their attributed lead event.
     event_attributed: str = _literal(InboundEvent.Status.ATTRIBUTED)
     event_lead: str = _literal(InboundEvent.Kind.LEAD)

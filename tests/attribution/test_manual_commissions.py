@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -134,3 +135,15 @@ def test_an_approved_bonus_goes_on_the_partners_next_statement(workspace, anna):
     closed = close_payout_period(workspace=workspace, end=today, today=today + timedelta(days=1), email_partners=False)
     line = closed.statements[0].lines.get()
     assert (line.description, line.amount) == ("Bonus: Launch", Decimal("500.00"))
+
+
+def test_a_bonus_counts_in_the_partners_stats(api_client, workspace, anna):
+    from reporting import rollups
+
+    post(api_client, "/commissions", bonus_body(anna, amount="50.00"))
+    today = dt.datetime.now(dt.UTC).date()
+    rollups.rebuild(workspace_id=workspace.pk, start=today - dt.timedelta(days=1), end=today + dt.timedelta(days=1))
+    stats = api_client.get(
+        f"/api/v1/partners/{anna.pk}/stats", {"start": today.isoformat(), "end": today.isoformat()}
+    ).json()
+    assert (stats["commissions"]["pending"], stats["commissions"]["net"]) == ("50.00", "50.00")
