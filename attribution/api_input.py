@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from accounts.api_platform import Id
 from attribution.inbox import UNKNOWN_FIELD, UNKNOWN_KIND, IncomingEvent
 from core.currency import CURRENCIES
-from core.money import AMOUNT_PATTERN, AmountError, parse_amount
+from core.money import AmountError, amount_json_schema, decimal_string, parse_amount
 
 AMOUNT_DOC = (
     'A decimal string such as "49.99", with at most the currency\'s decimals (JSON numbers, signs, '
@@ -25,10 +25,8 @@ AMOUNT_DOC = (
 )
 
 
-def AMOUNT_SCHEMA(schema: dict[str, Any]) -> None:  # noqa: N802 - used as a constant in Field(json_schema_extra=)
-    """Amounts travel as strings: the document says so, not `number | string`."""
-    schema.pop("anyOf", None)
-    schema.update(type="string", pattern=AMOUNT_PATTERN)
+# Amounts travel as strings (core.money); the name reads as the constant it is used as.
+AMOUNT_SCHEMA = amount_json_schema
 
 
 # --- Input -------------------------------------------------------------------------------------
@@ -39,11 +37,7 @@ class _Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-def _decimal_string(value: Any) -> Decimal | None:
-    """A decimal string, syntax only (rates, percentages, amounts whose currency the endpoint knows)."""
-    if value is None:
-        return None
-    return parse_amount(value, None)
+_decimal_string = decimal_string
 
 
 def _amount_in_currency(value: Any, info: ValidationInfo) -> Decimal | None:

@@ -133,8 +133,18 @@ def _validate(data: RuleInput) -> None:
         value = getattr(data, name)
         if value is not None and value < 0:
             errors[name] = ["Use zero or more, or leave it empty."]
+    # The columns hold 14 digits: 2 decimals for amounts, 4 for a flat or percent sale value.
+    for name, places in (("sale_value", 4), ("lead_amount", 2), ("cap_per_customer", 2), ("min_sale_amount", 2)):
+        value = getattr(data, name)
+        if name not in errors and value is not None and not _fits(value, places):
+            errors[name] = [f"Use at most {14 - places} digits before the point and {places} after it."]
     if errors:
         raise ValidationError(errors)
+
+
+def _fits(value: Decimal, places: int) -> bool:
+    exponent = value.normalize().as_tuple().exponent
+    return abs(value) < Decimal(10) ** (14 - places) and (not isinstance(exponent, int) or exponent >= -places)
 
 
 @transaction.atomic

@@ -60,3 +60,16 @@ def _significant_places(amount: Decimal) -> int:
         return 0
     zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(-exponent - zeros, 0)
+
+
+def amount_json_schema(schema: dict[str, Any]) -> None:
+    """For Field(json_schema_extra=): amounts travel as strings, and the document says so, not `number | string`."""
+    schema.pop("anyOf", None)
+    schema.update(type="string", pattern=AMOUNT_PATTERN)
+
+
+def decimal_string(value: Any) -> Decimal | None:
+    """A decimal string, syntax only (rates, percentages, amounts whose currency is known elsewhere)."""
+    if value is None:
+        return None
+    return parse_amount(value, None)

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from accounts.api_platform import ApiError, actor_label, cursor_page, get_or_404, workspace_of
+from core.money import amount_json_schema, decimal_string
 from partners import services
 from partners.models import Program
 
@@ -27,14 +28,18 @@ _DESTINATION = (
 class ProgramIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 
-    name: str
+    name: str = Field(min_length=1, max_length=120)
     currency: str = "USD"
     default_destination: str = Field("", description=_DESTINATION)
-    attribution_window_days: int = Field(90, ge=1, le=3650, description=_WINDOW)
+    attribution_window_days: int = Field(90, ge=1, le=3650, strict=True, description=_WINDOW)
     attribution_model: Literal["last_click", "first_click"] = "last_click"
-    hold_days: int = Field(30, ge=0, le=3650, description=_HOLD)
-    minimum_payout: Decimal = Field(Decimal("0"), ge=0, max_digits=14, decimal_places=2, description=_MINIMUM)
+    hold_days: int = Field(30, ge=0, le=3650, strict=True, description=_HOLD)
+    minimum_payout: Decimal = Field(
+        Decimal("0"), ge=0, max_digits=14, decimal_places=2, description=_MINIMUM, json_schema_extra=amount_json_schema
+    )
     terms: str = ""
+
+    _amounts = field_validator("minimum_payout", mode="before")(decimal_string)
 
 
 class ProgramChanges(Schema):
@@ -45,11 +50,15 @@ class ProgramChanges(Schema):
     name: str | None = None
     currency: str | None = None
     default_destination: str | None = Field(None, description=_DESTINATION)
-    attribution_window_days: int | None = Field(None, ge=1, le=3650, description=_WINDOW)
+    attribution_window_days: int | None = Field(None, ge=1, le=3650, strict=True, description=_WINDOW)
     attribution_model: Literal["last_click", "first_click"] | None = None
-    hold_days: int | None = Field(None, ge=0, le=3650, description=_HOLD)
-    minimum_payout: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description=_MINIMUM)
+    hold_days: int | None = Field(None, ge=0, le=3650, strict=True, description=_HOLD)
+    minimum_payout: Decimal | None = Field(
+        None, ge=0, max_digits=14, decimal_places=2, description=_MINIMUM, json_schema_extra=amount_json_schema
+    )
     terms: str | None = None
+
+    _amounts = field_validator("minimum_payout", mode="before")(decimal_string)
 
 
 class ProgramOut(Schema):

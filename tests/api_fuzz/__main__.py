@@ -33,10 +33,10 @@ def _fresh_database_url() -> str:
 
     django.setup()
     params = connection.settings_dict
-    with connection.cursor() as cursor:  # from the configured database: DROP/CREATE cannot run inside it
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [FUZZ_DB])
-    connection.close()
     import psycopg
+
+    # From the server's own `postgres` database: the configured one need not exist (on a fresh CI
+    # machine only pytest's test_… databases do), and DROP/CREATE cannot run inside the one dropped.
 
     with psycopg.connect(
         dbname="postgres",
@@ -46,6 +46,7 @@ def _fresh_database_url() -> str:
         password=params["PASSWORD"] or None,
         autocommit=True,
     ) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [FUZZ_DB])
         admin.execute(f'DROP DATABASE IF EXISTS "{FUZZ_DB}"')
         admin.execute(f'CREATE DATABASE "{FUZZ_DB}"')
     user = quote(params["USER"] or "", safe="")

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from attribution.rewards import Award, NoAward, RuleTerms, refund_reversal, round_money, sale_reward
 
 DEFAULT = RuleTerms(
@@ -97,3 +99,14 @@ def test_reversals_never_exceed_the_commission():
 def test_explanation_names_rule_rate_and_amounts():
     text = reward(amount="80.00").explanation
     assert "Default" in text and "20% of each sale" in text and "12 months" in text and "16.00 USD" in text
+
+
+@pytest.mark.django_db
+def test_a_reward_value_too_large_for_its_column_is_a_422_naming_it(api_client, program):
+    response = api_client.post(
+        f"/api/v1/programs/{program.pk}/rewards",
+        {"name": "Huge", "sale_type": "flat", "sale_value": "93126689553192063"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "sale_value" in response.json()["error"]["fields"]
