@@ -1,5 +1,5 @@
 """Forms of the integration pages. They only parse input; the services in services.py and
-csv_import.py decide what is valid beyond the shape."""
+csv_import.py (csv_rows.py for a file's rows) decide what is valid beyond the shape."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from attribution.integrations import csv_import
+from attribution.integrations import csv_import, csv_rows
 from attribution.integrations.models import CsvImport
 
 
@@ -75,7 +75,7 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.csv_file = csv_file
         choices = [("", "— not in the file —"), *((h, h) for h in csv_file.headers)]
-        for spec in csv_import.FIELDS[csv_file.kind]:
+        for spec in csv_rows.FIELDS[csv_file.kind]:
             self.fields[f"map_{spec.name}"] = forms.ChoiceField(
                 label=spec.label + ("" if spec.required else " (optional)"),
                 choices=choices,
@@ -85,6 +85,4 @@ class MappingForm(forms.Form):
             )
 
     def mapping(self) -> dict[str, str]:
-        return {
-            spec.name: self.data.get(f"map_{spec.name}", "") or "" for spec in csv_import.FIELDS[self.csv_file.kind]
-        }
+        return {spec.name: self.data.get(f"map_{spec.name}", "") or "" for spec in csv_rows.FIELDS[self.csv_file.kind]}

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.api_platform import error_body
 from accounts.models import Workspace
 from accounts.tenancy import MANAGERS, WorkspaceRequest, get_for_workspace_or_404, workspace_member
-from attribution.integrations import csv_import, hubspot, services, stripe
+from attribution.integrations import csv_import, csv_rows, hubspot, services, stripe
 from attribution.integrations.forms import CsvUploadForm, HubSpotSettingsForm, MappingForm, StripeSecretForm
 from attribution.integrations.models import CsvImport
 from attribution.integrations.webhooks import WebhookRejected
@@ -209,14 +209,14 @@ def csv_imports(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _mapping_from(data: Any, row: CsvImport) -> dict[str, str]:
-    return {spec.name: data.get(f"map_{spec.name}", "") for spec in csv_import.FIELDS[row.kind]}
+    return {spec.name: data.get(f"map_{spec.name}", "") for spec in csv_rows.FIELDS[row.kind]}
 
 
 def _detail_context(row: CsvImport, mapping: dict[str, str], form: MappingForm | None = None) -> dict[str, Any]:
-    context: dict[str, Any] = {"import": row, "fields": csv_import.FIELDS[row.kind]}
+    context: dict[str, Any] = {"import": row, "fields": csv_rows.FIELDS[row.kind]}
     if row.status == CsvImport.Status.UPLOADED:
         context["form"] = form or MappingForm(row, initial_mapping=mapping)
-        context["preview"] = csv_import.preview(row, mapping)
+        context["preview"] = csv_rows.preview(row, mapping)
         context["preview_problems"] = sum(1 for line in context["preview"] if line.errors)
         context["preview_ready"] = len(context["preview"]) - context["preview_problems"]
         context["headers"] = row.headers
@@ -267,7 +267,7 @@ def csv_import_errors(request: WorkspaceRequest, import_id: int) -> StreamingHtt
 
     def lines() -> Iterator[str]:
         yield writer.writerow(["line", "column", "problem"])
-        for error in csv_import.iter_errors(row):
+        for error in csv_rows.iter_errors(row):
             yield writer.writerow([error.row, safe_cell(error.column), safe_cell(error.message)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from attribution.integrations import csv_import
-from attribution.integrations.csv_import import guess_mapping, preview, run_import, start_import, upload_csv
+from attribution.integrations import csv_import, csv_rows
+from attribution.integrations.csv_import import run_import, start_import, upload_csv
+from attribution.integrations.csv_rows import guess_mapping, preview
 from attribution.integrations.models import CsvImport
 from attribution.models import InboundEvent
 
@@ -249,7 +250,7 @@ def test_lead_rows_become_leads(workspace):
 def test_every_error_can_be_found_again_for_the_download(workspace):
     row = _started(workspace)
     run_import(csv_import_id=row.pk)
-    assert [(e.row, e.column) for e in csv_import.iter_errors(row)] == [
+    assert [(e.row, e.column) for e in csv_rows.iter_errors(row)] == [
         (3, "Customer ID"),
         (4, "Amount"),
         (5, "Currency"),

@@ -10,7 +10,11 @@ from pathlib import Path
 
 def available() -> list[str]:
     here = Path(__file__).parent
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(here)])
+        if not m.name.startswith("_") and not m.name.endswith("_support")
+    )
 
 
 def main(argv: list[str]) -> int:
