@@ -2,7 +2,7 @@
 and exchange rates.
 
 The inbox itself (`accept_events`) is in attribution/inbox.py, the set-based processor in
-attribution/processing.py; both are re-exported here so callers have one place to look.
+attribution/processing/; both are re-exported here so callers have one place to look.
 """
 
 from __future__ import annotations

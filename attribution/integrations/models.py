@@ -1,7 +1,7 @@
 """Models of the integrations: a workspace's Stripe and HubSpot settings, and CSV imports.
 
 They live in their own module so the integrations can change without touching the engine's
-models; attribution/models.py imports them at its end, which is where Django looks for them.
+models; attribution/models/__init__.py imports them, which is where Django looks for them.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class InboundEvent(models.Model):
     # sale (and a sale the refunds waiting for it) by an index.
     related_event_id = models.CharField(max_length=200, blank=True)
     processor_ref = models.CharField(max_length=200, blank=True)
-    # A lead or sale waits for an earlier, still unprocessed event of the same customer (see processing.py).
+    # A lead or sale waits for an earlier, still unprocessed event of the same customer (see attribution/processing/).
     customer_external_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.RECEIVED)
     reason = models.TextField(blank=True, help_text="Why the event ended as it did, for the people reading it.")

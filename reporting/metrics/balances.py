@@ -23,7 +23,7 @@ def expected_payout(partner: Partner, *, today: dt.date) -> ExpectedPayout:
     """What the partner should be paid at the next period close: approved commissions not yet paid,
     net of reversals (current state, whatever the range), and the last day of that period."""
     from attribution.models import Commission
-    from reporting.payouts.statements import month_end
+    from reporting.payouts.dates import month_end
 
     amount = (
         Commission.objects.for_workspace(partner.workspace)

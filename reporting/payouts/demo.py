@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from attribution.models import Commission
+from reporting.payouts.dates import default_period_end
 from reporting.payouts.models import PayoutPeriod
-from reporting.payouts.statements import close_payout_period, default_period_end, mark_statements_paid
+from reporting.payouts.statements import close_payout_period, mark_statements_paid
 
 
 def seed_payouts(*, workspace: Workspace) -> str:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.tenancy import FINANCE, WorkspaceRequest, workspace_member
 from partners.portal import PartnerRequest, partner_member
 from reporting.payouts import selectors
+from reporting.payouts.dates import suggested_period_end
 from reporting.payouts.models import PayoutPeriod
 from reporting.payouts.pdf import payout_csv, shown_lines, statement_pdf_bytes, stream_statements_zip
 from reporting.payouts.preview import preview_payout_period
@@ -28,7 +29,6 @@ from reporting.payouts.statements import (
     close_payout_period,
     mark_statement_paid,
     mark_statements_paid,
-    suggested_period_end,
 )
 
 

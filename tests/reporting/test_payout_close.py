@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from attribution.ledger import partner_balance
 from attribution.models import Commission
+from reporting.payouts.dates import default_period_end
 from reporting.payouts.models import PayoutPeriod, Statement, StatementLine
-from reporting.payouts.statements import close_payout_period, default_period_end, mark_statements_paid
+from reporting.payouts.statements import close_payout_period, mark_statements_paid
 from tests.partners.factories import PartnerFactory, ProgramFactory
 from tests.reporting.payout_helpers import adjust, earn, refund
 

@@ -4,9 +4,9 @@ from datetime import UTC
 
 from django.utils import timezone
 
+from reporting.payouts.dates import default_period_end
 from reporting.payouts.demo import seed_payouts
 from reporting.payouts.models import PayoutPeriod, Statement
-from reporting.payouts.statements import default_period_end
 from tests.partners.factories import PartnerFactory
 from tests.reporting.payout_helpers import earn
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from reporting.payouts.dates import suggested_period_end
 from reporting.payouts.models import PayoutPeriod, Statement
 from reporting.payouts.preview import preview_payout_period
-from reporting.payouts.statements import close_payout_period, suggested_period_end
+from reporting.payouts.statements import close_payout_period
 from tests.partners.factories import PartnerFactory, ProgramFactory
 from tests.reporting.payout_helpers import adjust, earn
 
