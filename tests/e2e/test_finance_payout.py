@@ -98,7 +98,11 @@ def test_finance_closes_a_period_downloads_the_statement_and_marks_it_paid(
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Payouts").click()
     expect(page.get_by_role("heading", name="Payouts", level=1)).to_be_visible()
     page.get_by_label("Period ends on").fill(PERIOD_END)
-    page.get_by_role("button", name="Close period and issue statements").click()
+    # The preview comes first: who is paid, carried over or blocked, before anything is issued.
+    page.get_by_role("button", name="Preview who gets paid").click()
+    expect(page.get_by_text("Paula Picks").first).to_be_visible()
+    page.screenshot(path=screenshot_dir / "payout-preview-1280.png", full_page=True)
+    page.get_by_role("button", name=re.compile(r"^Close period and issue 1 statement$")).click()
     expect(page.get_by_role("heading", name=re.compile(r"^Period up to 31 Oct 2026"), level=1)).to_be_visible()
     # `.first`: the period page currently shows its flash message twice (base layout and #statements partial).
     expect(page.get_by_text(re.compile(r"^Period closed: 1 statements? issued")).first).to_be_visible()
