@@ -127,7 +127,7 @@ def prepare() -> tuple[Any, str, list[str]]:
         slug="bench-ingest", name="Bench ingest", owner_email="bench@bench.test", with_api_key=True
     )
     workspace = created.workspace
-    add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench")
+    add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench", verified=True)
     program = ensure_default_program(workspace=workspace)
     ensure_default_reward_rule(program)
     partners = Partner.objects.bulk_create(

@@ -134,7 +134,7 @@ def prepare_link() -> Any:
     from referrals.models import Link
 
     workspace = create_workspace(slug="bench", name="Bench", owner_email="bench@bench.test").workspace
-    add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench")
+    add_domain(workspace=workspace, domain="shop.bench.test", actor=None, actor_label="bench", verified=True)
     program, _ = Program.objects.get_or_create(workspace=workspace, slug="bench", defaults={"name": "Bench"})
     partner, _ = Partner.objects.get_or_create(
         workspace=workspace, program=program, email="partner@bench.test", defaults={"name": "Bench Partner"}
