@@ -20,6 +20,9 @@ from attribution.models.events import InboundEvent as InboundEvent
 from attribution.models.conversions import Conversion as Conversion
 from attribution.models.commissions import Commission as Commission
 from attribution.models.commissions import CommissionReversal as CommissionReversal
+from attribution.models.fraud import FraudSettings as FraudSettings
+from attribution.models.fraud import PartnerFlag as PartnerFlag
+from attribution.models.fraud import ReviewReply as ReviewReply
 
 # isort: on
 

@@ -24,6 +24,7 @@ class Commission(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        IN_REVIEW = "in_review", "Under review"
         APPROVED = "approved", "Approved"
         PAID = "paid", "Paid"
         REJECTED = "rejected", "Rejected"
@@ -60,6 +61,9 @@ class Commission(models.Model):
     hold_until = models.DateTimeField(help_text="Approved automatically once this passes (the program's hold)")
     reversed_amount = models.DecimalField(**MONEY, default=0)
     rejection_reason = models.TextField(blank=True)
+    # Fraud review (attribution.fraud): 0-100 and the sentences behind it, fixed when the commission is made.
+    risk_score = models.PositiveSmallIntegerField(default=0, db_default=0)
+    risk_reasons = models.JSONField(default=list, db_default=[], blank=True)
     explanation = models.JSONField(
         default=dict, help_text="Why it was earned: source, click or code, window, rule and version, amounts"
     )
@@ -138,6 +142,7 @@ class Commission(models.Model):
     def status_tone(self) -> str:
         tones: dict[str, str] = {
             self.Status.PENDING: "warn",
+            self.Status.IN_REVIEW: "bad",
             self.Status.APPROVED: "brand",
             self.Status.PAID: "ok",
             self.Status.REJECTED: "bad",
