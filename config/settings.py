@@ -38,6 +38,17 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-tandem-key-change-me-in-production-0123456789")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 
+# Fernet key(s) that seal partners' payout and tax details at rest (core/sealed.py). Several keys,
+# comma-separated, rotate: the first seals, every one unseals. Production must set its own.
+PAYOUT_DETAILS_KEY = env.str(
+    "PAYOUT_DETAILS_KEY", default="" if PRODUCTION else "dGFuZGVtLWRldi1wYXlvdXQtZGV0YWlscy1rZXktMzI="
+)
+if PRODUCTION and not PAYOUT_DETAILS_KEY:
+    raise ImproperlyConfigured(
+        "Production mode needs PAYOUT_DETAILS_KEY, a Fernet key: "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
 
 DATA_DIR = Path(env.str("TANDEM_DATA_DIR", default=str(BASE_DIR / ".data" / "dev")))

@@ -46,6 +46,8 @@ class Program(models.Model):
     # Where a partner's default link lands; blank means the home page of the first verified domain.
     default_destination = models.URLField(max_length=2000, blank=True)
     report_frequency = models.CharField(max_length=8, choices=ReportFrequency.choices, default=ReportFrequency.MONTHLY)
+    # A partner of this program must have a W-9 or W-8BEN on file before its first payout.
+    requires_tax_form = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
@@ -182,3 +184,72 @@ class PartnerInvitation(Invitation):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.partner}"
+
+
+class PayoutMethod(models.Model):
+    """How a partner is paid: one current method per partner, its details sealed (core/sealed.py).
+
+    partners/payout_methods/ validates, masks and changes it; every change is in the audit log.
+    """
+
+    class Type(models.TextChoices):
+        STRIPE_CONNECT = "stripe_connect", "Stripe"
+        PAYPAL = "paypal", "PayPal"
+        SEPA = "sepa", "SEPA bank transfer"
+        MANUAL = "manual", "Paid outside Tandem"
+
+    pk = models.CompositePrimaryKey("workspace_id", "partner_id")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint: a key naming partners_partner(id) alone would leave workspace_id out.
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    sealed_details = models.TextField(help_text="The method's fields as JSON, sealed")
+    updated_at = models.DateTimeField()
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.type}"
+
+
+class TaxForm(models.Model):
+    """A partner's W-9 (US person) or W-8BEN (anyone else), kept as data; the TIN is sealed."""
+
+    class Kind(models.TextChoices):
+        W9 = "w9", "W-9 (US person)"
+        W8BEN = "w8ben", "W-8BEN (not a US person)"
+
+    pk = models.CompositePrimaryKey("workspace_id", "partner_id")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    legal_name = models.CharField(max_length=200)
+    business_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, validators=[validate_country])
+    sealed_tin = models.TextField(help_text="The taxpayer identification number, sealed")
+    tin_last4 = models.CharField(max_length=4)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True, help_text="State or province")
+    postal_code = models.CharField(max_length=20, blank=True)
+    signature_name = models.CharField(max_length=200)
+    signed_on = models.DateField()
+    updated_at = models.DateTimeField()
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.kind}"
+
+
+# The notification rows live in their own package (partners/notifications/); importing them here is
+# what registers them with the partners app.
+from partners.notifications.models import Announcement as Announcement  # noqa: E402
+from partners.notifications.models import AnnouncementDismissal as AnnouncementDismissal  # noqa: E402
+from partners.notifications.models import Notification as Notification  # noqa: E402
+from partners.notifications.models import NotificationPreference as NotificationPreference  # noqa: E402
