@@ -245,11 +245,3 @@ class TaxForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.kind}"
-
-
-# The notification rows live in their own package (partners/notifications/); importing them here is
-# what registers them with the partners app.
-from partners.notifications.models import Announcement as Announcement  # noqa: E402
-from partners.notifications.models import AnnouncementDismissal as AnnouncementDismissal  # noqa: E402
-from partners.notifications.models import Notification as Notification  # noqa: E402
-from partners.notifications.models import NotificationPreference as NotificationPreference  # noqa: E402
