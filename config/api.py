@@ -9,6 +9,7 @@ from attribution.api import router as attribution_router
 from attribution.integrations.api import router as integrations_router
 from partners import api as partners_api
 from partners.api import router as partners_router
+from partners.payout_methods.api import router as payout_methods_router
 from partners.programs_api import router as programs_router
 from referrals.api import router as links_router
 from referrals.default_links import default_link_out
@@ -29,6 +30,7 @@ api = DocumentedNinjaAPI(
 install_api_platform(api)
 api.add_router("", domains_router)
 api.add_router("", partners_router)
+api.add_router("", payout_methods_router)
 api.add_router("", programs_router)
 # partners may not import referrals: the default link in its answers is described by referrals.
 partners_api.describe_default_link = default_link_out
@@ -60,4 +62,7 @@ api.links = {
         "attribution_api_list_rewards", program_id="$request.path.program_id"
     ),
     ("put", "/api/v1/integrations/stripe"): _link("attribution_integration_api_get_stripe"),
+    ("put", "/api/v1/partners/{partner_id}/payout-method"): _link(
+        "partners_payout_methods_api_get_payout_method", partner_id="$request.path.partner_id"
+    ),
 }

@@ -15,3 +15,7 @@ PUBLIC_ROUTES = {
     "name and terms, and a 404 for programs that did not opt in",
     "accept_partner_invitation": "guarded by the signed, expiring partner invitation token in the URL",
 }
+
+REQUEST_DATA = {
+    "api:put_payout_method": {"type": "paypal", "email": "jo@example.com"},
+}
