@@ -10,9 +10,8 @@ urlpatterns = [
     path("partner-invitations/<str:token>/", views.accept_partner_invitation, name="accept_partner_invitation"),
 ]
 
-# Pages under /w/<slug>/. The partner detail page is reporting's (it shows data of several apps).
+# Pages under /w/<slug>/. The partner list and detail pages are reporting's (they show data of several apps).
 workspace_urlpatterns = [
-    path("partners/", views.partner_list, name="partner_list"),
     path("partners/invite/", views.partner_invite, name="partner_invite"),
     path("partners/applications/", views.applications, name="partner_applications"),
     path("partners/groups/", views.group_list, name="partner_groups"),

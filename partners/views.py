@@ -24,7 +24,6 @@ from partners.forms import (
     GroupForm,
     NotesForm,
     PartnerEditForm,
-    PartnerFilterForm,
     PartnerInviteForm,
     ProfileForm,
     ProgramForm,
@@ -70,23 +69,6 @@ def _detail_url(request: WorkspaceRequest, partner: Partner) -> str:
 
 
 # --- Partners ----------------------------------------------------------------------------------
-
-
-@workspace_member(ANY_STAFF)
-def partner_list(request: WorkspaceRequest) -> HttpResponse:
-    filters = PartnerFilterForm(request.GET or None, workspace=request.workspace)
-    partners = selectors.partner_list(workspace=request.workspace, **filters.filters())
-    page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "filters": filters,
-        "page": page,
-        "filtered": any(request.GET.get(k) for k in ("q", "status", "group", "program")),
-        "can_manage": request.membership.role in MANAGERS,
-    }
-    # The search box and filters ask for just the rows; a full page load (or a bookmark) gets everything.
-    if request.htmx and not request.htmx.boosted:
-        return render(request, "partners/list.html#rows", context)
-    return render(request, "partners/list.html", context)
 
 
 @workspace_member(MANAGERS, methods=WRITE)
