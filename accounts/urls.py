@@ -3,6 +3,7 @@ from django.urls import path
 
 from accounts import views
 from accounts.forms import LoginForm, ResetPasswordForm
+from accounts.two_factor import urls as two_factor_urls
 
 # Pages outside any workspace.
 # "" (name "home") is partners.views.home: it also sends partner logins to their portal.
@@ -42,6 +43,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    *two_factor_urls.urlpatterns,
 ]
 
 # Pages under /w/<slug>/.
@@ -56,4 +58,5 @@ workspace_urlpatterns = [
     path("settings/domains/<int:domain_id>/verify/", views.verify_domain, name="verify_domain"),
     path("settings/domains/<int:domain_id>/remove/", views.remove_domain, name="remove_domain"),
     path("audit/", views.audit_log, name="audit_log"),
+    *two_factor_urls.workspace_urlpatterns,
 ]

@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "ninja",
+    "django_otp",  # two-factor sign-in (accounts/two_factor/)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "partners",
     "referrals",
@@ -80,8 +83,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "config.form_text.UsableFormTextMiddleware",  # core.text's rule for form fields and query parameters
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.two_factor.middleware.TwoFactorMiddleware",  # a device proven at sign-in; a workspace's requirement
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -290,6 +295,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.login_throttle.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# Two-factor sign-in (accounts/two_factor/): the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tandem")
 
 # Destination domains are proven by a DNS TXT record (accounts/domains.py). DNS_RESOLVER names the
 # servers to ask ("127.0.0.1:5353", comma-separated); empty means the system's resolver.
