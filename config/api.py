@@ -15,6 +15,7 @@ from referrals.api import router as links_router
 from referrals.default_links import default_link_out
 from reporting.payouts.api import router as payouts_router
 from reporting.stats_api import router as stats_router
+from reporting.tax_reports import router as tax_reports_router
 
 api = DocumentedNinjaAPI(
     title="Tandem API",
@@ -40,6 +41,7 @@ api.add_router("", payouts_router)
 api.add_router("", adjustments_router)  # before attribution's GET /events/{event_id}, which would match /assign
 api.add_router("", attribution_router)
 api.add_router("", stats_router)
+api.add_router("", tax_reports_router)
 
 
 def _link(operation_id: str, **parameters: str) -> dict[str, dict[str, object]]:

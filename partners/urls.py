@@ -1,6 +1,7 @@
 from django.urls import path
 
 from partners import views
+from partners.payout_methods import views as payout_views
 
 # Pages outside any workspace. The application and invitation pages are public on purpose
 # (see tests/partners/isolation.py); `home` decides where a signed-in person lands.
@@ -18,6 +19,7 @@ workspace_urlpatterns = [
     path("partners/groups/new/", views.group_create, name="partner_group_create"),
     path("partners/groups/<int:group_id>/rename/", views.group_rename, name="partner_group_rename"),
     path("partners/<int:partner_id>/edit/", views.partner_edit, name="partner_edit"),
+    path("partners/<int:partner_id>/payout-method/", payout_views.partner_payout_method, name="partner_payout_method"),
     path("partners/<int:partner_id>/notes/", views.partner_notes, name="partner_notes"),
     path("partners/<int:partner_id>/approve/", views.partner_approve, name="partner_approve"),
     path("partners/<int:partner_id>/reject/", views.partner_reject, name="partner_reject"),
@@ -33,4 +35,6 @@ workspace_urlpatterns = [
 # Pages under /portal/<slug>/ (names start with "portal").
 portal_urlpatterns = [
     path("profile/", views.portal_profile, name="portal_profile"),
+    path("payout-settings/", payout_views.portal_payout_settings, name="portal_payout_settings"),
+    path("tax-details/", payout_views.portal_tax_details, name="portal_tax_details"),
 ]

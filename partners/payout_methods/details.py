@@ -93,7 +93,7 @@ def _check_sepa(values: dict[str, str], errors: dict[str, list[str]]) -> None:
         errors["account_holder"] = ["Enter the name on the bank account."]
     iban: IBAN | None = None
     if not values["iban"]:
-        errors["iban"] = ["Enter the IBAN, such as DE89 3704 0044 0532 0130 00."]
+        errors["iban"] = ["Enter the IBAN, such as DE44 5001 0517 5407 3249 31."]
     else:
         try:
             iban = IBAN(values["iban"])
