@@ -204,9 +204,15 @@ def commission_out(c: Commission) -> dict[str, Any]:
         "approved_at": c.approved_at.isoformat() if c.approved_at else None,
         "paid_at": c.paid_at.isoformat() if c.paid_at else None,
         "rejection_reason": c.rejection_reason,
+        "risk": risk_out(c),
         "explanation": c.explanation,
         "created_at": c.created_at.isoformat(),
     }
+
+
+def risk_out(c: Commission) -> dict[str, Any]:
+    """The fraud score (0-100) and its sentences; `in_review` status means it waits for a manager."""
+    return {"score": c.risk_score, "reasons": [r["text"] for r in c.risk_reasons or [] if isinstance(r, dict)]}
 
 
 def _money(amount: Decimal, currency: str) -> str:

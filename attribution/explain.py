@@ -82,3 +82,11 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def risk_lines(score: int, reasons: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The fraud risk score and its sentences, for managers (attribution.fraud.signals)."""
+    texts = [str(r.get("text", "")) for r in reasons or [] if isinstance(r, dict) and r.get("text")]
+    if not texts:
+        return [("Risk", f"{score} of 100: no warning signs.")]
+    return [("Risk", f"{score} of 100.")] + [("Warning sign", text) for text in texts]

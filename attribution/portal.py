@@ -8,6 +8,9 @@ from django.shortcuts import render
 
 from attribution import selectors
 from attribution.explain import explanation_lines
+from attribution.fraud.devices import remember_partner_device
+from attribution.fraud.forms import ReplyForm
+from attribution.fraud.queue import reply_of
 from attribution.models import Commission
 from partners.portal import PartnerRequest, partner_member
 
@@ -19,6 +22,7 @@ def portal_commissions(request: PartnerRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Commission.Status.values:
         status = ""
+    remember_partner_device(request, request.partner)
     rows = selectors.partner_commissions(request.workspace, request.partner, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for commission in page.object_list:
@@ -38,6 +42,7 @@ def portal_commissions(request: PartnerRequest) -> HttpResponse:
 @partner_member()
 def portal_commission_detail(request: PartnerRequest, commission_id: int) -> HttpResponse:
     commission = selectors.get_commission_or_404(request.workspace, commission_id, partner=request.partner)
+    remember_partner_device(request, request.partner)
     return render(
         request,
         "attribution/portal_commission_detail.html",
@@ -45,5 +50,7 @@ def portal_commission_detail(request: PartnerRequest, commission_id: int) -> Htt
             "commission": commission,
             "lines": explanation_lines(commission.explanation),
             "reversals": selectors.reversals_of_commission(request.workspace, commission),
+            "reply": reply_of(request.workspace, commission),
+            "reply_form": ReplyForm(),
         },
     )

@@ -84,11 +84,15 @@ def approve_due_commissions(*, now: datetime | None = None) -> int:
     return total
 
 
+# A commission held for fraud review is rejected like a pending one (the review queue's "reject").
+_REJECTABLE = (Commission.Status.PENDING, Commission.Status.IN_REVIEW, Commission.Status.APPROVED)
+
+
 @transaction.atomic
 def reject_commissions(
     *, workspace: Workspace, ids: Iterable[int], reason: str, by: User | None, actor_label: str | None = None
 ) -> list[int]:
-    """Reject pending or approved commissions with a reason the partner will read.
+    """Reject pending, held or approved commissions with a reason the partner will read.
 
     What the partner still had of each (amount less refunds) goes back out of the ledger; paid
     commissions cannot be rejected (a refund after payout reverses them instead).
@@ -99,7 +103,7 @@ def reject_commissions(
     now = timezone.now()
     rows = list(
         Commission.objects.for_workspace(workspace)
-        .filter(pk__in=list(ids), status__in=[Commission.Status.PENDING, Commission.Status.APPROVED])
+        .filter(pk__in=list(ids), status__in=_REJECTABLE)
         .select_for_update()
         .order_by("id")
     )

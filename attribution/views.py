@@ -18,7 +18,7 @@ from accounts.models import Role, Workspace
 from accounts.tenancy import ANY_STAFF, MANAGERS, WorkspaceRequest, workspace_member
 from attribution import selectors, services
 from attribution.click_wait import click_buffer_state
-from attribution.explain import explanation_lines
+from attribution.explain import explanation_lines, risk_lines
 from attribution.forms import (
     BulkCommissionForm,
     CommissionFilterForm,
@@ -28,6 +28,7 @@ from attribution.forms import (
     RewardRuleForm,
     apply_errors,
 )
+from attribution.fraud.queue import reply_of
 from attribution.models import Commission, InboundEvent
 from attribution.rules import RuleInput
 from partners import selectors as partner_selectors
@@ -223,10 +224,11 @@ def commission_detail(request: WorkspaceRequest, commission_id: int) -> HttpResp
     commission = selectors.get_commission_or_404(workspace, commission_id)
     context = {
         "commission": commission,
-        "lines": explanation_lines(commission.explanation),
+        "lines": explanation_lines(commission.explanation) + risk_lines(commission.risk_score, commission.risk_reasons),
         "entries": selectors.ledger_of_commission(workspace, commission),
         "reversals": selectors.reversals_of_commission(workspace, commission),
         "can_manage": _can_manage(request),
+        "reply": reply_of(workspace, commission),
     }
     return render(request, "attribution/commission_detail.html", context)
 

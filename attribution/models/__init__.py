@@ -22,6 +22,7 @@ from attribution.models.commissions import Commission as Commission
 from attribution.models.commissions import CommissionReversal as CommissionReversal
 from attribution.models.fraud import FraudSettings as FraudSettings
 from attribution.models.fraud import PartnerFlag as PartnerFlag
+from attribution.models.fraud import PartnerVisit as PartnerVisit
 from attribution.models.fraud import ReviewReply as ReviewReply
 
 # isort: on

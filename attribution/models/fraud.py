@@ -10,10 +10,11 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import TenantManager, Workspace
+from attribution.models.options import DERIVED_KEY
 
 # Keys to rows of older tables (their keys lack workspace_id): no database constraint, see
 # tests/test_tenant_keys.py; the ORM's on_delete still applies.
-_LOOSE = {"db_index": False, "db_constraint": False}
+_LOOSE = DERIVED_KEY
 
 
 class FraudSettings(models.Model):
@@ -72,3 +73,23 @@ class ReviewReply(models.Model):
 
     def __str__(self) -> str:
         return f"Reply on commission {self.commission_id}"
+
+
+class PartnerVisit(models.Model):
+    """A device a partner's own people used on the portal, as the click recorder hashes visitors.
+
+    The hash is salted by day (referrals.clicks.hashing), so a match means the same address and
+    browser on the same day: the partner's own device made the click that won the sale.
+    """
+
+    pk = models.CompositePrimaryKey("workspace_id", "partner_id", "visitor_hash")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **_LOOSE)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+", **_LOOSE)
+    visitor_hash = models.CharField(max_length=64)
+    ip_hash = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"Partner {self.partner_id} visit"

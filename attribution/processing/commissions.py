@@ -10,6 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from attribution.engine import Decision, RuleFact
+from attribution.fraud.scoring import Subject, score_commissions
 from attribution.ledger import NewEntry
 from attribution.models import Commission, LedgerEntry
 from attribution.processing.state import ZERO, ProgramInfo, Ref, SetState
@@ -19,6 +20,8 @@ from core.sql import EncodedJson, insert_rows
 # how the customer was won and the reward rule. Each is encoded once per set.
 _SHARED_EXPLANATION_PARTS = ("attribution", "reward_rule")
 _encode_json = DjangoJSONEncoder(separators=(",", ":")).encode
+# Held for review is still owed until a manager rejects it (which posts the reversing entry).
+_OWED = (Commission.Status.PENDING, Commission.Status.IN_REVIEW)
 
 
 def rule_explanation(state: SetState, rule: RuleFact, program: ProgramInfo) -> dict[str, Any]:
@@ -48,6 +51,7 @@ def add_commission(
     decision: Decision,
     explanation: dict[str, Any],
     memo: str,
+    customer_email: str = "",
 ) -> None:
     """A commission row for insert_commissions, with the ledger entry's memo beside it."""
     hold_until = occurred_at + timedelta(days=program.hold_days)
@@ -75,6 +79,18 @@ def add_commission(
         }
     )
     state.commission_memos.append(memo)
+    partner = state.partners.get(ref.partner_id)
+    state.commission_subjects.append(
+        Subject(
+            program_id=ref.program_id,
+            partner_id=ref.partner_id,
+            kind=kind,
+            occurred_at=occurred_at,
+            customer_email=(customer_email or ref.customer_email or "").strip().lower(),
+            partner_email=partner.email if partner else "",
+            click_pk=ref.click_pk,
+        )
+    )
 
 
 def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> EncodedJson:
@@ -98,6 +114,7 @@ def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> Encoded
 def insert_commissions(state: SetState) -> None:
     """Insert the commissions gathered so far, and queue an `earned` ledger entry for each that is owed."""
     if state.commission_rows:
+        _score(state)
         returned = insert_rows(
             Commission, state.commission_rows, returning=("id", "kind", "conversion_id", "referral_id")
         )
@@ -106,7 +123,7 @@ def insert_commissions(state: SetState) -> None:
             for pk, kind, conversion_id, referral_id in returned
         }
         for row, memo in zip(state.commission_rows, state.commission_memos, strict=True):
-            if row["status"] != Commission.Status.PENDING:
+            if row["status"] not in _OWED:
                 continue  # born rejected (self-referral): nothing was ever owed
             key = (row["kind"], row["conversion_id"] if row["kind"] == Commission.Kind.SALE else row["referral_id"])
             state.ledger.append(
@@ -120,3 +137,14 @@ def insert_commissions(state: SetState) -> None:
                 )
             )
         state.result.commissions = len(returned)
+
+
+def _score(state: SetState) -> None:
+    """Every commission's fraud risk, in bulk; those at the program's threshold (or of a flagged
+    partner) are held for review instead of pending."""
+    risks = score_commissions(state.ws, state.commission_subjects, now=state.now)
+    for row, risk in zip(state.commission_rows, risks, strict=True):
+        row["risk_score"] = risk.score
+        row["risk_reasons"] = EncodedJson(_encode_json(risk.reasons))
+        if risk.held and row["status"] == Commission.Status.PENDING:
+            row["status"] = Commission.Status.IN_REVIEW

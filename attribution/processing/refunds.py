@@ -19,7 +19,12 @@ from core.sql import insert_rows, update_rows
 
 WAIT_FOR_SALE = timedelta(days=7)
 # Commissions a refund may still take money back from.
-_REVERSIBLE = (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
+_REVERSIBLE = (
+    Commission.Status.PENDING,
+    Commission.Status.IN_REVIEW,
+    Commission.Status.APPROVED,
+    Commission.Status.PAID,
+)
 
 
 def record_refunds(state: SetState, refunds: list[Event]) -> None:

@@ -270,4 +270,5 @@ def _sale_commission(
         decision=line.decision,
         explanation=explanation,
         memo=f"Sale {event.event_id}",
+        customer_email=event.email,
     )

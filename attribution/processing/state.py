@@ -234,6 +234,8 @@ class SetState:
     existing_decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
     commission_rows: list[dict[str, Any]] = field(default_factory=list)
     commission_memos: list[str] = field(default_factory=list)
+    # Beside each commission row: what the fraud signals judge it on (attribution.fraud.scoring).
+    commission_subjects: list[Any] = field(default_factory=list)
     rule_explanations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     encoded_parts: dict[int, tuple[Any, str]] = field(default_factory=dict)
     ledger: list[NewEntry] = field(default_factory=list)

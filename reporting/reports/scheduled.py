@@ -240,7 +240,7 @@ def manager_digest_context(workspace: Workspace, period: Period) -> dict[str, An
     awaiting = [
         AwaitingApproval(row["n"], row["total"] - row["back"], row["currency"])
         for row in Commission.objects.for_workspace(workspace)
-        .filter(status=Commission.Status.PENDING)
+        .filter(status__in=[Commission.Status.PENDING, Commission.Status.IN_REVIEW])
         .values("currency")
         .annotate(n=Count("id"), total=Sum("amount"), back=Sum("reversed_amount"))
         .order_by("currency")

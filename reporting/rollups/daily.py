@@ -105,7 +105,7 @@ facts (day, program_id, partner_id, link_id, code_id, channel, campaign, source,
   UNION ALL
     SELECT (m.occurred_at AT TIME ZONE 'UTC')::date, m.program_id, m.partner_id, {_COMMISSION_SLICE},
            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = {choices.pending}), 0),
+           COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status IN ({choices.pending}, {choices.in_review})), 0),
            COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = {choices.approved}), 0),
            COALESCE(sum(m.amount - m.reversed_amount) FILTER (WHERE m.status = {choices.paid}), 0),
            COALESCE(sum(m.amount) FILTER (WHERE m.status = {choices.rejected}), 0),

@@ -55,6 +55,8 @@ class Choices:
     refund: str = _literal(Conversion.Kind.REFUND)
     # Reversed commissions are counted through their reversed_amount, whatever their status.
     pending: str = _literal(Commission.Status.PENDING)
+    # Held for fraud review: not yet earned, counted with the pending ones.
+    in_review: str = _literal(Commission.Status.IN_REVIEW)
     approved: str = _literal(Commission.Status.APPROVED)
     paid: str = _literal(Commission.Status.PAID)
     rejected: str = _literal(Commission.Status.REJECTED)

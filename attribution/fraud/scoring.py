@@ -1,0 +1,269 @@
+"""Scoring commissions for fraud in bulk: a few queries per set of commissions, never one per row.
+
+`score_commissions` takes what the inbox processor is about to insert (or any commissions being
+made) and answers, for each, its risk score (0-100), the sentences behind it, and whether it is
+held for review (at or above the program's threshold, or its partner flagged). The facts are
+gathered per set: the programs' settings, flagged partners, the winning clicks and how many
+clicks surround them, other partners' clicks by the same visitor, the partners' own devices, and
+each partner's sales and refunds of the days around the set's sales.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from attribution.fraud import signals as S
+from attribution.fraud.settings import Rules, rules_for_programs
+from attribution.models import Conversion, PartnerFlag, PartnerVisit
+from core.sql import fetch_rows
+from partners.models import Partner
+from referrals.models import Click, Referral
+
+ZERO = Decimal("0")
+_MAX_VISITOR_DAYS = 7  # distinct days of winning clicks checked for visitors shared between partners
+_MEDIAN_TTL = 600.0  # seconds a program's median time-to-conversion is reused
+_MEDIAN_SAMPLE = 2000
+_MEDIAN_MIN = 20
+_CLICK_CACHE_MAX = 50_000
+
+
+@dataclass
+class Subject:
+    """One commission being made, with what the signals judge it on."""
+
+    program_id: int
+    partner_id: int
+    kind: str  # Commission.Kind value
+    occurred_at: datetime
+    customer_email: str = ""
+    partner_email: str = ""
+    click_pk: int | None = None
+
+
+@dataclass
+class Risk:
+    score: int = 0
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    held: bool = False
+
+    def add(self, signal: str, points: int, text: str | None) -> None:
+        if text and points > 0:
+            self.reasons.append({"signal": signal, "points": points, "text": text})
+            self.score = min(100, self.score + points)
+
+
+@dataclass(frozen=True)
+class _ClickFacts:
+    link_id: int
+    partner_id: int
+    visitor_hash: str
+    ip_hash: str
+    clicked_at: datetime
+    visitor_clicks: int
+    network_clicks: int
+
+
+# Click facts stop changing once their day is over and an hour has passed (the windows counted
+# below end then): clicks older than two days are kept per process, keyed by workspace and click.
+_click_cache: dict[tuple[int, int], _ClickFacts] = {}
+_median_cache: dict[tuple[int, int], tuple[float, float | None]] = {}
+
+
+def score_commissions(workspace_id: int, subjects: list[Subject], *, now: datetime) -> list[Risk]:
+    if not subjects:
+        return []
+    rules = rules_for_programs(workspace_id, {s.program_id for s in subjects})
+    partner_ids = {s.partner_id for s in subjects}
+    flagged = set(
+        PartnerFlag.objects.filter(workspace_id=workspace_id, partner_id__in=partner_ids).values_list(
+            "partner_id", flat=True
+        )
+    )
+    clicks = _click_facts(workspace_id, {s.click_pk for s in subjects if s.click_pk}, now=now)
+    shared = _shared_visitors(workspace_id, clicks)
+    own = _own_devices(workspace_id, partner_ids, clicks)
+    days = _daily_conversions(workspace_id, partner_ids, [s.occurred_at.date() for s in subjects])
+    medians = {pk: _median_seconds(workspace_id, pk) for pk in {s.program_id for s in subjects if s.click_pk}}
+    other_ids = {pk for partners in shared.values() for pk in partners} - partner_ids
+    names = dict(
+        Partner.objects.filter(workspace_id=workspace_id, pk__in=partner_ids | other_ids).values_list("id", "name")
+    )
+
+    risks = []
+    for subject in subjects:
+        rule = rules[subject.program_id]
+        click = clicks.get(subject.click_pk) if subject.click_pk else None
+        risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names)
+        risk.held = risk.score >= rule.review_threshold or subject.partner_id in flagged
+        if subject.partner_id in flagged:
+            risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})
+        risks.append(risk)
+    return risks
+
+
+def _judge(
+    subject: Subject,
+    rule: Rules,
+    click: _ClickFacts | None,
+    shared: dict[str, set[int]],
+    own: set[tuple[int, str]],
+    days: dict[int, dict[date, list[Any]]],
+    median: float | None,
+    names: dict[int, str],
+) -> Risk:
+    w, t = rule.weights, rule.thresholds
+    risk = Risk()
+    email = subject.customer_email
+    risk.add("self_referral", w["self_referral"], S.self_referral(email, subject.partner_email))
+    if click is not None:
+        if (subject.partner_id, click.visitor_hash) in own or (subject.partner_id, click.ip_hash) in own:
+            risk.add(
+                "own_visitor",
+                w["own_visitor"],
+                "The click that won came from the same network and browser as the partner's own visits to "
+                "their portal that day.",
+            )
+    if not any(r["signal"] == "self_referral" for r in risk.reasons):
+        risk.add("company_domain", w["company_domain"], S.company_domain(email, subject.partner_email))
+    risk.add("disposable_email", w["disposable_email"], S.disposable_email(email))
+    if click is not None:
+        if subject.kind == "sale":
+            seconds = (subject.occurred_at - click.clicked_at).total_seconds()
+            risk.add("fast_sale", w["fast_sale"], S.fast_sale(seconds, median, t["fast_sale"]))
+        risk.add("visitor_clicks", w["visitor_clicks"], S.visitor_clicks(click.visitor_clicks, t["visitor_clicks"]))
+        risk.add("network_burst", w["network_burst"], S.network_burst(click.network_clicks, t["network_burst"]))
+        others = sorted(
+            names.get(pk, f"partner {pk}") for pk in shared.get(click.visitor_hash, set()) - {subject.partner_id}
+        )
+        risk.add("shared_visitor", w["shared_visitor"], S.shared_visitor(others))
+    partner_days = days.get(subject.partner_id, {})
+    day = subject.occurred_at.date()
+    window = [partner_days.get(day - timedelta(days=n), _NO_DAY) for n in range(30)]
+    sales, sold = sum(d[0] for d in window), sum((d[1] for d in window), ZERO)
+    refunds, refunded = sum(d[2] for d in window), sum((d[3] for d in window), ZERO)
+    risk.add("refund_rate", w["refund_rate"], S.refund_rate(sales, refunds, sold, refunded, t["refund_rate"]))
+    if subject.kind == "sale":
+        history = [float(partner_days.get(day - timedelta(days=n), _NO_DAY)[0]) for n in range(1, 29)]
+        today = partner_days.get(day, _NO_DAY)[0]
+        risk.add("conversion_spike", w["conversion_spike"], S.conversion_spike(today, history, t["conversion_spike"]))
+    return risk
+
+
+_NO_DAY: list[Any] = [0, ZERO, 0, ZERO]
+
+_CLICK_FACTS = f"""
+SELECT c.id, c.link_id, c.partner_id, c.visitor_hash, c.ip_hash, c.clicked_at,
+       (SELECT count(*) FROM {Click._meta.db_table} v
+        WHERE v.link_id = c.link_id AND v.visitor_hash = c.visitor_hash
+          AND v.clicked_at >= c.clicked_at - interval '1 day' AND v.clicked_at <= c.clicked_at + interval '1 day'),
+       (SELECT count(*) FROM {Click._meta.db_table} n
+        WHERE n.partner_id = c.partner_id AND n.ip_hash = c.ip_hash
+          AND n.clicked_at >= c.clicked_at - interval '1 hour' AND n.clicked_at <= c.clicked_at + interval '1 hour')
+FROM {Click._meta.db_table} c
+WHERE c.workspace_id = %s AND c.id = ANY(%s::bigint[])"""
+
+
+def _click_facts(workspace_id: int, click_pks: set[int], *, now: datetime) -> dict[int, _ClickFacts]:
+    found = {pk: _click_cache[(workspace_id, pk)] for pk in click_pks if (workspace_id, pk) in _click_cache}
+    wanted = sorted(click_pks - set(found))
+    if wanted:
+        settled = now - timedelta(days=2)
+        if len(_click_cache) > _CLICK_CACHE_MAX:
+            _click_cache.clear()
+        for pk, link_id, partner_id, visitor, ip, at, visits, network in fetch_rows(
+            _CLICK_FACTS, [workspace_id, wanted]
+        ):
+            facts = _ClickFacts(link_id, partner_id, visitor, ip, at, visits, network)
+            found[pk] = facts
+            if at < settled:
+                _click_cache[(workspace_id, pk)] = facts
+    return found
+
+
+def _shared_visitors(workspace_id: int, clicks: dict[int, _ClickFacts]) -> dict[str, set[int]]:
+    """Visitor hash → every partner whose links it clicked on its day (hashes are salted by day)."""
+    by_day: dict[date, set[str]] = defaultdict(set)
+    for click in clicks.values():
+        by_day[click.clicked_at.date()].add(click.visitor_hash)
+    if not by_day:
+        return {}
+    wanted = sorted(by_day, reverse=True)[:_MAX_VISITOR_DAYS]
+    ranges: list[str] = []
+    params: list[Any] = [workspace_id]
+    for day in wanted:
+        ranges.append("(clicked_at >= %s AND clicked_at < %s AND visitor_hash = ANY(%s::text[]))")
+        start = datetime.combine(day, datetime.min.time(), tzinfo=next(iter(clicks.values())).clicked_at.tzinfo)
+        params += [start, start + timedelta(days=1), sorted(by_day[day])]
+    sql = (
+        f"SELECT visitor_hash, array_agg(DISTINCT partner_id) FROM {Click._meta.db_table} "
+        f"WHERE workspace_id = %s AND ({' OR '.join(ranges)}) GROUP BY visitor_hash HAVING count(DISTINCT partner_id) > 1"
+    )
+    return {visitor: set(partners) for visitor, partners in fetch_rows(sql, params)}
+
+
+def _own_devices(workspace_id: int, partner_ids: set[int], clicks: dict[int, _ClickFacts]) -> set[tuple[int, str]]:
+    """(partner, hash) pairs where a winning click's visitor or network is one of the partner's own."""
+    hashes = {c.visitor_hash for c in clicks.values()} | {c.ip_hash for c in clicks.values()}
+    if not hashes:
+        return set()
+    rows = (
+        PartnerVisit.objects.filter(workspace_id=workspace_id, partner_id__in=partner_ids)
+        .filter(visitor_hash__in=hashes)
+        .values_list("partner_id", "visitor_hash", "ip_hash")
+        .union(
+            PartnerVisit.objects.filter(
+                workspace_id=workspace_id, partner_id__in=partner_ids, ip_hash__in=hashes
+            ).values_list("partner_id", "visitor_hash", "ip_hash")
+        )
+    )
+    return {(p, v) for p, v, _ in rows} | {(p, i) for p, _, i in rows}
+
+
+_DAILY = f"""
+SELECT partner_id, (occurred_at AT TIME ZONE 'UTC')::date,
+       count(*) FILTER (WHERE kind = 'sale'), COALESCE(sum(amount) FILTER (WHERE kind = 'sale'), 0),
+       count(*) FILTER (WHERE kind = 'refund'), COALESCE(sum(amount) FILTER (WHERE kind = 'refund'), 0)
+FROM {Conversion._meta.db_table}
+WHERE workspace_id = %s AND partner_id = ANY(%s::bigint[]) AND occurred_at >= %s AND occurred_at < %s
+GROUP BY 1, 2"""
+
+
+def _daily_conversions(workspace_id: int, partner_ids: set[int], days: list[date]) -> dict[int, dict[date, list[Any]]]:
+    """Each partner's sales and refunds by UTC day, over the 30 days up to each of `days`."""
+    from datetime import UTC
+
+    start = datetime.combine(min(days) - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(max(days) + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    found: dict[int, dict[date, list[Any]]] = defaultdict(dict)
+    for partner, day, sales, sold, refunds, refunded in fetch_rows(
+        _DAILY, [workspace_id, sorted(partner_ids), start, end]
+    ):
+        found[partner][day] = [sales, sold, refunds, refunded]
+    return found
+
+
+_MEDIAN = f"""
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM s.converted_at - c.clicked_at)), count(*)
+FROM (SELECT converted_at, click_id FROM {Referral._meta.db_table}
+      WHERE workspace_id = %s AND program_id = %s AND converted_at IS NOT NULL AND click_id IS NOT NULL
+      ORDER BY converted_at DESC LIMIT {_MEDIAN_SAMPLE}) s
+JOIN {Click._meta.db_table} c ON c.id = s.click_id
+WHERE c.clicked_at <= s.converted_at"""
+
+
+def _median_seconds(workspace_id: int, program_id: int) -> float | None:
+    """The program's median seconds from the winning click to the first sale (recent customers)."""
+    key = (workspace_id, program_id)
+    cached = _median_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = fetch_rows(_MEDIAN, [workspace_id, program_id])
+    # Too few customers make no yardstick (the sale being judged may be most of them).
+    median = float(rows[0][0]) if rows and rows[0][0] is not None and rows[0][1] >= _MEDIAN_MIN else None
+    _median_cache[key] = (time.monotonic() + _MEDIAN_TTL, median)
+    return median
