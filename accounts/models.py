@@ -263,3 +263,7 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at}"
+
+
+# Outbound webhooks keep their models in their own package; imported here so Django finds them.
+from accounts.outbound.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

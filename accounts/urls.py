@@ -3,6 +3,7 @@ from django.urls import path
 
 from accounts import views
 from accounts.forms import LoginForm, ResetPasswordForm
+from accounts.outbound import urls as outbound_urls
 from accounts.two_factor import urls as two_factor_urls
 
 # Pages outside any workspace.
@@ -58,5 +59,6 @@ workspace_urlpatterns = [
     path("settings/domains/<int:domain_id>/verify/", views.verify_domain, name="verify_domain"),
     path("settings/domains/<int:domain_id>/remove/", views.remove_domain, name="remove_domain"),
     path("audit/", views.audit_log, name="audit_log"),
+    *outbound_urls.workspace_urlpatterns,
     *two_factor_urls.workspace_urlpatterns,
 ]

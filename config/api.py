@@ -4,6 +4,7 @@ every write honours Idempotency-Key (accounts/api_platform.py)."""
 from accounts.api import router as domains_router
 from accounts.api_document import DocumentedNinjaAPI
 from accounts.api_platform import EdgeParser, WorkspaceKeyAuth, install_api_platform
+from accounts.outbound.api import router as webhooks_router
 from attribution.adjustments_api import router as adjustments_router
 from attribution.api import router as attribution_router
 from attribution.integrations.api import router as integrations_router
@@ -41,6 +42,7 @@ api.add_router("", payouts_router)
 api.add_router("", adjustments_router)  # before attribution's GET /events/{event_id}, which would match /assign
 api.add_router("", attribution_router)
 api.add_router("", stats_router)
+api.add_router("", webhooks_router)
 api.add_router("", tax_reports_router)
 
 
@@ -66,5 +68,8 @@ api.links = {
     ("put", "/api/v1/integrations/stripe"): _link("attribution_integration_api_get_stripe"),
     ("put", "/api/v1/partners/{partner_id}/payout-method"): _link(
         "partners_payout_methods_api_get_payout_method", partner_id="$request.path.partner_id"
+    ),
+    ("post", "/api/v1/webhook-endpoints"): _link(
+        "accounts_outbound_api_get_endpoint", endpoint_id="$response.body#/id"
     ),
 }

@@ -240,11 +240,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Sends outbound webhook deliveries that are due and have no task (retries hours away, a lost task).
+    "sweep-webhook-deliveries": {
+        "task": "accounts.outbound.tasks.sweep_webhook_deliveries",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 # Every module that defines tasks, and the only way they register: a worker imports these at start
 # (nothing imports a task module from a model or an app config). tests/test_celery_tasks.py keeps it whole.
 CELERY_IMPORTS = (
     "accounts.tasks",
+    "accounts.outbound.tasks",
     "referrals.tasks",
     "attribution.tasks",
     "attribution.integrations.tasks",
@@ -252,6 +259,18 @@ CELERY_IMPORTS = (
     "reporting.payouts.tasks",
     "reporting.reports.tasks",
 )
+
+# --- Outbound webhooks (accounts/outbound/) ----------------------------------------
+# Seconds between attempts after the first try (Svix's schedule); then the delivery has failed.
+WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Loopback receivers (127.0.0.1, ::1, localhost) are refused except in development, so a local receiver works.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DJANGO_ENV == "development")
+# The Celery queue deliveries go to ("celery", every worker's default); a queue of their own keeps slow
+# receivers from holding up other work when a worker is started for it.
+WEBHOOK_DELIVERY_QUEUE = env.str("WEBHOOK_DELIVERY_QUEUE", default="celery")
+# The sweep leaves a due delivery this long to its own task before queueing it again.
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=30)
 
 # --- Referrals: the short-link redirect ------------------------------------------
 # Extra secret mixed into the daily salt of the click IP hashes (with SECRET_KEY and the date).

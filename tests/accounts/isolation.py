@@ -11,12 +11,30 @@ FOREIGN_PARAMS = {
     "invitation_id": lambda workspace: StaffInvitationFactory(workspace=workspace).pk,
     "key_id": lambda workspace: _api_key_id(workspace),
     "domain_id": lambda workspace: DomainFactory(workspace=workspace).pk,
+    "endpoint_id": lambda workspace: _webhook_endpoint_id(workspace),
+    "delivery_id": lambda workspace: _webhook_delivery_id(workspace),
 }
 
 
 def _api_key_id(workspace: Workspace) -> int:
     api_key, _ = create_api_key(workspace=workspace, name="Foreign key", created_by=None)
     return api_key.pk
+
+
+def _webhook_endpoint_id(workspace: Workspace) -> str:
+    from accounts.outbound.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        workspace=workspace, url="https://hooks.example.com/", events=["partner.created"], secret="whsec_Zm9yZWlnbg=="
+    ).id
+
+
+def _webhook_delivery_id(workspace: Workspace) -> str:
+    from accounts.outbound.models import WebhookDelivery
+
+    return WebhookDelivery.objects.create(
+        workspace=workspace, endpoint_id=_webhook_endpoint_id(workspace), event_type="partner.created", body="{}"
+    ).id
 
 
 PUBLIC_ROUTES = {
