@@ -13,6 +13,7 @@ from decimal import Decimal
 from accounts.models import User, Workspace
 from partners import services
 from partners.models import Partner, PartnerGroup, Program
+from partners.payout_methods.demo import seed_payout_methods
 
 DEFAULT_TERMS = (
     "Earn 20% of every referred customer's payments for their first 12 months.\n\n"
@@ -148,13 +149,7 @@ def seed_partners(*, workspace: Workspace, owner: User, portal_user: User) -> Pa
             services.reject_partner(partner=partner, reason=reason, by=owner, notify=False)
 
     paula = Partner.objects.for_workspace(workspace).get(program=default, email=PARTNERS[0][1])
-    if not paula.payout_method:
-        services.update_partner_profile(
-            partner=paula,
-            user=portal_user,
-            payout_method=Partner.PayoutMethod.PAYPAL,
-            payout_details="payouts@brightside.example",
-        )
+    seed_payout_methods(workspace=workspace, paula=paula, by=owner)
     services.link_partner_user(partner=paula, user=portal_user)
     return PartnerSeed(
         programs=Program.objects.for_workspace(workspace).count(),

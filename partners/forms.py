@@ -143,15 +143,6 @@ class PartnerEditForm(_WorkspaceForm):
     group = forms.ModelChoiceField(
         label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group"
     )
-    payout_method = forms.ChoiceField(
-        label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices], required=False
-    )
-    payout_details = forms.CharField(
-        label="Payout details",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="IBAN, PayPal address or similar.",
-    )
     external_id = forms.CharField(
         label="External ID", max_length=120, required=False, help_text="Your own systems' id for this partner."
     )
@@ -240,15 +231,6 @@ class ApplicationForm(forms.Form):
 class ProfileForm(forms.Form):
     company = forms.CharField(label="Company", max_length=120, required=False)
     country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, required=False)
-    payout_method = forms.ChoiceField(
-        label="Payout method", choices=[("", "—"), *Partner.PayoutMethod.choices], required=False
-    )
-    payout_details = forms.CharField(
-        label="Payout details",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="IBAN and account holder, PayPal address or Wise email.",
-    )
     receives_reports = forms.BooleanField(
         label="Email me performance reports",
         required=False,

@@ -87,6 +87,7 @@ class Partner(models.Model):
         SUSPENDED = "suspended", "Suspended"
         REJECTED = "rejected", "Rejected"
 
+    # How statements issued before payout methods were sealed (partners.PayoutMethod) name the method.
     class PayoutMethod(models.TextChoices):
         BANK_TRANSFER = "bank_transfer", "Bank transfer"
         PAYPAL = "paypal", "PayPal"
@@ -101,8 +102,6 @@ class Partner(models.Model):
     company = models.CharField(max_length=120, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2", validators=[validate_country])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    payout_method = models.CharField(max_length=16, choices=PayoutMethod.choices, blank=True)
-    payout_details = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     rejection_reason = models.TextField(blank=True)
     # What an applicant told us on the public application page.

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership
-from accounts.tenancy import ANY_STAFF, FINANCE, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
+from accounts.tenancy import ANY_STAFF, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
 from accounts.views import invitation_page
 from partners import reward_text, selectors, services
 from partners.forms import (
@@ -91,9 +91,6 @@ def partner_invite(request: WorkspaceRequest) -> HttpResponse:
 def partner_edit(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
     partner = selectors.get_partner_or_404(request.workspace, partner_id)
     form = PartnerEditForm.for_partner(partner, request.POST or None)
-    if request.membership.role not in FINANCE:
-        # Payout details are for the people who pay: owners and finance. A manager neither sees nor edits them.
-        del form.fields["payout_method"], form.fields["payout_details"]
     if request.method == "POST" and form.is_valid():
         try:
             services.update_partner(partner=partner, by=request.user, **form.cleaned_data)

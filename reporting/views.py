@@ -7,6 +7,8 @@ from accounts.models import ApiKey, Domain, Membership
 from accounts.tenancy import ANY_STAFF, FINANCE, MANAGERS, WorkspaceRequest, workspace_member
 from partners import selectors as partner_selectors
 from partners.forms import GroupChoiceForm, NotesForm
+from partners.payout_methods import current_payout_method
+from partners.tax_forms import tax_form_on_file
 from reporting import metrics
 from reporting.filters import filters_from_request
 from reporting.reports.build import build_report
@@ -61,6 +63,9 @@ def partner_detail(request: WorkspaceRequest, partner_id: int) -> HttpResponse:
         "can_manage": request.membership.role in MANAGERS,
         # Bank and PayPal details are for the people who pay: owners and finance (README, roles).
         "can_see_payout_details": request.membership.role in FINANCE,
+        # Everyone on the page sees how the partner is paid, masked; the full details are one click on for finance.
+        "payout_method": current_payout_method(partner),
+        "tax_form": next(iter(tax_form_on_file(request.workspace, [partner.pk]).values()), None),
         "portal_logins": partner_selectors.portal_logins(partner=partner),
         "open_invitation": partner_selectors.open_invitation(partner=partner),
         "history": partner_selectors.partner_history(partner=partner),

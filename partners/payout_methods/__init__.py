@@ -31,7 +31,18 @@ __all__ = [
     "payout_method_row",
     "payout_methods_for",
     "row_details",
+    "statement_copy",
 ]
+
+
+def statement_copy(method: PayoutMethodDetails | None) -> tuple[str, str]:
+    """(type, masked details) as a statement keeps them when issued; ("", "") without a method."""
+    if method is None:
+        return "", ""
+    masked = method.masked
+    if method.type == "sepa":
+        return method.type, f"{masked['account_holder']}\nIBAN {masked['iban']}\nBIC {masked['bic']}"
+    return method.type, "\n".join(masked.values())
 
 
 def row_details(row: PayoutMethod) -> PayoutMethodDetails:

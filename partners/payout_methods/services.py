@@ -26,10 +26,12 @@ def set_payout_method(
     by: User | None,
     actor_label: str | None = None,
     by_partner: bool = False,
+    notify: bool = True,
 ) -> PayoutMethodDetails:
     """Make `method_type` with `fields` the partner's payout method; raises ValidationError naming the field.
 
-    Sending the method already on file changes nothing: no audit entry, no email.
+    Sending the method already on file changes nothing: no audit entry, no email. `notify=False`
+    (the demo seed) skips the partner's email, not the audit entry.
     """
     cleaned = clean_payout_fields(method_type, fields)
     # Lock the partner: two changes at once are applied one after the other, each audited against the last.
@@ -56,7 +58,8 @@ def set_payout_method(
         target=partner,
         changes={"payout_method": [before.label if before else None, after.label]},
     )
-    transaction.on_commit(lambda: _announce_change(partner, after, by_partner=by_partner))
+    if notify:
+        transaction.on_commit(lambda: _announce_change(partner, after, by_partner=by_partner))
     return after
 
 

@@ -23,13 +23,11 @@ PARTNER_FIELDS = (
     "country",
     "program",
     "group",
-    "payout_method",
-    "payout_details",
     "notes",
     "external_id",
     "receives_reports",
 )
-PROFILE_FIELDS = ("company", "country", "payout_method", "payout_details", "receives_reports")
+PROFILE_FIELDS = ("company", "country", "receives_reports")
 
 
 def _check_email_free(partner: Partner) -> None:

@@ -13,7 +13,7 @@ from django.db import models
 
 from accounts.models import TenantManager, Workspace
 from attribution.rewards import round_money
-from partners.models import Partner
+from partners.models import Partner, PayoutMethod
 
 __all__ = ["PayoutPeriod", "Statement", "StatementLine", "Payout"]
 
@@ -126,11 +126,11 @@ class Statement(models.Model):
 
     @property
     def payout_method_label(self) -> str:
-        return (
-            Partner.PayoutMethod(self.payout_method).label
-            if self.payout_method in Partner.PayoutMethod.values
-            else "Not set"
-        )
+        """The method copied when issued, in words; statements issued before sealed methods name the old ones."""
+        for choices in (PayoutMethod.Type, Partner.PayoutMethod):
+            if self.payout_method in choices.values:
+                return str(choices(self.payout_method).label)
+        return "Not set"
 
 
 class StatementLine(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from partners.models import Partner
+from partners.payout_methods import PayoutMethodDetails, payout_methods_for
 from reporting.payouts.models import PayoutPeriod
 from reporting.payouts.statements import ZERO, Draft, period_start, plan_period
 
@@ -25,10 +26,11 @@ class PreviewRow:
     currency: str
     amount: Decimal
     minimum: Decimal | None  # the program's minimum payout, when it applies to this currency
+    payout_method: PayoutMethodDetails | None = None
 
     @property
     def has_payout_details(self) -> bool:
-        return bool(self.partner.payout_method and self.partner.payout_details)
+        return self.payout_method is not None
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,15 @@ def preview_payout_period(*, workspace: Workspace, end: date, today: date | None
     if existing is not None:
         return PeriodPreview(end=end, start=existing.start, paid=[], carried=[], blocked=[], already_closed=existing)
     plan = plan_period(workspace, end=end, start=period_start(workspace, end=end, today=today))
+    methods = payout_methods_for(workspace, plan.partners)
 
     def rows(drafts: list[Draft]) -> list[PreviewRow]:
         out = []
         for draft in drafts:
             partner = plan.partners[draft.partner_id]
             applies = draft.currency == partner.program.currency
-            out.append(
-                PreviewRow(partner, draft.currency, draft.total, partner.program.minimum_payout if applies else None)
-            )
+            minimum = partner.program.minimum_payout if applies else None
+            out.append(PreviewRow(partner, draft.currency, draft.total, minimum, methods.get(partner.pk)))
         return out
 
     return PeriodPreview(

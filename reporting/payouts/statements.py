@@ -19,6 +19,7 @@ from attribution import settlement
 from attribution.models import Commission, CommissionReversal, LedgerEntry
 from attribution.rewards import round_money
 from partners.models import Partner
+from partners.payout_methods import payout_methods_for, statement_copy
 from reporting.payouts.dates import cutoff_of
 from reporting.payouts.models import Payout, PayoutPeriod, Statement, StatementLine
 
@@ -269,10 +270,13 @@ def close_payout_period(
         workspace=workspace, sequence=head.sequence, partner_ids={d.partner_id for d in payable}
     )
     number_base = Statement.objects.for_workspace(workspace).count()
+    methods = payout_methods_for(workspace, {d.partner_id for d in payable})
 
     statements: list[Statement] = []
     for index, draft in enumerate(payable, start=1):
         partner = partners[draft.partner_id]
+        # The method as it stood when issued, masked: a statement is a document partners forward.
+        payout_method, payout_details = statement_copy(methods.get(partner.pk))
         statements.append(
             Statement(
                 workspace=workspace,
@@ -288,8 +292,8 @@ def close_payout_period(
                 partner_name=partner.name[:200],
                 partner_email=partner.email,
                 partner_company=partner.company[:200],
-                payout_method=partner.payout_method,
-                payout_details=partner.payout_details,
+                payout_method=payout_method,
+                payout_details=payout_details,
                 program_name=partner.program.name[:200],
                 ledger_sequence=head.sequence,
                 ledger_hash=head.entry_hash,

@@ -40,10 +40,13 @@ def configure_environment() -> None:
 def make_world(partners: int, per_partner: int) -> Any:
     """A fresh workspace with `partners` partners, each with `per_partner` approved commissions and
     their ledger entries, written in bulk (the attribution engine's speed is not what this measures)."""
+    from schwifty import IBAN
+
     from accounts.services import create_workspace
     from attribution.ledger import NewEntry, post_entries
     from attribution.models import Commission, Conversion, LedgerEntry, RewardRule
-    from partners.models import Partner, Program
+    from core.sealed import seal
+    from partners.models import Partner, PayoutMethod, Program
     from referrals.models import Referral
 
     tag = uuid.uuid4().hex[:8]
@@ -66,10 +69,28 @@ def make_world(partners: int, per_partner: int) -> Any:
                 program=program,
                 name=f"Partner {i:05d} Ltd",
                 email=f"p{i}@bench.test",
-                payout_method="bank_transfer",
-                payout_details=f"IBAN DE{i:020d}",
             )
             for i in range(partners)
+        ]
+    )
+    PayoutMethod.objects.bulk_create(
+        [
+            PayoutMethod(
+                workspace=workspace,
+                partner=p,
+                type=PayoutMethod.Type.SEPA,
+                sealed_details=seal(
+                    json.dumps(
+                        {
+                            "account_holder": p.name,
+                            "iban": IBAN.generate("DE", bank_code="37040044", account_code=str(p.pk)).compact,
+                            "bic": "COBADEFFXXX",
+                        }
+                    )
+                ),
+                updated_at=datetime.now(UTC),
+            )
+            for p in people
         ]
     )
     occurred = datetime.now(UTC) - timedelta(days=3)

@@ -44,3 +44,11 @@ class PartnerUserFactory(factory.django.DjangoModelFactory):
     partner = factory.SubFactory(PartnerFactory)
     workspace = factory.SelfAttribute("partner.workspace")
     user = factory.SubFactory(UserFactory)
+
+
+def with_payout_method(partner: Partner, method_type: str, **fields: str) -> Partner:
+    """`partner` with a payout method on file, as if chosen in the portal (no email sent)."""
+    from partners.payout_methods.services import set_payout_method
+
+    set_payout_method(partner=partner, method_type=method_type, fields=fields, by=None, notify=False)
+    return partner

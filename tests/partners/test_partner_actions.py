@@ -68,7 +68,7 @@ def test_a_manager_saves_notes_on_a_partner(manager_client, workspace, partner):
     assert partner.notes == "Met at SaaStr."
 
 
-def test_an_owner_edits_a_partners_profile_and_payout_details(owner_client, workspace, program, partner):
+def test_an_owner_edits_a_partners_profile(owner_client, workspace, program, partner):
     response = owner_client.post(
         _url(workspace, partner, "edit"),
         {
@@ -78,8 +78,6 @@ def test_an_owner_edits_a_partners_profile_and_payout_details(owner_client, work
             "country": "GB",
             "program": program.pk,
             "group": "",
-            "payout_method": "paypal",
-            "payout_details": "pay@brightside.test",
             "external_id": "crm-1",
             "notes": "",
         },
@@ -87,11 +85,11 @@ def test_an_owner_edits_a_partners_profile_and_payout_details(owner_client, work
 
     partner.refresh_from_db()
     assert response.status_code == 302
-    assert (partner.name, partner.email, partner.country, partner.payout_method) == (
+    assert (partner.name, partner.email, partner.country, partner.external_id) == (
         "Brightside",
         "new@brightside.test",
         "GB",
-        "paypal",
+        "crm-1",
     )
 
 

@@ -21,7 +21,7 @@ OCT = date(2026, 10, 31)
 @pytest.fixture
 def partner(workspace):
     return PartnerFactory(
-        workspace=workspace, name="Alpha Agency", payout_method="paypal", payout_details="alpha@pay.example"
+        workspace=workspace, name="Alpha Agency"
     )
 
 

@@ -10,13 +10,13 @@ from attribution.ledger import partner_balance
 from attribution.models import Commission, LedgerEntry
 from reporting.payouts.models import Payout, Statement
 from reporting.payouts.statements import close_payout_period, mark_statement_paid, mark_statements_paid
-from tests.partners.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory, with_payout_method
 from tests.reporting.payout_helpers import earn
 
 
 @pytest.fixture
 def statement(workspace):
-    partner = PartnerFactory(workspace=workspace, payout_method="bank_transfer", payout_details="IBAN DE00 1234")
+    partner = with_payout_method(PartnerFactory(workspace=workspace), "manual", instructions="Cheque to the office")
     earn(partner, "20.00")
     earn(partner, "15.00", on="2026-09-21")
     return close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements[0]
@@ -39,8 +39,8 @@ def test_marking_paid_records_a_payout_with_the_frozen_payout_details(workspace,
     payout = Payout.objects.get(statement=statement)
     assert (payout.amount, payout.method, payout.details, payout.reference) == (
         Decimal("35.00"),
-        "bank_transfer",
-        "IBAN DE00 1234",
+        "manual",
+        "Cheque to the office",
         "batch 7",
     )
 

@@ -9,7 +9,7 @@ import pytest
 from partners.models import PartnerUser
 from reporting.payouts.models import PayoutPeriod, Statement
 from reporting.payouts.statements import close_payout_period
-from tests.partners.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory, with_payout_method
 from tests.reporting.isolation_payouts import foreign_statement
 from tests.reporting.payout_helpers import earn
 
@@ -18,7 +18,9 @@ from tests.reporting.payout_helpers import earn
 def period(workspace):
     for name in ("Alpha Agency", "Beta Blog"):
         earn(
-            PartnerFactory(workspace=workspace, name=name, payout_method="paypal", payout_details=f"{name}@pay"),
+            with_payout_method(
+                PartnerFactory(workspace=workspace, name=name), "paypal", email=f"{name[:4]}@pay.example"
+            ),
             "25.00",
         )
     return close_payout_period(workspace=workspace, end=date(2026, 9, 30), today=date(2026, 11, 24)).period

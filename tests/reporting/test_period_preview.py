@@ -12,7 +12,7 @@ from reporting.payouts.dates import suggested_period_end
 from reporting.payouts.models import PayoutPeriod, Statement
 from reporting.payouts.preview import preview_payout_period
 from reporting.payouts.statements import close_payout_period
-from tests.partners.factories import PartnerFactory, ProgramFactory
+from tests.partners.factories import PartnerFactory, ProgramFactory, with_payout_method
 from tests.reporting.payout_helpers import adjust, earn
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,9 @@ TODAY = date(2026, 11, 24)
 @pytest.fixture
 def partners(workspace):
     """Alpha is owed 25.00, Beta 20.00 under a 50.00 minimum, Gamma owes 10.00 back."""
-    alpha = PartnerFactory(workspace=workspace, name="Alpha Agency", payout_method="paypal", payout_details="a@pay")
+    alpha = with_payout_method(
+        PartnerFactory(workspace=workspace, name="Alpha Agency"), "paypal", email="a@pay.example"
+    )
     strict = ProgramFactory(workspace=workspace, name="Strict", minimum_payout=Decimal("50.00"))
     beta = PartnerFactory(workspace=workspace, program=strict, name="Beta Blog")
     gamma = PartnerFactory(workspace=workspace, name="Gamma Guides")

@@ -11,18 +11,20 @@ import pytest
 
 from reporting.payouts.pdf import payout_csv, statement_html, statement_pdf_bytes, stream_statements_zip
 from reporting.payouts.statements import close_payout_period
-from tests.partners.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory, with_payout_method
 from tests.reporting.payout_helpers import earn, refund
 
 
 @pytest.fixture
 def statements(workspace):
-    alpha = PartnerFactory(
-        workspace=workspace, name="Alpha Agency", payout_method="bank_transfer", payout_details="IBAN DE89 3704"
+    alpha = with_payout_method(
+        PartnerFactory(workspace=workspace, name="Alpha Agency"),
+        "sepa",
+        account_holder="Alpha Agency",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
     )
-    beta = PartnerFactory(
-        workspace=workspace, name="=Beta Blog", payout_method="paypal", payout_details="beta@pay.example"
-    )
+    beta = with_payout_method(PartnerFactory(workspace=workspace, name="=Beta Blog"), "paypal", email="beta@pay.example")
     first = earn(alpha, "1234.50", sale="6172.50")
     refund(first, "234.50", on="2026-09-25")
     earn(beta, "80.00")
@@ -66,8 +68,8 @@ def test_the_payout_csv_has_one_row_per_statement_with_method_details_and_amount
     rows = list(csv.DictReader(io.StringIO(payout_csv(statements))))
 
     assert sorted((r["partner"], r["method"], r["details"], r["amount"], r["currency"]) for r in rows) == [
-        ("'=Beta Blog", "PayPal", "beta@pay.example", "80.00", "USD"),  # a formula-looking cell is defused
-        ("Alpha Agency", "Bank transfer", "IBAN DE89 3704", "1000.00", "USD"),
+        ("'=Beta Blog", "PayPal", "b•••@pay.example", "80.00", "USD"),  # a formula-looking cell is defused
+        ("Alpha Agency", "SEPA bank transfer", "Alpha Agency\nIBAN DE89 •••• •••• 3000\nBIC COBADEFFXXX", "1000.00", "USD"),
     ]
 
 
