@@ -258,6 +258,7 @@ CELERY_IMPORTS = (
     "reporting.tasks",
     "reporting.payouts.tasks",
     "reporting.reports.tasks",
+    "partners.imports.tasks",
 )
 
 # --- Outbound webhooks (accounts/outbound/) ----------------------------------------

@@ -244,3 +244,8 @@ class TaxForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.kind}"
+
+
+# CSV imports of partners live in their own package (partners/imports/); importing the model here is what
+# registers it with the partners app.
+from partners.imports.models import PartnerImport as PartnerImport  # noqa: E402

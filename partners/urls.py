@@ -1,6 +1,7 @@
 from django.urls import path
 
 from partners import views
+from partners.imports import views as import_views
 from partners.payout_methods import views as payout_views
 
 # Pages outside any workspace. The application and invitation pages are public on purpose
@@ -14,6 +15,11 @@ urlpatterns = [
 # Pages under /w/<slug>/. The partner list and detail pages are reporting's (they show data of several apps).
 workspace_urlpatterns = [
     path("partners/invite/", views.partner_invite, name="partner_invite"),
+    path("partners/import/", import_views.partner_import, name="partner_import"),
+    path("partners/import/<uuid:import_uuid>/", import_views.partner_import_detail, name="partner_import_detail"),
+    path(
+        "partners/import/<uuid:import_uuid>/start/", import_views.partner_import_start, name="partner_import_start"
+    ),
     path("partners/applications/", views.applications, name="partner_applications"),
     path("partners/groups/", views.group_list, name="partner_groups"),
     path("partners/groups/new/", views.group_create, name="partner_group_create"),

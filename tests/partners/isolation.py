@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from tests.partners.factories import PartnerFactory, PartnerGroupFactory, ProgramFactory
 
+
+def _partner_import(workspace):
+    from partners.imports.models import PartnerImport
+
+    return PartnerImport.objects.create(
+        workspace=workspace, program=ProgramFactory(workspace=workspace), filename="p.csv"
+    )
+
 FOREIGN_PARAMS = {
     "partner_id": lambda workspace: PartnerFactory(workspace=workspace).pk,
     "program_id": lambda workspace: ProgramFactory(workspace=workspace).pk,
     "group_id": lambda workspace: PartnerGroupFactory(workspace=workspace).pk,
+    "import_uuid": lambda workspace: _partner_import(workspace).uuid,
 }
 
 PUBLIC_ROUTES = {
