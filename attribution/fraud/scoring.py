@@ -95,10 +95,11 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
     )
 
     risks = []
+    memo: dict[Any, Any] = {}
     for subject in subjects:
         rule = rules[subject.program_id]
         click = clicks.get(subject.click_pk) if subject.click_pk else None
-        risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names)
+        risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names, memo)
         risk.held = risk.score >= rule.review_threshold or subject.partner_id in flagged
         if subject.partner_id in flagged:
             risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})
@@ -115,6 +116,7 @@ def _judge(
     days: dict[int, dict[date, list[Any]]],
     median: float | None,
     names: dict[int, str],
+    memo: dict[Any, Any],
 ) -> Risk:
     w, t = rule.weights, rule.thresholds
     risk = Risk()
@@ -141,17 +143,30 @@ def _judge(
             names.get(pk, f"partner {pk}") for pk in shared.get(click.visitor_hash, set()) - {subject.partner_id}
         )
         risk.add("shared_visitor", w["shared_visitor"], S.shared_visitor(others))
-    partner_days = days.get(subject.partner_id, {})
-    day = subject.occurred_at.date()
-    window = [partner_days.get(day - timedelta(days=n), _NO_DAY) for n in range(30)]
-    sales, sold = sum(d[0] for d in window), sum((d[1] for d in window), ZERO)
-    refunds, refunded = sum(d[2] for d in window), sum((d[3] for d in window), ZERO)
-    risk.add("refund_rate", w["refund_rate"], S.refund_rate(sales, refunds, sold, refunded, t["refund_rate"]))
+    refund_text, spike_text = _partner_day(subject.partner_id, subject.occurred_at.date(), rule, days, memo)
+    risk.add("refund_rate", w["refund_rate"], refund_text)
     if subject.kind == "sale":
-        history = [float(partner_days.get(day - timedelta(days=n), _NO_DAY)[0]) for n in range(1, 29)]
-        today = partner_days.get(day, _NO_DAY)[0]
-        risk.add("conversion_spike", w["conversion_spike"], S.conversion_spike(today, history, t["conversion_spike"]))
+        risk.add("conversion_spike", w["conversion_spike"], spike_text)
     return risk
+
+
+def _partner_day(
+    partner_id: int, day: date, rule: Rules, days: dict[int, dict[date, list[Any]]], memo: dict[Any, Any]
+) -> tuple[str | None, str | None]:
+    """The refund-rate and spike sentences of one partner on one day (shared by its commissions that day)."""
+    key = (partner_id, day, id(rule))
+    if key not in memo:
+        t = rule.thresholds
+        partner_days = days.get(partner_id, {})
+        window = [partner_days.get(day - timedelta(days=n), _NO_DAY) for n in range(30)]
+        sales, sold = sum(d[0] for d in window), sum((d[1] for d in window), ZERO)
+        refunds, refunded = sum(d[2] for d in window), sum((d[3] for d in window), ZERO)
+        history = [float(d[0]) for d in window[1:29]]
+        memo[key] = (
+            S.refund_rate(sales, refunds, sold, refunded, t["refund_rate"]),
+            S.conversion_spike(window[0][0], history, t["conversion_spike"]),
+        )
+    return memo[key]
 
 
 _NO_DAY: list[Any] = [0, ZERO, 0, ZERO]
@@ -207,21 +222,20 @@ def _shared_visitors(workspace_id: int, clicks: dict[int, _ClickFacts]) -> dict[
 
 
 def _own_devices(workspace_id: int, partner_ids: set[int], clicks: dict[int, _ClickFacts]) -> set[tuple[int, str]]:
-    """(partner, hash) pairs where a winning click's visitor or network is one of the partner's own."""
-    hashes = {c.visitor_hash for c in clicks.values()} | {c.ip_hash for c in clicks.values()}
-    if not hashes:
+    """(partner, hash) pairs where a winning click's visitor or network is one of the partner's own.
+
+    A partner's portal devices are few; they are read whole and matched here (an IN list of every
+    winning click's hashes would cost more than the rows it finds).
+    """
+    if not clicks:
         return set()
-    rows = (
-        PartnerVisit.objects.filter(workspace_id=workspace_id, partner_id__in=partner_ids)
-        .filter(visitor_hash__in=hashes)
-        .values_list("partner_id", "visitor_hash", "ip_hash")
-        .union(
-            PartnerVisit.objects.filter(
-                workspace_id=workspace_id, partner_id__in=partner_ids, ip_hash__in=hashes
-            ).values_list("partner_id", "visitor_hash", "ip_hash")
-        )
-    )
-    return {(p, v) for p, v, _ in rows} | {(p, i) for p, _, i in rows}
+    hashes = {c.visitor_hash for c in clicks.values()} | {c.ip_hash for c in clicks.values()}
+    found: set[tuple[int, str]] = set()
+    for partner, visitor, ip in PartnerVisit.objects.filter(
+        workspace_id=workspace_id, partner_id__in=partner_ids
+    ).values_list("partner_id", "visitor_hash", "ip_hash"):
+        found |= {(partner, h) for h in (visitor, ip) if h in hashes}
+    return found
 
 
 _DAILY = f"""
