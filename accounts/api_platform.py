@@ -335,9 +335,9 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 def purge_idempotency_keys(*, now: dt.datetime | None = None) -> int:
     """Forget answers older than IDEMPOTENCY_TTL (beat); their keys may then be used again."""
-    # Across workspaces on purpose: one indexed range delete, run from beat.
     cutoff = (now or timezone.now()) - IDEMPOTENCY_TTL
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    old = IdempotencyKey.objects.across_workspaces("beat: one indexed range delete")
+    deleted, _ = old.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

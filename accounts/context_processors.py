@@ -14,6 +14,11 @@ def workspaces(request: HttpRequest) -> dict[str, Any]:
         return {}
 
     def memberships() -> list[Membership]:
-        return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+        return list(
+            Membership.objects.across_workspaces("a person's own memberships")
+            .filter(user=user)
+            .select_related("workspace")
+            .order_by("workspace__name")
+        )
 
     return {"my_memberships": memberships, "current_workspace": getattr(request, "workspace", None)}

@@ -59,7 +59,9 @@ class InvitationKind[I: Invitation]:
         except signing.BadSignature as exc:
             raise InvitationError("This invitation link is not valid.") from exc
         # Unscoped on purpose: the signed token is the proof, and it names both the row and its address.
-        rows: QuerySet[I] = self.model._default_manager.all()  # type: ignore[assignment]  # stubs type it as the base
+        rows: QuerySet[I] = self.model._default_manager.across_workspaces(  # type: ignore[assignment]
+            "the signed token names the row"
+        )
         invitation = (
             rows.select_related(*self.select_related).filter(pk=data.get("id"), email=data.get("email")).first()
         )

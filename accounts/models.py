@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -7,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.domains import display_domain, new_verification_token, verification_value
+from accounts.scoping import check_scoped
 
 if TYPE_CHECKING:
     pass
@@ -54,10 +56,62 @@ _M = TypeVar("_M", bound=models.Model)
 
 
 class TenantQuerySet(models.QuerySet[_M]):
-    """Querysets of tenant rows are narrowed by workspace before anything else."""
+    """Querysets of tenant rows are narrowed by workspace before anything else: while a request or a
+    task is served, one that names no workspace is refused when it runs (accounts/scoping.py)."""
+
+    # Why this queryset may span workspaces, when it was said loudly; None for ordinary ones.
+    _tenant_scope: str | None = None
 
     def for_workspace(self, workspace: Workspace) -> TenantQuerySet[_M]:
         return self.filter(workspace=workspace)
+
+    def across_workspaces(self, reason: str) -> TenantQuerySet[_M]:
+        """The one way around the workspace guard, for the few queries that truly span tenants."""
+        clone = self._chain()  # type: ignore[attr-defined]
+        clone._tenant_scope = reason
+        return clone
+
+    def _clone(self) -> TenantQuerySet[_M]:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._tenant_scope = self._tenant_scope
+        return clone
+
+    # Every way a queryset reaches the database passes one of these.
+    def _fetch_all(self) -> None:
+        if self._result_cache is None:
+            check_scoped(self)
+        super()._fetch_all()
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[_M]:
+        check_scoped(self)
+        return super().iterator(chunk_size)
+
+    def count(self) -> int:
+        if self._result_cache is None:
+            check_scoped(self)
+        return super().count()
+
+    def exists(self) -> bool:
+        if self._result_cache is None:
+            check_scoped(self)
+        return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        check_scoped(self)
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        check_scoped(self)
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        check_scoped(self)
+        return super().delete()
+
+    def bulk_update(self, objs: Iterable[_M], fields: Iterable[str], batch_size: int | None = None) -> int:
+        # The rows were loaded (scoped) before; Django updates them by primary key.
+        rows = self.across_workspaces("bulk_update of rows already loaded")
+        return super(TenantQuerySet, rows).bulk_update(objs, fields, batch_size=batch_size)
 
 
 TenantManager = models.Manager.from_queryset(TenantQuerySet)

@@ -136,7 +136,7 @@ def add_domain(
 def _mark_verified(domain: Domain, *, actor: User | None, actor_label: str | None, detail: str) -> bool:
     now = timezone.now()
     # Conditional, so a "Check now" racing the periodic recheck records the proof once.
-    won = Domain.objects.filter(pk=domain.pk, status=Domain.Status.PENDING).update(
+    won = Domain.objects.filter(workspace_id=domain.workspace_id, pk=domain.pk, status=Domain.Status.PENDING).update(
         status=Domain.Status.VERIFIED, verified_at=now, last_checked_at=now, last_check_message=detail
     )
     domain.status, domain.verified_at, domain.last_checked_at, domain.last_check_message = (
@@ -178,7 +178,8 @@ def recheck_pending_domains(*, limit: int = PENDING_RECHECK_BATCH) -> int:
     """Look up the pending domains checked least recently; returns how many became verified."""
     now = timezone.now()
     due = (
-        Domain.objects.select_related("workspace")
+        Domain.objects.across_workspaces("beat: DNS recheck of every workspace")
+        .select_related("workspace")
         .filter(status=Domain.Status.PENDING, created_at__gte=now - timedelta(days=PENDING_RECHECK_DAYS))
         .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=now - PENDING_RECHECK_INTERVAL))
         .order_by(F("last_checked_at").asc(nulls_first=True), "pk")[:limit]
@@ -244,7 +245,7 @@ def accept_staff_invitation(*, invitation: StaffInvitation, user: User) -> Membe
 
 
 def revoke_staff_invitation(*, invitation: StaffInvitation, by: User) -> None:
-    if withdraw_open_invitations(StaffInvitation.objects.filter(pk=invitation.pk)):
+    if withdraw_open_invitations(StaffInvitation.objects.for_workspace(invitation.workspace).filter(pk=invitation.pk)):
         invitation.refresh_from_db(fields=["revoked_at"])
         record_audit(workspace=invitation.workspace, actor=by, action="staff.invitation_revoked", target=invitation)
 
@@ -320,13 +321,16 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     if not raw.startswith(API_KEY_PREFIX):
         return None
     api_key = (
-        ApiKey.objects.select_related("workspace").filter(key_hash=hash_api_key(raw), revoked_at__isnull=True).first()
+        ApiKey.objects.across_workspaces("the key itself names its workspace")
+        .select_related("workspace")
+        .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
+        .first()
     )
     if api_key is None:
         return None
     now = timezone.now()
     # One write a minute at most: last-used is for humans, not an access log.
     if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        ApiKey.objects.for_workspace(api_key.workspace).filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key

@@ -106,7 +106,9 @@ def click_buffer_state(*, workspace_id: int | None = None) -> ClickBufferState:
     except (redis.RedisError, OSError):
         lag_seconds = buffered = None
     # Through the partial index of waiting events (inboundevent_ws_click_waits): a handful, never the inbox.
-    waiting = InboundEvent.objects.filter(reason_code=REASON_CODE, status=InboundEvent.Status.RECEIVED)
+    waiting = InboundEvent.objects.across_workspaces("the health check counts the whole machine").filter(
+        reason_code=REASON_CODE, status=InboundEvent.Status.RECEIVED
+    )
     if workspace_id is not None:
         waiting = waiting.filter(workspace_id=workspace_id)
     return ClickBufferState(lag_seconds=lag_seconds, buffered=buffered, waiting_events=waiting.count())

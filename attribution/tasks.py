@@ -80,10 +80,10 @@ def sweep_inbound_events(older_than_seconds: float | None = None, queue: str | N
     waiting for its click (every sweep)."""
     now = timezone.now()
     after = SWEEP_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
-    due = InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after).filter(
+    events = InboundEvent.objects.across_workspaces("beat: each set is then processed in its own workspace")
+    due = events.filter(status=InboundEvent.Status.RECEIVED, received_at__lt=now - after).filter(
         Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - after)
     )
-    # Across workspaces on purpose (this runs from beat); each set is then processed in its own workspace.
     rows = list(
         due.order_by("received_at").values_list("workspace_id", "id", "attempts", "attempted_at", "reason_code")[
             :SWEEP_LIMIT

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,3 +23,23 @@ def _usable_database_connection(sender: object = None, **_: object) -> None:
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
     close_old_connections()
+
+
+@task_prerun.connect
+def _workspace_scoping_on(sender: object = None, task_id: str | None = None, **_: object) -> None:
+    """Every task runs with the workspace guard on (accounts/scoping.py), as a request does."""
+    from accounts.scoping import enter_scoping
+
+    _scoping_tokens[task_id or ""] = enter_scoping()
+
+
+@task_postrun.connect
+def _workspace_scoping_off(sender: object = None, task_id: str | None = None, **_: object) -> None:
+    from accounts.scoping import leave_scoping
+
+    token = _scoping_tokens.pop(task_id or "", None)
+    if token is not None:
+        leave_scoping(token)
+
+
+_scoping_tokens: dict[str, Any] = {}

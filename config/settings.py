@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accounts.scoping.WorkspaceScopingMiddleware",  # a tenant query naming no workspace is an error
     "config.middleware.JsonEdgeMiddleware",  # /api/ and /webhooks/: 413 over the limit, every error as JSON
     "django.middleware.security.SecurityMiddleware",
     "referrals.middleware.ShortLinkMiddleware",  # /r/<code> skips everything below (see its docstring)

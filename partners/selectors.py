@@ -108,7 +108,8 @@ def open_invitation(*, partner: Partner) -> PartnerInvitation | None:
 def partner_logins_of(*, user: User) -> list[PartnerUser]:
     """Every portal a person can enter: one row per partner they sign in as, across workspaces."""
     return list(
-        PartnerUser.objects.filter(user=user)
+        PartnerUser.objects.across_workspaces("a person's own portal logins")
+        .filter(user=user)
         .select_related("workspace", "partner")
         .order_by("workspace__name", "partner__name", "pk")
     )

@@ -41,7 +41,10 @@ PAGE_SIZE = 25
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Where a signed-in person lands: their only workspace, their portal, or a chooser listing both."""
     memberships = list(
-        Membership.objects.filter(user=request.user).select_related("workspace").order_by("workspace__name")
+        Membership.objects.across_workspaces("a person's own memberships")
+        .filter(user=request.user)
+        .select_related("workspace")
+        .order_by("workspace__name")
     )
     logins = selectors.partner_logins_of(user=request.user)
     if len(memberships) == 1 and not logins:

@@ -218,6 +218,8 @@ def _seed_deals(workspace: Workspace, partners: list[Partner]) -> int:
                 deal=deal, by=manager.user, reason="Already a customer of ours.", notify_partner=False
             )
         if status == "expired":
-            DealRegistration.objects.filter(pk=deal.pk).update(expires_at=timezone.now() - timedelta(days=1))
+            DealRegistration.objects.for_workspace(deal.workspace).filter(pk=deal.pk).update(
+                expires_at=timezone.now() - timedelta(days=1)
+            )
     services.expire_deal_registrations()
     return DealRegistration.objects.for_workspace(workspace).count()

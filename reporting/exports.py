@@ -322,7 +322,7 @@ def run_export(job: ExportJob, *, on_progress: Callable[[int], None] | None = No
         writer.writerow([_iso(v) for v in row])
         written += 1
         if written % (CHUNK * 5) == 0:
-            ExportJob.objects.filter(pk=job.pk).update(written_rows=written)
+            ExportJob.objects.for_workspace(job.workspace).filter(pk=job.pk).update(written_rows=written)
     name = f"exports/{job.workspace_id}/{job.pk}-{file_name(job.workspace, job.kind, f)}"
     if default_storage.exists(name):
         default_storage.delete(name)

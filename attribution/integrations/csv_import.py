@@ -89,7 +89,7 @@ def upload_csv(*, workspace: Workspace, kind: str, uploaded: UploadedFile, by: U
 @transaction.atomic
 def start_import(*, csv_import: CsvImport, mapping: dict[str, str], by: User | None) -> CsvImport:
     """Fix the mapping and queue the job. Starting a started import changes nothing."""
-    locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+    locked = CsvImport.objects.for_workspace(csv_import.workspace).select_for_update().get(pk=csv_import.pk)
     if locked.status != CsvImport.Status.UPLOADED:
         return locked
     locked.mapping = clean_mapping(locked.kind, locked.headers, mapping)
@@ -109,20 +109,24 @@ def _send(csv_import_id: int, queue: str | None = None) -> None:
 
 def fail_import(*, csv_import_id: int, reason: str) -> None:
     """Give up on an import the job cannot finish; the lines already imported stay imported."""
-    CsvImport.objects.filter(pk=csv_import_id).exclude(status=CsvImport.Status.DONE).update(
-        status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now()
-    )
+    CsvImport.objects.across_workspaces("the job names its import by id").filter(pk=csv_import_id).exclude(
+        status=CsvImport.Status.DONE
+    ).update(status=CsvImport.Status.FAILED, failure_reason=reason, finished_at=timezone.now())
 
 
 def retry_import(*, csv_import: CsvImport) -> None:
     """Start a failed import again after its last committed chunk (a person asked to)."""
     with transaction.atomic():
-        updated = CsvImport.objects.filter(pk=csv_import.pk, status=CsvImport.Status.FAILED).update(
-            status=CsvImport.Status.QUEUED,
-            failure_reason="",
-            finished_at=None,
-            runs_without_progress=0,
-            progress_at=timezone.now(),
+        updated = (
+            CsvImport.objects.for_workspace(csv_import.workspace)
+            .filter(pk=csv_import.pk, status=CsvImport.Status.FAILED)
+            .update(
+                status=CsvImport.Status.QUEUED,
+                failure_reason="",
+                finished_at=None,
+                runs_without_progress=0,
+                progress_at=timezone.now(),
+            )
         )
         if updated:
             transaction.on_commit(lambda: _send(csv_import.pk), robust=True)
@@ -136,7 +140,12 @@ def chunk_committed(csv_import_id: int, processed_lines: int) -> None:
 def _claim(csv_import_id: int) -> CsvImport | None:
     """Mark a run as started (one more attempt without progress), counting the lines on the first."""
     with transaction.atomic():
-        row = CsvImport.objects.select_for_update().filter(pk=csv_import_id).first()
+        row = (
+            CsvImport.objects.across_workspaces("the job names its import by id")
+            .select_for_update()
+            .filter(pk=csv_import_id)
+            .first()
+        )
         if row is None or row.is_finished or row.status == CsvImport.Status.UPLOADED:
             return None
         row.runs_without_progress += 1
@@ -145,12 +154,12 @@ def _claim(csv_import_id: int) -> CsvImport | None:
         row.save(update_fields=["runs_without_progress", "progress_at", "started_at"])
     if row.total_rows is None:
         total = count_lines(row)
-        CsvImport.objects.filter(pk=row.pk).update(
+        CsvImport.objects.for_workspace(row.workspace).filter(pk=row.pk).update(
             total_rows=total, status=CsvImport.Status.RUNNING, progress_at=timezone.now()
         )
         row.refresh_from_db()
     elif row.status == CsvImport.Status.QUEUED:
-        CsvImport.objects.filter(pk=row.pk).update(status=CsvImport.Status.RUNNING)
+        CsvImport.objects.for_workspace(row.workspace).filter(pk=row.pk).update(status=CsvImport.Status.RUNNING)
     return row
 
 
@@ -160,7 +169,7 @@ def _commit_chunk(
     """Hand a chunk's events to the inbox and advance the progress, in one transaction, under the
     import's lock. False when another run has moved the progress meanwhile: it owns the rest."""
     with transaction.atomic():
-        locked = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+        locked = CsvImport.objects.for_workspace(csv_import.workspace).select_for_update().get(pk=csv_import.pk)
         if locked.processed_rows != offset or locked.is_finished:
             return False
         events = [event for event, _ in chunk if event is not None]
@@ -217,9 +226,9 @@ def run_import(*, csv_import_id: int) -> None:
         if not _commit_chunk(csv_import, offset=offset, chunk=chunk):
             return
         offset += len(chunk)
-    CsvImport.objects.filter(pk=csv_import_id, processed_rows=offset, status=CsvImport.Status.RUNNING).update(
-        status=CsvImport.Status.DONE, finished_at=timezone.now()
-    )
+    CsvImport.objects.across_workspaces("the job names its import by id").filter(
+        pk=csv_import_id, processed_rows=offset, status=CsvImport.Status.RUNNING
+    ).update(status=CsvImport.Status.DONE, finished_at=timezone.now())
 
 
 def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str | None = None) -> int:
@@ -227,7 +236,8 @@ def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str
     with the broker. One that stalls MAX_RUNS_WITHOUT_PROGRESS times in a row is failed with the
     reason, so no import stays "Importing" for ever. Returns how many were sent."""
     now = timezone.now()
-    stalled = CsvImport.objects.filter(  # across workspaces on purpose: this runs from beat
+    imports = CsvImport.objects.across_workspaces("beat: stalled imports of every workspace")
+    stalled = imports.filter(
         status__in=[CsvImport.Status.QUEUED, CsvImport.Status.RUNNING],
         progress_at__lt=now - (STALLED_AFTER if stalled_after is None else stalled_after),
     )
@@ -241,7 +251,7 @@ def resume_stalled_imports(*, stalled_after: timedelta | None = None, queue: str
             )
             continue
         # Touched first, so the next sweep waits a full period for this run to show progress.
-        if CsvImport.objects.filter(pk=pk, progress_at__lt=now).update(progress_at=now):
+        if imports.filter(pk=pk, progress_at__lt=now).update(progress_at=now):
             _send(pk, queue)
             sent += 1
     return sent

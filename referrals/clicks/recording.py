@@ -139,7 +139,8 @@ def _load_link(code: str) -> dict[str, Any] | None:
     # The one unscoped link lookup in Tandem: a short link names no workspace, and its code is
     # unique across all of them. Only an active link resolves.
     row = (
-        Link.objects.filter(code=code, archived_at__isnull=True)
+        Link.objects.across_workspaces("a link code is unique across Tandem and names its workspace")
+        .filter(code=code, archived_at__isnull=True)
         .values("id", "workspace_id", "partner_id", "destination_url", *UTM_FIELDS)
         .first()
     )

@@ -189,7 +189,12 @@ def approve_deal_registration(
     *, deal: DealRegistration, by: User, reason: str = "", notify_partner: bool = True
 ) -> Referral:
     """Approve: the customer becomes the partner's referral, protected for the program's deal protection days."""
-    deal = DealRegistration.objects.select_for_update().select_related("program", "partner").get(pk=deal.pk)
+    deal = (
+        DealRegistration.objects.for_workspace(deal.workspace)
+        .select_for_update()
+        .select_related("program", "partner")
+        .get(pk=deal.pk)
+    )
     _require_submitted(deal)
     now = timezone.now()
     protected_until = now + timedelta(days=deal.program.deal_protection_days)
@@ -224,7 +229,12 @@ def reject_deal_registration(
     *, deal: DealRegistration, by: User, reason: str, notify_partner: bool = True
 ) -> DealRegistration:
     """Reject with a reason the partner will read."""
-    deal = DealRegistration.objects.select_for_update().select_related("partner").get(pk=deal.pk)
+    deal = (
+        DealRegistration.objects.for_workspace(deal.workspace)
+        .select_for_update()
+        .select_related("partner")
+        .get(pk=deal.pk)
+    )
     _require_submitted(deal)
     if not reason.strip():
         raise ValidationError({"reason": "Tell the partner why; they will see this reason."})
@@ -258,14 +268,17 @@ def expire_deal_registrations(*, now: datetime | None = None) -> int:
     """End the protection of approved registrations whose customer never bought; returns how many."""
     now = now or timezone.now()
     expired = 0
-    due = DealRegistration.objects.filter(status=DealRegistration.Status.APPROVED, expires_at__lte=now).exclude(
-        referral__stage=Referral.Stage.CUSTOMER
+    due = (
+        DealRegistration.objects.across_workspaces("beat: expiring deals of every workspace")
+        .filter(status=DealRegistration.Status.APPROVED, expires_at__lte=now)
+        .exclude(referral__stage=Referral.Stage.CUSTOMER)
     )
     # Across all workspaces on purpose: this runs from beat, and each row is handled in its own workspace.
     for deal_id in due.values_list("pk", flat=True).iterator():
         with transaction.atomic():
             deal = (
-                DealRegistration.objects.select_for_update()
+                DealRegistration.objects.across_workspaces("beat: expiring deals of every workspace")
+                .select_for_update()
                 .filter(pk=deal_id, status=DealRegistration.Status.APPROVED)
                 .first()
             )

@@ -71,7 +71,7 @@ def create_link(
 
     if chosen:
         # Unscoped on purpose: link codes are unique across Tandem, so any workspace's link blocks the code.
-        existing = Link.objects.filter(code=chosen).first()
+        existing = Link.objects.across_workspaces("link codes are unique across Tandem").filter(code=chosen).first()
         if existing is not None:
             if (
                 existing.workspace_id == workspace.pk

@@ -123,7 +123,7 @@ def statement_pdf_bytes(statement: Statement) -> bytes:
             pass  # the media volume lost it: render it again from the frozen lines
     data = render_statement_pdf(statement)
     statement.pdf.save(f"{statement.workspace.slug}-{statement.number}.pdf", ContentFile(data), save=False)
-    Statement.objects.filter(pk=statement.pk).update(pdf=statement.pdf.name)
+    Statement.objects.for_workspace(statement.workspace).filter(pk=statement.pk).update(pdf=statement.pdf.name)
     return data
 
 

@@ -446,7 +446,8 @@ def send_statement_email(*, statement_id: int) -> bool:
 
     with transaction.atomic():
         statement = (
-            Statement.objects.select_for_update(of=("self",))
+            Statement.objects.across_workspaces("the task names its statement by id")
+            .select_for_update(of=("self",))
             .select_related("workspace", "period")
             .filter(pk=statement_id)
             .first()
@@ -477,5 +478,7 @@ def unsent_statement_ids(*, older_than: timedelta = timedelta(minutes=10)) -> li
     """Statements whose email never went out (a worker died, the mail server refused): for the sweeper."""
     cutoff = timezone.now() - older_than
     return list(
-        Statement.objects.filter(emailed_at__isnull=True, issued_at__lt=cutoff).values_list("pk", flat=True)[:500]
+        Statement.objects.across_workspaces("beat: unsent statements of every workspace")
+        .filter(emailed_at__isnull=True, issued_at__lt=cutoff)
+        .values_list("pk", flat=True)[:500]
     )

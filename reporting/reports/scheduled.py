@@ -78,7 +78,8 @@ def partners_due(*, frequency: str, period: Period) -> list[int]:
         partner__isnull=False,
     ).values("partner_id")
     return list(
-        Partner.objects.filter(program__report_frequency=frequency, receives_reports=True, status__in=REPORTED_STATUSES)
+        Partner.objects.across_workspaces("beat: scheduled reports of every workspace")
+        .filter(program__report_frequency=frequency, receives_reports=True, status__in=REPORTED_STATUSES)
         .exclude(email="")
         .exclude(pk__in=already)
         .order_by("pk")
@@ -88,15 +89,20 @@ def partners_due(*, frequency: str, period: Period) -> list[int]:
 
 def digest_recipients_due(*, period: Period) -> list[tuple[int, int]]:
     """(workspace id, user id) of every owner and manager without a digest for `period` yet."""
-    already = ReportDelivery.objects.filter(
-        kind=ReportDelivery.Kind.MANAGER_DIGEST,
-        period_start=period.start,
-        sent_at__isnull=False,
-        user__isnull=False,
-    ).values_list("workspace_id", "user_id")
+    already = (
+        ReportDelivery.objects.across_workspaces("beat: digests of every workspace")
+        .filter(
+            kind=ReportDelivery.Kind.MANAGER_DIGEST,
+            period_start=period.start,
+            sent_at__isnull=False,
+            user__isnull=False,
+        )
+        .values_list("workspace_id", "user_id")
+    )
     sent = set(already)
     rows = (
-        Membership.objects.filter(role__in=DIGEST_ROLES, user__is_active=True)
+        Membership.objects.across_workspaces("beat: digests of every workspace")
+        .filter(role__in=DIGEST_ROLES, user__is_active=True)
         .order_by("workspace_id", "user_id")
         .values_list("workspace_id", "user_id")
     )
@@ -191,7 +197,12 @@ def send_partner_report(*, partner_id: int, period: Period) -> bool:
     The delivery row stays locked while sending: two workers handed the same report send it once. If the
     commit fails after the send, a retry sends again — a duplicate beats a report never sent.
     """
-    partner = Partner.objects.select_related("workspace", "program").filter(pk=partner_id).first()
+    partner = (
+        Partner.objects.across_workspaces("the task names its partner by id")
+        .select_related("workspace", "program")
+        .filter(pk=partner_id)
+        .first()
+    )
     if (
         partner is None
         or not partner.receives_reports
