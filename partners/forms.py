@@ -83,6 +83,11 @@ class ProgramForm(forms.Form):
         initial=0,
         help_text="Approved commissions below this total roll over to the next period.",
     )
+    requires_tax_form = forms.BooleanField(
+        label="Require a tax form before the first payout",
+        required=False,
+        help_text="Partners fill in a W-9 (US) or W-8BEN (everyone else) in their portal's payout settings.",
+    )
     deal_protection_days = forms.IntegerField(
         label="Deal protection (days)",
         min_value=0,

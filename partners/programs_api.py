@@ -19,6 +19,7 @@ router = Router(tags=["programs"])
 _WINDOW = "Days after a click within which a lead is credited to the partner."
 _HOLD = "Days a commission waits before it can be approved (refunds)."
 _MINIMUM = "The least a partner is paid at once, as a decimal string."
+_TAX_FORM = "Partners must have a W-9 or W-8BEN on file before their first payout."
 _DESTINATION = (
     "Where partners' default links land: a URL on one of the workspace's verified domains. "
     "Empty: the home page of the first verified domain."
@@ -38,6 +39,7 @@ class ProgramIn(Schema):
         Decimal("0"), ge=0, max_digits=14, decimal_places=2, description=_MINIMUM, json_schema_extra=amount_json_schema
     )
     terms: str = ""
+    requires_tax_form: bool = Field(False, strict=True, description=_TAX_FORM)
 
     _amounts = field_validator("minimum_payout", mode="before")(decimal_string)
 
@@ -57,6 +59,7 @@ class ProgramChanges(Schema):
         None, ge=0, max_digits=14, decimal_places=2, description=_MINIMUM, json_schema_extra=amount_json_schema
     )
     terms: str | None = None
+    requires_tax_form: bool | None = Field(None, strict=True, description=_TAX_FORM)
 
     _amounts = field_validator("minimum_payout", mode="before")(decimal_string)
 
@@ -76,6 +79,7 @@ class ProgramOut(Schema):
     hold_days: int
     minimum_payout: str
     terms: str
+    requires_tax_form: bool
     created_at: str
 
 
@@ -92,6 +96,7 @@ def program_out(program: Program) -> dict[str, Any]:
         "hold_days": program.hold_days,
         "minimum_payout": str(program.minimum_payout),
         "terms": program.terms,
+        "requires_tax_form": program.requires_tax_form,
         "created_at": program.created_at.isoformat(),
     }
 

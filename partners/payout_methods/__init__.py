@@ -47,7 +47,8 @@ def statement_copy(method: PayoutMethodDetails | None) -> tuple[str, str]:
 
 def row_details(row: PayoutMethod) -> PayoutMethodDetails:
     fields: dict[str, Any] = json.loads(unseal(row.sealed_details))
-    return details_of(row.type, {key: str(value) for key, value in fields.items()})
+    # In the order a form shows them (the sealed JSON is sorted by key).
+    return details_of(row.type, {name: str(fields[name]) for name in FIELDS[row.type] if name in fields})
 
 
 def payout_method_row(partner: Partner) -> PayoutMethod | None:

@@ -24,6 +24,7 @@ PROGRAM_FIELDS = (
     "attribution_model",
     "hold_days",
     "minimum_payout",
+    "requires_tax_form",
     "deal_protection_days",
     "public_applications",
     "terms",
