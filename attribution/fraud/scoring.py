@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from attribution.fraud import signals as S
+from attribution.fraud.payouts import partners_sharing_payouts
 from attribution.fraud.settings import Rules, rules_for_programs
 from attribution.models import Conversion, PartnerFlag, PartnerVisit
 from core.sql import fetch_rows
@@ -89,7 +90,8 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
     own = _own_devices(workspace_id, partner_ids, clicks)
     days = _daily_conversions(workspace_id, partner_ids, [s.occurred_at.date() for s in subjects])
     medians = {pk: _median_seconds(workspace_id, pk) for pk in {s.program_id for s in subjects if s.click_pk}}
-    other_ids = {pk for partners in shared.values() for pk in partners} - partner_ids
+    same_account = partners_sharing_payouts(workspace_id, partner_ids)
+    other_ids = {pk for partners in [*shared.values(), *same_account.values()] for pk in partners} - partner_ids
     names = dict(
         Partner.objects.filter(workspace_id=workspace_id, pk__in=partner_ids | other_ids).values_list("id", "name")
     )
@@ -100,6 +102,9 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
         rule = rules[subject.program_id]
         click = clicks.get(subject.click_pk) if subject.click_pk else None
         risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names, memo)
+        if subject.partner_id in same_account:
+            others = sorted(names.get(pk, f"partner {pk}") for pk in same_account[subject.partner_id])
+            risk.add("shared_payout", rule.weights["shared_payout"], S.shared_payout(others))
         risk.held = risk.score >= rule.review_threshold or subject.partner_id in flagged
         if subject.partner_id in flagged:
             risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})

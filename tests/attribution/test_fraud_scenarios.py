@@ -167,3 +167,25 @@ def test_the_programs_threshold_and_weights_decide_what_is_held(workspace, anna,
     )
     commission, _ = clicked_sale(anna, "s1", email="bob@partner.test")
     assert (commission.risk_score, commission.status) == (55, Commission.Status.IN_REVIEW)
+
+
+def test_two_partners_paid_to_the_same_bank_account_are_caught(workspace, anna, ben, owner):
+    from partners.payout_methods.services import set_payout_method
+
+    iban = "DE89370400440532013000"
+    set_payout_method(
+        partner=anna,
+        method_type="sepa",
+        fields={"account_holder": "Anna", "iban": iban, "bic": "COBADEFFXXX"},
+        by=owner,
+        notify=False,
+    )
+    set_payout_method(
+        partner=ben,
+        method_type="sepa",
+        fields={"account_holder": "Ben", "iban": iban.lower(), "bic": "COBADEFFXXX"},
+        by=owner,
+        notify=False,
+    )
+    commission, _ = clicked_sale(anna, "s1")
+    assert signals(commission)["shared_payout"] == "The partner is paid to the same account as Ben."
