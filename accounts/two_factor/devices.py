@@ -43,7 +43,11 @@ def belongs_to(user: User, workspace: Workspace) -> bool:
 
 def requiring_workspaces(user: User) -> list[Workspace]:
     """The workspaces this person belongs to (staff or partner) whose owner requires two factors."""
-    ids = set(Membership.objects.filter(user=user).values_list("workspace_id", flat=True))
+    ids = set(
+        Membership.objects.across_workspaces("a person's own memberships, in every workspace")
+        .filter(user=user)
+        .values_list("workspace_id", flat=True)
+    )
     ids |= set(user.partner_logins.values_list("workspace_id", flat=True))
     return [ws for ws in Workspace.objects.filter(pk__in=ids) if workspace_requires_two_factor(ws)]
 
@@ -146,13 +150,13 @@ def disable_two_factor(*, user: User) -> None:
 
 
 @transaction.atomic
-def reset_two_factor(*, membership: Membership, by: User) -> None:
-    """An owner's answer to a lost phone and lost codes: the member signs in with the password alone
-    and sets up a new app (at once, if the workspace requires it)."""
-    user = membership.user
+def reset_two_factor(*, user: User, workspace: Workspace, by: User) -> None:
+    """An owner's answer to a lost phone and lost codes of someone in the workspace (staff or a
+    partner's login): they sign in with the password alone and set up a new app (at once, if the
+    workspace requires it)."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    _audit_everywhere(user=user, actor=by, action="two_factor.reset", workspace=membership.workspace)
+    _audit_everywhere(user=user, actor=by, action="two_factor.reset", workspace=workspace)
 
 
 @transaction.atomic

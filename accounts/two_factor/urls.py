@@ -14,4 +14,9 @@ urlpatterns = [
 workspace_urlpatterns = [
     path("settings/security/", views.security, name="workspace_security"),
     path("settings/members/<int:membership_id>/reset-two-factor/", views.reset_member, name="reset_member_two_factor"),
+    path(
+        "settings/partner-logins/<int:partner_user_id>/reset-two-factor/",
+        views.reset_partner_login,
+        name="reset_partner_two_factor",
+    ),
 ]

@@ -66,7 +66,9 @@ def _next_url(request: HttpRequest) -> str:
 def _qr_svg(data: str) -> SafeString:
     # Inline SVG: no image request, nothing for the content security policy to refuse.
     return mark_safe(
-        segno.make(data, error="m").svg_inline(scale=4, border=2, title="QR code for your authenticator app")
+        segno.make(data, error="m").svg_inline(
+            scale=4, border=2, omitsize=True, title="QR code for your authenticator app"
+        )
     )  # noqa: S308 - segno's own markup
 
 
@@ -159,7 +161,14 @@ def security(request: WorkspaceRequest) -> HttpResponseBase:
         )
     )
     rows = [{"membership": m, "has_two_factor": m.user_id in with_app} for m in members]
-    return render(request, "accounts/two_factor/security.html", {"form": form, "rows": rows})
+    # Partners' logins are many: only those with two factors on, who are the ones an owner may reset.
+    partner_logins = (
+        workspace.partner_users.filter(user__in=TOTPDevice.objects.filter(confirmed=True).values("user_id"))
+        .select_related("user", "partner")
+        .order_by("user__email")
+    )
+    context = {"form": form, "rows": rows, "partner_logins": partner_logins}
+    return render(request, "accounts/two_factor/security.html", context)
 
 
 @workspace_member(OWNERS, methods=("POST",))
@@ -170,9 +179,22 @@ def reset_member(request: WorkspaceRequest, membership_id: int) -> HttpResponseB
     if membership.user_id == request.user.pk:
         messages.error(request, "Use your own recovery codes, or ask another owner to reset yours.")
     else:
-        devices.reset_two_factor(membership=membership, by=request.user)
+        devices.reset_two_factor(user=membership.user, workspace=request.workspace, by=request.user)
         messages.success(
             request,
             f"Two-factor sign-in reset for {membership.user.email}. They sign in with their password next time.",
         )
+    return redirect("workspace_security", slug=request.workspace.slug)
+
+
+@workspace_member(OWNERS, methods=("POST",))
+def reset_partner_login(request: WorkspaceRequest, partner_user_id: int) -> HttpResponseBase:
+    """A partner lost their phone: the owner of the workspace vouches for them, as for a member."""
+    login = get_for_workspace_or_404(
+        request.workspace.partner_users.select_related("user"), request.workspace, pk=partner_user_id
+    )
+    devices.reset_two_factor(user=login.user, workspace=request.workspace, by=request.user)
+    messages.success(
+        request, f"Two-factor sign-in reset for {login.user.email}. They sign in with their password next time."
+    )
     return redirect("workspace_security", slug=request.workspace.slug)

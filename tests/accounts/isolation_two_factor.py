@@ -4,6 +4,12 @@ Its workspace pages (security settings, resetting a member) take `membership_id`
 
 from __future__ import annotations
 
+from tests.partners.factories import PartnerFactory, PartnerUserFactory
+
+FOREIGN_PARAMS = {
+    "partner_user_id": lambda workspace: PartnerUserFactory(partner=PartnerFactory(workspace=workspace)).pk,
+}
+
 PUBLIC_ROUTES = {
     "login_code": "the second step of signing in: the signed-in person's own devices, no workspace",
     "two_factor_setup": "a person's own second factor, kept per person, not per workspace",

@@ -195,3 +195,24 @@ def test_turning_it_off_asks_for_the_password(owner):
 
     client.post("/account/two-factor/disable/", {"password": PASSWORD})
     assert not devices.has_two_factor(owner)
+
+
+def test_an_owner_resets_a_partners_lost_device(owner_client, owner, partner_user, workspace):
+    partner = Client()
+    sign_in(partner, partner_user.email)
+    turn_on(partner)
+    login = partner_user.partner_logins.get(workspace=workspace)
+    page = owner_client.get(f"/w/{workspace.slug}/settings/security/")
+    assert partner_user.email.encode() in page.content
+
+    owner_client.post(f"/w/{workspace.slug}/settings/partner-logins/{login.pk}/reset-two-factor/")
+
+    assert not devices.has_two_factor(partner_user)
+    assert AuditLogEntry.objects.filter(workspace=workspace, action="two_factor.reset", actor=owner).exists()
+
+
+def test_a_partner_login_of_another_workspace_is_a_404(outsider_client, partner_user, workspace):
+    login = partner_user.partner_logins.get(workspace=workspace)
+    url = f"/w/{workspace.slug}/settings/partner-logins/{login.pk}/reset-two-factor/"
+
+    assert outsider_client.post(url).status_code == 404
