@@ -19,7 +19,7 @@ from django.db.models import Count, Max
 from partners.models import PayoutMethod
 from partners.payout_methods import row_details
 
-_IDENTIFYING = {
+_IDENTIFYING: dict[str, str] = {
     PayoutMethod.Type.SEPA: "iban",
     PayoutMethod.Type.PAYPAL: "email",
     PayoutMethod.Type.STRIPE_CONNECT: "account_id",
