@@ -23,6 +23,7 @@ from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.ledger import post_entry
 from attribution.models import Commission, InboundEvent, LedgerEntry
+from attribution.outbound import emit_commissions
 from attribution.services import retry_events
 from core.currency import CURRENCIES
 from core.money import excess_places
@@ -125,6 +126,7 @@ def add_manual_commission(
         target=commission,
         changes={"partner": partner.pk, "amount": f"{amount:f}", "currency": currency, "description": description},
     )
+    emit_commissions(workspace.pk, "commission.created", [commission.pk])
     return commission, True
 
 

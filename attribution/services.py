@@ -21,6 +21,7 @@ from accounts.services import record_audit
 from attribution.inbox import EventReceipt, IncomingEvent, InvalidEvents, accept_events, enqueue_on_commit  # noqa: F401 - re-exported
 from attribution.ledger import NewEntry, post_entries
 from attribution.models import Commission, ExchangeRate, InboundEvent, LedgerEntry
+from attribution.outbound import emit_commissions
 from attribution.processing import ProcessResult, process_events, process_pending  # noqa: F401 - re-exported
 from attribution.rules import RuleInput, add_reward_rule_version, ensure_default_reward_rule  # noqa: F401 - re-exported
 from core.iso import CURRENCIES
@@ -67,6 +68,7 @@ def approve_commissions(
         action="commission.approved",
         changes={"count": len(approved), "ids": approved[:50], "due": due},
     )
+    emit_commissions(workspace.pk, "commission.approved", approved)
     return approved
 
 

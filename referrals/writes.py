@@ -15,6 +15,7 @@ from django.db import connection
 
 from core.sql import insert_rows
 from referrals.models import Referral
+from referrals.outbound import emit_referrals_created, referral_data
 from referrals.services import email_domain
 
 
@@ -59,7 +60,23 @@ def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[
         ignore_conflicts=True,
         returning=("id", "program_id", "customer_external_id"),
     )
-    return {(program_id, customer): pk for pk, program_id, customer in inserted}
+    created = {(program_id, customer): pk for pk, program_id, customer in inserted}
+    emit_referrals_created(
+        workspace_id,
+        [
+            referral_data(
+                referral_id=created[(r.program_id, r.customer_external_id)],
+                partner_id=r.partner_id,
+                program_id=r.program_id,
+                customer_external_id=r.customer_external_id,
+                source=r.source,
+                created_at=r.created_at,
+            )
+            for r in ordered
+            if (r.program_id, r.customer_external_id) in created
+        ],
+    )
+    return created
 
 
 def bind_deal_referral(*, workspace_id: int, referral_id: int, customer_external_id: str, customer_email: str) -> bool:

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from attribution.ledger import NewEntry
 from attribution.models import Commission, CommissionReversal, Conversion, InboundEvent, LedgerEntry
+from attribution.outbound import emit_commission_reversals
 from attribution.processing.state import ZERO, Event, SetState, Status
 from attribution.rewards import refund_reversal, round_money
 from core.sql import insert_rows, update_rows
@@ -148,6 +149,9 @@ def record_refunds(state: SetState, refunds: list[Event]) -> None:
         fields=["reversed_amount", "status"],
         where="t.workspace_id = %s",
         where_params=[state.ws],
+    )
+    emit_commission_reversals(
+        state.ws, [(c.pk, amount, event.event_id) for event, _, reversals in planned for c, amount in reversals]
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.services import record_audit
 from partners.models import Partner, Program
+from partners.outbound import emit_partner_created
 from partners.services.common import find_partner, normalize_email
 
 
@@ -67,4 +68,5 @@ def apply_to_program(
         target=partner,
         changes={"program": [None, program.name]},
     )
+    emit_partner_created(partner)
     return partner, True

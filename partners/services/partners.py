@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User, Workspace
 from accounts.services import record_audit, send_templated_email
 from partners.models import Partner, PartnerGroup, Program
+from partners.outbound import emit_partner_created
 from partners.services.arrivals import partner_joined
 from partners.services.common import apply_changes, find_partner, normalize_email, require_same_workspace, set_status
 from partners.services.invitations import open_invitation, send_portal_invitation, withdraw_partner_invitations
@@ -98,6 +99,7 @@ def create_partner(
         changes={"status": [None, status], "program": [None, program.name]},
     )
     partner_joined(partner)
+    emit_partner_created(partner)
     if status == Partner.Status.INVITED:
         open_invitation(partner, invited_by=by, notify=notify)
     return partner, True

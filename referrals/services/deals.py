@@ -17,6 +17,7 @@ from accounts.services import record_audit, send_templated_email
 from core.iso import CURRENCIES
 from partners.models import Partner
 from referrals.models import DealRegistration, Referral
+from referrals.outbound import emit_referrals_created, referral_data
 from referrals.services._common import _check_partner
 from referrals.services.customers import email_domain
 
@@ -208,6 +209,19 @@ def approve_deal_registration(
         source=Referral.Source.DEAL_REGISTRATION,
         deal_registration=deal,
         protected_until=protected_until,
+    )
+    emit_referrals_created(
+        deal.workspace_id,
+        [
+            referral_data(
+                referral_id=referral.pk,
+                partner_id=deal.partner_id,
+                program_id=deal.program_id,
+                customer_external_id="",
+                source=referral.source,
+                created_at=referral.created_at,
+            )
+        ],
     )
     deal.status = DealRegistration.Status.APPROVED
     deal.reason, deal.decided_by, deal.decided_at, deal.expires_at = reason.strip(), by, now, protected_until

@@ -22,6 +22,7 @@ from partners.models import Partner
 from partners.payout_methods import payout_methods_for, statement_copy
 from reporting.payouts.dates import cutoff_of
 from reporting.payouts.models import Payout, PayoutPeriod, Statement, StatementLine
+from reporting.payouts.outbound import emit_statements
 
 ZERO = Decimal("0")
 
@@ -320,6 +321,7 @@ def close_payout_period(
         target=period,
         changes={"end": end.isoformat(), "statements": len(statements)},
     )
+    emit_statements(workspace.pk, "statement.issued", statements)
 
     ids = [statement.pk for statement in statements]
     if email_partners and ids:
@@ -405,6 +407,7 @@ def mark_statements_paid(
             target=statement,
             changes={"amount": str(round_money(statement.total, statement.currency)), "currency": statement.currency},
         )
+    emit_statements(workspace.pk, "statement.paid", statements)
     return statements
 
 
