@@ -15,6 +15,7 @@ from partners.programs_api import router as programs_router
 from referrals.api import router as links_router
 from referrals.default_links import default_link_out
 from reporting.payouts.api import router as payouts_router
+from reporting.payouts.runs.api import router as payout_runs_router
 from reporting.stats_api import router as stats_router
 from reporting.tax_reports import router as tax_reports_router
 
@@ -39,6 +40,7 @@ partners_api.describe_default_link = default_link_out
 api.add_router("", links_router)
 api.add_router("", integrations_router)
 api.add_router("", payouts_router)
+api.add_router("", payout_runs_router)
 api.add_router("", adjustments_router)  # before attribution's GET /events/{event_id}, which would match /assign
 api.add_router("", attribution_router)
 api.add_router("", stats_router)

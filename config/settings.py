@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Payout runs whose worker died mid-run carry on (same idempotency keys: nothing is paid twice).
+    "resume-payout-runs": {
+        "task": "reporting.payouts.runs.tasks.resume_payout_runs",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "purge-idempotency-keys": {
         "task": "attribution.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
@@ -258,6 +264,7 @@ CELERY_IMPORTS = (
     "attribution.integrations.tasks",
     "reporting.tasks",
     "reporting.payouts.tasks",
+    "reporting.payouts.runs.tasks",
     "reporting.reports.tasks",
     "partners.imports.tasks",
 )
@@ -340,6 +347,10 @@ if "EMAIL_URL" in os.environ:
     globals().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tandem <no-reply@tandem.localhost>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Stripe's API for payout transfers: STRIPE_API_BASE points it elsewhere (tests use a local stand-in).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 # --- i18n / static ------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

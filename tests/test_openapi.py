@@ -48,8 +48,14 @@ def test_ids_in_bodies_are_integers(document):
 
 
 def test_the_stripe_signing_secret_is_constrained(document):
-    secret = document["components"]["schemas"]["StripeSecretIn"]["properties"]["signing_secret"]
-    assert secret["pattern"].startswith("^whsec_")
+    fields = document["components"]["schemas"]["StripeSecretIn"]["properties"]
+    # Both are optional (null or a string): the string's pattern is what is checked.
+    patterns = {
+        name: next(s["pattern"] for s in fields[name].get("anyOf", [fields[name]]) if "pattern" in s)
+        for name in ("signing_secret", "secret_key")
+    }
+    assert patterns["signing_secret"].startswith("^whsec_")
+    assert patterns["secret_key"].startswith("^(sk|rk)_")
 
 
 def test_a_post_links_to_the_get_of_what_it_made(document):

@@ -29,6 +29,9 @@ class IntegrationSettings(models.Model):
         max_length=255, blank=True, help_text="The webhook endpoint's signing secret, whsec_…"
     )
     stripe_secret_set_at = models.DateTimeField(null=True, blank=True)
+    # The API secret key pays partners (Stripe Transfers), so it is sealed (core/sealed.py), never shown back.
+    stripe_secret_key_sealed = models.TextField(blank=True, help_text="The Stripe secret key, sk_…, sealed")
+    stripe_secret_key_set_at = models.DateTimeField(null=True, blank=True)
     hubspot_app_id = models.CharField(max_length=40, blank=True)
     hubspot_client_secret = models.CharField(max_length=255, blank=True)
     hubspot_secret_set_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +57,10 @@ class IntegrationSettings(models.Model):
     @property
     def stripe_connected(self) -> bool:
         return bool(self.stripe_signing_secret)
+
+    @property
+    def stripe_secret_key_set(self) -> bool:
+        return bool(self.stripe_secret_key_sealed)
 
     @property
     def hubspot_connected(self) -> bool:

@@ -12,6 +12,7 @@ from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.integrations.models import IntegrationSettings
 from core.iso import CURRENCIES
+from core.sealed import seal, unseal
 
 _STRIPE_SECRET_RE = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{16,200}$")
 _STAGE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -61,6 +62,52 @@ def set_stripe_signing_secret(
         changes={"replaced": replaced},
     )
     return row
+
+
+_STRIPE_API_KEY_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{8,240}$")
+
+
+def validate_stripe_secret_key(raw: str) -> str:
+    key = (raw or "").strip()
+    if not _STRIPE_API_KEY_RE.match(key):
+        raise ValidationError(
+            {
+                "secret_key": [
+                    "Paste a secret key from Stripe's dashboard: it starts with sk_live_ or sk_test_ (or rk_ for a restricted key)."
+                ]
+            }
+        )
+    return key
+
+
+@transaction.atomic
+def set_stripe_secret_key(
+    *, workspace: Workspace, secret_key: str, by: User | None, actor_label: str | None = None
+) -> IntegrationSettings:
+    """Store the Stripe secret key that pays partners by Stripe Transfer, sealed. The same key again changes nothing."""
+    key = validate_stripe_secret_key(secret_key)
+    row = _locked_settings(workspace)
+    if row.stripe_secret_key_sealed and stripe_secret_key(row) == key:
+        return row
+    replaced = bool(row.stripe_secret_key_sealed)
+    row.stripe_secret_key_sealed = seal(key)
+    row.stripe_secret_key_set_at = timezone.now()
+    row.updated_by = by
+    row.save(update_fields=["stripe_secret_key_sealed", "stripe_secret_key_set_at", "updated_by", "updated_at"])
+    record_audit(
+        workspace=workspace,
+        actor=by,
+        actor_label=actor_label,
+        action="integrations.stripe_secret_key_set",
+        target=row,
+        changes={"replaced": replaced, "mode": "live" if "_live_" in key else "test"},
+    )
+    return row
+
+
+def stripe_secret_key(row: IntegrationSettings) -> str:
+    """The workspace's Stripe secret key in full (for calls to Stripe only), or an empty string."""
+    return unseal(row.stripe_secret_key_sealed) if row.stripe_secret_key_sealed else ""
 
 
 def parse_stage_ids(raw: str | list[str]) -> list[str]:

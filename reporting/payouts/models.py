@@ -225,3 +225,12 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{round_money(self.amount, self.currency)} {self.currency} to partner {self.partner_id}"
+
+    @property
+    def method_label(self) -> str:
+        """How the money left, in words: the run's method (Stripe, SEPA…), else the one on the statement."""
+        from reporting.payouts.runs.rules import METHOD_LABELS
+
+        if self.method in METHOD_LABELS:
+            return METHOD_LABELS[self.method]
+        return Partner.PayoutMethod(self.method).label if self.method in Partner.PayoutMethod.values else "Not set"

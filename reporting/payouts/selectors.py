@@ -99,7 +99,7 @@ def partner_statements(partner: Partner) -> QuerySet[Statement]:
     return (
         Statement.objects.for_workspace(partner.workspace)
         .filter(partner=partner)
-        .select_related("period")
+        .select_related("period", "payout")
         .order_by("-issued_at", "-pk")
     )
 

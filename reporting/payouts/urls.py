@@ -3,6 +3,7 @@
 from django.urls import path
 
 from reporting.payouts import views
+from reporting.payouts.runs import urls as run_urls
 
 workspace_urlpatterns = [
     path("payouts/", views.payout_periods, name="payout_periods"),
@@ -15,9 +16,9 @@ workspace_urlpatterns = [
     path("payouts/statements/<int:statement_id>/pdf/", views.statement_pdf, name="statement_pdf"),
     path("payouts/statements/<int:statement_id>/approve/", views.statement_approve, name="statement_approve"),
     path("payouts/statements/<int:statement_id>/mark-paid/", views.statement_mark_paid, name="statement_mark_paid"),
-]
+] + run_urls.workspace_urlpatterns
 
 portal_urlpatterns = [
     path("statements/", views.portal_statements, name="portal_statements"),
     path("statements/<int:statement_id>/pdf/", views.portal_statement_pdf, name="portal_statement_pdf"),
-]
+] + run_urls.portal_urlpatterns

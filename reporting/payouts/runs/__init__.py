@@ -1,0 +1,1 @@
+"""Payout runs: finance picks issued statements, sees who can be paid and how, and pays them exactly once."""
