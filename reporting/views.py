@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from accounts.models import ApiKey, Domain, Membership
 from accounts.tenancy import ANY_STAFF, FINANCE, MANAGERS, WorkspaceRequest, workspace_member
 from partners import selectors as partner_selectors
 from partners.forms import GroupChoiceForm, NotesForm
@@ -12,6 +11,7 @@ from partners.tax_forms import tax_form_on_file
 from reporting import metrics
 from reporting.filters import filters_from_request
 from reporting.reports.build import build_report
+from reporting.setup_checklist import setup_checklist
 
 
 @workspace_member()
@@ -30,13 +30,7 @@ def dashboard(request: WorkspaceRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "reporting/dashboard.html#body", context)
     if not context["has_partners"]:
-        context.update(
-            {
-                "domain_count": Domain.objects.for_workspace(workspace).count(),
-                "member_count": Membership.objects.for_workspace(workspace).count(),
-                "api_key_count": ApiKey.objects.for_workspace(workspace).filter(revoked_at__isnull=True).count(),
-            }
-        )
+        context["setup_steps"] = setup_checklist(workspace=workspace)
     return render(request, "reporting/dashboard.html", context)
 
 

@@ -86,3 +86,22 @@ def change_label(change: Any) -> str:
         return "no earlier data" if not change.previous else "—"
     arrow = "▲" if change.change > 0 else ("▼" if change.change < 0 else "")
     return f"{arrow} {abs(change.change) * 100:.0f}%".strip()
+
+
+@register.filter
+def period_label(filters: Any) -> str:
+    """The period a report's figures cover, as a tile says it: "last 30 days" when it ends today,
+    else its dates ("1 – 30 Nov 2026")."""
+    from reporting.filters import today
+
+    start, end = getattr(filters, "start", None), getattr(filters, "end", None)
+    if start is None or end is None:
+        return ""
+    if end == today():
+        days = (end - start).days + 1
+        return "today" if days == 1 else f"last {days} days"
+    if start.year != end.year:
+        return f"{start:%-d %b %Y} – {end:%-d %b %Y}"
+    if start.month != end.month:
+        return f"{start:%-d %b} – {end:%-d %b %Y}"
+    return f"{start:%-d} – {end:%-d %b %Y}"
