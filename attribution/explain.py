@@ -22,8 +22,10 @@ def _day(value: str | None) -> str:
         return value
 
 
-def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, sentence) pairs: who was credited and why, under which rule and version, and the amounts."""
+def explanation_lines(explanation: dict[str, Any], *, held: bool = False) -> list[tuple[str, str]]:
+    """(label, sentence) pairs: who was credited and why, under which rule and version, and the amounts.
+
+    `held`: the commission waits for a fraud review, so its hold's end approves nothing."""
     lines: list[tuple[str, str]] = []
     why = explanation.get("attribution") or {}
     source = why.get("source")
@@ -75,7 +77,9 @@ def explanation_lines(explanation: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{sale['amount']} {sale['currency']}.",
             )
         )
-    if explanation.get("hold_until"):
+    if held:
+        lines.append(("Hold", "Under review: it is approved only once the team clears it."))
+    elif explanation.get("hold_until"):
         lines.append(("Hold", f"Approved automatically on {_day(explanation['hold_until'])} unless rejected."))
     return lines
 

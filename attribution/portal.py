@@ -26,7 +26,9 @@ def portal_commissions(request: PartnerRequest) -> HttpResponse:
     rows = selectors.partner_commissions(request.workspace, request.partner, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for commission in page.object_list:
-        commission.lines = explanation_lines(commission.explanation)  # type: ignore[attr-defined]
+        commission.lines = explanation_lines(  # type: ignore[attr-defined]
+            commission.explanation, held=commission.status == Commission.Status.IN_REVIEW
+        )
     return render(
         request,
         "attribution/portal_commissions.html",
@@ -48,7 +50,7 @@ def portal_commission_detail(request: PartnerRequest, commission_id: int) -> Htt
         "attribution/portal_commission_detail.html",
         {
             "commission": commission,
-            "lines": explanation_lines(commission.explanation),
+            "lines": explanation_lines(commission.explanation, held=commission.status == Commission.Status.IN_REVIEW),
             "reversals": selectors.reversals_of_commission(request.workspace, commission),
             "reply": reply_of(request.workspace, commission),
             "reply_form": ReplyForm(),

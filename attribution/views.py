@@ -224,7 +224,8 @@ def commission_detail(request: WorkspaceRequest, commission_id: int) -> HttpResp
     commission = selectors.get_commission_or_404(workspace, commission_id)
     context = {
         "commission": commission,
-        "lines": explanation_lines(commission.explanation) + risk_lines(commission.risk_score, commission.risk_reasons),
+        "lines": explanation_lines(commission.explanation, held=commission.status == Commission.Status.IN_REVIEW)
+        + risk_lines(commission.risk_score, commission.risk_reasons),
         "entries": selectors.ledger_of_commission(workspace, commission),
         "reversals": selectors.reversals_of_commission(workspace, commission),
         "can_manage": _can_manage(request),
