@@ -105,12 +105,20 @@ def use_invitation(invitation: Invitation, *, user: User) -> None:
 
 
 def send_invitation_email[I: Invitation](
-    kind: InvitationKind[I], invitation: I, *, subject: str, template: str, context: dict[str, Any] | None = None
+    kind: InvitationKind[I],
+    invitation: I,
+    *,
+    subject: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+    from_business: bool = False,
 ) -> None:
-    """Email the invitation's accept link; the template also gets the invitation and how many days the link lasts."""
+    """Email the invitation's accept link; the template also gets the invitation and how many days the link
+    lasts. `from_business`: sent in the workspace's name (a partner's invitation), not Tandem's."""
     send_templated_email(
         to=invitation.email,
         subject=subject,
         template=template,
         context={"invitation": invitation, "url": kind.url(invitation), "days": kind.max_age_days, **(context or {})},
+        from_business=invitation.workspace if from_business else None,
     )

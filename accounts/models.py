@@ -123,6 +123,12 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     settings = models.JSONField(default=dict, blank=True)
+    # White label (accounts/branding.py): what partners see instead of Tandem's name and colours.
+    # An uploaded logo's bytes live in WorkspaceLogo, so loading a workspace never loads an image.
+    logo_version = models.CharField(max_length=16, blank=True, help_text="Hash of the uploaded logo, if any")
+    logo_url = models.URLField(max_length=500, blank=True)
+    brand_color = models.CharField(max_length=7, blank=True, help_text="#rrggbb")
+    support_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -130,6 +136,27 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def logo_path(self) -> str:
+        """Where the logo is served from (a path on Tandem, or the URL given), or "" without one."""
+        if self.logo_version:
+            from django.urls import reverse
+
+            return f"{reverse('workspace_logo', args=[self.slug])}?v={self.logo_version}"
+        return self.logo_url
+
+
+class WorkspaceLogo(models.Model):
+    """The uploaded logo of a workspace (validated PNG, JPEG, GIF or WebP), served publicly."""
+
+    workspace = models.OneToOneField(Workspace, primary_key=True, on_delete=models.CASCADE, related_name="logo")
+    image = models.BinaryField()
+    content_type = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Logo of {self.workspace_id}"
 
 
 class Domain(models.Model):

@@ -1,21 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
-from accounts.forms import LoginForm, ResetPasswordForm
+from accounts import branding_views, views
+from accounts.forms import ResetPasswordForm
 from accounts.outbound import urls as outbound_urls
 from accounts.two_factor import urls as two_factor_urls
 
 # Pages outside any workspace.
 # "" (name "home") is partners.views.home: it also sends partner logins to their portal.
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # Reached through a workspace (?workspace=<slug>, or a portal page in ?next=), it shows that business's brand.
+    path("login/", branding_views.login, name="login"),
+    path("brand/<slug:slug>/logo", branding_views.workspace_logo, name="workspace_logo"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
@@ -55,6 +51,7 @@ workspace_urlpatterns = [
     path("settings/invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("settings/branding/", branding_views.branding_settings, name="branding_settings"),
     path("settings/domains/", views.domains, name="domains"),
     path("settings/domains/<int:domain_id>/verify/", views.verify_domain, name="verify_domain"),
     path("settings/domains/<int:domain_id>/remove/", views.remove_domain, name="remove_domain"),

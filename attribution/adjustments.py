@@ -23,6 +23,7 @@ from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.ledger import post_entry
 from attribution.models import Commission, InboundEvent, LedgerEntry
+from attribution.notify import tell_partners_of_commissions
 from attribution.outbound import emit_commissions
 from attribution.services import retry_events
 from core.currency import CURRENCIES
@@ -127,6 +128,18 @@ def add_manual_commission(
         changes={"partner": partner.pk, "amount": f"{amount:f}", "currency": currency, "description": description},
     )
     emit_commissions(workspace.pk, "commission.created", [commission.pk])
+    tell_partners_of_commissions(
+        workspace_id=workspace.pk,
+        commissions=[
+            {
+                "id": commission.pk,
+                "partner_id": partner.pk,
+                "amount": amount,
+                "currency": currency,
+                "explanation": commission.explanation,
+            }
+        ],
+    )
     return commission, True
 
 

@@ -242,6 +242,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Partner notification emails whose task was lost (partners/notifications/sending.py).
+    "send-unsent-notifications": {
+        "task": "partners.notifications.tasks.send_unsent_notifications",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Partners' weekly summary, Mondays (UTC); once per partner and week, so the hourly reruns are no-ops.
+    "send-weekly-digests": {
+        "task": "reporting.reports.partner_digest.send_weekly_digests",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "purge-idempotency-keys": {
         "task": "attribution.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
@@ -266,6 +278,8 @@ CELERY_IMPORTS = (
     "reporting.payouts.tasks",
     "reporting.payouts.runs.tasks",
     "reporting.reports.tasks",
+    "partners.notifications.tasks",
+    "reporting.reports.partner_digest",
     "partners.imports.tasks",
 )
 
@@ -378,7 +392,7 @@ SECURE_CSP = {
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
     "style-src-attr": [CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", "https:"],  # https: a workspace's logo given by address (accounts/branding.py)
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -249,3 +249,10 @@ class TaxForm(models.Model):
 # CSV imports of partners live in their own package (partners/imports/); importing the model here is what
 # registers it with the partners app.
 from partners.imports.models import PartnerImport as PartnerImport  # noqa: E402
+
+# The notification rows live in their own package (partners/notifications/); importing them here is
+# what registers them with the partners app.
+from partners.notifications.models import Announcement as Announcement  # noqa: E402
+from partners.notifications.models import AnnouncementDismissal as AnnouncementDismissal  # noqa: E402
+from partners.notifications.models import Notification as Notification  # noqa: E402
+from partners.notifications.models import NotificationPreference as NotificationPreference  # noqa: E402

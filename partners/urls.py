@@ -2,6 +2,7 @@ from django.urls import path
 
 from partners import views
 from partners.imports import views as import_views
+from partners.notifications import views as notification_views
 from partners.payout_methods import views as payout_views
 
 # Pages outside any workspace. The application and invitation pages are public on purpose
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("apply/<slug:workspace_slug>/<slug:program_slug>/", views.apply, name="partner_apply"),
     path("partner-invitations/<str:token>/", views.accept_partner_invitation, name="accept_partner_invitation"),
+    path("notifications/unsubscribe/<str:token>/", notification_views.unsubscribe, name="notification_unsubscribe"),
 ]
 
 # Pages under /w/<slug>/. The partner list and detail pages are reporting's (they show data of several apps).
@@ -17,9 +19,7 @@ workspace_urlpatterns = [
     path("partners/invite/", views.partner_invite, name="partner_invite"),
     path("partners/import/", import_views.partner_import, name="partner_import"),
     path("partners/import/<uuid:import_uuid>/", import_views.partner_import_detail, name="partner_import_detail"),
-    path(
-        "partners/import/<uuid:import_uuid>/start/", import_views.partner_import_start, name="partner_import_start"
-    ),
+    path("partners/import/<uuid:import_uuid>/start/", import_views.partner_import_start, name="partner_import_start"),
     path("partners/applications/", views.applications, name="partner_applications"),
     path("partners/groups/", views.group_list, name="partner_groups"),
     path("partners/groups/new/", views.group_create, name="partner_group_create"),
@@ -33,6 +33,7 @@ workspace_urlpatterns = [
     path("partners/<int:partner_id>/reactivate/", views.partner_reactivate, name="partner_reactivate"),
     path("partners/<int:partner_id>/group/", views.partner_change_group, name="partner_change_group"),
     path("partners/<int:partner_id>/invitation/", views.partner_send_invitation, name="partner_send_invitation"),
+    path("announcements/", notification_views.announcement_list, name="announcement_list"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/new/", views.program_create, name="program_create"),
     path("programs/<int:program_id>/edit/", views.program_edit, name="program_edit"),
@@ -43,4 +44,10 @@ portal_urlpatterns = [
     path("profile/", views.portal_profile, name="portal_profile"),
     path("payout-settings/", payout_views.portal_payout_settings, name="portal_payout_settings"),
     path("tax-details/", payout_views.portal_tax_details, name="portal_tax_details"),
+    path("profile/emails/", notification_views.portal_email_choices, name="portal_email_choices"),
+    path(
+        "announcements/<uuid:announcement_uuid>/dismiss/",
+        notification_views.portal_dismiss_announcement,
+        name="portal_dismiss_announcement",
+    ),
 ]

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.branding import brand_of
 from accounts.models import Membership
 from accounts.tenancy import ANY_STAFF, MANAGERS, AuthenticatedRequest, WorkspaceRequest, workspace_member
 from accounts.views import invitation_page
@@ -224,9 +225,16 @@ def apply(request: HttpRequest, workspace_slug: str, program_slug: str) -> HttpR
             add_service_errors(form, exc)
         else:
             return render(
-                request, "partners/apply_done.html", {"program": program, "email": form.cleaned_data["email"]}
+                request,
+                "partners/apply_done.html",
+                {"program": program, "email": form.cleaned_data["email"], "brand": brand_of(program.workspace)},
             )
-    context = {"program": program, "form": form, "reward": reward_text.reward_sentence(program)}
+    context = {
+        "program": program,
+        "form": form,
+        "reward": reward_text.reward_sentence(program),
+        "brand": brand_of(program.workspace),
+    }
     return render(request, "partners/apply.html", context)
 
 

@@ -13,7 +13,10 @@ from datetime import datetime
 
 from django.db import connection
 
+from core.privacy import customer_for_partner
 from core.sql import insert_rows
+from partners.notifications.models import Kind
+from partners.notifications.sending import NotifyItem, notify_partners
 from referrals.models import Referral
 from referrals.outbound import emit_referrals_created, referral_data
 from referrals.services import email_domain
@@ -76,7 +79,36 @@ def create_referrals(*, workspace_id: int, rows: Sequence[NewReferral]) -> dict[
             if (r.program_id, r.customer_external_id) in created
         ],
     )
+    _tell_partners(workspace_id=workspace_id, rows=ordered, created=created)
     return created
+
+
+# How the new-referral email says the customer came ("… signed up through your link").
+_THROUGH: dict[str, str] = {
+    Referral.Source.LINK: "your link",
+    Referral.Source.CODE: "your referral code",
+    Referral.Source.DEAL_REGISTRATION: "your registered deal",
+    Referral.Source.MANUAL: "you (credited by the program's manager)",
+}
+
+
+def _tell_partners(*, workspace_id: int, rows: Sequence[NewReferral], created: dict[tuple[int, str], int]) -> None:
+    """One new-referral email per referral this call created (one insert for the set, sent after the commit)."""
+    items = [
+        NotifyItem(
+            partner_id=r.partner_id,
+            object_key=f"referral:{created[(r.program_id, r.customer_external_id)]}",
+            details={
+                "customer": customer_for_partner(
+                    {"customer_email": r.customer_email, "customer_external_id": r.customer_external_id}
+                ),
+                "source": _THROUGH.get(r.source, "you"),
+            },
+        )
+        for r in rows
+        if (r.program_id, r.customer_external_id) in created
+    ]
+    notify_partners(workspace_id=workspace_id, kind=Kind.NEW_REFERRAL, items=items)
 
 
 def bind_deal_referral(*, workspace_id: int, referral_id: int, customer_external_id: str, customer_email: str) -> bool:

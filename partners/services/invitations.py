@@ -134,4 +134,5 @@ def _send_invitation(invitation: PartnerInvitation, *, reason: str) -> None:
             "partner": invitation.partner,
             "reward": reward_sentence(invitation.partner.program, invitation.partner.group),
         },
+        from_business=True,
     )

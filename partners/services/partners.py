@@ -244,4 +244,5 @@ def _send_rejection(partner: Partner) -> None:
         subject=f"Your application to {partner.workspace.name}'s partner program",
         template="partners/email/application_rejected",
         context={"partner": partner},
+        from_business=partner.workspace,
     )

@@ -275,6 +275,7 @@ def send_deal_decision(deal: DealRegistration) -> None:
         subject=f"Your deal registration for {deal.company} was {verdict}",
         template="referrals/email/deal_decision",
         context=context,
+        from_business=deal.workspace,
     )
 
 

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from accounts.branding import brand_of, logo_data_uri
 from core.currency import plain_amount
 from core.memory import gc_paused
 from core.privacy import customer_for_partner, customer_for_staff
@@ -85,6 +86,9 @@ def statement_context(statement: Statement, lines: Iterable[StatementLine] | Non
         "period": statement.period,
         "lines": shown,
         "initial": (workspace.name[:1] or "T").upper(),
+        # White label: the business's uploaded logo (inlined: the PDF is rendered offline) and colour.
+        "logo_data_uri": logo_data_uri(workspace),
+        "brand": brand_of(workspace),
         "generated_at": timezone.now(),
         "css_running_title": css_string(f"{workspace.name} · Statement {statement.number}"),
         "css_running_partner": css_string(statement.partner_name),

@@ -14,14 +14,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from accounts.services import record_audit, send_templated_email
+from accounts.services import record_audit
 from attribution import settlement
 from attribution.models import Commission, CommissionReversal, LedgerEntry
 from attribution.rewards import round_money
 from partners.models import Partner
+from partners.notifications.models import Kind
+from partners.notifications.preferences import wants
+from partners.notifications.sending import send_partner_email
 from partners.payout_methods import payout_methods_for, statement_copy
 from reporting.payouts.dates import cutoff_of
 from reporting.payouts.models import Payout, PayoutPeriod, Statement, StatementLine
+from reporting.payouts.notify import tell_partners_paid
 from reporting.payouts.outbound import emit_statements
 
 ZERO = Decimal("0")
@@ -408,6 +412,7 @@ def mark_statements_paid(
             changes={"amount": str(round_money(statement.total, statement.currency)), "currency": statement.currency},
         )
     emit_statements(workspace.pk, "statement.paid", statements)
+    tell_partners_paid(workspace=workspace, statements=statements, reference=reference)
     return statements
 
 
@@ -458,14 +463,22 @@ def send_statement_email(*, statement_id: int) -> bool:
         if statement is None or statement.emailed_at is not None:
             return False
         workspace = statement.workspace
+        partner = Partner.objects.for_workspace(workspace).filter(pk=statement.partner_id).first()
+        if partner is None or not wants(workspace_id=workspace.pk, partner_id=partner.pk, kind=Kind.STATEMENT_ISSUED):
+            # The partner turned statement emails off: it reads them on the portal. Marked as done so
+            # the sweeper does not try again.
+            statement.emailed_at = timezone.now()
+            statement.save(update_fields=["emailed_at"])
+            return False
         context = {
             "statement": statement,
-            "workspace": workspace,
             "period": statement.period,
             "portal_url": settings.SITE_URL + reverse("portal_statements", args=[workspace.slug]),
         }
-        send_templated_email(
+        send_partner_email(
+            partner=partner,
             to=statement.partner_email,
+            kind=Kind.STATEMENT_ISSUED,
             subject=f"Your {workspace.name} statement {statement.number}: "
             f"{round_money(statement.total, statement.currency)} {statement.currency}",
             template="reporting/email/statement_issued",

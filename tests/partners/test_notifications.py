@@ -1,0 +1,233 @@
+"""Partners are emailed about their referrals, commissions, statements and payouts: once each, in the
+business's brand, only the kinds they want, each with a one-click unsubscribe that needs no login."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from accounts.models import AuditLogEntry
+from attribution.adjustments import add_manual_commission
+from partners.notifications.models import Kind, Notification
+from partners.notifications.preferences import choices_of, set_choices
+from partners.notifications.sending import send_pending
+from partners.notifications.tasks import send_notifications, send_unsent_notifications
+from partners.services import ensure_default_program
+from reporting.payouts.statements import close_payout_period, mark_statements_paid, send_statement_email
+from reporting.reports.partner_digest import send_weekly_digests
+from tests.attribution.conftest import click_of, lead, sale, send
+from tests.attribution.factories import RewardRuleFactory
+from tests.partners.factories import PartnerFactory
+from tests.reporting.payout_helpers import earn
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def anna(workspace):
+    program = ensure_default_program(workspace=workspace)
+    return PartnerFactory(workspace=workspace, program=program, name="Anna", email="anna@partner.test")
+
+
+@pytest.fixture
+def branded(workspace):
+    workspace.name, workspace.brand_color, workspace.support_email = "Acme Cloud", "#0f766e", "partners@acme.test"
+    workspace.save()
+    return workspace
+
+
+def emails_to(address: str) -> list[mail.EmailMessage]:
+    return [m for m in mail.outbox if address in m.to]
+
+
+def test_a_new_referral_is_emailed_once_even_when_the_task_runs_twice(branded, anna, celery_eager):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id, customer_email="john@bigco.com"))
+
+    assert send_notifications(branded.pk) == 1
+    assert send_notifications(branded.pk) == 0
+
+    (message,) = emails_to("anna@partner.test")
+    assert "new referral" in message.subject.lower() and "Acme Cloud" in message.subject
+    assert "j•••@bigco.com" in message.body and "john@bigco.com" not in message.body
+    assert "your link" in message.body
+
+
+def test_the_same_event_twice_records_one_notification(branded, anna):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+
+    assert Notification.objects.for_workspace(branded).filter(kind=Kind.NEW_REFERRAL).count() == 1
+
+
+def test_a_new_commission_email_says_the_amount_and_why(branded, anna):
+    RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("20"))
+    send(branded, sale("s1", "cus_1", amount="60.00", partner_id=anna.pk))
+
+    send_pending(workspace_id=branded.pk)
+
+    (message,) = [m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]
+    assert "12.00 USD" in message.body
+    assert "A sale of 60.00 USD" in message.body
+    html = message.alternatives[0].content
+    assert "12.00 USD" in html and "#0f766e" in html and "Acme Cloud" in html
+
+
+def test_a_bonus_email_gives_the_managers_reason(branded, anna):
+    add_manual_commission(
+        workspace=branded, partner=anna, amount=Decimal("50"), currency="USD", description="Webinar co-host", by=None
+    )
+    send_pending(workspace_id=branded.pk)
+
+    (message,) = emails_to("anna@partner.test")
+    assert "50.00 USD" in message.body and "Bonus from Acme Cloud: Webinar co-host" in message.body
+
+
+def test_a_partner_who_turned_a_kind_off_is_not_emailed_about_it(branded, anna):
+    set_choices(partner=anna, choices={Kind.NEW_REFERRAL: False})
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+
+    send_pending(workspace_id=branded.pk)
+
+    assert emails_to("anna@partner.test") == []
+    assert not Notification.objects.for_workspace(branded).exists()
+
+
+def test_turning_a_kind_off_after_the_event_still_stops_the_email(branded, anna):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+    set_choices(partner=anna, choices={Kind.NEW_REFERRAL: False})
+
+    send_pending(workspace_id=branded.pk)
+
+    assert emails_to("anna@partner.test") == []
+    assert Notification.objects.for_workspace(branded).get().skipped == "turned off by the partner"
+
+
+def test_every_email_carries_the_one_click_unsubscribe_headers_and_replies_go_to_support(branded, anna):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+    send_pending(workspace_id=branded.pk)
+
+    (message,) = emails_to("anna@partner.test")
+    url = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert url in message.body and url in message.alternatives[0].content
+    assert message.reply_to == ["partners@acme.test"]
+    assert message.from_email.startswith("Acme Cloud <")
+
+
+def _unsubscribe_path(message) -> str:
+    url = message.extra_headers["List-Unsubscribe"].strip("<>")
+    return url.split("://", 1)[1].partition("/")[2].join(["/", ""])
+
+
+def test_the_mail_clients_one_click_post_unsubscribes_without_a_login(branded, anna):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+    send_pending(workspace_id=branded.pk)
+    path = _unsubscribe_path(emails_to("anna@partner.test")[0])
+
+    response = Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert choices_of(anna)[Kind.NEW_REFERRAL] is False
+    assert choices_of(anna)[Kind.NEW_COMMISSION] is True
+    assert AuditLogEntry.objects.filter(workspace=branded, action="partner.email_choices_changed").exists()
+
+
+def test_the_link_in_the_email_asks_before_it_unsubscribes(branded, anna):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))
+    send_pending(workspace_id=branded.pk)
+    path = _unsubscribe_path(emails_to("anna@partner.test")[0])
+
+    page = Client().get(path)
+
+    assert page.status_code == 200 and b"Stop emails about new referrals" in page.content
+    assert b"Acme Cloud" in page.content
+    assert choices_of(anna)[Kind.NEW_REFERRAL] is True
+    Client().post(path)
+    assert choices_of(anna)[Kind.NEW_REFERRAL] is False
+
+
+def test_a_forged_unsubscribe_link_is_not_found(client):
+    assert client.get("/notifications/unsubscribe/not-a-token/").status_code == 404
+    assert client.post("/notifications/unsubscribe/WzEsMiwibmV3X3JlZmVycmFsIl0:forged/").status_code == 404
+
+
+def test_a_statement_email_is_branded_and_skipped_for_a_partner_who_turned_statements_off(branded, anna):
+    earn(anna, "42.00")
+    earn_other = earn  # the second partner keeps the default and gets its statement
+    ben = PartnerFactory(workspace=branded, program=anna.program, email="ben@partner.test")
+    earn_other(ben, "30.00")
+    set_choices(partner=anna, choices={Kind.STATEMENT_ISSUED: False})
+    statements = close_payout_period(workspace=branded, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements
+
+    for statement in statements:
+        send_statement_email(statement_id=statement.pk)
+
+    assert emails_to("anna@partner.test") == []
+    (message,) = emails_to("ben@partner.test")
+    assert "List-Unsubscribe" in message.extra_headers and "Acme Cloud" in message.alternatives[0].content
+    assert message.attachments[0][0].endswith(".pdf")
+
+
+def test_a_payout_batch_is_one_email_per_partner_sent_once(branded, anna, django_capture_on_commit_callbacks):
+    ben = PartnerFactory(workspace=branded, program=anna.program, email="ben@partner.test")
+    earn(anna, "42.00")
+    earn(ben, "30.00")
+    statements = close_payout_period(workspace=branded, end=date(2026, 9, 30), today=date(2026, 11, 24)).statements
+    ids = [s.pk for s in statements]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        mark_statements_paid(workspace=branded, statement_ids=ids, reference="WIRE-7")
+        mark_statements_paid(workspace=branded, statement_ids=ids, reference="WIRE-7")
+    assert len(callbacks) == 1  # one task for the batch, none for the repeat
+    mail.outbox.clear()
+    send_pending(workspace_id=branded.pk)
+    send_pending(workspace_id=branded.pk)
+
+    paid = [m for m in mail.outbox if "payout" in m.subject.lower()]
+    assert sorted(m.to[0] for m in paid) == ["anna@partner.test", "ben@partner.test"]
+    assert any("42.00 USD" in m.body and "WIRE-7" in m.body for m in paid)
+
+
+def test_a_batch_of_events_inserts_its_notifications_at_once_and_enqueues_one_task(
+    branded, anna, django_capture_on_commit_callbacks
+):
+    click = click_of(anna)
+    events = [lead(f"l{i}", f"cus_{i}", click_id=click.click_id) for i in range(200)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        send(branded, *events)
+
+    assert Notification.objects.for_workspace(branded).filter(kind=Kind.NEW_REFERRAL).count() == 200
+    ours = [c for c in callbacks if getattr(c, "__qualname__", "") == "notify_partners.<locals>.<lambda>"]
+    assert len(ours) == 1
+
+
+def test_the_beats_sweeper_sends_what_a_lost_task_left_under_the_workspace_guard(branded, anna, celery_eager):
+    click = click_of(anna)
+    send(branded, lead("l1", "cus_1", click_id=click.click_id))  # its task never ran (no commit in a test)
+
+    assert send_unsent_notifications.delay().get() == 1
+
+    assert len(emails_to("anna@partner.test")) == 1
+    assert send_unsent_notifications.delay().get() == 0
+
+
+def test_the_weekly_summary_task_runs_under_the_workspace_guard(branded, anna, celery_eager):
+    set_choices(partner=anna, choices={Kind.WEEKLY_DIGEST: True})
+
+    with time_machine.travel(dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)):
+        assert send_weekly_digests.delay().get() == 1
+    assert send_notifications.delay(branded.pk).get() == 1
+    assert "last 7 days" in emails_to("anna@partner.test")[0].body
