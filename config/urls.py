@@ -11,6 +11,7 @@ from partners import urls as partners_urls
 from referrals import urls as referrals_urls
 from reporting import urls as reporting_urls
 from reporting.payouts import urls as payout_urls
+from reporting.payouts import verification_views
 
 admin.site.site_header = "Tandem operations"
 admin.site.site_title = "Tandem admin"
@@ -36,6 +37,7 @@ urlpatterns = [
     # The short-link redirect first: it is the hottest path and resolves in one step.
     path("", include(referrals_urls.urlpatterns)),
     path("healthz", health.healthz, name="healthz"),
+    path("verify/<str:code>", verification_views.verify_statement, name="verify_statement"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("webhooks/", include(integration_urls.webhook_urlpatterns)),

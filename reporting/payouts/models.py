@@ -14,6 +14,7 @@ from django.db import models
 from accounts.models import TenantManager, Workspace
 from attribution.rewards import round_money
 from partners.models import Partner, PayoutMethod
+from reporting.payouts.codes import new_verification_code
 
 __all__ = ["PayoutPeriod", "Statement", "StatementLine", "Payout"]
 
@@ -88,6 +89,8 @@ class Statement(models.Model):
     ledger_sequence = models.PositiveBigIntegerField(default=0)
     ledger_hash = models.CharField(max_length=64, blank=True)
     ledger_balance = models.DecimalField(**MONEY, default=0)
+    # Printed on the PDF with its /verify/<code> address: anyone holding the statement can check it.
+    verification_code = models.CharField(max_length=10, default=new_verification_code, editable=False)
     issued_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
     # Approval is an optional second pair of eyes before the money leaves; paying does not require it.
@@ -105,11 +108,16 @@ class Statement(models.Model):
                 fields=["workspace", "period", "partner", "currency"], name="statement_one_per_partner_currency"
             ),
             models.UniqueConstraint(fields=["workspace", "number"], name="statement_number_unique_per_workspace"),
+            models.UniqueConstraint(
+                fields=["workspace", "verification_code"], name="statement_verification_code_unique_per_workspace"
+            ),
             models.CheckConstraint(condition=models.Q(total__gt=0), name="statement_total_positive"),
         ]
         indexes = [
             models.Index(fields=["workspace", "period", "status"], name="statement_ws_period_status"),
             models.Index(fields=["workspace", "partner", "-issued_at"], name="statement_ws_partner_issued"),
+            # /verify/<code> knows no workspace: the code alone finds the statement.
+            models.Index(fields=["verification_code"], name="statement_verification_code"),
         ]
 
     def __str__(self) -> str:

@@ -7,4 +7,6 @@ from __future__ import annotations
 
 FOREIGN_PARAMS: dict[str, object] = {}
 
-PUBLIC_ROUTES: dict[str, str] = {}
+PUBLIC_ROUTES: dict[str, str] = {
+    "verify_statement": "a statement's holder checks it by its random code, no login; it shows that statement only",
+}
