@@ -16,6 +16,7 @@ from referrals.api import router as links_router
 from referrals.default_links import default_link_out
 from reporting.payouts.api import router as payouts_router
 from reporting.payouts.runs.api import router as payout_runs_router
+from reporting.privacy.api import router as privacy_router
 from reporting.stats_api import router as stats_router
 from reporting.tax_reports import router as tax_reports_router
 
@@ -44,6 +45,7 @@ api.add_router("", payout_runs_router)
 api.add_router("", adjustments_router)  # before attribution's GET /events/{event_id}, which would match /assign
 api.add_router("", attribution_router)
 api.add_router("", stats_router)
+api.add_router("", privacy_router)
 api.add_router("", webhooks_router)
 api.add_router("", tax_reports_router)
 

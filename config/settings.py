@@ -185,6 +185,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 ROLLUP_REFRESH_INTERVAL = env.float("ROLLUP_REFRESH_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Raw clicks past each workspace's retention (default 25 months), once their days are rolled up.
+    "delete-expired-clicks": {
+        "task": "reporting.privacy.tasks.delete_expired_clicks",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     "record-heartbeat": {"task": "accounts.tasks.record_heartbeat", "schedule": 300.0},
     # Moves buffered clicks from the Redis stream into PostgreSQL; a stale run is dropped, not queued.
     "flush-clicks": {
@@ -278,6 +284,7 @@ CELERY_IMPORTS = (
     "reporting.payouts.tasks",
     "reporting.payouts.runs.tasks",
     "reporting.reports.tasks",
+    "reporting.privacy.tasks",
     "partners.notifications.tasks",
     "reporting.reports.partner_digest",
     "partners.imports.tasks",

@@ -11,6 +11,7 @@ from partners import urls as partners_urls
 from referrals import urls as referrals_urls
 from reporting import urls as reporting_urls
 from reporting.payouts import urls as payout_urls
+from reporting.privacy import urls as privacy_urls
 from reporting.payouts import verification_views
 
 admin.site.site_header = "Tandem operations"
@@ -24,6 +25,7 @@ workspace_urlpatterns = (
     + integration_urls.workspace_urlpatterns
     + payout_urls.workspace_urlpatterns
     + attribution_urls.workspace_urlpatterns
+    + privacy_urls.workspace_urlpatterns
 )
 portal_urlpatterns = (
     reporting_urls.portal_urlpatterns
@@ -31,6 +33,7 @@ portal_urlpatterns = (
     + referrals_urls.portal_urlpatterns
     + payout_urls.portal_urlpatterns
     + attribution_urls.portal_urlpatterns
+    + privacy_urls.portal_urlpatterns
 )
 
 urlpatterns = [

@@ -62,6 +62,15 @@ def _runs(dates: Iterable[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
 
 def refresh_range(*, workspace_id: int, start: dt.date, end: dt.date) -> None:
     """Rebuild the rollups of the days `start`..`end` (inclusive) of one workspace from the raw rows."""
+    # Days whose raw clicks retention has deleted (reporting/privacy/retention.py) keep their rollups as
+    # they were: rebuilt from the clicks left, they would lose the history they hold.
+    settled = (Workspace.objects.filter(pk=workspace_id).values_list("settings", flat=True).first() or {}).get(
+        "clicks_pruned_through"
+    )
+    if settled:
+        start = max(start, dt.date.fromisoformat(settled) + dt.timedelta(days=1))
+        if start > end:
+            return
     a, b = _bounds(start, end)
     params: dict[str, Any] = {
         "ws": workspace_id,
