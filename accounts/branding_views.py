@@ -33,7 +33,7 @@ class BrandingForm(forms.Form):
     support_email = forms.EmailField(
         label="Support email",
         required=False,
-        help_text="Partners' replies to Tandem's emails go here, and the portal shows it for questions.",
+        help_text="Where partners' replies to your emails go; the portal shows it for questions.",
     )
     logo = forms.FileField(
         label="Upload a logo",
@@ -79,6 +79,8 @@ def branding_settings(request: WorkspaceRequest) -> HttpResponse:
         "logo_url": workspace.logo_url,
     }
     form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
+    if not workspace.logo_version:
+        del form.fields["remove_logo"]  # nothing uploaded to remove
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("logo")
         data = form.cleaned_data
@@ -91,7 +93,7 @@ def branding_settings(request: WorkspaceRequest) -> HttpResponse:
                 support_email=data["support_email"],
                 logo_url=data["logo_url"],
                 logo=upload.read(MAX_LOGO_BYTES + 1) if upload else None,
-                remove_logo=data["remove_logo"],
+                remove_logo=data.get("remove_logo", False),
             )
         except ValidationError as exc:
             form.add_error("logo", exc)
