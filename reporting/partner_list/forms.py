@@ -23,7 +23,11 @@ class BulkPartnerForm(forms.Form):
     action = forms.ChoiceField(label="Action", choices=ACTIONS)
     ids = forms.TypedMultipleChoiceField(label="Partners", coerce=int, choices=[])
     group = forms.ModelChoiceField(
-        label="Group", queryset=PartnerGroup.objects.none(), required=False, empty_label="No group"
+        label="Group",
+        queryset=PartnerGroup.objects.none(),
+        required=False,
+        empty_label="No group",
+        widget=forms.Select(attrs={"id": "bulk-group"}),
     )
     subject = forms.CharField(label="Subject", required=False, max_length=150)
     body = forms.CharField(label="Message", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
