@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import segno
 from django.core.files.base import ContentFile
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
@@ -22,6 +24,7 @@ from core.memory import gc_paused
 from core.privacy import customer_for_partner, customer_for_staff
 from core.spreadsheets import safe_cell
 from reporting.payouts.models import Statement, StatementLine
+from reporting.payouts.verification import STATEMENT_FACTS_NAME, statement_facts, verification_url
 
 # WeasyPrint logs every layout step at INFO; a period close renders thousands of PDFs.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -42,6 +45,10 @@ class ShownLine:
     customer: str
     customer_id: str
     description: str
+    row_class: str = ""  # "back" for money taken back, "even" for every other row's stripe
+
+
+_TAKEN_BACK = (StatementLine.Kind.REVERSAL, StatementLine.Kind.REJECTION)
 
 
 _CUSTOMER_PATHS = ("commission__referral", "reversal__commission__referral", "reversal__refund")
@@ -53,7 +60,7 @@ def shown_lines(lines: Iterable[StatementLine], *, for_partner: bool) -> list[Sh
     prefetch_related_objects(lines, *_CUSTOMER_PATHS)
     name = customer_for_partner if for_partner else customer_for_staff
     shown = []
-    for line in lines:
+    for index, line in enumerate(lines):
         commission = line.commission or (line.reversal.commission if line.reversal else None)
         referral = commission.referral if commission is not None else None
         description = line.description
@@ -69,15 +76,22 @@ def shown_lines(lines: Iterable[StatementLine], *, for_partner: bool) -> list[Sh
                 customer=name(referral) if referral is not None else "",
                 customer_id=referral.customer_external_id if referral is not None else "",
                 description=description,
+                row_class=_row_class(line, even=index % 2 == 1),
             )
         )
     return shown
+
+
+def _row_class(line: StatementLine, *, even: bool) -> str:
+    back = line.kind in _TAKEN_BACK or (line.kind == StatementLine.Kind.ADJUSTMENT and line.amount < 0)
+    return " ".join(name for name, on in (("back", back), ("even", even)) if on)
 
 
 def statement_context(statement: Statement, lines: Iterable[StatementLine] | None = None) -> dict[str, Any]:
     workspace = statement.workspace
     # The PDF is the partner's document (it is emailed to them): customers are masked in it.
     shown = shown_lines(lines if lines is not None else statement.lines.all(), for_partner=True)
+    verify_url = verification_url(statement.verification_code)
     # Literal strings rather than CSS string-set/string(): the same text, and WeasyPrint lays out a
     # long statement about 15% faster without tracking named strings across pages.
     return {
@@ -92,7 +106,10 @@ def statement_context(statement: Statement, lines: Iterable[StatementLine] | Non
         "generated_at": timezone.now(),
         "css_running_title": css_string(f"{workspace.name} · Statement {statement.number}"),
         "css_running_partner": css_string(statement.partner_name),
-        "css_running_ledger": css_string(f"Ledger entry #{statement.ledger_sequence} · {statement.ledger_hash}"),
+        # Every page says where to check it; the ledger's fingerprint stays in the "Check this statement" box.
+        "css_running_check": css_string(f"Check this statement: {verify_url} · code {statement.verification_code}"),
+        "verify_url": verify_url,
+        "verify_qr": segno.make(verify_url, error="m").svg_data_uri(border=0, dark="#111827"),
     }
 
 
@@ -101,20 +118,23 @@ def statement_html(statement: Statement, lines: Iterable[StatementLine] | None =
 
 
 def render_statement_pdf(statement: Statement, lines: Iterable[StatementLine] | None = None) -> bytes:
-    return html_to_pdf(statement_html(statement, lines))
+    """The statement's PDF, its figures attached as statement.json for `manage.py verify_statement`."""
+    facts = json.dumps(statement_facts(statement), indent=2).encode()
+    return html_to_pdf(statement_html(statement, lines), attachments={STATEMENT_FACTS_NAME: facts})
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_to_pdf(html: str, *, attachments: dict[str, bytes] | None = None) -> bytes:
     """A PDF of a self-contained HTML page (inline CSS, no external files).
 
     The cyclic garbage collector is paused meanwhile: layout builds hundreds of thousands of boxes
     and the collector's passes over them were a fifth of a 500-line statement's time. The cycles
     they leave are collected as usual once it runs again."""
     # Imported here: WeasyPrint loads Pango and fonts, which web requests without a PDF never need.
-    from weasyprint import HTML
+    from weasyprint import HTML, Attachment
 
+    files = [Attachment(string=data, name=name, relationship="Data") for name, data in (attachments or {}).items()]
     with gc_paused():
-        return HTML(string=html, base_url=None).write_pdf()
+        return HTML(string=html, base_url=None).write_pdf(attachments=files)
 
 
 def statement_pdf_bytes(statement: Statement) -> bytes:
