@@ -91,7 +91,10 @@ class FraudSettingsForm(forms.Form):
             self.initial.setdefault(f"weight_{key}", rules.weights[key])
             if signal.threshold is not None:
                 self.fields[f"threshold_{key}"] = forms.FloatField(
-                    label=f"{signal.label}: {signal.threshold_label}", min_value=0, max_value=1_000_000
+                    label=f"{signal.label}: {signal.threshold_label}",
+                    min_value=0,
+                    max_value=1_000_000,
+                    help_text=signal.threshold_label,
                 )
                 self.initial.setdefault(f"threshold_{key}", rules.thresholds[key])
 

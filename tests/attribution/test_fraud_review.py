@@ -169,3 +169,12 @@ def test_the_settings_page_saves_a_programs_threshold_and_weights(manager_client
     row = FraudSettings.objects.get(workspace=workspace, program=program)
     assert row.review_threshold == 60
     assert row.signals == {"company_domain": {"weight": 70}, "fast_sale": {"threshold": 30.0}}
+
+
+def test_a_held_commission_counts_as_pending_in_the_partners_stats(api_client, workspace, held, anna):
+    from reporting.rollups.refresh import refresh_range
+
+    refresh_range(workspace_id=workspace.pk, start=JAN.date(), end=JAN.date())
+    body = api_client.get(f"/api/v1/partners/{anna.pk}/stats?start=2026-01-01&end=2026-01-31").json()
+    assert body["commissions"]["pending"] == "20.00"
+    assert body["commissions"]["net"] == "20.00"

@@ -75,6 +75,10 @@ def test_the_queue_explains_each_held_commission(held, browser, live_server, wid
     page.goto(f"{live_server.url}/w/{SLUG}/commissions/{held}/")
     expect(page.get_by_role("heading", name="Fraud risk")).to_be_visible()
     page.screenshot(path=SHOTS / f"flagged-commission-{width}.png", full_page=True)
+    page.goto(f"{live_server.url}/w/{SLUG}/review/")
+    page.get_by_role("link", name="Fraud settings").click()
+    expect(page.get_by_label("Hold commissions scoring at least")).to_have_value("70")
+    page.screenshot(path=SHOTS / f"fraud-settings-{width}.png", full_page=True)
 
 
 def test_the_manager_selects_all_and_clears_them(held, browser, live_server):
