@@ -69,4 +69,5 @@ def _announce_change(partner: Partner, method: PayoutMethodDetails, *, by_partne
         subject="Your payout details changed",
         template="partners/email/payout_method_changed",
         context={"partner": partner, "method": method, "by_partner": by_partner, "changed_at": timezone.now()},
+        from_business=partner.workspace,
     )

@@ -118,4 +118,5 @@ def _send_message(partner: Partner, *, subject: str, body: str) -> None:
         subject=subject,
         template="partners/email/message",
         context={"partner": partner, "subject": subject, "body": body},
+        from_business=partner.workspace,
     )

@@ -225,6 +225,7 @@ def send_partner_report(*, partner_id: int, period: Period) -> bool:
             subject=f"Your {partner.workspace.name} performance report, {period.start:%-d %b} – {period.end:%-d %b %Y}",
             template="reporting/email/partner_report",
             context=context,
+            from_business=partner.workspace,
             attachments=[
                 (
                     f"performance-{period.start:%Y-%m-%d}-{period.end:%Y-%m-%d}.pdf",

@@ -158,3 +158,22 @@ def test_the_statement_pdf_carries_the_business_logo_and_colour(branded):
 
     assert 'src="data:image/png;base64,' in html and "border-bottom-color:#0f766e" in html
     assert "partners@acme.test" in html and "Powered by Tandem" in html
+
+
+@pytest.mark.parametrize("template", ["partners/email/message", "partners/email/application_rejected"])
+def test_other_partner_emails_wear_the_brand_too(branded, template):
+    from accounts.emails import send_templated_email
+
+    partner = PartnerFactory(workspace=branded, rejection_reason="Not a fit right now.")
+    send_templated_email(
+        to=partner.email,
+        subject="Hello",
+        template=template,
+        context={"partner": partner, "body": "A note from us."},
+        from_business=branded,
+    )
+
+    (message,) = mail.outbox
+    assert message.from_email.startswith("Acme Cloud <") and message.reply_to == ["partners@acme.test"]
+    assert "#0f766e" in message.alternatives[0].content and "Powered by Tandem" in message.body
+    assert "Stop emails about" not in message.body  # a one-off message has no kind to turn off
