@@ -95,19 +95,27 @@ def replace_emails(*, workspace_id: int, emails: Iterable[str], replacement: str
     return changed
 
 
-def _replace_in(value: Any, names: set[str], replacement: str) -> Any:
+# Where a person's name is kept: columns, and keys of JSON documents (an audit entry's changes, a
+# webhook's payload). A program or a product may carry the same words and keeps them.
+NAME_COLUMNS = frozenset({"customer_name", "contact_name", "target_repr"})
+NAME_KEYS = frozenset(
+    {"name", "customer_name", "contact_name", "first_name", "last_name", "full_name", "firstname", "lastname"}
+)
+
+
+def _replace_in(value: Any, names: set[str], replacement: str, *, under_name: bool = False) -> Any:
     if isinstance(value, str):
-        return replacement if value.strip().lower() in names else value
-    if isinstance(value, list):
-        return [_replace_in(v, names, replacement) for v in value]
+        return replacement if under_name and value.strip().lower() in names else value
+    if isinstance(value, list):  # an audit entry's [before, after] keeps its key's meaning
+        return [_replace_in(v, names, replacement, under_name=under_name) for v in value]
     if isinstance(value, dict):
-        return {k: _replace_in(v, names, replacement) for k, v in value.items()}
+        return {k: _replace_in(v, names, replacement, under_name=str(k).lower() in NAME_KEYS) for k, v in value.items()}
     return value
 
 
 def replace_names(*, workspace_id: int, names: Iterable[str], replacement: str) -> int:
-    """Whole values equal to one of `names` (any case) become `replacement`: a column's value, or a
-    string anywhere inside a JSON document."""
+    """Whole values equal to one of `names` (any case) become `replacement`: the value of a column that
+    holds a person's name, or a string under a name key anywhere inside a JSON document."""
     wanted = {n.strip().lower() for n in names if n and len(n.strip()) >= 2}
     if not wanted:
         return 0
@@ -116,6 +124,8 @@ def replace_names(*, workspace_id: int, names: Iterable[str], replacement: str) 
     with connection.cursor() as cursor:
         for table, text, json in _tenant_tables():
             for column, max_length in text:
+                if column not in NAME_COLUMNS:
+                    continue
                 cursor.execute(
                     f"UPDATE {quoted(table)} SET {quoted(column)} = %s "
                     f"WHERE workspace_id = %s AND lower(btrim({quoted(column)})) = ANY(%s)",

@@ -219,3 +219,14 @@ def test_viewers_and_finance_cannot_erase(viewer_client, finance_client, jane, w
 
 def test_outsiders_get_a_404(outsider_client, jane, workspace):
     assert outsider_client.get(f"/w/{workspace.slug}/settings/privacy/").status_code == 404
+
+
+def test_a_program_named_like_the_customer_keeps_its_name(api_client, jane, program, workspace):
+    from partners.models import Program
+
+    Program.objects.filter(pk=program.pk).update(name=NAME)
+
+    api_client.post(f"/api/v1/customers/{CUSTOMER}/erase")
+
+    assert Program.objects.get(pk=program.pk).name == NAME
+    assert Referral.objects.get(pk=jane["referral"].pk).customer_name.startswith("erased-")
