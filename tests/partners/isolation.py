@@ -12,6 +12,7 @@ def _partner_import(workspace):
         workspace=workspace, program=ProgramFactory(workspace=workspace), filename="p.csv"
     )
 
+
 FOREIGN_PARAMS = {
     "partner_id": lambda workspace: PartnerFactory(workspace=workspace).pk,
     "program_id": lambda workspace: ProgramFactory(workspace=workspace).pk,
