@@ -27,7 +27,7 @@ class BrandingForm(forms.Form):
         label="Brand colour",
         max_length=7,
         required=False,
-        help_text="As # and six hex digits, such as #0f766e. Text on it is white or black, whichever reads better.",
+        help_text="Your main colour. Text on it is white or black, whichever reads better.",
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     support_email = forms.EmailField(
