@@ -32,6 +32,11 @@ class MethodGroup:
             sums[item.currency] += item.amount
         return sorted(sums.items())
 
+    @property
+    def confirmable(self) -> bool:
+        """Whether finance has something here to confirm (a tick box per waiting item)."""
+        return any(item.status == Item.Status.AWAITING_CONFIRMATION for item in self.items)
+
 
 @dataclass
 class RunView:
@@ -39,6 +44,15 @@ class RunView:
     groups: list[MethodGroup]
     blocked: list[PayoutRunItem]
     counts: dict[str, int]
+
+    @property
+    def totals(self) -> list[tuple[str, Decimal]]:
+        """What the run pays, per currency (blocked statements left out)."""
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for group in self.groups:
+            for currency, total in group.totals:
+                sums[currency] += total
+        return sorted(sums.items())
 
     @property
     def payable_count(self) -> int:
