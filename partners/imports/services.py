@@ -134,7 +134,7 @@ def _import_row(partner_import: PartnerImport, row: dict[str, Any]) -> dict[str,
     except ValidationError as exc:
         return {**result, "outcome": "failed", "message": " ".join(exc.messages)}
     if created:
-        message = "Added, and invited to the portal." if partner_import.invite else "Added."
+        message = "Invited to the portal by email." if partner_import.invite else ""
         return {**result, "outcome": "created", "message": message, "partner_id": partner.pk}
     return {
         **result,

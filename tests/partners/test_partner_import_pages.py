@@ -54,7 +54,7 @@ def test_the_go_ahead_imports_in_the_background_and_shows_each_rows_result(
     assert job.status == PartnerImport.Status.DONE
     page = manager_client.get(job_url).content.decode()
     assert "1 added" in page and "2 not imported" in page
-    assert "Added." in page and "No email address" in page
+    assert ">Added</span>" in page and "No email address" in page
     assert Partner.objects.filter(workspace=workspace, email="jo@bright.test").exists()
 
 
