@@ -17,12 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from accounts.models import AuditLogEntry, User, Workspace
 from accounts.services import record_audit
 from attribution.integrations.models import CsvImport
 from attribution.models import InboundEvent
 from referrals.models import DealRegistration, Referral
+from reporting.payouts.models import Statement, StatementLine
 from reporting.privacy import scrub
 from reporting.rollups.models import ExportJob
 
@@ -168,6 +170,7 @@ def erase_customer(
             ExportJob.objects.for_workspace(workspace).exclude(file_name="").values_list("file_name", flat=True)
         )
         scrub.rewrite_stored_files(names=files, emails=emails, replacement=pseudonymous_email)
+        _forget_statement_pdfs(workspace, referral_ids=[r.pk for r in referrals], pseudonym=pseudonym)
 
         entry = record_audit(
             workspace=workspace,
@@ -182,6 +185,21 @@ def erase_customer(
             },
         )
     return Erasure(customer_external_id, entry.created_at)
+
+
+def _forget_statement_pdfs(workspace: Workspace, *, referral_ids: list[int], pseudonym: str) -> None:
+    """A statement's PDF is rendered once and kept; one that named the customer is dropped, and the next
+    download renders it again from its lines, which now read the pseudonym. Amounts are the same."""
+    lines = StatementLine.objects.for_workspace(workspace).filter(
+        Q(commission__referral_id__in=referral_ids)
+        | Q(reversal__commission__referral_id__in=referral_ids)
+        | Q(customer_reference__icontains=pseudonym)
+        | Q(description__icontains=pseudonym)
+    )
+    statements = Statement.objects.for_workspace(workspace).filter(pk__in=lines.values("statement_id")).exclude(pdf="")
+    for statement in statements:
+        statement.pdf.delete(save=False)
+        Statement.objects.for_workspace(workspace).filter(pk=statement.pk).update(pdf="")
 
 
 def _values(document: Any, keys: tuple[str, ...]) -> set[str]:

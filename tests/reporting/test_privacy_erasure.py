@@ -230,3 +230,28 @@ def test_a_program_named_like_the_customer_keeps_its_name(api_client, jane, prog
 
     assert Program.objects.get(pk=program.pk).name == NAME
     assert Referral.objects.get(pk=jane["referral"].pk).customer_name.startswith("erased-")
+
+
+def test_a_kept_statement_pdf_is_rendered_again_without_the_customer(api_client, workspace):
+    from pypdf import PdfReader
+
+    from tests.partners.factories import PartnerFactory
+    from tests.reporting.payout_helpers import earn
+
+    commission = earn(PartnerFactory(workspace=workspace, name="Alpha Agency"), "20.00")
+    Referral.objects.filter(pk=commission.referral_id).update(customer_external_id="pdfbuyer@mail.test")
+    period = api_client.post("/api/v1/payout-periods", {"end": "2026-09-30"}, content_type="application/json")
+    statement_id = period.json()["statements"][0]["id"]
+
+    def pdf_text() -> str:
+        pdf = api_client.get(f"/api/v1/statements/{statement_id}/pdf").content
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+    email = Referral.objects.get(pk=commission.referral_id).customer_email
+    assert email.split("@")[1] in pdf_text()  # rendered (the partner's copy hides all but the domain) and kept
+
+    api_client.post("/api/v1/customers/pdfbuyer@mail.test/erase")
+
+    text = pdf_text()
+    assert email.split("@")[1] not in text and "erased.invalid" in text
+    assert api_client.get(f"/api/v1/statements/{statement_id}").json()["total"] == "20.00"
