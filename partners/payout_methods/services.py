@@ -35,7 +35,7 @@ def set_payout_method(
     """
     cleaned = clean_payout_fields(method_type, fields)
     # Lock the partner: two changes at once are applied one after the other, each audited against the last.
-    Partner.objects.for_workspace(partner.workspace).select_for_update().filter(pk=partner.pk).exists()
+    list(Partner.objects.for_workspace(partner.workspace).select_for_update().filter(pk=partner.pk).values_list("pk"))
     row = PayoutMethod.objects.filter(workspace_id=partner.workspace_id, partner_id=partner.pk).first()
     before = row_details(row) if row is not None else None
     after = details_of(method_type, cleaned)

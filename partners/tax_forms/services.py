@@ -75,7 +75,7 @@ def save_tax_form(
 ) -> TaxForm:
     """Record the partner's W-9 or W-8BEN, signed today by `signature_name`; replaces the one on file."""
     values = clean_tax_form(data)
-    Partner.objects.for_workspace(partner.workspace).select_for_update().filter(pk=partner.pk).exists()
+    list(Partner.objects.for_workspace(partner.workspace).select_for_update().filter(pk=partner.pk).values_list("pk"))
     before = tax_form_of(partner)
     tin = values.pop("tin")
     if before is not None and unseal(before.sealed_tin) == tin:
