@@ -16,6 +16,7 @@ from reporting.payouts import selectors
 from reporting.payouts.models import PayoutPeriod, Statement, StatementLine
 from reporting.payouts.pdf import statement_pdf_bytes
 from reporting.payouts.statements import close_payout_period
+from reporting.payouts.verification import verification_url
 
 router = Router(tags=["payouts"])
 
@@ -92,6 +93,11 @@ def statement_out(statement: Statement) -> dict[str, Any]:
             "sequence": statement.ledger_sequence,
             "hash": statement.ledger_hash,
             "balance": _money(statement.ledger_balance, statement.currency),
+        },
+        # What the PDF prints for the partner to check it: /verify/<code>, no login.
+        "verification": {
+            "code": statement.verification_code,
+            "url": verification_url(statement.verification_code),
         },
         "lines": [line_out(line) for line in statement.lines.all()],
     }

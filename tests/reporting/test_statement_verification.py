@@ -149,3 +149,11 @@ def test_the_check_agrees_with_verify_ledger_on_an_intact_and_an_edited_chain(st
     assert not check.verifies
     assert verify_chain(statement.workspace)[1].sequence == entry.sequence
     assert f"#{entry.sequence}" in check.problem
+
+
+def test_the_api_gives_an_integration_the_code_and_where_to_check_it(api_client, visitor, statement):
+    body = api_client.get(f"/api/v1/statements/{statement.pk}").json()
+
+    assert body["verification"]["code"] == statement.verification_code
+    assert body["verification"]["url"].endswith(f"/verify/{statement.verification_code}")
+    assert page(visitor, body["verification"]["code"]).status_code == 200
