@@ -185,7 +185,7 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Status[dict[st
         by=None,
         actor_label=actor_label(request),
     )
-    return Status(201, {**endpoint_out(endpoint), "secret": endpoint.secret})
+    return Status(201, {**endpoint_out(endpoint), "secret": endpoint.signing_secret})
 
 
 @router.get("/webhook-endpoints/{endpoint_id}", response=EndpointOut, summary="One webhook endpoint")

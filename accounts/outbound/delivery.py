@@ -72,7 +72,9 @@ def send(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> transport.Answ
         destination = check_destination(endpoint.url)
     except UnsafeDestination as exc:
         return transport.Answer(status=None, body="", error=str(exc)[:300])
-    headers = signed_headers(secret=endpoint.secret, message_id=delivery.id, body=delivery.body, at=timezone.now())
+    headers = signed_headers(
+        secret=endpoint.signing_secret, message_id=delivery.id, body=delivery.body, at=timezone.now()
+    )
     return transport.post(
         destination, body=delivery.body.encode(), headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
     )

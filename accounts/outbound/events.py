@@ -32,7 +32,7 @@ EVENT_TYPES: dict[str, str] = {
     "statement.paid": "A statement was marked paid.",
 }
 
-_CACHE_SECONDS = 300
+_CACHE_SECONDS = 60  # bounds how long a rare race (a read before an endpoint commits) can hide it
 
 
 def _cache_key(workspace_id: int) -> str:

@@ -12,6 +12,7 @@ import secrets
 from django.db import models
 
 from accounts.models import TenantManager, Workspace
+from core.sealed import unseal
 
 
 def new_endpoint_id() -> str:
@@ -31,7 +32,8 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=2000)
     events = models.JSONField(default=list, help_text='The event types it hears, e.g. ["commission.created"]')
     description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=100, help_text="whsec_ + base64; signs every delivery")
+    # whsec_ + base64, sealed at rest (core/sealed.py): a database dump must not let anyone forge deliveries.
+    secret_sealed = models.TextField()
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True, help_text="Why Tandem stopped sending, if it did")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -44,6 +46,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def signing_secret(self) -> str:
+        """The `whsec_` secret every delivery is signed with."""
+        return unseal(self.secret_sealed)
 
 
 class WebhookDelivery(models.Model):

@@ -14,6 +14,7 @@ from accounts.outbound.guard import UnsafeDestination, check_registration
 from accounts.outbound.models import WebhookDelivery, WebhookEndpoint
 from accounts.outbound.signing import new_secret
 from accounts.services import record_audit
+from core.sealed import seal
 
 MAX_URL_LENGTH = 2000
 
@@ -59,7 +60,7 @@ def create_endpoint(
         url=clean_url(url),
         events=clean_events(events),
         description=(description or "").strip()[:200],
-        secret=new_secret(),
+        secret_sealed=seal(new_secret()),
     )
     record_audit(
         workspace=workspace,

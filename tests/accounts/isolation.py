@@ -25,7 +25,7 @@ def _webhook_endpoint_id(workspace: Workspace) -> str:
     from accounts.outbound.models import WebhookEndpoint
 
     return WebhookEndpoint.objects.create(
-        workspace=workspace, url="https://hooks.example.com/", events=["partner.created"], secret="whsec_Zm9yZWlnbg=="
+        workspace=workspace, url="https://hooks.example.com/", events=["partner.created"], secret_sealed="-"
     ).id
 
 

@@ -69,3 +69,14 @@ def receiver(settings) -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_subscriptions(request) -> None:
+    """Forget cached webhook subscriptions of the test's workspaces: a workspace id of an earlier test
+    database (recreated, its ids reused) must not inherit what that one cached in Redis."""
+    from accounts.outbound.events import forget_subscriptions
+
+    for name in ("workspace", "other_workspace"):
+        if name in request.fixturenames:
+            forget_subscriptions(request.getfixturevalue(name).pk)

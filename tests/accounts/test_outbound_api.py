@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 from accounts.models import AuditLogEntry
 from accounts.outbound.events import emit_event
 from accounts.outbound.models import WebhookEndpoint
-from tests.accounts.outbound_receiver import receiver  # noqa: F401 - fixture
+from tests.accounts.outbound_receiver import fresh_subscriptions, receiver  # noqa: F401 - fixtures
 
 ALL_EVENTS = [
     "partner.created",
@@ -91,7 +91,9 @@ def test_a_private_address_is_refused_at_registration(api_client, url):
 def test_lists_only_this_workspaces_endpoints_in_pages(api_client, workspace, other_workspace):
     for n in range(3):
         register(api_client, url=f"https://hooks.example.com/{n}")
-    WebhookEndpoint.objects.create(workspace=other_workspace, url="https://globex.example/", events=[], secret="x")
+    WebhookEndpoint.objects.create(
+        workspace=other_workspace, url="https://globex.example/", events=[], secret_sealed="x"
+    )
 
     first = api_client.get("/api/v1/webhook-endpoints", {"limit": 2}).json()
     second = api_client.get("/api/v1/webhook-endpoints", {"limit": 2, "cursor": first["next"]}).json()
@@ -103,7 +105,7 @@ def test_lists_only_this_workspaces_endpoints_in_pages(api_client, workspace, ot
 
 def test_another_workspaces_endpoint_is_not_found(api_client, other_workspace):
     foreign = WebhookEndpoint.objects.create(
-        workspace=other_workspace, url="https://globex.example/", events=[], secret="x"
+        workspace=other_workspace, url="https://globex.example/", events=[], secret_sealed="x"
     )
 
     assert api_client.get(f"/api/v1/webhook-endpoints/{foreign.id}").status_code == 404

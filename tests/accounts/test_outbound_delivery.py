@@ -16,7 +16,7 @@ from accounts.outbound import services
 from accounts.outbound.delivery import attempt_delivery, claim, due_deliveries
 from accounts.outbound.events import emit_event, emit_events
 from accounts.outbound.models import WebhookDelivery, WebhookEndpoint
-from tests.accounts.outbound_receiver import Receiver, receiver  # noqa: F401 - fixture
+from tests.accounts.outbound_receiver import Receiver, fresh_subscriptions, receiver  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 SVIX = [5, 300, 1800, 7200, 18000, 36000, 36000]
@@ -42,7 +42,7 @@ def test_a_delivery_verifies_with_the_standardwebhooks_library(workspace, receiv
     send(delivery)
 
     [request] = receiver.requests
-    payload = Webhook(endpoint.secret).verify(request.body, request.headers)
+    payload = Webhook(endpoint.signing_secret).verify(request.body, request.headers)
     assert payload["type"] == "commission.created"
     assert payload["data"] == {"id": 12, "amount": "40.00", "currency": "USD"}
     assert payload["timestamp"].endswith("Z")
@@ -60,7 +60,7 @@ def test_a_signature_made_with_another_secret_does_not_verify(workspace, receive
 
     other = services.create_endpoint(workspace=workspace, url=receiver.url, events=["statement.paid"], by=None)
     with pytest.raises(Exception, match="signature"):
-        Webhook(other.secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
+        Webhook(other.signing_secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
 
 
 def test_failures_retry_on_svix_schedule_then_fail(workspace, receiver: Receiver, settings):
@@ -114,7 +114,7 @@ def test_a_500_then_a_200_is_delivered_on_the_retry(workspace, receiver: Receive
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.SUCCEEDED and delivery.attempts == 2
     for request in receiver.requests:
-        Webhook(endpoint.secret).verify(request.body, request.headers)
+        Webhook(endpoint.signing_secret).verify(request.body, request.headers)
 
 
 def test_an_endpoint_answering_410_is_turned_off_and_says_why(workspace, receiver: Receiver):

@@ -16,6 +16,7 @@ from attribution.outbound import emit_commissions
 from attribution.services import approve_commissions
 from partners.services import create_partner
 from reporting.payouts.statements import close_payout_period, mark_statements_paid
+from tests.accounts.outbound_receiver import fresh_subscriptions  # noqa: F401 - fixture
 from tests.attribution.conftest import anna, click_of, lead, program, refund, sale, send  # noqa: F401 - fixtures
 from tests.attribution.factories import RewardRuleFactory
 from tests.reporting.payout_helpers import earn

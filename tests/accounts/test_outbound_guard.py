@@ -12,7 +12,7 @@ from accounts.outbound.delivery import attempt_delivery
 from accounts.outbound.events import emit_event
 from accounts.outbound.guard import UnsafeDestination, check_destination
 from accounts.outbound.models import WebhookDelivery, WebhookEndpoint
-from tests.accounts.outbound_receiver import Receiver, receiver  # noqa: F401 - fixture
+from tests.accounts.outbound_receiver import Receiver, fresh_subscriptions, receiver  # noqa: F401 - fixtures
 
 REFUSED = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.20", "172.16.0.5", "0.0.0.0", "224.0.0.1", "::1"]
 REFUSED_V6 = ["fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"]

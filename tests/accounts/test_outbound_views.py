@@ -9,6 +9,7 @@ from accounts.models import AuditLogEntry
 from accounts.outbound import services
 from accounts.outbound.events import emit_event
 from accounts.outbound.models import WebhookDelivery, WebhookEndpoint
+from tests.accounts.outbound_receiver import fresh_subscriptions  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,9 @@ def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(manager_client, wor
     assert response.status_code == 200
     endpoint = WebhookEndpoint.objects.for_workspace(workspace).get()
     assert endpoint.events == ["partner.created", "statement.paid"]
-    assert endpoint.secret in response.content.decode()
+    assert endpoint.signing_secret in response.content.decode()
     assert "Copy" in response.content.decode()
-    assert endpoint.secret not in manager_client.get(page(workspace)).content.decode()
+    assert endpoint.signing_secret not in manager_client.get(page(workspace)).content.decode()
 
 
 def test_the_form_says_what_is_wrong_with_a_private_url(manager_client, workspace):

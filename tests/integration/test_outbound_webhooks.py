@@ -115,7 +115,7 @@ def test_a_500_then_a_200_is_delivered_on_the_retry_and_verifies(webhook_worker,
         emit_event(endpoint.workspace, "commission.created", {"id": 7, "amount": "12.50", "currency": "EUR"})
 
     assert receiver.wait_for(2, TIMEOUT), f"{len(receiver.requests)} request(s) arrived"
-    payloads = [Webhook(endpoint.secret).verify(r.body, r.headers) for r in receiver.requests]
+    payloads = [Webhook(endpoint.signing_secret).verify(r.body, r.headers) for r in receiver.requests]
     assert [p["data"] for p in payloads] == [{"id": 7, "amount": "12.50", "currency": "EUR"}] * 2
     assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
     delivery = WebhookDelivery.objects.for_workspace(endpoint.workspace).get()
@@ -135,7 +135,7 @@ def test_an_endpoint_answering_410_is_turned_off(webhook_worker, receiver):
     endpoint.refresh_from_db()
     assert "410" in endpoint.disabled_reason
     assert len(receiver.requests) == 1
-    Webhook(endpoint.secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
+    Webhook(endpoint.signing_secret).verify(receiver.requests[0].body, receiver.requests[0].headers)
 
 
 def test_nothing_is_sent_for_a_transaction_that_rolls_back(webhook_worker, receiver):
