@@ -17,9 +17,10 @@ def owner_of_two(owner, other_workspace):
 
 
 def switcher_links(response) -> list[str]:
+    """The workspaces the menu offers (it also holds the person's own account links)."""
     menu = re.search(rb'<details class="switcher">(.*?)</details>', response.content, re.S)
     assert menu, "no workspace switcher on the page"
-    return [href.decode() for href in re.findall(rb'href="([^"]+)"', menu[1])]
+    return [href.decode() for href in re.findall(rb'href="(/w/[^"]+)"', menu[1])]
 
 
 def test_a_person_in_two_workspaces_sees_both_in_the_menu(owner_of_two, workspace, other_workspace):
