@@ -210,31 +210,40 @@ def settle_run_status(run: PayoutRun) -> PayoutRun:
     return run
 
 
-def record_item_paid(item: PayoutRunItem, *, reference: str, actor: Actor) -> bool:
-    """Pay the item's statement (Payout, ledger entry, commissions paid, the partner told) and the item.
-    Call inside a transaction.
+def record_items_paid(
+    items: list[tuple[PayoutRunItem, str]], *, reference: str, actor: Actor, workspace: Workspace
+) -> int:
+    """Pay these items' statements (Payout, ledger entry, commissions paid, the partner told) and the
+    items, each with its own reference (a transfer id). Call inside a transaction.
 
-    Returns whether the statement was paid now; one paid before (by hand, or by this same item on an
-    earlier try) is not paid again, and the item is marked paid all the same.
+    One `mark_statements_paid` for the lot (`reference` is what the partner's email quotes), then each
+    payout gets its item's reference and method. A statement paid before (by hand, or by this same
+    item on an earlier try) is not paid again, and its item is marked paid all the same. Returns how
+    many statements were paid now.
     """
+    if not items:
+        return 0
+    by_statement = {item.statement_id: (item, ref[:120]) for item, ref in items}
     paid = mark_statements_paid(
-        workspace=item.workspace,
-        statement_ids=[item.statement_id],
+        workspace=workspace,
+        statement_ids=list(by_statement),
         by=actor.user,
         actor_label=actor.label,
         reference=reference,
     )
-    if paid:
-        # The run knows the method the money left by; the statement only what was on file at issue.
-        Payout.objects.for_workspace(item.workspace).filter(statement_id=item.statement_id).update(
-            method=item.method, details=item.destination
-        )
+    payouts = list(Payout.objects.for_workspace(workspace).filter(statement_id__in=[s.pk for s in paid]))
+    for payout in payouts:
+        # The run knows the method the money left by and its reference; the statement only what was on file.
+        item, ref = by_statement[payout.statement_id]
+        payout.method, payout.details, payout.reference = item.method, item.destination, ref
+    Payout.objects.for_workspace(workspace).bulk_update(payouts, ["method", "details", "reference"], batch_size=500)
     now = timezone.now()
-    PayoutRunItem.objects.filter(
-        workspace_id=item.workspace_id, run_id=item.run_id, statement_id=item.statement_id
-    ).update(status=Item.Status.PAID, reference=reference[:120], paid_at=now, error_message="")
-    item.status, item.reference, item.paid_at = Item.Status.PAID, reference[:120], now
-    return bool(paid)
+    for item, ref in by_statement.values():
+        item.status, item.reference, item.paid_at, item.error_message = Item.Status.PAID, ref, now, ""
+    PayoutRunItem.objects.for_workspace(workspace).bulk_update(
+        [item for item, _ in by_statement.values()], ["status", "reference", "paid_at", "error_message"], batch_size=500
+    )
+    return len(paid)
 
 
 @transaction.atomic
@@ -249,16 +258,14 @@ def confirm_payout_items(
     waiting = items_of(run).filter(status=Item.Status.AWAITING_CONFIRMATION).select_related("workspace")
     if statement_ids is not None:
         waiting = waiting.filter(statement_id__in=list(statement_ids))
-    confirmed = []
-    for item in waiting.order_by("statement_id"):
-        default = {
-            rules.SEPA: f"SEPA file of payout run {run.id}",
-            rules.PAYPAL: f"PayPal batch of payout run {run.id}",
-        }
-        record_item_paid(
-            item, reference=reference.strip() or default.get(item.method, f"Payout run {run.id}"), actor=actor
-        )
-        confirmed.append(item)
+    confirmed = list(waiting.order_by("statement_id"))
+    default = {rules.SEPA: f"SEPA file of payout run {run.id}", rules.PAYPAL: f"PayPal batch of payout run {run.id}"}
+    record_items_paid(
+        [(item, reference.strip() or default.get(item.method, f"Payout run {run.id}")) for item in confirmed],
+        reference=reference.strip() or f"Payout run {run.id}",
+        actor=actor,
+        workspace=run.workspace,
+    )
     if confirmed:
         record_audit(
             workspace=run.workspace,

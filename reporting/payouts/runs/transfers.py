@@ -25,7 +25,7 @@ from core.currency import minor_units, round_money
 from partners.payout_methods import payout_methods_for
 from reporting.payouts.runs import rules
 from reporting.payouts.runs.models import PayoutRun, PayoutRunItem
-from reporting.payouts.runs.services import Actor, items_of, record_item_paid, settle_run_status
+from reporting.payouts.runs.services import Actor, items_of, record_items_paid, settle_run_status
 
 Item = PayoutRunItem
 CHUNK = 50
@@ -156,11 +156,15 @@ def pay_stripe_items(*, workspace: Workspace, run_id: int) -> int:
                 else:
                     outcomes[item.statement_id] = send_transfer(client, item, account_id=method.fields["account_id"])
             with transaction.atomic():
+                made = [
+                    (i, outcomes[i.statement_id].transfer_id) for i in batch if outcomes[i.statement_id].transfer_id
+                ]
+                paid += record_items_paid(
+                    made, reference=f"Stripe transfer, payout run {run.id}", actor=ACTOR, workspace=workspace
+                )
                 for item in batch:
                     outcome = outcomes[item.statement_id]
-                    if outcome.transfer_id:
-                        paid += record_item_paid(item, reference=outcome.transfer_id, actor=ACTOR)
-                    else:
+                    if not outcome.transfer_id:
                         _fail(item, outcome.error, refused=outcome.refused)
         settle_run_status(run)
     return paid
