@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ def read_statement_pdf(data: bytes) -> PdfFigures:
     pages (the "Check this statement" box and the totals)."""
     from pypdf import PdfReader  # only this command reads PDFs
     from pypdf.errors import PyPdfError
+
+    # pypdf logs what it tolerates in a damaged file; what matters is said in the command's answer.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(io.BytesIO(data))
