@@ -164,3 +164,16 @@ def test_a_malformed_stripe_secret_key_is_refused_naming_the_field(world, api_cl
     )
     assert response.status_code == 422
     assert "secret_key" in response.json()["error"]["fields"]
+
+
+def test_a_statement_paid_by_hand_after_the_preview_is_left_out_of_the_bank_file(world, api_client):
+    from reporting.payouts.statements import mark_statement_paid
+
+    SepaDebtor.objects.create(workspace=world.workspace, name="Acme", iban="DE02120300000000202051", bic="BYLADEM1001")
+    run_id = _post(api_client, "/api/v1/payout-runs", {"period": PERIOD_END}).json()["id"]
+    mark_statement_paid(statement=world.statements["sepa"], reference="paid by hand")
+    body = _post(api_client, f"/api/v1/payout-runs/{run_id}/execute").json()
+    sepa = next(i for i in body["items"] if i["statement_id"] == world.statements["sepa"].pk)
+    assert sepa["status"] == "cancelled" and "outside this run" in sepa["blocked_reason"]
+    assert api_client.get(f"/api/v1/payout-runs/{run_id}/sepa.xml").status_code == 409
+    assert Payout.objects.filter(statement=world.statements["sepa"]).count() == 1

@@ -136,7 +136,11 @@ def _recheck_methods(run: PayoutRun) -> None:
     decisions = rules.decide_all(run.workspace, [item.statement for item in pending])
     for item in pending:
         decision = decisions[item.statement_id]
-        if decision.blocked_reason or decision.method != item.method:
+        if not item.statement.is_payable:
+            item.status = Item.Status.CANCELLED
+            item.blocked_reason = "Marked paid outside this run after the preview: not paid again."
+            item.save(update_fields=["status", "blocked_reason"])
+        elif decision.blocked_reason or decision.method != item.method:
             item.status = Item.Status.BLOCKED
             item.blocked_reason = (
                 decision.blocked_reason
