@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from attribution.fraud import signals as S
@@ -25,7 +25,6 @@ from core.sql import fetch_rows
 from partners.models import Partner
 from referrals.models import Click, Referral
 
-ZERO = Decimal("0")
 _MAX_VISITOR_DAYS = 7  # distinct days of winning clicks checked for visitors shared between partners
 _MEDIAN_TTL = 600.0  # seconds a program's median time-to-conversion is reused
 _MEDIAN_SAMPLE = 2000
@@ -98,9 +97,28 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
 
     risks = []
     memo: dict[Any, Any] = {}
+    # A customer's later sales on one day are judged alike (same email, click, partner and day), unless
+    # the sale came fast enough after the click to count: one Risk, shared, for all of them.
+    alike: dict[tuple[Any, ...], Risk] = {}
     for subject in subjects:
         rule = rules[subject.program_id]
         click = clicks.get(subject.click_pk) if subject.click_pk else None
+        fast = (
+            click is not None
+            and subject.kind == "sale"
+            and (subject.occurred_at - click.clicked_at).total_seconds() < rule.thresholds["fast_sale"]
+        )
+        key = (
+            subject.partner_id,
+            subject.program_id,
+            subject.kind,
+            subject.customer_email,
+            subject.click_pk,
+            subject.occurred_at.date(),
+        )
+        if not fast and key in alike:
+            risks.append(alike[key])
+            continue
         risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names, memo)
         if subject.partner_id in same_account:
             others = sorted(names.get(pk, f"partner {pk}") for pk in same_account[subject.partner_id])
@@ -109,6 +127,8 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
         if subject.partner_id in flagged:
             risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})
         risks.append(risk)
+        if not fast:
+            alike[key] = risk
     return risks
 
 
@@ -118,7 +138,7 @@ def _judge(
     click: _ClickFacts | None,
     shared: dict[str, set[int]],
     own: set[tuple[int, str]],
-    days: dict[int, dict[date, list[Any]]],
+    days: _Daily,
     median: float | None,
     names: dict[int, str],
     memo: dict[Any, Any],
@@ -156,25 +176,31 @@ def _judge(
 
 
 def _partner_day(
-    partner_id: int, day: date, rule: Rules, days: dict[int, dict[date, list[Any]]], memo: dict[Any, Any]
+    partner_id: int, day: date, rule: Rules, days: _Daily, memo: dict[Any, Any]
 ) -> tuple[str | None, str | None]:
     """The refund-rate and spike sentences of one partner on one day (shared by its commissions that day)."""
     key = (partner_id, day, id(rule))
     if key not in memo:
-        t = rule.thresholds
-        partner_days = days.get(partner_id, {})
-        window = [partner_days.get(day - timedelta(days=n), _NO_DAY) for n in range(30)]
-        sales, sold = sum(d[0] for d in window), sum((d[1] for d in window), ZERO)
-        refunds, refunded = sum(d[2] for d in window), sum((d[3] for d in window), ZERO)
-        history = [float(d[0]) for d in window[1:29]]
-        memo[key] = (
-            S.refund_rate(sales, refunds, sold, refunded, t["refund_rate"]),
-            S.conversion_spike(window[0][0], history, t["conversion_spike"]),
-        )
+        series = days.partners.get(partner_id)
+        refund_text = spike_text = None
+        if series is not None:
+            t = rule.thresholds
+            i = (day - days.start).days  # the window is days i-29 .. i, all within the series
+            sales = series.sales[i + 1] - series.sales[i - 29]
+            if sales >= S.REFUND_MIN_SALES:
+                refund_text = S.refund_rate(
+                    sales,
+                    series.refunds[i + 1] - series.refunds[i - 29],
+                    series.sold[i + 1] - series.sold[i - 29],
+                    series.refunded[i + 1] - series.refunded[i - 29],
+                    t["refund_rate"],
+                )
+            if series.daily[i] >= S.SPIKE_MIN_SALES:
+                history = [float(n) for n in series.daily[i - 28 : i]]
+                spike_text = S.conversion_spike(series.daily[i], history, t["conversion_spike"])
+        memo[key] = (refund_text, spike_text)
     return memo[key]
 
-
-_NO_DAY: list[Any] = [0, ZERO, 0, ZERO]
 
 _CLICK_FACTS = f"""
 SELECT c.id, c.link_id, c.partner_id, c.visitor_hash, c.ip_hash, c.clicked_at,
@@ -252,18 +278,47 @@ WHERE workspace_id = %s AND partner_id = ANY(%s::bigint[]) AND occurred_at >= %s
 GROUP BY 1, 2"""
 
 
-def _daily_conversions(workspace_id: int, partner_ids: set[int], days: list[date]) -> dict[int, dict[date, list[Any]]]:
-    """Each partner's sales and refunds by UTC day, over the 30 days up to each of `days`."""
-    from datetime import UTC
+@dataclass
+class _Series:
+    """One partner's sales per day, and running totals (index i+1 holds the sum of days 0..i)."""
 
-    start = datetime.combine(min(days) - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
-    end = datetime.combine(max(days) + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    found: dict[int, dict[date, list[Any]]] = defaultdict(dict)
+    daily: list[int]
+    sales: list[int]
+    sold: list[float]
+    refunds: list[int]
+    refunded: list[float]
+
+
+@dataclass
+class _Daily:
+    start: date
+    partners: dict[int, _Series]
+
+
+def _daily_conversions(workspace_id: int, partner_ids: set[int], days: list[date]) -> _Daily:
+    """Each partner's sales and refunds by UTC day, over the 30 days up to each of `days`."""
+    first, last = min(days) - timedelta(days=29), max(days)
+    length = (last - first).days + 1
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    rows: dict[int, list[list[Any]]] = defaultdict(lambda: [[0] * length, [0.0] * length, [0] * length, [0.0] * length])
     for partner, day, sales, sold, refunds, refunded in fetch_rows(
         _DAILY, [workspace_id, sorted(partner_ids), start, end]
     ):
-        found[partner][day] = [sales, sold, refunds, refunded]
-    return found
+        i = (day - first).days
+        per_day = rows[partner]
+        per_day[0][i], per_day[1][i], per_day[2][i], per_day[3][i] = sales, float(sold), refunds, float(refunded)
+    return _Daily(
+        first,
+        {
+            partner: _Series(counts, _running(counts), _running(sold), _running(refunds), _running(refunded))
+            for partner, (counts, sold, refunds, refunded) in rows.items()
+        },
+    )
+
+
+def _running(values: list[Any]) -> list[Any]:
+    return [0, *accumulate(values)]
 
 
 _MEDIAN = f"""

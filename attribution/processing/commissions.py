@@ -13,8 +13,6 @@ from attribution.engine import Decision, RuleFact
 from attribution.fraud.scoring import Subject, score_commissions
 from attribution.ledger import NewEntry
 from attribution.models import Commission, LedgerEntry
-from attribution.notify import tell_partners_of_commissions
-from attribution.outbound import emit_commissions
 from attribution.processing.state import ZERO, ProgramInfo, Ref, SetState
 from core.sql import EncodedJson, insert_rows
 
@@ -113,10 +111,6 @@ def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> Encoded
     return EncodedJson("{" + ",".join(shared) + "}")
 
 
-def _key(row: dict[str, Any]) -> tuple[str, int]:
-    return (row["kind"], row["conversion_id"] if row["kind"] == Commission.Kind.SALE else row["referral_id"])
-
-
 def insert_commissions(state: SetState) -> None:
     """Insert the commissions gathered so far, and queue an `earned` ledger entry for each that is owed."""
     if state.commission_rows:
@@ -143,23 +137,17 @@ def insert_commissions(state: SetState) -> None:
                 )
             )
         state.result.commissions = len(returned)
-        emit_commissions(state.ws, "commission.created", [row[0] for row in returned])
-        tell_partners_of_commissions(
-            workspace_id=state.ws,
-            commissions=[
-                {**row, "id": ids[_key(row)]}
-                for row in state.commission_rows
-                if row["status"] == Commission.Status.PENDING
-            ],
-        )
 
 
 def _score(state: SetState) -> None:
     """Every commission's fraud risk, in bulk; those at the program's threshold (or of a flagged
     partner) are held for review instead of pending."""
     risks = score_commissions(state.ws, state.commission_subjects, now=state.now)
+    encoded: dict[int, EncodedJson] = {}  # a Risk shared by several commissions is encoded once
     for row, risk in zip(state.commission_rows, risks, strict=True):
         row["risk_score"] = risk.score
-        row["risk_reasons"] = EncodedJson(_encode_json(risk.reasons))
+        if id(risk) not in encoded:
+            encoded[id(risk)] = EncodedJson(_encode_json(risk.reasons))
+        row["risk_reasons"] = encoded[id(risk)]
         if risk.held and row["status"] == Commission.Status.PENDING:
             row["status"] = Commission.Status.IN_REVIEW
