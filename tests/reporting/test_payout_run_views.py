@@ -58,6 +58,8 @@ def test_confirming_ticked_payments_marks_them_paid(world, finance_client):
     finance_client.post(f"{RUNS}{run.id}/confirm/", {"statement": [sepa.pk], "reference": "BANK-1"})
     assert Statement.objects.get(pk=sepa.pk).status == "paid"
     assert Statement.objects.get(pk=world.statements["paypal"].pk).status == "issued"
+    page = finance_client.get(f"/w/acme/payouts/statements/{sepa.pk}/").content.decode()
+    assert "via SEPA bank transfer · reference BANK-1" in page
 
 
 def test_managers_cannot_open_payout_runs(world, manager_client):
