@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from attribution.models import PartnerFlag
 from partners.models import TaxForm
 from reporting.payouts.runs.models import PayoutRun, PayoutRunItem
-from reporting.payouts.runs.services import items_of, prepare_payout_run
+from reporting.payouts.runs.services import execute_payout_run, items_of, prepare_payout_run
 from tests.reporting.payout_run_support import build_world, give_method
 
 pytestmark = pytest.mark.django_db
@@ -78,18 +78,28 @@ def test_sepa_for_a_dollar_statement_is_blocked_never_converted(workspace):
     assert item.currency == "USD" and item.amount == Decimal("42.10")
 
 
-def test_a_statement_already_in_a_live_run_is_blocked_in_the_next_one(workspace):
+def test_a_statement_already_in_an_executed_run_is_blocked_in_the_next_one(workspace):
     world = build_world(workspace)
     first = prepare_payout_run(workspace=workspace, period=world.period)
+    execute_payout_run(run=first)
     second = prepare_payout_run(workspace=workspace, period=world.period)
     item = _items(second)[world.partners["stripe_a"].pk]
     assert item.status == "blocked"
     assert item.blocked_reason == f"Already in payout run {first.id}."
 
 
+def test_a_new_preview_replaces_an_older_preview_of_the_same_statements(workspace):
+    world = build_world(workspace)
+    first = prepare_payout_run(workspace=workspace, period=world.period)
+    second = prepare_payout_run(workspace=workspace, period=world.period)
+    assert _items(second)[world.partners["stripe_a"].pk].status == "pending"
+    assert PayoutRun.objects.get(workspace=workspace, id=first.id).status == "cancelled"
+
+
 def test_the_database_refuses_a_statement_in_two_live_runs(workspace):
     world = build_world(workspace)
     first = prepare_payout_run(workspace=workspace, period=world.period)
+    execute_payout_run(run=first)
     second = prepare_payout_run(workspace=workspace, period=world.period)
     statement = world.statements["stripe_a"]
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -65,6 +65,28 @@ def _chosen_statements(
     return statements
 
 
+def _supersede_previews(workspace: Workspace, statements: list[Statement]) -> None:
+    """A new preview replaces older previews of the same statements: nothing was paid by those, so their
+    items are taken out (and a preview left with nothing is cancelled) instead of blocking the new run."""
+    stale = PayoutRunItem.objects.for_workspace(workspace).filter(
+        statement__in=statements,
+        status=Item.Status.PENDING,
+        run_id__in=PayoutRun.objects.for_workspace(workspace).filter(status=PayoutRun.Status.DRAFT).values("id"),
+    )
+    run_ids = set(stale.values_list("run_id", flat=True))
+    if not run_ids:
+        return
+    stale.update(status=Item.Status.CANCELLED, blocked_reason="Replaced by a newer preview of the same statement.")
+    still_live = set(
+        PayoutRunItem.objects.for_workspace(workspace)
+        .filter(run_id__in=run_ids, status=Item.Status.PENDING)
+        .values_list("run_id", flat=True)
+    )
+    PayoutRun.objects.for_workspace(workspace).filter(id__in=run_ids - still_live).update(
+        status=PayoutRun.Status.CANCELLED, finished_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def prepare_payout_run(
     *,
@@ -81,6 +103,7 @@ def prepare_payout_run(
     # One run prepared at a time per workspace: "already in another run" must not race.
     Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
     statements = _chosen_statements(workspace, period=period, statement_ids=ids)
+    _supersede_previews(workspace, statements)
     held = dict(
         PayoutRunItem.objects.for_workspace(workspace)
         .filter(statement__in=statements, status__in=Item.LIVE)
