@@ -76,4 +76,5 @@ api.links = {
     ("post", "/api/v1/webhook-endpoints"): _link(
         "accounts_outbound_api_get_endpoint", endpoint_id="$response.body#/id"
     ),
+    ("post", "/api/v1/payout-runs"): _link("reporting_payouts_runs_api_get_run", payout_run_id="$response.body#/id"),
 }
