@@ -13,6 +13,7 @@ from attribution.engine import Decision, RuleFact
 from attribution.fraud.scoring import Subject, score_commissions
 from attribution.ledger import NewEntry
 from attribution.models import Commission, LedgerEntry
+from attribution.outbound import emit_commissions
 from attribution.processing.state import ZERO, ProgramInfo, Ref, SetState
 from core.sql import EncodedJson, insert_rows
 
@@ -137,6 +138,7 @@ def insert_commissions(state: SetState) -> None:
                 )
             )
         state.result.commissions = len(returned)
+        emit_commissions(state.ws, "commission.created", [row[0] for row in returned])
 
 
 def _score(state: SetState) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
 
 import pytest
 from django.conf import settings
@@ -18,6 +20,7 @@ from standardwebhooks import Webhook
 from accounts.outbound import services
 from accounts.outbound.events import emit_event
 from accounts.outbound.models import WebhookDelivery, WebhookEndpoint
+from accounts.outbound.tasks import sweep_webhook_deliveries
 from tests.accounts.factories import WorkspaceFactory
 from tests.accounts.outbound_receiver import Receiver
 from tests.integration.test_celery_worker import (
@@ -39,25 +42,31 @@ def receiver(settings) -> Iterator[Receiver]:
     server.close()
 
 
-@pytest.fixture
-def webhook_worker(transactional_db, settings, tmp_path) -> Iterator[str]:
-    """A worker on a queue of its own, with loopback allowed and short retries; deliveries go to its queue."""
-    queue = f"webhooks-{uuid.uuid4().hex[:12]}"
-    settings.WEBHOOK_DELIVERY_QUEUE = queue
-    env = {
-        **os.environ,
-        "DJANGO_ENV": settings.DJANGO_ENV,
-        "DATABASE_URL": database_url_of_test_database(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "WEBHOOK_ALLOW_LOOPBACK": "true",
-        "WEBHOOK_RETRY_DELAYS": "0.5,1,1,1,1,1,1",
-        "WEBHOOK_TIMEOUT_SECONDS": "5",
-        "WEBHOOK_DELIVERY_QUEUE": queue,
-    }
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w+") as log:
+class Workers:
+    """Celery workers on a queue of their own, with loopback allowed and short retries; the test's
+    deliveries go to that queue. A worker can be killed (-9) and another started."""
+
+    def __init__(self, settings, tmp_path) -> None:
+        self.queue = f"webhooks-{uuid.uuid4().hex[:12]}"
+        settings.WEBHOOK_DELIVERY_QUEUE = self.queue
+        self.env = {
+            **os.environ,
+            "DJANGO_ENV": settings.DJANGO_ENV,
+            "DATABASE_URL": database_url_of_test_database(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "WEBHOOK_ALLOW_LOOPBACK": "true",
+            "WEBHOOK_RETRY_DELAYS": "0.5,1,1,1,1,1,1",
+            "WEBHOOK_TIMEOUT_SECONDS": "5",
+            "WEBHOOK_DELIVERY_QUEUE": self.queue,
+        }
+        self.tmp_path = tmp_path
+        self.running: list[tuple[subprocess.Popen, Path, IO[str]]] = []
+
+    def start(self) -> subprocess.Popen:
+        log_path = self.tmp_path / f"worker-{len(self.running)}.log"
+        log = open(log_path, "w+")  # the worker writes to it until it stops
         worker = subprocess.Popen(
             [
                 sys.executable,
@@ -67,9 +76,9 @@ def webhook_worker(transactional_db, settings, tmp_path) -> Iterator[str]:
                 "config",
                 "worker",
                 "--queues",
-                queue,
+                self.queue,
                 "--hostname",
-                f"{queue}@%h",
+                f"{self.queue}-{len(self.running)}@%h",
                 "--pool",
                 "solo",
                 "--concurrency",
@@ -81,23 +90,40 @@ def webhook_worker(transactional_db, settings, tmp_path) -> Iterator[str]:
                 "INFO",
             ],
             cwd=BASE_DIR,
-            env=env,
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        try:
-            _wait_for(lambda: "ready." in log_path.read_text() or worker.poll() is not None, WORKER_START_TIMEOUT)
-            if worker.poll() is not None:
-                pytest.fail(f"the Celery worker exited with {worker.returncode}:\n{log_path.read_text()}")
-            yield queue
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            print(log_path.read_text())
+        self.running.append((worker, log_path, log))
+        _wait_for(lambda: "ready." in log_path.read_text() or worker.poll() is not None, WORKER_START_TIMEOUT)
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited with {worker.returncode}:\n{log_path.read_text()}")
+        return worker
+
+    def stop(self) -> None:
+        for worker, log_path, log in self.running:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+            log.close()
+            print(log_path.read_text())  # pytest shows it when the test fails
+
+
+@pytest.fixture
+def workers(transactional_db, settings, tmp_path) -> Iterator[Workers]:
+    pool = Workers(settings, tmp_path)
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def webhook_worker(workers) -> str:
+    workers.start()
+    return workers.queue
 
 
 def _endpoint(receiver: Receiver) -> WebhookEndpoint:
@@ -147,3 +173,32 @@ def test_nothing_is_sent_for_a_transaction_that_rolls_back(webhook_worker, recei
 
     assert not receiver.wait_for(1, 3)
     assert not WebhookDelivery.objects.for_workspace(endpoint.workspace).exists()
+
+
+def test_a_worker_killed_mid_send_is_followed_by_a_resend_with_the_same_webhook_id(workers, receiver, settings):
+    """At least once: the first worker dies while the receiver is still answering; once its claim on the
+    delivery lapses, the sweep (beat's, run here by hand) queues it again and a new worker sends it."""
+    settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
+    first = workers.start()
+    endpoint = _endpoint(receiver)
+    receiver.delay = 3.0  # the answer comes after the worker is gone
+
+    with transaction.atomic():
+        emit_event(endpoint.workspace, "commission.created", {"id": 9})
+    assert receiver.wait_for(1, TIMEOUT)
+    first.kill()
+    first.wait()
+    receiver.delay = 0.0
+    workers.start()
+    delivery = WebhookDelivery.objects.for_workspace(endpoint.workspace).get()
+    assert delivery.status == "pending" and delivery.leased_until is not None
+
+    # The claim lasts a little over two timeouts; until then nobody sends it twice at once.
+    def resent() -> bool:
+        sweep_webhook_deliveries()
+        return len(receiver.requests) >= 2
+
+    assert _wait_for(resent, 90), "the delivery was not sent again"
+    assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"] == delivery.id
+    Webhook(endpoint.signing_secret).verify(receiver.requests[1].body, receiver.requests[1].headers)
+    assert _wait_for(lambda: WebhookDelivery.objects.filter(id=delivery.id, status="succeeded").exists(), TIMEOUT)
