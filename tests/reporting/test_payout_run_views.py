@@ -103,3 +103,11 @@ def test_the_stripe_onboarding_makes_an_express_account_and_sends_the_partner_to
     method = current_payout_method(partner)
     assert method is not None and method.type == "stripe_connect"
     assert response["Location"].endswith(method.fields["account_id"])
+
+
+def test_the_stripe_onboarding_page_offers_to_set_up_payouts(workspace, partner_client):
+    from attribution.integrations.services import set_stripe_secret_key
+
+    set_stripe_secret_key(workspace=workspace, secret_key="sk_test_standin0123456789", by=None)
+    page = partner_client.get("/portal/acme/payouts/stripe/").content.decode()
+    assert "Get paid through Stripe" in page and "Set up payouts with Stripe" in page
