@@ -13,6 +13,7 @@ from attribution.engine import Decision, RuleFact
 from attribution.fraud.scoring import Subject, score_commissions
 from attribution.ledger import NewEntry
 from attribution.models import Commission, LedgerEntry
+from attribution.notify import tell_partners_of_commissions
 from attribution.outbound import emit_commissions
 from attribution.processing.state import ZERO, ProgramInfo, Ref, SetState
 from core.sql import EncodedJson, insert_rows
@@ -112,6 +113,10 @@ def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> Encoded
     return EncodedJson("{" + ",".join(shared) + "}")
 
 
+def _key(row: dict[str, Any]) -> tuple[str, int]:
+    return (row["kind"], row["conversion_id"] if row["kind"] == Commission.Kind.SALE else row["referral_id"])
+
+
 def insert_commissions(state: SetState) -> None:
     """Insert the commissions gathered so far, and queue an `earned` ledger entry for each that is owed."""
     if state.commission_rows:
@@ -139,6 +144,14 @@ def insert_commissions(state: SetState) -> None:
             )
         state.result.commissions = len(returned)
         emit_commissions(state.ws, "commission.created", [row[0] for row in returned])
+        tell_partners_of_commissions(
+            workspace_id=state.ws,
+            commissions=[
+                {**row, "id": ids[_key(row)]}
+                for row in state.commission_rows
+                if row["status"] == Commission.Status.PENDING
+            ],
+        )
 
 
 def _score(state: SetState) -> None:
