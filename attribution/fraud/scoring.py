@@ -97,82 +97,85 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
 
     risks = []
     memo: dict[Any, Any] = {}
-    # A customer's later sales on one day are judged alike (same email, click, partner and day), unless
-    # the sale came fast enough after the click to count: one Risk, shared, for all of them.
+    # What depends on the customer and the click is worked out once per customer of the set; what
+    # depends on the day (refunds, spike) once per partner and day; and commissions judged alike
+    # share one Risk (a customer's later sales are most of an inbox's sales).
+    steady: dict[tuple[Any, ...], list[tuple[str, int, str]]] = {}
     alike: dict[tuple[Any, ...], Risk] = {}
     for subject in subjects:
         rule = rules[subject.program_id]
         click = clicks.get(subject.click_pk) if subject.click_pk else None
-        fast = (
-            click is not None
-            and subject.kind == "sale"
-            and (subject.occurred_at - click.clicked_at).total_seconds() < rule.thresholds["fast_sale"]
-        )
-        key = (
-            subject.partner_id,
-            subject.program_id,
-            subject.kind,
-            subject.customer_email,
-            subject.click_pk,
-            subject.occurred_at.date(),
-        )
-        if not fast and key in alike:
-            risks.append(alike[key])
-            continue
-        risk = _judge(subject, rule, click, shared, own, days, medians.get(subject.program_id), names, memo)
-        if subject.partner_id in same_account:
-            others = sorted(names.get(pk, f"partner {pk}") for pk in same_account[subject.partner_id])
-            risk.add("shared_payout", rule.weights["shared_payout"], S.shared_payout(others))
-        risk.held = risk.score >= rule.review_threshold or subject.partner_id in flagged
-        if subject.partner_id in flagged:
-            risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})
+        key = (subject.partner_id, subject.program_id, subject.customer_email, subject.click_pk)
+        reasons = steady.get(key)
+        if reasons is None:
+            reasons = steady[key] = _steady_reasons(subject, rule, click, shared, own, same_account, names)
+        fast_text = spike_text = None
+        if click is not None and subject.kind == "sale":
+            seconds = (subject.occurred_at - click.clicked_at).total_seconds()
+            if 0 <= seconds < rule.thresholds["fast_sale"]:
+                fast_text = S.fast_sale(seconds, medians.get(subject.program_id), rule.thresholds["fast_sale"])
+        refund_text, spike = _partner_day(subject.partner_id, subject.occurred_at.date(), rule, days, memo)
+        if subject.kind == "sale":
+            spike_text = spike
+        whole = (key, fast_text, refund_text, spike_text)
+        risk = alike.get(whole)
+        if risk is None:
+            risk = alike[whole] = Risk()
+            for signal, points, text in reasons:
+                risk.add(signal, points, text)
+            w = rule.weights
+            risk.add("fast_sale", w["fast_sale"], fast_text)
+            risk.add("refund_rate", w["refund_rate"], refund_text)
+            risk.add("conversion_spike", w["conversion_spike"], spike_text)
+            risk.held = risk.score >= rule.review_threshold or subject.partner_id in flagged
+            if subject.partner_id in flagged:
+                risk.reasons.append({"signal": "flagged_partner", "points": 0, "text": "The partner is under review."})
         risks.append(risk)
-        if not fast:
-            alike[key] = risk
     return risks
 
 
-def _judge(
+def _steady_reasons(
     subject: Subject,
     rule: Rules,
     click: _ClickFacts | None,
     shared: dict[str, set[int]],
     own: set[tuple[int, str]],
-    days: _Daily,
-    median: float | None,
+    same_account: dict[int, set[int]],
     names: dict[int, str],
-    memo: dict[Any, Any],
-) -> Risk:
+) -> list[tuple[str, int, str]]:
+    """The reasons that depend only on the customer, its winning click and the partner."""
     w, t = rule.weights, rule.thresholds
-    risk = Risk()
+    found: list[tuple[str, int, str | None]] = []
     email = subject.customer_email
-    risk.add("self_referral", w["self_referral"], S.self_referral(email, subject.partner_email))
-    if click is not None:
-        if (subject.partner_id, click.visitor_hash) in own or (subject.partner_id, click.ip_hash) in own:
-            risk.add(
+    self_referral = S.self_referral(email, subject.partner_email)
+    found.append(("self_referral", w["self_referral"], self_referral))
+    if click is not None and (
+        (subject.partner_id, click.visitor_hash) in own or (subject.partner_id, click.ip_hash) in own
+    ):
+        found.append(
+            (
                 "own_visitor",
                 w["own_visitor"],
                 "The click that won came from the same network and browser as the partner's own visits to "
                 "their portal that day.",
             )
-    if not any(r["signal"] == "self_referral" for r in risk.reasons):
-        risk.add("company_domain", w["company_domain"], S.company_domain(email, subject.partner_email))
-    risk.add("disposable_email", w["disposable_email"], S.disposable_email(email))
+        )
+    if self_referral is None:
+        found.append(("company_domain", w["company_domain"], S.company_domain(email, subject.partner_email)))
+    found.append(("disposable_email", w["disposable_email"], S.disposable_email(email)))
     if click is not None:
-        if subject.kind == "sale":
-            seconds = (subject.occurred_at - click.clicked_at).total_seconds()
-            risk.add("fast_sale", w["fast_sale"], S.fast_sale(seconds, median, t["fast_sale"]))
-        risk.add("visitor_clicks", w["visitor_clicks"], S.visitor_clicks(click.visitor_clicks, t["visitor_clicks"]))
-        risk.add("network_burst", w["network_burst"], S.network_burst(click.network_clicks, t["network_burst"]))
+        found.append(
+            ("visitor_clicks", w["visitor_clicks"], S.visitor_clicks(click.visitor_clicks, t["visitor_clicks"]))
+        )
+        found.append(("network_burst", w["network_burst"], S.network_burst(click.network_clicks, t["network_burst"])))
         others = sorted(
             names.get(pk, f"partner {pk}") for pk in shared.get(click.visitor_hash, set()) - {subject.partner_id}
         )
-        risk.add("shared_visitor", w["shared_visitor"], S.shared_visitor(others))
-    refund_text, spike_text = _partner_day(subject.partner_id, subject.occurred_at.date(), rule, days, memo)
-    risk.add("refund_rate", w["refund_rate"], refund_text)
-    if subject.kind == "sale":
-        risk.add("conversion_spike", w["conversion_spike"], spike_text)
-    return risk
+        found.append(("shared_visitor", w["shared_visitor"], S.shared_visitor(others)))
+    if subject.partner_id in same_account:
+        payees = sorted(names.get(pk, f"partner {pk}") for pk in same_account[subject.partner_id])
+        found.append(("shared_payout", w["shared_payout"], S.shared_payout(payees)))
+    return [(signal, points, text) for signal, points, text in found if text]
 
 
 def _partner_day(
