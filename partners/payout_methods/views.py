@@ -16,6 +16,7 @@ from partners.forms import add_service_errors
 from partners.models import Partner
 from partners.payout_methods import current_payout_method
 from partners.payout_methods.forms import PayoutMethodForm, TaxDetailsForm
+from partners.payout_methods.offers import setup_offers_for
 from partners.payout_methods.services import set_payout_method
 from partners.portal import PartnerRequest, partner_member
 from partners.tax_forms import summary_of, tax_form_of
@@ -50,6 +51,7 @@ def portal_payout_settings(request: PartnerRequest) -> HttpResponse:
         "form": form,
         "tax_form": summary_of(form_tax) if form_tax else None,
         "tax_form_required": partner.program.requires_tax_form,
+        "setup_offers": setup_offers_for(request.workspace),
     }
     return render(request, "partners/payout_settings.html", context)
 

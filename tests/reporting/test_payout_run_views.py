@@ -111,3 +111,15 @@ def test_the_stripe_onboarding_page_offers_to_set_up_payouts(workspace, partner_
     set_stripe_secret_key(workspace=workspace, secret_key="sk_test_standin0123456789", by=None)
     page = partner_client.get("/portal/acme/payouts/stripe/").content.decode()
     assert "Get paid through Stripe" in page and "Set up payouts with Stripe" in page
+
+
+def test_the_payout_settings_page_links_to_stripe_only_when_the_workspace_pays_through_stripe(
+    workspace, partner_client
+):
+    from attribution.integrations.services import set_stripe_secret_key
+
+    page = partner_client.get("/portal/acme/payout-settings/")
+    assert page.status_code == 200 and "Set up Stripe payouts" not in page.content.decode()
+    set_stripe_secret_key(workspace=workspace, secret_key="sk_test_standin0123456789", by=None)
+    page = partner_client.get("/portal/acme/payout-settings/").content.decode()
+    assert "Set up Stripe payouts" in page and 'href="/portal/acme/payouts/stripe/"' in page

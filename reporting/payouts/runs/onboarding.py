@@ -12,12 +12,25 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.models import Workspace
 from attribution.integrations.services import settings_for, stripe_secret_key
 from partners.payout_methods import current_payout_method
+from partners.payout_methods.offers import SetupOffer
 from partners.payout_methods.services import set_payout_method
 from partners.portal import PartnerRequest, partner_member
 from reporting.payouts.runs.rules import STRIPE_CONNECT
 from reporting.payouts.runs.transfers import stripe_client
+
+
+def stripe_setup_offer(workspace: Workspace) -> SetupOffer | None:
+    """The payout settings page's "Set up Stripe payouts" button, when the workspace pays through Stripe."""
+    if not settings_for(workspace).stripe_secret_key_set:
+        return None
+    return SetupOffer(
+        label="Set up Stripe payouts",
+        url=reverse("portal_stripe_onboarding", args=[workspace.slug]),
+        note="Stripe asks for your bank details on its own secure pages; we never see them.",
+    )
 
 
 def _secret_key(request: PartnerRequest) -> str:
