@@ -22,10 +22,13 @@ def _day(value: str | None) -> str:
         return value
 
 
-def explanation_lines(explanation: dict[str, Any], *, held: bool = False) -> list[tuple[str, str]]:
+def explanation_lines(
+    explanation: dict[str, Any], *, held: bool = False, for_partner: bool = False
+) -> list[tuple[str, str]]:
     """(label, sentence) pairs: who was credited and why, under which rule and version, and the amounts.
 
-    `held`: the commission waits for a fraud review, so its hold's end approves nothing."""
+    `held`: the commission waits for a fraud review, so its hold's end approves nothing.
+    `for_partner`: the partner's own words, without the ids and rule versions staff look things up by."""
     lines: list[tuple[str, str]] = []
     why = explanation.get("attribution") or {}
     source = why.get("source")
@@ -39,8 +42,9 @@ def explanation_lines(explanation: dict[str, Any], *, held: bool = False) -> lis
         else:
             credited = f"Credited to {name} for {_SOURCES.get(source, source)}"
         if why.get("click"):
-            before = f", {why['days_before']} days before" if "days_before" in why else ""
-            credited += f" (click {why['click']} on {_day(why.get('clicked_at'))}{before})"
+            before = _days_before(why["days_before"]) if "days_before" in why else ""
+            clicked = "" if for_partner else f"click {why['click']} "
+            credited += f" ({clicked}on {_day(why.get('clicked_at'))}{before})"
         if why.get("code"):
             credited += f" (code {why['code']})"
         if why.get("deal_registration"):
@@ -57,7 +61,9 @@ def explanation_lines(explanation: dict[str, Any], *, held: bool = False) -> lis
     if why.get("self_referral"):
         lines.append(("Flag", why["self_referral"].capitalize() + "."))
     rule = explanation.get("reward_rule") or {}
-    if rule:
+    if rule and for_partner:
+        lines.append(("Reward rule", f"{rule.get('name')}: {rule.get('terms')}."))
+    elif rule:
         lines.append(
             (
                 "Reward rule",
@@ -82,6 +88,12 @@ def explanation_lines(explanation: dict[str, Any], *, held: bool = False) -> lis
     elif explanation.get("hold_until"):
         lines.append(("Hold", f"Approved automatically on {_day(explanation['hold_until'])} unless rejected."))
     return lines
+
+
+def _days_before(days: int) -> str:
+    if days == 0:
+        return ", the same day"
+    return f", {days} day{'' if days == 1 else 's'} before"
 
 
 def _sentence(text: str) -> str:

@@ -27,7 +27,7 @@ def portal_commissions(request: PartnerRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for commission in page.object_list:
         commission.lines = explanation_lines(  # type: ignore[attr-defined]
-            commission.explanation, held=commission.status == Commission.Status.IN_REVIEW
+            commission.explanation, held=commission.status == Commission.Status.IN_REVIEW, for_partner=True
         )
     return render(
         request,
@@ -50,7 +50,9 @@ def portal_commission_detail(request: PartnerRequest, commission_id: int) -> Htt
         "attribution/portal_commission_detail.html",
         {
             "commission": commission,
-            "lines": explanation_lines(commission.explanation, held=commission.status == Commission.Status.IN_REVIEW),
+            "lines": explanation_lines(
+                commission.explanation, held=commission.status == Commission.Status.IN_REVIEW, for_partner=True
+            ),
             "reversals": selectors.reversals_of_commission(request.workspace, commission),
             "reply": reply_of(request.workspace, commission),
             "reply_form": ReplyForm(),

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import template
 
 from accounts.models import Workspace
-from partners import selectors
+from partners import reward_text, selectors
+from partners.models import Partner
 
 register = template.Library()
 
@@ -12,3 +13,9 @@ register = template.Library()
 def pending_application_count(workspace: Workspace) -> int:
     """For the nav badge: one indexed count per staff page (workspace, status)."""
     return selectors.pending_application_count(workspace=workspace)
+
+
+@register.simple_tag
+def partner_reward(partner: Partner) -> str:
+    """What the partner earns, in words (its group's override included), for pages where it decides to join."""
+    return reward_text.reward_sentence(partner.program, partner.group)

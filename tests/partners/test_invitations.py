@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from partners import services
 from partners.models import Partner, PartnerInvitation, PartnerUser
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.attribution.factories import RewardRuleFactory
 from tests.conftest import client_for
 
 NEW_PASSWORD = "a-long-partner-passphrase"
@@ -181,3 +182,9 @@ def test_the_invite_page_offers_the_default_program_even_in_a_workspace_made_wit
     response = manager_client.get(f"/w/{workspace.slug}/partners/invite/")
     assert response.status_code == 200
     assert list(response.context["form"].fields["program"].queryset.values_list("name", flat=True)) == ["Default"]
+
+
+def test_the_acceptance_page_says_what_the_partner_earns(client, invited, workspace, program):
+    RewardRuleFactory(workspace=workspace, program=program, sale_value=15)
+    page = client.get("/" + _link(mail.outbox[0])).content.decode()
+    assert "What you earn:</strong> 15% of every payment" in page
