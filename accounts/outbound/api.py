@@ -38,7 +38,7 @@ _URL = (
 class EndpointIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description=_URL, max_length=2000)
+    url: str = Field(description=_URL, min_length=1, max_length=2000)
     events: list[str] = Field(description=_EVENTS, json_schema_extra=_EVENT_LIST)
     description: str = Field("", max_length=200)
 
@@ -48,7 +48,7 @@ class EndpointChanges(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(None, description=_URL, max_length=2000)
+    url: str | None = Field(None, description=_URL, min_length=1, max_length=2000)
     events: list[str] | None = Field(None, description=_EVENTS, json_schema_extra=_EVENT_LIST)
     description: str | None = Field(None, max_length=200)
     enabled: bool | None = None
