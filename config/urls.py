@@ -11,8 +11,8 @@ from partners import urls as partners_urls
 from referrals import urls as referrals_urls
 from reporting import urls as reporting_urls
 from reporting.payouts import urls as payout_urls
-from reporting.privacy import urls as privacy_urls
 from reporting.payouts import verification_views
+from reporting.privacy import urls as privacy_urls
 
 admin.site.site_header = "Tandem operations"
 admin.site.site_title = "Tandem admin"

@@ -20,9 +20,7 @@ OCT = date(2026, 10, 31)
 
 @pytest.fixture
 def partner(workspace):
-    return PartnerFactory(
-        workspace=workspace, name="Alpha Agency"
-    )
+    return PartnerFactory(workspace=workspace, name="Alpha Agency")
 
 
 def close(workspace, end=SEPT):

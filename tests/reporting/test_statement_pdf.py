@@ -24,7 +24,9 @@ def statements(workspace):
         iban="DE89370400440532013000",
         bic="COBADEFFXXX",
     )
-    beta = with_payout_method(PartnerFactory(workspace=workspace, name="=Beta Blog"), "paypal", email="beta@pay.example")
+    beta = with_payout_method(
+        PartnerFactory(workspace=workspace, name="=Beta Blog"), "paypal", email="beta@pay.example"
+    )
     first = earn(alpha, "1234.50", sale="6172.50")
     refund(first, "234.50", on="2026-09-25")
     earn(beta, "80.00")
@@ -69,7 +71,13 @@ def test_the_payout_csv_has_one_row_per_statement_with_method_details_and_amount
 
     assert sorted((r["partner"], r["method"], r["details"], r["amount"], r["currency"]) for r in rows) == [
         ("'=Beta Blog", "PayPal", "b•••@pay.example", "80.00", "USD"),  # a formula-looking cell is defused
-        ("Alpha Agency", "SEPA bank transfer", "Alpha Agency\nIBAN DE89 •••• •••• 3000\nBIC COBADEFFXXX", "1000.00", "USD"),
+        (
+            "Alpha Agency",
+            "SEPA bank transfer",
+            "Alpha Agency\nIBAN DE89 •••• •••• 3000\nBIC COBADEFFXXX",
+            "1000.00",
+            "USD",
+        ),
     ]
 
 
