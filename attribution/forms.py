@@ -105,13 +105,20 @@ class RewardRuleForm(forms.Form):
         decimal_places=4,
         help_text="20 means 20% for a percent rule; an amount in the program's currency for a flat one",
     )
-    duration = forms.ChoiceField(label="Pays for", choices=RewardRule.Duration.choices)
+    duration = forms.ChoiceField(
+        label="Pays for",
+        choices=[
+            (RewardRule.Duration.ONE_TIME, "The first sale only"),
+            (RewardRule.Duration.MONTHS, "A number of months"),
+            (RewardRule.Duration.LIFETIME, "As long as the customer pays"),
+        ],
+    )
     duration_months = forms.IntegerField(
         label="Months",
         required=False,
         min_value=1,
         max_value=600,
-        help_text="For “For N months”: counted from the customer's first sale",
+        help_text="When it pays for a number of months: counted from the customer's first sale",
     )
     lead_amount = forms.DecimalField(
         label="Lead reward",

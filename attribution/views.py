@@ -30,7 +30,8 @@ from attribution.forms import (
 )
 from attribution.fraud.queue import reply_of
 from attribution.models import Commission, InboundEvent
-from attribution.rules import RuleInput
+from attribution.reward_terms import describe_terms
+from attribution.rules import RuleInput, terms_of
 from partners import selectors as partner_selectors
 
 WRITE = ("GET", "HEAD", "POST")
@@ -248,6 +249,16 @@ def reward_overview(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "attribution/reward_overview.html", {"programs": programs})
 
 
+def _plain_amounts(initial: dict[str, Any]) -> dict[str, Any]:
+    """Amounts as a person types them: "20", not the stored "20.0000"; no lead reward is an empty field."""
+    plain: dict[str, Any] = {}
+    for field in ("sale_value", "lead_amount", "cap_per_customer", "min_sale_amount"):
+        value = initial.get(field)
+        if isinstance(value, Decimal):
+            plain[field] = Decimal(f"{value.normalize():f}") if value else (None if field == "lead_amount" else value)
+    return plain
+
+
 @workspace_member(ANY_STAFF, methods=WRITE)
 def reward_rules(request: WorkspaceRequest, program_id: int) -> HttpResponse:
     """A program's rules and every version; managers add a version effective from a date."""
@@ -273,6 +284,7 @@ def reward_rules(request: WorkspaceRequest, program_id: int) -> HttpResponse:
                 "min_sale_amount",
             )
         }
+        initial.update(_plain_amounts(initial))
     form = RewardRuleForm(request.POST or None, workspace=workspace, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -300,7 +312,10 @@ def reward_rules(request: WorkspaceRequest, program_id: int) -> HttpResponse:
                 request, f"“{rule.name}” version {rule.version} applies from {rule.effective_from:%d %b %Y %H:%M}."
             )
             return redirect("reward_rules", slug=workspace.slug, program_id=program.pk)
-    versions = selectors.reward_rules(workspace, program).order_by("group__name", "-effective_from", "-version")
+    versions = list(selectors.reward_rules(workspace, program).order_by("group__name", "-effective_from", "-version"))
+    for version in versions:
+        # The same words the partner reads on its portal: "20% of every payment for 12 months".
+        version.terms_text = describe_terms(terms_of(version), currency=program.currency)  # type: ignore[attr-defined]
     return render(
         request,
         "attribution/reward_rules.html",
