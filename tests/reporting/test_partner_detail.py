@@ -58,6 +58,7 @@ def test_the_detail_page_shows_the_partners_history(manager_client, workspace):
 
     assert 'Suspended <span class="small muted">by' in response.content.decode()
     assert b"partner.suspended" not in response.content
+    assert "Active → Suspended" in response.content.decode()
 
 
 def test_an_outsider_gets_404_on_the_partner_detail(outsider_client, workspace):
