@@ -179,6 +179,7 @@ def test_the_first_hour_from_invitation_to_approved_commission(acme, browser, li
     expect(share).to_have_text(re.compile(rf"^{re.escape(base)}/r/[\w-]+$|^https?://\S+/r/[\w-]+$"))
     referral_url = share.inner_text().strip()
     code = referral_url.rsplit("/r/", 1)[1]
+    expect(portal.get_by_role("region", name="Your link")).to_contain_text(f"You earn {REWARD}")
     terms = portal.get_by_role("region", name="Program terms")
     expect(terms.get_by_role("row", name=re.compile("You earn"))).to_contain_text(REWARD)
 
