@@ -141,3 +141,16 @@ def test_the_navigation_shows_how_many_applications_wait(viewer_client, workspac
     response = viewer_client.get(f"/w/{workspace.slug}/partners/")
 
     assert b'Applications <span class="badge warn">1' in response.content
+
+
+def test_with_applications_off_the_empty_page_says_to_turn_them_on(manager_client, workspace, program):
+    page = manager_client.get(f"/w/{workspace.slug}/partners/applications/").content.decode()
+
+    assert "No program takes applications yet" in page and "Open programs" in page
+
+
+def test_with_applications_on_the_empty_page_points_at_the_page_to_share(manager_client, workspace, open_program):
+    page = manager_client.get(f"/w/{workspace.slug}/partners/applications/").content.decode()
+
+    assert f"/apply/{workspace.slug}/{open_program.slug}/" in page
+    assert "Share an application page above" in page and "turn on public applications" not in page
