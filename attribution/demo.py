@@ -170,7 +170,7 @@ def seed_conversions(workspace: Workspace) -> str:
             to_currency="EUR",
             rate=Decimal("0.9234"),
             by=None,
-            actor_label="seed_demo",
+            actor_label="Demo data",
         )
         for label, day in (("rate", rate_day), ("norate", (now - timedelta(days=4)).date())):
             events.append(
@@ -189,7 +189,7 @@ def seed_conversions(workspace: Workspace) -> str:
         accept_events(workspace=workspace, events=events[start : start + 500], source=InboundEvent.Source.API)
     services.process_pending(workspace=workspace)
 
-    approved = services.approve_commissions(workspace=workspace, due=True, by=None, actor_label="seed_demo")
+    approved = services.approve_commissions(workspace=workspace, due=True, by=None, actor_label="Demo data")
     rejected = _reject_one(workspace)
     counts = {
         label: Commission.objects.for_workspace(workspace).filter(status=status).count()
@@ -219,6 +219,6 @@ def _reject_one(workspace: Workspace) -> list[int]:
         workspace=workspace,
         ids=[target.pk],
         by=None,
-        actor_label="seed_demo",
+        actor_label="Demo data",
         reason="Order cancelled by the customer before delivery.",
     )

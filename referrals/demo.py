@@ -99,7 +99,7 @@ def _seed_links(workspace: Workspace, partners: list[Partner]) -> list[Link]:
                     channel=channel,
                     campaign=campaign,
                     utm={"utm_source": "partner", "utm_medium": channel or "referral"},
-                    actor_label="seed_demo",
+                    actor_label="Demo data",
                 ).link
             )
     return links
@@ -110,7 +110,7 @@ def _seed_codes(workspace: Workspace, partners: list[Partner]) -> int:
         code = f"{_partner_slug(partner).upper().replace('-', '')[:12]}20"
         if not ReferralCode.objects.for_workspace(workspace).filter(code__iexact=code).exists():
             services.create_referral_code(
-                workspace=workspace, partner=partner, code=code, channel="podcast", actor_label="seed_demo"
+                workspace=workspace, partner=partner, code=code, channel="podcast", actor_label="Demo data"
             )
     return ReferralCode.objects.for_workspace(workspace).count()
 

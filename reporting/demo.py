@@ -51,7 +51,7 @@ def seed_demo_workspace() -> DemoSummary:
     owner = _demo_user(owner_email, STAFF[0][2], STAFF[0][3])
     workspace = create_workspace(slug=DEMO_SLUG, name="Demo Co", owner_email=owner_email).workspace
     for domain in ("demo.tandem.test", "shop.demo.tandem.test"):
-        add_domain(workspace=workspace, domain=domain, actor=None, actor_label="seed_demo", verified=True)
+        add_domain(workspace=workspace, domain=domain, actor=None, actor_label="Demo data", verified=True)
     summary = DemoSummary(workspace=workspace)
     for email, role, first, last in STAFF:
         user = _demo_user(email, first, last)

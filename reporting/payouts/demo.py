@@ -29,16 +29,16 @@ def seed_payouts(*, workspace: Workspace) -> str:
     month_before_end = default_period_end(last_month_end.replace(day=1))
     try:
         earlier = close_payout_period(
-            workspace=workspace, end=month_before_end, actor_label="seed_demo", email_partners=False
+            workspace=workspace, end=month_before_end, actor_label="Demo data", email_partners=False
         )
         paid = mark_statements_paid(
             workspace=workspace,
             statement_ids=[s.pk for s in earlier.statements],
-            actor_label="seed_demo",
+            actor_label="Demo data",
             reference="Demo bank batch",
         )
         latest = close_payout_period(
-            workspace=workspace, end=last_month_end, actor_label="seed_demo", email_partners=False
+            workspace=workspace, end=last_month_end, actor_label="Demo data", email_partners=False
         )
     except ValidationError as exc:
         # Someone closed other periods in the demo by hand; the seed leaves their choice alone.
