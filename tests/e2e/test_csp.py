@@ -40,7 +40,7 @@ def test_htmx_search_and_charts_work_without_policy_violations(acme_with_partner
     assert "Quokka Partners" in rows.inner_text()
 
     with page.expect_response(lambda r: "/partners/?" in r.url and r.request.headers.get("hx-request") == "true"):
-        page.get_by_label("Search").fill("Zephyr")
+        page.get_by_label("Search", exact=True).fill("Zephyr")
     page.wait_for_function("!document.querySelector('#partner-rows').innerText.includes('Quokka')")
 
     assert "Zephyr Referrals" in page.locator("#partner-rows").inner_text()
