@@ -239,11 +239,11 @@ def make_world(rng: random.Random) -> tuple[Any, Any, list[int]]:
             """
             INSERT INTO attribution_commission (workspace_id, program_id, partner_id, referral_id, conversion_id, reward_rule_id,
                    kind, amount, currency, status, occurred_at, hold_until, reversed_amount, rejection_reason, explanation,
-                   created_at)
+                   description, created_at)
             SELECT s.workspace_id, s.program_id, s.partner_id, s.referral_id, s.id, %s, 'sale', round(s.amount * 0.2, 2), 'USD',
                    CASE WHEN s.id %% 20 = 0 THEN 'reversed' ELSE (%s::text[])[1 + s.id %% 6] END, s.occurred_at,
                    s.occurred_at + interval '30 days', CASE WHEN s.id %% 20 = 0 THEN round(s.amount * 0.2, 2) ELSE 0 END,
-                   '', '{}'::jsonb, now()
+                   '', '{}'::jsonb, '', now()
             FROM attribution_conversion s WHERE s.workspace_id = %s AND s.kind = 'sale'""",
             [rule.pk, statuses, ws],
         )
