@@ -347,6 +347,9 @@ AXES_RESET_ON_SUCCESS = True
 
 # Two-factor sign-in (accounts/two_factor/): the name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Tandem")
+# Partner emails about new referrals and commissions leave this long after the event, so that a burst
+# is told in one email per partner (partners/notifications/sending.py).
+PARTNER_EMAIL_DELAY_SECONDS = env.int("PARTNER_EMAIL_DELAY_SECONDS", default=60)
 
 # Destination domains are proven by a DNS TXT record (accounts/domains.py). DNS_RESOLVER names the
 # servers to ask ("127.0.0.1:5353", comma-separated); empty means the system's resolver.

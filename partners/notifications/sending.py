@@ -42,6 +42,10 @@ SUBJECTS = {
     Kind.WEEKLY_DIGEST: "Your last 7 days",
 }
 SEND_CHUNK = 200
+# Kinds told in one email per partner when several wait: a burst of fifty sales is one email listing
+# them, not fifty emails (which would also keep the workers from attributing the next sales).
+COMBINED = (Kind.NEW_COMMISSION, Kind.NEW_REFERRAL)
+COMBINE_AT_MOST = 50
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,11 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
 
 
 def _enqueue(workspace_id: int) -> None:
+    """Send a little later (PARTNER_EMAIL_DELAY_SECONDS, 60 s): a burst of events is then told in a few
+    emails rather than many, and the emails wait until the burst's attribution is done."""
     from partners.notifications.tasks import send_notifications
 
-    send_notifications.delay(workspace_id)
+    send_notifications.apply_async((workspace_id,), countdown=settings.PARTNER_EMAIL_DELAY_SECONDS)
 
 
 def send_pending(*, workspace_id: int, limit: int = 10_000) -> int:
@@ -129,24 +135,43 @@ def send_one(*, workspace_id: int) -> bool | None:
             .filter(workspace_id=workspace_id, pk=row.partner_id)
             .first()
         )
+        rows = [row, *_waiting_alike(row)]
         reason = _why_not(partner, row.kind)
         if reason or partner is None:
-            _same_row(row).update(skipped=reason or "partner gone")
+            _rows(rows).update(skipped=reason or "partner gone")
             return False
         send_partner_email(
             partner=partner,
             kind=row.kind,
-            subject=_subject(row, partner),
+            subject=_subject(row, partner, count=len(rows)),
             template=f"partners/email/notification_{row.kind}",
-            context={"details": row.details},
+            context={"details": row.details, "also": [other.details for other in rows[1:]]},
         )
-        _same_row(row).update(sent_at=timezone.now())
+        _rows(rows).update(sent_at=timezone.now())
     return True
 
 
-def _same_row(row: Notification) -> QuerySet[Notification]:
+def _waiting_alike(row: Notification) -> list[Notification]:
+    """The partner's other unsent notifications of a kind told together, locked like the first."""
+    if row.kind not in COMBINED:
+        return []
+    return list(
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(
+            workspace_id=row.workspace_id, partner_id=row.partner_id, kind=row.kind, sent_at__isnull=True, skipped=""
+        )
+        .exclude(object_key=row.object_key)
+        .order_by("created_at")[: COMBINE_AT_MOST - 1]
+    )
+
+
+def _rows(rows: list[Notification]) -> QuerySet[Notification]:
+    first = rows[0]
     return Notification.objects.filter(
-        workspace_id=row.workspace_id, partner_id=row.partner_id, kind=row.kind, object_key=row.object_key
+        workspace_id=first.workspace_id,
+        partner_id=first.partner_id,
+        kind=first.kind,
+        object_key__in=[row.object_key for row in rows],
     )
 
 
@@ -160,10 +185,18 @@ def _why_not(partner: Partner | None, kind: str) -> str:
     return ""
 
 
-def _subject(row: Notification, partner: Partner) -> str:
+PLURAL_SUBJECTS = {
+    Kind.NEW_REFERRAL: "You have {count} new referrals",
+    Kind.NEW_COMMISSION: "You earned {count} commissions",
+}
+
+
+def _subject(row: Notification, partner: Partner, *, count: int = 1) -> str:
     if row.kind == Kind.ANNOUNCEMENT:
         return str(row.details.get("title") or "News from your partner program")
     subject = SUBJECTS.get(Kind(row.kind), "An update on your partnership")
+    if count > 1:
+        subject = PLURAL_SUBJECTS[Kind(row.kind)].format(count=count)
     return f"{subject} · {partner.workspace.name}"
 
 

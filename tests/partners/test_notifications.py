@@ -80,6 +80,21 @@ def test_a_new_commission_email_says_the_amount_and_why(branded, anna):
     assert "12.00 USD" in html and "#0f766e" in html and "Acme Cloud" in html
 
 
+def test_a_burst_of_sales_is_one_email_listing_each_commission(branded, anna):
+    RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("20"))
+    send(branded, *[sale(f"s{n}", f"cus_{n}", amount=f"{10 * n}.00", partner_id=anna.pk) for n in range(1, 4)])
+
+    send_pending(workspace_id=branded.pk)
+
+    (message,) = [m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]
+    assert message.subject.startswith("You earned 3 commissions")
+    assert all(amount in message.body for amount in ("2.00 USD", "4.00 USD", "6.00 USD"))
+    assert "And 2 more" in message.body
+    assert not Notification.objects.filter(workspace=branded, kind=Kind.NEW_COMMISSION, sent_at__isnull=True).exists()
+    send_pending(workspace_id=branded.pk)
+    assert len([m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]) == 1
+
+
 def test_a_bonus_email_gives_the_managers_reason(branded, anna):
     add_manual_commission(
         workspace=branded, partner=anna, amount=Decimal("50"), currency="USD", description="Webinar co-host", by=None
