@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.currency import format_money
+from core.currency import format_money, round_money
 from partners.notifications.models import Kind
 from partners.notifications.sending import NotifyItem, notify_partners
 
@@ -59,7 +59,7 @@ def tell_partners_of_commissions(*, workspace_id: int, commissions: Iterable[dic
                 partner_id=row["partner_id"],
                 object_key=f"commission:{row['id']}",
                 details={
-                    "amount": str(row["amount"]),
+                    "amount": str(round_money(Decimal(row["amount"]), row["currency"])),
                     "currency": row["currency"],
                     "reason": commission_reason(explanation),
                     "when_payable": "" if manual else _payable_note(row.get("hold_until")),

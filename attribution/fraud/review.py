@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from accounts.services import record_audit
 from attribution.models import Commission, PartnerFlag, ReviewReply
+from attribution.notify import tell_partners_of_commissions
 from attribution.services import reject_commissions
 from core.text import unusable_character
 from partners.models import Partner
@@ -44,6 +45,11 @@ def clear_commissions(
     mine = Commission.objects.for_workspace(workspace).filter(pk__in=cleared)
     mine.filter(hold_until__lte=now).update(status=Commission.Status.APPROVED, approved_at=now, approved_by=by)
     mine.filter(hold_until__gt=now).update(status=Commission.Status.PENDING)
+    # A held commission was not announced to its partner; cleared, it is earned, so now it is.
+    tell_partners_of_commissions(
+        workspace_id=workspace.pk,
+        commissions=mine.values("id", "partner_id", "amount", "currency", "explanation", "hold_until"),
+    )
     record_audit(
         workspace=workspace,
         actor=by,

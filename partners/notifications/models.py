@@ -75,6 +75,13 @@ class Notification(models.Model):
                 name="notification_unsent",
                 condition=Q(sent_at__isnull=True, skipped=""),
             ),
+            # A partner's waiting rows of one kind, told in one email: without it, settling them reads
+            # every row the partner was ever told of that kind.
+            models.Index(
+                fields=["workspace", "partner", "kind"],
+                name="notification_partner_unsent",
+                condition=Q(sent_at__isnull=True, skipped=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,24 +2,28 @@
 
 The apps above partners call `notify_partners` in the transaction that made the event (a referral, a
 commission, a payout), once per set of events: one INSERT of notification rows, keyed by (workspace,
-partner, kind, object) so a retried or repeated event adds nothing, and after the commit one task per
-set. Only partners who want that kind get a row. The task sends each row once: it claims the row
-under a lock, sends, and marks it sent in the same transaction (see `send_one`).
+partner, kind, object) so a retried or repeated event adds nothing, and after the commit a pass of
+the workspace is scheduled, one per PARTNER_EMAIL_DELAY_SECONDS. Only partners who want that kind get
+a row. A pass sends each row once: it claims the row under a lock (with the partner's other waiting
+rows of a kind told together), sends, and marks them sent in the same transaction (see `send_one`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -41,11 +45,11 @@ SUBJECTS = {
     Kind.PAYOUT_MADE: "Your payout is on its way",
     Kind.WEEKLY_DIGEST: "Your last 7 days",
 }
-SEND_CHUNK = 200
-# Kinds told in one email per partner when several wait: a burst of fifty sales is one email listing
-# them, not fifty emails (which would also keep the workers from attributing the next sales).
+# Kinds told in one email per partner when several wait: a burst of two thousand sales is one email
+# listing the first LISTED_AT_MOST of them and the count of the rest, not two thousand emails (which
+# would also keep the workers from attributing the next sales).
 COMBINED = (Kind.NEW_COMMISSION, Kind.NEW_REFERRAL)
-COMBINE_AT_MOST = 50
+LISTED_AT_MOST = 50
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,66 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
     return inserted
 
 
-def _enqueue(workspace_id: int) -> None:
+def _pass_key(workspace_id: int) -> str:
+    return f"partner-emails:pass:{workspace_id}"
+
+
+def _enqueue(workspace_id: int, *, countdown: float | None = None) -> None:
     """Send a little later (PARTNER_EMAIL_DELAY_SECONDS, 60 s): a burst of events is then told in a few
-    emails rather than many, and the emails wait until the burst's attribution is done."""
+    emails rather than many, and the emails wait until the burst's attribution is done.
+
+    One pass per workspace at a time: every set of a burst would otherwise schedule its own pass, and
+    each pass would email every partner with something new since the one before, every few seconds.
+    The pass forgets its key before it reads (`start_pass`), so a row committed after that read finds
+    no key and schedules the next pass; the key expires soon after the pass was due in any case.
+    """
     from partners.notifications.tasks import send_notifications
 
-    send_notifications.apply_async((workspace_id,), countdown=settings.PARTNER_EMAIL_DELAY_SECONDS)
+    delay = settings.PARTNER_EMAIL_DELAY_SECONDS if countdown is None else countdown
+    try:
+        first = cache.add(_pass_key(workspace_id), 1, timeout=delay + 5)
+    except Exception:  # the cache is down: a pass too many sends nothing twice
+        log.warning("Could not check for a scheduled email pass of workspace %s", workspace_id, exc_info=True)
+        first = True
+    if first:
+        send_notifications.apply_async((workspace_id,), countdown=delay)
+
+
+# While rows keep coming (an import, a backfill), a pass waits for the burst to end, up to this many
+# delays after the oldest waiting row: partners get one email of the burst, and the workers attribute
+# the burst instead of writing emails about its first half.
+BURST_WAIT_AT_MOST = 10
+
+_BURST = """
+SELECT max(created_at) > now() - make_interval(secs => %(quiet)s),
+       min(created_at) > now() - make_interval(secs => %(most)s)
+FROM partners_notification WHERE workspace_id = %(ws)s AND sent_at IS NULL AND skipped = ''
+"""
+
+
+def _burst_going_on(workspace_id: int) -> bool:
+    """Rows recorded within the last half delay, and none waiting for long (by the database's clock,
+    which wrote them)."""
+    delay = settings.PARTNER_EMAIL_DELAY_SECONDS
+    if delay <= 0:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(_BURST, {"ws": workspace_id, "quiet": delay / 2, "most": delay * BURST_WAIT_AT_MOST})
+        recent, young = cursor.fetchone() or (None, None)
+    return bool(recent and young)
+
+
+def start_pass(*, workspace_id: int) -> int:
+    """A scheduled pass: forget its key (so that what is recorded from now on schedules the next one),
+    then send everything waiting, or, while a burst goes on, come back in half a delay."""
+    try:
+        cache.delete(_pass_key(workspace_id))
+    except Exception:
+        log.warning("Could not clear the email pass of workspace %s", workspace_id, exc_info=True)
+    if _burst_going_on(workspace_id):
+        _enqueue(workspace_id, countdown=settings.PARTNER_EMAIL_DELAY_SECONDS / 2)
+        return 0
+    return send_pending(workspace_id=workspace_id)
 
 
 def send_pending(*, workspace_id: int, limit: int = 10_000) -> int:
@@ -135,44 +193,67 @@ def send_one(*, workspace_id: int) -> bool | None:
             .filter(workspace_id=workspace_id, pk=row.partner_id)
             .first()
         )
-        rows = [row, *_waiting_alike(row)]
         reason = _why_not(partner, row.kind)
         if reason or partner is None:
-            _rows(rows).update(skipped=reason or "partner gone")
+            _settle_alike(row, skipped=reason or "partner gone")
             return False
+        told = _settle_alike(row, sent_at=timezone.now())
+        listed = told[:LISTED_AT_MOST]
         send_partner_email(
             partner=partner,
             kind=row.kind,
-            subject=_subject(row, partner, count=len(rows)),
+            subject=_subject(row, partner, count=len(told)),
             template=f"partners/email/notification_{row.kind}",
-            context={"details": row.details, "also": [other.details for other in rows[1:]]},
+            context={
+                "details": listed[0],
+                "also": listed[1:],
+                "unlisted": len(told) - len(listed),
+                "count": len(told),
+                "totals": _totals(told) if row.kind == Kind.NEW_COMMISSION and len(told) > 1 else [],
+            },
         )
-        _rows(rows).update(sent_at=timezone.now())
     return True
 
 
-def _waiting_alike(row: Notification) -> list[Notification]:
-    """The partner's other unsent notifications of a kind told together, locked like the first."""
-    if row.kind not in COMBINED:
-        return []
-    return list(
-        Notification.objects.select_for_update(skip_locked=True)
-        .filter(
-            workspace_id=row.workspace_id, partner_id=row.partner_id, kind=row.kind, sent_at__isnull=True, skipped=""
+# The claimed row and, for the kinds told together, the partner's other rows of that kind still waiting
+# that no other pass holds (by the partial index of waiting rows); then they are settled by their keys.
+# Two statements, each on an index: one UPDATE joined to its own locking subquery was planned as a scan
+# of the whole table once it held a million rows.
+_WAITING_ALIKE = """
+SELECT object_key, created_at, details FROM partners_notification
+WHERE workspace_id = %(ws)s AND partner_id = %(partner)s AND kind = %(kind)s
+  AND sent_at IS NULL AND skipped = '' AND (%(alike)s OR object_key = %(key)s)
+FOR UPDATE SKIP LOCKED
+"""
+_SETTLE = """
+UPDATE partners_notification SET sent_at = %(sent_at)s, skipped = %(skipped)s
+WHERE workspace_id = %(ws)s AND partner_id = %(partner)s AND kind = %(kind)s AND object_key = ANY(%(keys)s)
+"""
+
+
+def _settle_alike(row: Notification, *, sent_at: datetime | None = None, skipped: str = "") -> list[dict[str, Any]]:
+    """Mark the row, and the partner's other waiting rows of a kind told together, sent or skipped;
+    returns their details, the claimed row's first and then by age."""
+    where = {"ws": row.workspace_id, "partner": row.partner_id, "kind": row.kind, "key": row.object_key}
+    with connection.cursor() as cursor:
+        cursor.execute(_WAITING_ALIKE, {**where, "alike": row.kind in COMBINED})
+        waiting = cursor.fetchall()
+        cursor.execute(
+            _SETTLE, {**where, "keys": [key for key, _, _ in waiting], "sent_at": sent_at, "skipped": skipped}
         )
-        .exclude(object_key=row.object_key)
-        .order_by("created_at")[: COMBINE_AT_MOST - 1]
-    )
+    waiting.sort(key=lambda r: (r[0] != row.object_key, r[1]))
+    return [details if isinstance(details, dict) else json.loads(details) for _, _, details in waiting]
 
 
-def _rows(rows: list[Notification]) -> QuerySet[Notification]:
-    first = rows[0]
-    return Notification.objects.filter(
-        workspace_id=first.workspace_id,
-        partner_id=first.partner_id,
-        kind=first.kind,
-        object_key__in=[row.object_key for row in rows],
-    )
+def _totals(told: list[dict[str, Any]]) -> list[tuple[Decimal, str]]:
+    """What the commissions told add up to, per currency (a program pays in one, so usually one)."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for details in told:
+        try:
+            sums[str(details.get("currency") or "")] += Decimal(str(details.get("amount") or 0))
+        except ArithmeticError:
+            continue
+    return [(amount, currency) for currency, amount in sorted(sums.items())]
 
 
 def _why_not(partner: Partner | None, kind: str) -> str:

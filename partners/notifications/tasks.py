@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from partners.notifications.sending import send_pending, workspaces_with_unsent
+from partners.notifications.sending import start_pass, workspaces_with_unsent
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notifications(workspace_id: int) -> int:
     """Send the workspace's unsent partner emails; a notification already sent is never sent again."""
-    return send_pending(workspace_id=workspace_id)
+    return start_pass(workspace_id=workspace_id)
 
 
 @shared_task(acks_late=True)

@@ -102,6 +102,19 @@ def test_clearing_before_the_hold_ends_makes_it_pending_again(manager_client, wo
     assert held.status == Commission.Status.PENDING
 
 
+def test_a_held_commission_is_announced_to_its_partner_only_once_cleared(manager_client, workspace, held):
+    from partners.notifications.models import Kind, Notification
+
+    told = Notification.objects.for_workspace(workspace).filter(kind=Kind.NEW_COMMISSION)
+    assert not told.exists()  # held: the partner is not told of money that may not be theirs
+
+    manager_client.post(f"/w/{workspace.slug}/review/decide/", {"ids": [held.pk], "action": "clear"})
+    manager_client.post(f"/w/{workspace.slug}/review/decide/", {"ids": [held.pk], "action": "clear"})
+
+    (notification,) = told
+    assert notification.object_key == f"commission:{held.pk}" and notification.details["amount"] == "20.00"
+
+
 def test_rejecting_in_bulk_needs_a_reason_and_takes_the_money_back(manager_client, workspace, held, anna):
     url = f"/w/{workspace.slug}/review/decide/"
     manager_client.post(url, {"scope": "matching", "action": "reject", "reason": ""})

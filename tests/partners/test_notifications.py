@@ -29,6 +29,12 @@ from tests.reporting.payout_helpers import earn
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _passes_without_delay(settings):
+    # A pass called straight after the event sends at once (the delay and the burst wait are tested below).
+    settings.PARTNER_EMAIL_DELAY_SECONDS = 0
+
+
 @pytest.fixture
 def anna(workspace):
     program = ensure_default_program(workspace=workspace)
@@ -93,6 +99,79 @@ def test_a_burst_of_sales_is_one_email_listing_each_commission(branded, anna):
     assert not Notification.objects.filter(workspace=branded, kind=Kind.NEW_COMMISSION, sent_at__isnull=True).exists()
     send_pending(workspace_id=branded.pk)
     assert len([m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]) == 1
+
+
+def test_a_partner_is_told_of_a_large_burst_in_one_email_with_the_first_fifty_listed_and_the_total(branded, anna):
+    RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("10"))
+    send(branded, *[sale(f"s{n}", f"cus_{n}", amount="10.00", partner_id=anna.pk) for n in range(1, 121)])
+
+    assert send_pending(workspace_id=branded.pk) == 2  # one email of the referrals, one of the commissions
+
+    (referrals,) = [m for m in emails_to("anna@partner.test") if "referral" in m.subject.lower()]
+    assert referrals.subject.startswith("You have 120 new referrals")
+    assert "and 70 more, listed in your portal" in referrals.body
+    (message,) = [m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]
+    assert message.subject.startswith("You earned 120 commissions")
+    assert message.body.count("- 1.00 USD") == 49
+    assert "And 119 more" in message.body and "and 70 more, listed in your portal" in message.body
+    assert message.body.startswith("Hello Anna,\n\nYou earned 120 commissions, 120.00 USD in all.")
+    assert "120.00 USD" in message.alternatives[0].content
+    assert not Notification.objects.filter(workspace=branded, sent_at__isnull=True).exists()
+    assert send_pending(workspace_id=branded.pk) == 0
+
+
+def test_a_burst_of_sets_schedules_one_email_pass_which_waits_for_the_burst_to_end(
+    branded, anna, django_capture_on_commit_callbacks, settings
+):
+    from celery.signals import before_task_publish
+    from django.core.cache import cache
+    from django.db import connection
+
+    from config.celery import app
+    from partners.notifications.sending import start_pass
+
+    settings.PARTNER_EMAIL_DELAY_SECONDS = 60
+    passes: list[dict] = []
+
+    def scheduled(sender=None, headers=None, **_):
+        if sender == send_notifications.name:
+            passes.append(headers or {})
+
+    def age_waiting_rows(seconds: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE partners_notification SET created_at = created_at - make_interval(secs => %s) "
+                "WHERE workspace_id = %s AND sent_at IS NULL",
+                [seconds, branded.pk],
+            )
+
+    RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("10"))
+    before_task_publish.connect(scheduled, weak=False)
+    try:
+        for n in range(3):  # three sets committed one after another
+            with django_capture_on_commit_callbacks(execute=True):
+                send(branded, sale(f"s{n}", f"cus_{n}", amount="10.00", partner_id=anna.pk))
+        assert len(passes) == 1 and passes[0]["eta"]  # sent a little later, not at once
+
+        # The pass comes while rows are still seconds old: the burst goes on, so it comes back later.
+        assert start_pass(workspace_id=branded.pk) == 0
+        assert len(passes) == 2 and emails_to("anna@partner.test") == []
+
+        age_waiting_rows(40)  # half a minute of quiet
+        assert start_pass(workspace_id=branded.pk) == 2  # one email of the three referrals, one of their commissions
+        with django_capture_on_commit_callbacks(execute=True):
+            send(branded, sale("s9", "cus_9", amount="10.00", partner_id=anna.pk))
+        assert len(passes) == 3  # what came after the pass started gets a pass of its own
+
+        age_waiting_rows(11 * 60)  # waiting ten minutes: sent even though the burst had not ended
+        with django_capture_on_commit_callbacks(execute=True):
+            send(branded, sale("s10", "cus_10", amount="10.00", partner_id=anna.pk))
+        assert start_pass(workspace_id=branded.pk) == 2
+        assert any(m.subject.startswith("You earned 2 commissions") for m in emails_to("anna@partner.test"))
+    finally:
+        before_task_publish.disconnect(scheduled)
+        cache.delete(f"partner-emails:pass:{branded.pk}")
+        app.control.purge()
 
 
 def test_a_bonus_email_gives_the_managers_reason(branded, anna):
