@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,32 +38,57 @@ def commission_reason(explanation: dict[str, Any]) -> str:
     return reason + "." if reason else ""
 
 
-def _payable_note(hold_until: datetime | str | None) -> str:
+def _payable_note(hold_until: date | str | None) -> str:
     if not hold_until:
         return ""
     when = datetime.fromisoformat(hold_until) if isinstance(hold_until, str) else hold_until
     return f"It can be approved for payment from {when.day} {when:%b %Y}, once the refund period has passed."
 
 
+def _reason_key(explanation: dict[str, Any]) -> tuple[Any, ...]:
+    """What commission_reason reads: commissions alike in it share one reason (a burst's are mostly alike)."""
+    manual, rule, sale = (
+        explanation.get("manual") or {},
+        explanation.get("reward_rule") or {},
+        explanation.get("sale") or {},
+    )
+    return (
+        manual.get("reason"),
+        sale.get("amount"),
+        sale.get("currency"),
+        bool(explanation.get("lead")),
+        bool(sale),
+        rule.get("terms"),
+        explanation.get("calculation"),
+    )
+
+
 def tell_partners_of_commissions(*, workspace_id: int, commissions: Iterable[dict[str, Any]]) -> int:
-    """One email per new commission that is owed. Each item: id, partner_id, amount, currency,
-    explanation (a dict or its JSON) and optionally hold_until."""
+    """One email per new commission that is owed (a burst is told in one, see partners.notifications).
+    Each item: id, partner_id, amount, currency, explanation (a dict or its JSON) and optionally
+    hold_until. Commissions alike in amount, reason and payable day share one `details` object."""
     items = []
+    reasons: dict[tuple[Any, ...], str] = {}
+    alike: dict[tuple[Any, ...], dict[str, str]] = {}
     for row in commissions:
         explanation = row.get("explanation") or {}
         if isinstance(explanation, str):
             explanation = json.loads(explanation)
-        manual = bool(explanation.get("manual"))
-        items.append(
-            NotifyItem(
-                partner_id=row["partner_id"],
-                object_key=f"commission:{row['id']}",
-                details={
-                    "amount": str(round_money(Decimal(row["amount"]), row["currency"])),
-                    "currency": row["currency"],
-                    "reason": commission_reason(explanation),
-                    "when_payable": "" if manual else _payable_note(row.get("hold_until")),
-                },
-            )
-        )
+        key = _reason_key(explanation)
+        reason = reasons.get(key)
+        if reason is None:
+            reason = reasons[key] = commission_reason(explanation)
+        hold_until = None if explanation.get("manual") else row.get("hold_until")
+        if isinstance(hold_until, datetime):
+            hold_until = hold_until.date()  # the note names the day only
+        whole = (str(row["amount"]), row["currency"], reason, hold_until)
+        details = alike.get(whole)
+        if details is None:
+            details = alike[whole] = {
+                "amount": str(round_money(Decimal(row["amount"]), row["currency"])),
+                "currency": row["currency"],
+                "reason": reason,
+                "when_payable": _payable_note(hold_until),
+            }
+        items.append(NotifyItem(partner_id=row["partner_id"], object_key=f"commission:{row['id']}", details=details))
     return notify_partners(workspace_id=workspace_id, kind=Kind.NEW_COMMISSION, items=items)

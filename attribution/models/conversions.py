@@ -70,7 +70,13 @@ class Conversion(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["workspace", "partner", "occurred_at"], name="conversion_ws_partner_time"),
+            # Covering the fraud signals' daily counts (attribution.fraud.scoring._DAILY): read from the
+            # index alone, a set's 30-day window costs a quarter of reading each conversion.
+            models.Index(
+                fields=["workspace", "partner", "occurred_at"],
+                name="conversion_ws_partner_time",
+                include=["kind", "amount"],
+            ),
             models.Index(fields=["workspace", "referral", "occurred_at"], name="conversion_ws_referral_time"),
             models.Index(
                 fields=["workspace", "sale"], condition=models.Q(sale__isnull=False), name="conversion_ws_sale"

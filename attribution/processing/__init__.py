@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 # Events per set (and per task): large enough that a set's fixed queries and its turn at the
 # workspace's ledger lock are a small share of its time, small enough to stay a short transaction.
-CHUNK = 5000
+CHUNK = 10000
 MAX_ATTEMPTS = 5
 
 

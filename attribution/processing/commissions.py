@@ -81,6 +81,7 @@ def add_commission(
         }
     )
     state.commission_memos.append(memo)
+    state.commission_explanations.append(explanation)
     partner = state.partners.get(ref.partner_id)
     state.commission_subjects.append(
         Subject(
@@ -147,8 +148,8 @@ def insert_commissions(state: SetState) -> None:
         tell_partners_of_commissions(
             workspace_id=state.ws,
             commissions=[
-                {**row, "id": ids[_key(row)]}
-                for row in state.commission_rows
+                {**row, "id": ids[_key(row)], "explanation": explanation}
+                for row, explanation in zip(state.commission_rows, state.commission_explanations, strict=True)
                 if row["status"] == Commission.Status.PENDING
             ],
         )

@@ -234,6 +234,8 @@ class SetState:
     existing_decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
     commission_rows: list[dict[str, Any]] = field(default_factory=list)
     commission_memos: list[str] = field(default_factory=list)
+    # Beside each commission row: its explanation before encoding (the partner's email reads it).
+    commission_explanations: list[dict[str, Any]] = field(default_factory=list)
     # Beside each commission row: what the fraud signals judge it on (attribution.fraud.scoring).
     commission_subjects: list[Any] = field(default_factory=list)
     rule_explanations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,10 +47,10 @@ SUBJECTS = {
     Kind.WEEKLY_DIGEST: "Your last 7 days",
 }
 # Kinds told in one email per partner when several wait: a burst of two thousand sales is one email
-# listing the first LISTED_AT_MOST of them and the count of the rest, not two thousand emails (which
-# would also keep the workers from attributing the next sales).
+# listing the first LISTED_AT_MOST of them, their count and sum, and a link to the portal for the
+# rest, not two thousand emails (which would also keep the workers from attributing the next sales).
 COMBINED = (Kind.NEW_COMMISSION, Kind.NEW_REFERRAL)
-LISTED_AT_MOST = 50
+LISTED_AT_MOST = 10
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
     off, and rows already recorded (a retry), are skipped. Returns how many rows are new.
     """
     kind = Kind(kind)
+    if kind in COMBINED:
+        items = _one_per_partner(items)
     if not items:
         return 0
     with connection.cursor() as cursor:
@@ -89,7 +92,7 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
                 "kind": kind.value,
                 "partners": [i.partner_id for i in items],
                 "keys": [i.object_key[:64] for i in items],
-                "details": [json.dumps(i.details, default=str) for i in items],
+                "details": _encoded_details(items),
                 "statuses": list(statuses or NOTIFIED_STATUSES),
                 "default": DEFAULTS[kind],
             },
@@ -100,8 +103,86 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
     return inserted
 
 
-def _pass_key(workspace_id: int) -> str:
-    return f"partner-emails:pass:{workspace_id}"
+def _one_per_partner(items: Sequence[NotifyItem]) -> list[NotifyItem]:
+    """A set's items of a kind told together, one row per partner: the first LISTED_AT_MOST items'
+    details, how many there are and, for money, their sum per currency. The row is keyed by the first
+    item (a set is atomic: retried, it is recorded again only if it was rolled back)."""
+    by_partner: dict[int, list[NotifyItem]] = defaultdict(list)
+    for item in items:
+        by_partner[item.partner_id].append(item)
+    rows = []
+    for partner_id, mine in by_partner.items():
+        if len(mine) == 1:
+            rows.append(mine[0])
+            continue
+        details = {
+            "items": [i.details for i in mine[:LISTED_AT_MOST]],
+            "count": len(mine),
+            "amounts": _amounts(i.details for i in mine),
+        }
+        rows.append(NotifyItem(partner_id=partner_id, object_key=mine[0].object_key, details=details))
+    return rows
+
+
+def _amounts(told: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """What the items add up to per currency, for those that are money (a commission's amount).
+    Items often share one details object (alike commissions): each is read once and multiplied."""
+    times: Counter[int] = Counter()
+    shown: dict[int, dict[str, Any]] = {}
+    for details in told:
+        times[id(details)] += 1
+        shown[id(details)] = details
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for key, details in shown.items():
+        if "amount" in details and details.get("currency"):
+            try:
+                sums[str(details["currency"])] += Decimal(str(details["amount"])) * times[key]
+            except ArithmeticError:
+                continue
+    return {currency: str(amount) for currency, amount in sums.items()}
+
+
+def _gathered(told: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, list[tuple[Decimal, str]]]:
+    """The settled rows as one email's content: the items (a set's row holds several), how many in all,
+    and the money's sum per currency."""
+    items: list[dict[str, Any]] = []
+    count = 0
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for details in told:
+        if "items" in details:
+            items.extend(details["items"][: max(0, LISTED_AT_MOST - len(items))])
+            count += int(details.get("count") or len(details["items"]))
+            amounts = details.get("amounts") or {}
+        else:
+            if len(items) < LISTED_AT_MOST:
+                items.append(details)
+            count += 1
+            amounts = _amounts([details])
+        for currency, amount in amounts.items():
+            sums[currency] += Decimal(amount)
+    return items, count, [(amount, currency) for currency, amount in sorted(sums.items())]
+
+
+def _encoded_details(items: Sequence[NotifyItem]) -> list[str]:
+    """Each item's details as JSON; items sharing one details object share its encoding."""
+    encoded: dict[int, str] = {}
+    out = []
+    for item in items:
+        text = encoded.get(id(item.details))
+        if text is None:
+            text = encoded[id(item.details)] = json.dumps(item.details, default=str)
+        out.append(text)
+    return out
+
+
+def _key(what: str, workspace_id: int) -> str:
+    return f"partner-emails:{what}:{workspace_id}"
+
+
+# While rows keep coming (an import, a backfill), a pass waits for the burst to end, up to this many
+# delays after the burst began: partners get one email of the burst, and the workers attribute the
+# burst instead of writing emails about its first half.
+BURST_WAIT_AT_MOST = 10
 
 
 def _enqueue(workspace_id: int, *, countdown: float | None = None) -> None:
@@ -112,53 +193,53 @@ def _enqueue(workspace_id: int, *, countdown: float | None = None) -> None:
     each pass would email every partner with something new since the one before, every few seconds.
     The pass forgets its key before it reads (`start_pass`), so a row committed after that read finds
     no key and schedules the next pass; the key expires soon after the pass was due in any case.
+    When rows were last recorded, and since when they wait, are kept beside it for `_burst_going_on`.
     """
     from partners.notifications.tasks import send_notifications
 
-    delay = settings.PARTNER_EMAIL_DELAY_SECONDS if countdown is None else countdown
+    delay = settings.PARTNER_EMAIL_DELAY_SECONDS
     try:
-        first = cache.add(_pass_key(workspace_id), 1, timeout=delay + 5)
+        if countdown is None:
+            now, keep = time.time(), delay * (BURST_WAIT_AT_MOST + 1) + 60
+            cache.set(_key("last", workspace_id), now, timeout=keep)
+            cache.add(_key("since", workspace_id), now, timeout=keep)
+        first = cache.add(_key("pass", workspace_id), 1, timeout=(delay if countdown is None else countdown) + 5)
     except Exception:  # the cache is down: a pass too many sends nothing twice
         log.warning("Could not check for a scheduled email pass of workspace %s", workspace_id, exc_info=True)
         first = True
     if first:
-        send_notifications.apply_async((workspace_id,), countdown=delay)
-
-
-# While rows keep coming (an import, a backfill), a pass waits for the burst to end, up to this many
-# delays after the oldest waiting row: partners get one email of the burst, and the workers attribute
-# the burst instead of writing emails about its first half.
-BURST_WAIT_AT_MOST = 10
-
-_BURST = """
-SELECT max(created_at) > now() - make_interval(secs => %(quiet)s),
-       min(created_at) > now() - make_interval(secs => %(most)s)
-FROM partners_notification WHERE workspace_id = %(ws)s AND sent_at IS NULL AND skipped = ''
-"""
+        send_notifications.apply_async((workspace_id,), countdown=delay if countdown is None else countdown)
 
 
 def _burst_going_on(workspace_id: int) -> bool:
-    """Rows recorded within the last half delay, and none waiting for long (by the database's clock,
-    which wrote them)."""
+    """Rows recorded within the last half delay, and the burst younger than BURST_WAIT_AT_MOST delays."""
     delay = settings.PARTNER_EMAIL_DELAY_SECONDS
     if delay <= 0:
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(_BURST, {"ws": workspace_id, "quiet": delay / 2, "most": delay * BURST_WAIT_AT_MOST})
-        recent, young = cursor.fetchone() or (None, None)
-    return bool(recent and young)
+    try:
+        marks = cache.get_many([_key("last", workspace_id), _key("since", workspace_id)])
+    except Exception:
+        return False
+    last, since, now = marks.get(_key("last", workspace_id)), marks.get(_key("since", workspace_id)), time.time()
+    return (
+        last is not None and since is not None and now - last < delay / 2 and now - since < delay * BURST_WAIT_AT_MOST
+    )
 
 
 def start_pass(*, workspace_id: int) -> int:
     """A scheduled pass: forget its key (so that what is recorded from now on schedules the next one),
     then send everything waiting, or, while a burst goes on, come back in half a delay."""
     try:
-        cache.delete(_pass_key(workspace_id))
+        cache.delete(_key("pass", workspace_id))
     except Exception:
         log.warning("Could not clear the email pass of workspace %s", workspace_id, exc_info=True)
     if _burst_going_on(workspace_id):
         _enqueue(workspace_id, countdown=settings.PARTNER_EMAIL_DELAY_SECONDS / 2)
         return 0
+    try:
+        cache.delete(_key("since", workspace_id))  # what comes from now on is a new burst
+    except Exception:
+        log.warning("Could not clear the email burst of workspace %s", workspace_id, exc_info=True)
     return send_pending(workspace_id=workspace_id)
 
 
@@ -197,19 +278,18 @@ def send_one(*, workspace_id: int) -> bool | None:
         if reason or partner is None:
             _settle_alike(row, skipped=reason or "partner gone")
             return False
-        told = _settle_alike(row, sent_at=timezone.now())
-        listed = told[:LISTED_AT_MOST]
+        listed, count, totals = _gathered(_settle_alike(row, sent_at=timezone.now()))
         send_partner_email(
             partner=partner,
             kind=row.kind,
-            subject=_subject(row, partner, count=len(told)),
+            subject=_subject(row, partner, count=count),
             template=f"partners/email/notification_{row.kind}",
             context={
                 "details": listed[0],
                 "also": listed[1:],
-                "unlisted": len(told) - len(listed),
-                "count": len(told),
-                "totals": _totals(told) if row.kind == Kind.NEW_COMMISSION and len(told) > 1 else [],
+                "unlisted": count - len(listed),
+                "count": count,
+                "totals": totals if row.kind == Kind.NEW_COMMISSION and count > 1 else [],
             },
         )
     return True
@@ -234,7 +314,7 @@ WHERE workspace_id = %(ws)s AND partner_id = %(partner)s AND kind = %(kind)s AND
 def _settle_alike(row: Notification, *, sent_at: datetime | None = None, skipped: str = "") -> list[dict[str, Any]]:
     """Mark the row, and the partner's other waiting rows of a kind told together, sent or skipped;
     returns their details, the claimed row's first and then by age."""
-    where = {"ws": row.workspace_id, "partner": row.partner_id, "kind": row.kind, "key": row.object_key}
+    where: dict[str, Any] = {"ws": row.workspace_id, "partner": row.partner_id, "kind": row.kind, "key": row.object_key}
     with connection.cursor() as cursor:
         cursor.execute(_WAITING_ALIKE, {**where, "alike": row.kind in COMBINED})
         waiting = cursor.fetchall()
@@ -243,17 +323,6 @@ def _settle_alike(row: Notification, *, sent_at: datetime | None = None, skipped
         )
     waiting.sort(key=lambda r: (r[0] != row.object_key, r[1]))
     return [details if isinstance(details, dict) else json.loads(details) for _, _, details in waiting]
-
-
-def _totals(told: list[dict[str, Any]]) -> list[tuple[Decimal, str]]:
-    """What the commissions told add up to, per currency (a program pays in one, so usually one)."""
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for details in told:
-        try:
-            sums[str(details.get("currency") or "")] += Decimal(str(details.get("amount") or 0))
-        except ArithmeticError:
-            continue
-    return [(amount, currency) for currency, amount in sorted(sums.items())]
 
 
 def _why_not(partner: Partner | None, kind: str) -> str:

@@ -101,7 +101,7 @@ def test_a_burst_of_sales_is_one_email_listing_each_commission(branded, anna):
     assert len([m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]) == 1
 
 
-def test_a_partner_is_told_of_a_large_burst_in_one_email_with_the_first_fifty_listed_and_the_total(branded, anna):
+def test_a_partner_is_told_of_a_large_burst_in_one_email_with_the_first_ten_listed_and_the_total(branded, anna):
     RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("10"))
     send(branded, *[sale(f"s{n}", f"cus_{n}", amount="10.00", partner_id=anna.pk) for n in range(1, 121)])
 
@@ -109,15 +109,29 @@ def test_a_partner_is_told_of_a_large_burst_in_one_email_with_the_first_fifty_li
 
     (referrals,) = [m for m in emails_to("anna@partner.test") if "referral" in m.subject.lower()]
     assert referrals.subject.startswith("You have 120 new referrals")
-    assert "and 70 more, listed in your portal" in referrals.body
+    assert "and 110 more, listed in your portal" in referrals.body
     (message,) = [m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]
     assert message.subject.startswith("You earned 120 commissions")
-    assert message.body.count("- 1.00 USD") == 49
-    assert "And 119 more" in message.body and "and 70 more, listed in your portal" in message.body
+    assert message.body.count("- 1.00 USD") == 9
+    assert "And 119 more" in message.body and "and 110 more, listed in your portal" in message.body
     assert message.body.startswith("Hello Anna,\n\nYou earned 120 commissions, 120.00 USD in all.")
     assert "120.00 USD" in message.alternatives[0].content
     assert not Notification.objects.filter(workspace=branded, sent_at__isnull=True).exists()
     assert send_pending(workspace_id=branded.pk) == 0
+
+
+def test_sets_waiting_together_are_told_in_one_email_with_their_sum(branded, anna):
+    RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("10"))
+    send(branded, *[sale(f"a{n}", f"cus_a{n}", amount="10.00", partner_id=anna.pk) for n in range(3)])
+    send(branded, sale("b0", "cus_b0", amount="25.00", partner_id=anna.pk))
+    send(branded, *[sale(f"c{n}", f"cus_c{n}", amount="30.00", partner_id=anna.pk) for n in range(2)])
+
+    send_pending(workspace_id=branded.pk)
+
+    (message,) = [m for m in emails_to("anna@partner.test") if "commission" in m.subject.lower()]
+    assert message.subject.startswith("You earned 6 commissions")
+    assert "You earned 6 commissions, 11.50 USD in all." in message.body  # 3 × 1.00 + 2.50 + 2 × 3.00
+    assert "And 5 more:" in message.body and "and 0 more" not in message.body
 
 
 def test_a_burst_of_sets_schedules_one_email_pass_which_waits_for_the_burst_to_end(
@@ -125,7 +139,6 @@ def test_a_burst_of_sets_schedules_one_email_pass_which_waits_for_the_burst_to_e
 ):
     from celery.signals import before_task_publish
     from django.core.cache import cache
-    from django.db import connection
 
     from config.celery import app
     from partners.notifications.sending import start_pass
@@ -137,40 +150,47 @@ def test_a_burst_of_sets_schedules_one_email_pass_which_waits_for_the_burst_to_e
         if sender == send_notifications.name:
             passes.append(headers or {})
 
-    def age_waiting_rows(seconds: int) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE partners_notification SET created_at = created_at - make_interval(secs => %s) "
-                "WHERE workspace_id = %s AND sent_at IS NULL",
-                [seconds, branded.pk],
-            )
+    def commit_sale(n: int) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            send(branded, sale(f"s{n}", f"cus_{n}", amount="10.00", partner_id=anna.pk))
+
+    def commission_emails() -> list[str]:
+        return [m.subject for m in emails_to("anna@partner.test") if "commission" in m.subject]
 
     RewardRuleFactory(workspace=branded, program=anna.program, sale_value=Decimal("10"))
+    marks = [f"partner-emails:{what}:{branded.pk}" for what in ("pass", "last", "since")]
+    cache.delete_many(marks)  # a run before this one may have used the same workspace id
     before_task_publish.connect(scheduled, weak=False)
     try:
-        for n in range(3):  # three sets committed one after another
-            with django_capture_on_commit_callbacks(execute=True):
-                send(branded, sale(f"s{n}", f"cus_{n}", amount="10.00", partner_id=anna.pk))
-        assert len(passes) == 1 and passes[0]["eta"]  # sent a little later, not at once
+        with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)) as clock:
+            for n in range(3):  # three sets committed one after another
+                commit_sale(n)
+            assert len(passes) == 1 and passes[0]["eta"]  # sent a little later, not at once
 
-        # The pass comes while rows are still seconds old: the burst goes on, so it comes back later.
-        assert start_pass(workspace_id=branded.pk) == 0
-        assert len(passes) == 2 and emails_to("anna@partner.test") == []
+            # The pass comes while sets are still a second apart: the burst goes on, it comes back later.
+            clock.shift(1)
+            assert start_pass(workspace_id=branded.pk) == 0
+            assert len(passes) == 2 and commission_emails() == []
 
-        age_waiting_rows(40)  # half a minute of quiet
-        assert start_pass(workspace_id=branded.pk) == 2  # one email of the three referrals, one of their commissions
-        with django_capture_on_commit_callbacks(execute=True):
-            send(branded, sale("s9", "cus_9", amount="10.00", partner_id=anna.pk))
-        assert len(passes) == 3  # what came after the pass started gets a pass of its own
+            clock.shift(40)  # half a minute of quiet
+            assert (
+                start_pass(workspace_id=branded.pk) == 2
+            )  # one email of the three referrals, one of their commissions
+            assert commission_emails() == ["You earned 3 commissions · Acme Cloud"]
+            commit_sale(9)
+            assert len(passes) == 3  # what came after the pass started gets a pass of its own
 
-        age_waiting_rows(11 * 60)  # waiting ten minutes: sent even though the burst had not ended
-        with django_capture_on_commit_callbacks(execute=True):
-            send(branded, sale("s10", "cus_10", amount="10.00", partner_id=anna.pk))
-        assert start_pass(workspace_id=branded.pk) == 2
-        assert any(m.subject.startswith("You earned 2 commissions") for m in emails_to("anna@partner.test"))
+            # A burst that never pauses (a sale every 29 s from sale 9 on) is still told after ten minutes.
+            for n in range(10, 40):
+                clock.shift(29)
+                commit_sale(n)
+                if start_pass(workspace_id=branded.pk):
+                    break
+            assert n == 30  # 21 × 29 s: the first pass ten minutes after the burst began
+            assert commission_emails()[-1].startswith("You earned 22 commissions")
     finally:
         before_task_publish.disconnect(scheduled)
-        cache.delete(f"partner-emails:pass:{branded.pk}")
+        cache.delete_many(marks)
         app.control.purge()
 
 
@@ -295,15 +315,17 @@ def test_a_payout_batch_is_one_email_per_partner_sent_once(branded, anna, django
     assert any("42.00 USD" in m.body and "WIRE-7" in m.body for m in paid)
 
 
-def test_a_batch_of_events_inserts_its_notifications_at_once_and_enqueues_one_task(
+def test_a_batch_of_events_records_one_notification_per_partner_and_enqueues_one_task(
     branded, anna, django_capture_on_commit_callbacks
 ):
-    click = click_of(anna)
-    events = [lead(f"l{i}", f"cus_{i}", click_id=click.click_id) for i in range(200)]
+    ben = PartnerFactory(workspace=branded, program=anna.program, email="ben@partner.test")
+    events = [lead(f"l{i}", f"cus_{i}", click_id=click_of(anna if i % 4 else ben).click_id) for i in range(200)]
     with django_capture_on_commit_callbacks() as callbacks:
         send(branded, *events)
 
-    assert Notification.objects.for_workspace(branded).filter(kind=Kind.NEW_REFERRAL).count() == 200
+    rows = {n.partner_id: n for n in Notification.objects.for_workspace(branded).filter(kind=Kind.NEW_REFERRAL)}
+    assert {pk: row.details["count"] for pk, row in rows.items()} == {anna.pk: 150, ben.pk: 50}
+    assert len(rows[anna.pk].details["items"]) == 10  # the first ten are listed, the rest counted
     ours = [c for c in callbacks if getattr(c, "__qualname__", "") == "notify_partners.<locals>.<lambda>"]
     assert len(ours) == 1
 
