@@ -4,13 +4,22 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("tandem")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks register through CELERY_IMPORTS (config/settings.py), which names every task module; no autodiscovery.
+
+
+@worker_process_init.connect
+def _keep_startup_objects_out_of_the_collector(**_: object) -> None:
+    """As config/wsgi.py does: what a worker process loaded at start lives as long as it, so the
+    collector's full passes (after each set of events re-enables it) need not walk it again."""
+    import gc
+
+    gc.freeze()
 
 
 @task_prerun.connect

@@ -165,7 +165,19 @@ def _start_postgres(pgdata: Path) -> Path:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         result = _pg_run(
-            ["pg_ctl", "-D", str(pgdata), "-w", "-t", "30", "-l", str(log), "-o", f"-h '' -k {socket_dir}", "start"],
+            [
+                "pg_ctl",
+                "-D",
+                str(pgdata),
+                "-w",
+                "-t",
+                "30",
+                "-l",
+                str(log),
+                "-o",
+                f"-h '' -k {socket_dir} {TUNING}",
+                "start",
+            ],
             user,
             START_TIMEOUT,
             ctl_log,
@@ -180,6 +192,12 @@ def _start_postgres(pgdata: Path) -> Path:
         if running is not None and running[2] == "ready" and _answers(running[1]):
             return running[1]
         time.sleep(0.5)
+
+
+# An inbox import writes gigabytes of WAL: with the default 1 GB between checkpoints they came every
+# 10-30 s, and each one makes the next write of every page a full-page image (the 1M ingest bench:
+# PostgreSQL's CPU 119 s with the defaults, 109 s with these). docker-compose.yml gives its server the same.
+TUNING = "-c max_wal_size=4GB -c checkpoint_timeout=15min -c shared_buffers=512MB"
 
 
 def ensure_postgres(pgdata: Path, *, explicit: bool | None = None) -> Path:
