@@ -72,6 +72,8 @@ class _ClickFacts:
 # below end then): clicks older than two days are kept per process, keyed by workspace and click.
 _click_cache: dict[tuple[int, int], _ClickFacts] = {}
 _median_cache: dict[tuple[int, int], tuple[float, float | None]] = {}
+# (workspace, day, visitor hash) → the partners it clicked that day, when more than one (empty: one).
+_visitor_cache: dict[tuple[int, date, str], frozenset[int]] = {}
 
 
 def score_commissions(workspace_id: int, subjects: list[Subject], *, now: datetime) -> list[Risk]:
@@ -85,7 +87,7 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
         )
     )
     clicks = _click_facts(workspace_id, {s.click_pk for s in subjects if s.click_pk}, now=now)
-    shared = _shared_visitors(workspace_id, clicks)
+    shared = _shared_visitors(workspace_id, clicks, now=now)
     own = _own_devices(workspace_id, partner_ids, clicks)
     days = _daily_conversions(workspace_id, partner_ids, [s.occurred_at.date() for s in subjects])
     medians = {pk: _median_seconds(workspace_id, pk) for pk in {s.program_id for s in subjects if s.click_pk}}
@@ -98,9 +100,10 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
     risks = []
     memo: dict[Any, Any] = {}
     # What depends on the customer and the click is worked out once per customer of the set; what
-    # depends on the day (refunds, spike) once per partner and day; and commissions judged alike
-    # share one Risk (a customer's later sales are most of an inbox's sales).
-    steady: dict[tuple[Any, ...], list[tuple[str, int, str]]] = {}
+    # depends on the day (refunds, spike) once per partner and day; and commissions judged alike (the
+    # same reasons under the same rule, partner flagged or not) share one Risk, encoded once: most
+    # commissions of an inbox have no reason at all.
+    steady: dict[tuple[Any, ...], tuple[tuple[str, int, str], ...]] = {}
     alike: dict[tuple[Any, ...], Risk] = {}
     for subject in subjects:
         rule = rules[subject.program_id]
@@ -108,7 +111,7 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
         key = (subject.partner_id, subject.program_id, subject.customer_email, subject.click_pk)
         reasons = steady.get(key)
         if reasons is None:
-            reasons = steady[key] = _steady_reasons(subject, rule, click, shared, own, same_account, names)
+            reasons = steady[key] = tuple(_steady_reasons(subject, rule, click, shared, own, same_account, names))
         fast_text = spike_text = None
         if click is not None and subject.kind == "sale":
             seconds = (subject.occurred_at - click.clicked_at).total_seconds()
@@ -117,7 +120,7 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
         refund_text, spike = _partner_day(subject.partner_id, subject.occurred_at.date(), rule, days, memo)
         if subject.kind == "sale":
             spike_text = spike
-        whole = (key, fast_text, refund_text, spike_text)
+        whole = (id(rule), subject.partner_id in flagged, reasons, fast_text, refund_text, spike_text)
         risk = alike.get(whole)
         if risk is None:
             risk = alike[whole] = Risk()
@@ -234,13 +237,24 @@ def _click_facts(workspace_id: int, click_pks: set[int], *, now: datetime) -> di
     return found
 
 
-def _shared_visitors(workspace_id: int, clicks: dict[int, _ClickFacts]) -> dict[str, set[int]]:
-    """Visitor hash → every partner whose links it clicked on its day (hashes are salted by day)."""
+def _shared_visitors(workspace_id: int, clicks: dict[int, _ClickFacts], *, now: datetime) -> dict[str, set[int]]:
+    """Visitor hash → every partner whose links it clicked on its day (hashes are salted by day).
+
+    A day more than two days past gets no new clicks (a click's time is when it happened), so what
+    was found for its visitors is kept per process, like the click facts: a customer's later sales
+    then ask nothing again."""
+    settled = (now - timedelta(days=2)).date()
     by_day: dict[date, set[str]] = defaultdict(set)
+    found: dict[str, set[int]] = {}
     for click in clicks.values():
-        by_day[click.clicked_at.date()].add(click.visitor_hash)
+        day = click.clicked_at.date()
+        known = _visitor_cache.get((workspace_id, day, click.visitor_hash)) if day < settled else None
+        if known is None:
+            by_day[day].add(click.visitor_hash)
+        elif known:
+            found[click.visitor_hash] = set(known)
     if not by_day:
-        return {}
+        return found
     wanted = sorted(by_day, reverse=True)[:_MAX_VISITOR_DAYS]
     ranges: list[str] = []
     params: list[Any] = [workspace_id]
@@ -252,7 +266,15 @@ def _shared_visitors(workspace_id: int, clicks: dict[int, _ClickFacts]) -> dict[
         f"SELECT visitor_hash, array_agg(DISTINCT partner_id) FROM {Click._meta.db_table} "
         f"WHERE workspace_id = %s AND ({' OR '.join(ranges)}) GROUP BY visitor_hash HAVING count(DISTINCT partner_id) > 1"
     )
-    return {visitor: set(partners) for visitor, partners in fetch_rows(sql, params)}
+    shared = {visitor: set(partners) for visitor, partners in fetch_rows(sql, params)}
+    found.update(shared)
+    if len(_visitor_cache) > _CLICK_CACHE_MAX:
+        _visitor_cache.clear()
+    for day in wanted:
+        if day < settled:
+            for visitor in by_day[day]:
+                _visitor_cache[(workspace_id, day, visitor)] = frozenset(shared.get(visitor, ()))
+    return found
 
 
 def _own_devices(workspace_id: int, partner_ids: set[int], clicks: dict[int, _ClickFacts]) -> set[tuple[int, str]]:
