@@ -48,7 +48,9 @@ def clear_commissions(
     # A held commission was not announced to its partner; cleared, it is earned, so now it is.
     tell_partners_of_commissions(
         workspace_id=workspace.pk,
-        commissions=mine.values("id", "partner_id", "amount", "currency", "explanation", "hold_until"),
+        commissions=[
+            dict(row) for row in mine.values("id", "partner_id", "amount", "currency", "explanation", "hold_until")
+        ],
     )
     record_audit(
         workspace=workspace,
