@@ -125,7 +125,17 @@ def document_errors(schema: dict[str, Any], links: dict[tuple[str, str], dict[st
             for code, answer in responses.items():
                 if code.startswith("2") and (method, path) in links:
                     answer["links"] = links[(method, path)]
+                if method in _WRITES and code.startswith("2"):
+                    answer.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED_HEADER
     return schema
+
+
+# On a write sent again with its Idempotency-Key and the same body: the first answer, replayed.
+REPLAYED_HEADER = {
+    "description": 'Present ("true") when this is the stored answer to an earlier request with the same '
+    "Idempotency-Key and body; the write was not made again.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 class DocumentedNinjaAPI(NinjaAPI):

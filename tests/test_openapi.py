@@ -72,3 +72,12 @@ def test_the_documents_text_pattern_is_core_texts_rule():
             continue  # lone surrogates: see USABLE_TEXT
         char = chr(code)
         assert bool(pattern.match(char)) == (unusable_character(char) is None), hex(code)
+
+
+def test_every_writes_success_documents_the_replayed_header(document):
+    writes = [(m, p, o) for m, p, o in _operations(document) if m in ("post", "put", "patch")]
+    assert writes
+    for method, path, operation in writes:
+        for code, answer in operation["responses"].items():
+            if code.startswith("2"):
+                assert answer["headers"]["Idempotent-Replayed"]["schema"]["enum"] == ["true"], (method, path)

@@ -174,3 +174,36 @@ def test_every_write_operation_of_the_api_goes_through_the_platform():
         )
         >= 14
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_racing_with_one_key_make_one_partner_and_get_one_answer(workspace):
+    # A client that times out and retries at once sends the same request twice, concurrently: the key's
+    # lock makes one of them write and the other replay its answer, never a second partner or a 500.
+    import threading
+
+    from django.db import connection
+
+    _, raw = create_api_key(workspace=workspace, name="Racing key", created_by=None)
+    for round_ in range(5):
+        body = {"name": f"Racer {round_}", "email": f"racer{round_}@example.test"}
+        start, answers = threading.Barrier(2), []
+
+        def post(body=body, start=start, answers=answers, round_=round_):
+            client = Client(headers={"authorization": f"Bearer {raw}"})
+            try:
+                start.wait()
+                answers.append(send(client, "/partners", body, key=f"race-{round_}"))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(a.status_code for a in answers) == [201, 201]
+        assert answers[0].json() == answers[1].json()
+        assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
+        assert Partner.objects.for_workspace(workspace).filter(email=body["email"]).count() == 1
