@@ -287,8 +287,10 @@ def send_one(*, workspace_id: int) -> bool | None:
             context={
                 "details": listed[0],
                 "also": listed[1:],
-                "unlisted": count - len(listed),
-                "count": count,
+                # Counts written as numbers are read: 2,000 and 1,990, not 2000.
+                "unlisted": f"{count - len(listed):,}" if count > len(listed) else "",
+                "more": f"{count - 1:,}",
+                "count": f"{count:,}",
                 "totals": totals if row.kind == Kind.NEW_COMMISSION and count > 1 else [],
             },
         )
@@ -346,7 +348,7 @@ def _subject(row: Notification, partner: Partner, *, count: int = 1) -> str:
         return str(row.details.get("title") or "News from your partner program")
     subject = SUBJECTS.get(Kind(row.kind), "An update on your partnership")
     if count > 1:
-        subject = PLURAL_SUBJECTS[Kind(row.kind)].format(count=count)
+        subject = PLURAL_SUBJECTS[Kind(row.kind)].format(count=f"{count:,}")
     return f"{subject} · {partner.workspace.name}"
 
 
