@@ -105,8 +105,9 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
 
 def _one_per_partner(items: Sequence[NotifyItem]) -> list[NotifyItem]:
     """A set's items of a kind told together, one row per partner: the first LISTED_AT_MOST items'
-    details, how many there are and, for money, their sum per currency. The row is keyed by the first
-    item (a set is atomic: retried, it is recorded again only if it was rolled back)."""
+    details, how many there are and, for money, their sum per currency. The row is keyed by its first
+    and last items: the same set recorded again adds nothing, and a set that happens to start with an
+    object already told alone is not taken for it."""
     by_partner: dict[int, list[NotifyItem]] = defaultdict(list)
     for item in items:
         by_partner[item.partner_id].append(item)
@@ -120,7 +121,8 @@ def _one_per_partner(items: Sequence[NotifyItem]) -> list[NotifyItem]:
             "count": len(mine),
             "amounts": _amounts(i.details for i in mine),
         }
-        rows.append(NotifyItem(partner_id=partner_id, object_key=mine[0].object_key, details=details))
+        key = f"{mine[0].object_key}..{mine[-1].object_key}"
+        rows.append(NotifyItem(partner_id=partner_id, object_key=key, details=details))
     return rows
 
 

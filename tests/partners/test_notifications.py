@@ -330,6 +330,20 @@ def test_a_batch_of_events_records_one_notification_per_partner_and_enqueues_one
     assert len(ours) == 1
 
 
+def test_a_set_starting_with_an_object_already_told_is_still_recorded_and_recording_it_again_adds_nothing(
+    branded, anna
+):
+    from partners.notifications.sending import NotifyItem, notify_partners
+
+    def item(n: int) -> NotifyItem:
+        return NotifyItem(partner_id=anna.pk, object_key=f"referral:{n}", details={"customer": f"c{n}"})
+
+    assert notify_partners(workspace_id=branded.pk, kind=Kind.NEW_REFERRAL, items=[item(1)]) == 1
+    assert notify_partners(workspace_id=branded.pk, kind=Kind.NEW_REFERRAL, items=[item(1), item(2)]) == 1
+    assert notify_partners(workspace_id=branded.pk, kind=Kind.NEW_REFERRAL, items=[item(1), item(2)]) == 0
+    assert Notification.objects.for_workspace(branded).count() == 2
+
+
 def test_the_beats_sweeper_sends_what_a_lost_task_left_under_the_workspace_guard(branded, anna, celery_eager):
     click = click_of(anna)
     send(branded, lead("l1", "cus_1", click_id=click.click_id))  # its task never ran (no commit in a test)
