@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.api_platform import purge_idempotency_keys as purge_old_idempotency_keys
 from attribution import click_wait, services
+from attribution.fraud.days import fold_conversion_days as fold_days
 from attribution.models import InboundEvent
 from attribution.processing import CHUNK, process_events
 
@@ -110,6 +111,12 @@ def _backoff(attempts: int, reason_code: str = "") -> timedelta:
 def approve_due_commissions() -> int:
     """Approve every pending commission whose hold has ended; returns how many."""
     return services.approve_due_commissions()
+
+
+@shared_task(acks_late=True)
+def fold_conversion_days() -> int:
+    """Fold the partners' days of sales and refunds that have new additions into one row each."""
+    return fold_days()
 
 
 @shared_task(acks_late=True)

@@ -231,6 +231,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # The fraud signals' days of sales and refunds (attribution/fraud/days.py) stay one row per partner and day.
+    "fold-conversion-days": {
+        "task": "attribution.tasks.fold_conversion_days",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "approve-due-commissions": {
         "task": "attribution.tasks.approve_due_commissions",
         "schedule": 600.0,

@@ -13,14 +13,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from itertools import accumulate
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from attribution.fraud import signals as S
+from attribution.fraud.days import Daily, daily_conversions
 from attribution.fraud.payouts import partners_sharing_payouts
 from attribution.fraud.settings import Rules, rules_for_programs
-from attribution.models import Conversion, PartnerFlag, PartnerVisit
+from attribution.models import PartnerFlag, PartnerVisit
 from core.sql import fetch_rows
 from partners.models import Partner
 from referrals.models import Click, Referral
@@ -89,7 +89,7 @@ def score_commissions(workspace_id: int, subjects: list[Subject], *, now: dateti
     clicks = _click_facts(workspace_id, {s.click_pk for s in subjects if s.click_pk}, now=now)
     shared = _shared_visitors(workspace_id, clicks, now=now)
     own = _own_devices(workspace_id, partner_ids, clicks)
-    days = _daily_conversions(workspace_id, partner_ids, [s.occurred_at.date() for s in subjects])
+    days = daily_conversions(workspace_id, partner_ids, [s.occurred_at.date() for s in subjects])
     medians = {pk: _median_seconds(workspace_id, pk) for pk in {s.program_id for s in subjects if s.click_pk}}
     same_account = partners_sharing_payouts(workspace_id, partner_ids)
     other_ids = {pk for partners in [*shared.values(), *same_account.values()] for pk in partners} - partner_ids
@@ -182,7 +182,7 @@ def _steady_reasons(
 
 
 def _partner_day(
-    partner_id: int, day: date, rule: Rules, days: _Daily, memo: dict[Any, Any]
+    partner_id: int, day: date, rule: Rules, days: Daily, memo: dict[Any, Any]
 ) -> tuple[str | None, str | None]:
     """The refund-rate and spike sentences of one partner on one day (shared by its commissions that day)."""
     key = (partner_id, day, id(rule))
@@ -292,58 +292,6 @@ def _own_devices(workspace_id: int, partner_ids: set[int], clicks: dict[int, _Cl
     ).values_list("partner_id", "visitor_hash", "ip_hash"):
         found |= {(partner, h) for h in (visitor, ip) if h in hashes}
     return found
-
-
-_DAILY = f"""
-SELECT partner_id, (occurred_at AT TIME ZONE 'UTC')::date,
-       count(*) FILTER (WHERE kind = 'sale'), COALESCE(sum(amount) FILTER (WHERE kind = 'sale'), 0),
-       count(*) FILTER (WHERE kind = 'refund'), COALESCE(sum(amount) FILTER (WHERE kind = 'refund'), 0)
-FROM {Conversion._meta.db_table}
-WHERE workspace_id = %s AND partner_id = ANY(%s::bigint[]) AND occurred_at >= %s AND occurred_at < %s
-GROUP BY 1, 2"""
-
-
-@dataclass
-class _Series:
-    """One partner's sales per day, and running totals (index i+1 holds the sum of days 0..i)."""
-
-    daily: list[int]
-    sales: list[int]
-    sold: list[float]
-    refunds: list[int]
-    refunded: list[float]
-
-
-@dataclass
-class _Daily:
-    start: date
-    partners: dict[int, _Series]
-
-
-def _daily_conversions(workspace_id: int, partner_ids: set[int], days: list[date]) -> _Daily:
-    """Each partner's sales and refunds by UTC day, over the 30 days up to each of `days`."""
-    first, last = min(days) - timedelta(days=29), max(days)
-    length = (last - first).days + 1
-    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    rows: dict[int, list[list[Any]]] = defaultdict(lambda: [[0] * length, [0.0] * length, [0] * length, [0.0] * length])
-    for partner, day, sales, sold, refunds, refunded in fetch_rows(
-        _DAILY, [workspace_id, sorted(partner_ids), start, end]
-    ):
-        i = (day - first).days
-        per_day = rows[partner]
-        per_day[0][i], per_day[1][i], per_day[2][i], per_day[3][i] = sales, float(sold), refunds, float(refunded)
-    return _Daily(
-        first,
-        {
-            partner: _Series(counts, _running(counts), _running(sold), _running(refunds), _running(refunded))
-            for partner, (counts, sold, refunds, refunded) in rows.items()
-        },
-    )
-
-
-def _running(values: list[Any]) -> list[Any]:
-    return [0, *accumulate(values)]
 
 
 _MEDIAN = f"""

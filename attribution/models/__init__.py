@@ -18,6 +18,7 @@ from attribution.models.rules import RewardRule as RewardRule
 from attribution.models.rules import ExchangeRate as ExchangeRate
 from attribution.models.events import InboundEvent as InboundEvent
 from attribution.models.conversions import Conversion as Conversion
+from attribution.models.conversions import ConversionDay as ConversionDay
 from attribution.models.commissions import Commission as Commission
 from attribution.models.commissions import CommissionReversal as CommissionReversal
 from attribution.models.fraud import FraudSettings as FraudSettings

@@ -70,8 +70,8 @@ class Conversion(models.Model):
             ),
         ]
         indexes = [
-            # Covering the fraud signals' daily counts (attribution.fraud.scoring._DAILY): read from the
-            # index alone, a set's 30-day window costs a quarter of reading each conversion.
+            # A partner's conversions over time; kind and amount included so that sums over a window
+            # (the migration that fills ConversionDay) read the index alone.
             models.Index(
                 fields=["workspace", "partner", "occurred_at"],
                 name="conversion_ws_partner_time",
@@ -89,3 +89,42 @@ class Conversion(models.Model):
     @property
     def was_converted(self) -> bool:
         return bool(self.original_currency) and self.original_currency != self.currency
+
+
+class ConversionDay(models.Model):
+    """A partner's sales and refunds of one UTC day, kept as additions: read them by summing.
+
+    PostgreSQL's triggers on the conversions table (migration 0021) add a row per partner and day
+    for every statement that inserts, changes or deletes conversions, whoever runs it, so the sums
+    always equal the conversions; `fold_conversion_days` (a beat task) folds each day's rows into
+    one. Additions rather than one row per day, because that row would be locked by every set
+    that records a sale of the partner that day, from its insert until its commit.
+
+    The fraud signals read a partner's last 30 days here (refund rate, conversion spike) instead of
+    counting each conversion of the window, which is a month of the partner's sales.
+    """
+
+    pk = models.CompositePrimaryKey("workspace_id", "partner_id", "day", "batch")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", **DERIVED_KEY)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", **DERIVED_KEY)
+    day = models.DateField(help_text="UTC day of the conversions")
+    batch = models.BigIntegerField(help_text="From the sequence attribution_conversionday_batch")
+    sales = models.IntegerField(default=0)
+    sold = models.DecimalField(**MONEY, default=0)
+    refunds = models.IntegerField(default=0)
+    refunded = models.DecimalField(**MONEY, default=0)
+    folded = models.BooleanField(default=False, help_text="Written by the fold, not by a trigger")
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace", "partner", "day"],
+                condition=models.Q(folded=False),
+                name="conversionday_unfolded",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Partner {self.partner_id} on {self.day}"
