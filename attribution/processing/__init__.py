@@ -82,7 +82,10 @@ def process_events(
     if not ids:
         return ProcessResult()
     try:
-        return _process_set(workspace_id, ids, wait=wait)
+        # The collector resumes only once the set's objects are freed (they are when _process_set
+        # returns): resumed while they lived, its first pass walked all of them, a tenth of the time.
+        with gc_paused():
+            return _process_set(workspace_id, ids, wait=wait)
     except (OperationalError, InterfaceError):
         # The database is down, or this set lost a deadlock: the whole set is retried later.
         raise
@@ -153,7 +156,7 @@ ORDER BY id FOR UPDATE"""
 
 def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessResult:
     outermost = not connection.in_atomic_block
-    with gc_paused(), transaction.atomic():
+    with transaction.atomic():
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute(_SET_TRANSACTION)
