@@ -32,7 +32,7 @@ _MEDIAN_MIN = 20
 _CLICK_CACHE_MAX = 50_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Subject:
     """One commission being made, with what the signals judge it on."""
 
@@ -45,7 +45,7 @@ class Subject:
     click_pk: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Risk:
     score: int = 0
     reasons: list[dict[str, Any]] = field(default_factory=list)

@@ -148,7 +148,14 @@ def insert_commissions(state: SetState) -> None:
         tell_partners_of_commissions(
             workspace_id=state.ws,
             commissions=[
-                {**row, "id": ids[_key(row)], "explanation": explanation}
+                {
+                    "id": ids[_key(row)],
+                    "partner_id": row["partner_id"],
+                    "amount": row["amount"],
+                    "currency": row["currency"],
+                    "hold_until": row["hold_until"],
+                    "explanation": explanation,
+                }
                 for row, explanation in zip(state.commission_rows, state.commission_explanations, strict=True)
                 if row["status"] == Commission.Status.PENDING
             ],

@@ -55,7 +55,7 @@ COUNTERS: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """A received event of the set, as read by the set's query (attribution.processing.SELECT_SET)."""
 
@@ -117,7 +117,7 @@ class Event:
         return self.occurred_at, self.pk
 
 
-@dataclass
+@dataclass(slots=True)
 class Ref:
     """A referral this set knows: read from the database, or being created by this set."""
 
@@ -187,7 +187,7 @@ class Ref:
         return self.pk
 
 
-@dataclass
+@dataclass(slots=True)
 class ProgramInfo:
     pk: int
     name: str
@@ -196,7 +196,7 @@ class ProgramInfo:
     fact: ProgramFact
 
 
-@dataclass
+@dataclass(slots=True)
 class SaleLine:
     """A sale of the set that is owed to a partner, on its way to a conversion and a commission."""
 
