@@ -265,3 +265,10 @@ def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with _cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def execute_rows(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> int:
+    """A write whose parameters are large arrays, bound server-side; returns how many rows it changed."""
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

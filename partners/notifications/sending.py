@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.branding import brand_of
 from accounts.models import Workspace
+from core.sql import execute_rows
 from partners.models import Partner
 from partners.notifications.models import Kind, Notification
 from partners.notifications.preferences import DEFAULTS, TOPICS, wants
@@ -84,20 +85,19 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
         items = _one_per_partner(items)
     if not items:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT.format(kind=kind.value),  # a column name from the closed Kind list, never input
-            {
-                "ws": workspace_id,
-                "kind": kind.value,
-                "partners": [i.partner_id for i in items],
-                "keys": [i.object_key[:64] for i in items],
-                "details": _encoded_details(items),
-                "statuses": list(statuses or NOTIFIED_STATUSES),
-                "default": DEFAULTS[kind],
-            },
-        )
-        inserted = cursor.rowcount
+    # Bound server-side: Django's cursor would quote a set's details (a megabyte) into the SQL text.
+    inserted = execute_rows(
+        _INSERT.format(kind=kind.value),  # a column name from the closed Kind list, never input
+        {
+            "ws": workspace_id,
+            "kind": kind.value,
+            "partners": [i.partner_id for i in items],
+            "keys": [i.object_key[:64] for i in items],
+            "details": _encoded_details(items),
+            "statuses": list(statuses or NOTIFIED_STATUSES),
+            "default": DEFAULTS[kind],
+        },
+    )
     if inserted:
         transaction.on_commit(lambda: _enqueue(workspace_id))
     return inserted
