@@ -18,6 +18,7 @@ from attribution.engine import ClickFact, CodeFact, PartnerFact, ProgramFact, Ru
 from attribution.models import ExchangeRate, RewardRule
 from attribution.processing.state import Event, ProgramInfo, Ref, SetState
 from attribution.rules import ensure_default_reward_rules, terms_of
+from core.arrays import text_array
 from core.sql import fetch_rows
 from partners.models import Partner, Program
 from referrals.models import Click, DealRegistration, Referral, ReferralCode
@@ -98,7 +99,7 @@ def load_referrals(state: SetState, customers: Iterable[str]) -> None:
     if not wanted:
         return
     # The oldest referral of a customer wins when several programs know them.
-    for row in fetch_rows(_SELECT_REFERRALS, [state.ws, wanted]):
+    for row in fetch_rows(_SELECT_REFERRALS, [state.ws, text_array(wanted)]):
         state.refs[row[3]] = Ref.of(dict(zip(REFERRAL_VALUES, row, strict=True)))
 
 

@@ -7,6 +7,7 @@ from attribution import reopen
 from attribution.ledger import post_entries
 from attribution.models import InboundEvent
 from attribution.processing.state import COUNTERS, SetState, Status
+from core.arrays import text_array
 from core.sql import fetch_rows, update_rows
 
 
@@ -71,7 +72,7 @@ def wake_customers(state: SetState) -> None:
     rows = fetch_rows(
         "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s "
         "AND reason_code = 'waiting_for_customer' AND customer_external_id = ANY(%s::text[])",
-        [state.ws, list(state.settled_customers)],
+        [state.ws, text_array(list(state.settled_customers))],
     )
     state.result.woken.extend(pk for (pk,) in rows if pk not in mine)
 
@@ -85,7 +86,7 @@ def wake_refunds(state: SetState) -> None:
         "SELECT id FROM attribution_inboundevent WHERE workspace_id = %s AND kind = 'refund' "
         "AND related_event_id = ANY(%s::text[]) AND (status = 'received' "
         "OR (status = 'unattributed' AND reason_code IN ('sale_unattributed', 'sale_not_found')))",
-        [state.ws, list(state.settled_sale_keys)],
+        [state.ws, text_array(list(state.settled_sale_keys))],
     )
     ids = [pk for (pk,) in rows if pk not in mine]
     if ids:
