@@ -75,7 +75,7 @@ def add_commission(
             "hold_until": hold_until,
             "reversed_amount": ZERO,
             "rejection_reason": decision.self_referral or "",
-            "explanation": _encode_explanation(state, explanation),
+            "explanation": _encode_explanation(explanation),
             "created_at": state.now,
             "rejected_at": state.now if rejected else None,
         }
@@ -96,18 +96,27 @@ def add_commission(
     )
 
 
-def _encode_explanation(state: SetState, explanation: dict[str, Any]) -> EncodedJson:
-    """The explanation as JSON, each shared part encoded once per set (encoding was a tenth of the
-    worker's time when every commission encoded its own copy)."""
+# Shared parts encoded so far in this process, by the part's id (see _encode_explanation); bounded.
+_ENCODED_PARTS: dict[int, tuple[Any, str]] = {}
+_ENCODED_PARTS_MAX = 20_000
+
+
+def _encode_explanation(explanation: dict[str, Any]) -> EncodedJson:
+    """The explanation as JSON, each shared part encoded once (encoding was a tenth of the worker's
+    time when every commission encoded its own copy). A part is shared by the commissions of a set,
+    and a known customer's decision by its later sales (sales._DECISIONS), so the texts are kept
+    per process; parts are never changed once made."""
     shared, own = [], {}
     for key, value in explanation.items():
         if key not in _SHARED_EXPLANATION_PARTS:
             own[key] = value
             continue
-        known = state.encoded_parts.get(id(value))
+        known = _ENCODED_PARTS.get(id(value))
         if known is None or known[0] is not value:
+            if len(_ENCODED_PARTS) >= _ENCODED_PARTS_MAX:
+                _ENCODED_PARTS.clear()
             # The part itself is kept with its text, so its id cannot be reused by another object.
-            known = state.encoded_parts[id(value)] = (value, _encode_json(value))
+            known = _ENCODED_PARTS[id(value)] = (value, _encode_json(value))
         shared.append(f'"{key}":{known[1]}')
     if own:
         shared.append(_encode_json(own)[1:-1])  # the rest in one call, without its braces

@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import Sum
 
 from attribution import engine
-from attribution.engine import CustomerFacts, Decision
+from attribution.engine import CustomerFacts, Decision, PartnerFact, ReferralFact
 from attribution.models import Commission, Conversion
 from attribution.processing.commissions import add_commission, rule_explanation
 from attribution.processing.facts import load_rates, load_rules, rule_for
-from attribution.processing.state import Event, SaleLine, SetState, Status
+from attribution.processing.state import Event, Ref, SaleLine, SetState, Status
 from attribution.rewards import Award, round_money, sale_reward
 from core.sql import insert_rows
 from referrals.models import Referral
@@ -51,11 +51,7 @@ def record_sales(state: SetState, sales: list[Event]) -> None:
             key = (event.customer, event.email)
             decision = state.existing_decisions.get(key)
             if decision is None:
-                decision = state.existing_decisions[key] = engine.decide(
-                    CustomerFacts(occurred_at=event.occurred_at, customer_email=event.email, existing=ref.fact()),
-                    partners=state.partners,
-                    programs=state.program_facts,
-                )
+                decision = state.existing_decisions[key] = _existing_decision(state, ref, event)
         if not decision.attributed:
             state.outcome(event, Status.UNATTRIBUTED, decision.reason, decision.reason_code)
             continue
@@ -102,6 +98,29 @@ def record_sales(state: SetState, sales: list[Event]) -> None:
     earned = _earned_so_far(state, lines)
     for line in lines:
         _sale_commission(state, line, first_sale, earned)
+
+
+# A known customer's decision is a function of its referral, that referral's partner and the email the
+# sale names (engine.decide's `existing` branch reads nothing else), so it is kept per process across
+# sets, keyed by those facts themselves: a customer's next sale reuses the decision, and the encoding
+# of its explanation (commissions._encode_explanation). Bounded like the fraud scorer's caches.
+_DECISIONS: dict[tuple[ReferralFact, PartnerFact | None, str], Decision] = {}
+_DECISIONS_MAX = 20_000
+
+
+def _existing_decision(state: SetState, ref: Ref, event: Event) -> Decision:
+    fact = ref.fact()
+    key = (fact, state.partners.get(fact.partner_id), event.email)
+    decision = _DECISIONS.get(key)
+    if decision is None:
+        if len(_DECISIONS) >= _DECISIONS_MAX:
+            _DECISIONS.clear()
+        decision = _DECISIONS[key] = engine.decide(
+            CustomerFacts(occurred_at=event.occurred_at, customer_email=event.email, existing=fact),
+            partners=state.partners,
+            programs=state.program_facts,
+        )
+    return decision
 
 
 def _insert_sale_conversions(state: SetState, lines: list[SaleLine]) -> None:

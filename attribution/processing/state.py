@@ -239,7 +239,6 @@ class SetState:
     # Beside each commission row: what the fraud signals judge it on (attribution.fraud.scoring).
     commission_subjects: list[Any] = field(default_factory=list)
     rule_explanations: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    encoded_parts: dict[int, tuple[Any, str]] = field(default_factory=dict)
     ledger: list[NewEntry] = field(default_factory=list)
     settled_sale_keys: set[str] = field(default_factory=set)
     settled_customers: set[str] = field(default_factory=set)

@@ -130,6 +130,23 @@ def test_a_suspended_partners_customer_is_unattributed(workspace, anna):
     assert not Commission.objects.for_workspace(workspace).exists()
 
 
+def test_a_known_customers_next_sale_follows_its_partner_being_suspended_and_back(workspace, anna):
+    # A known customer's decision is reused from one set to the next (sales._DECISIONS): it must
+    # still change the moment the partner's standing does.
+    send(workspace, lead("l1", "cus_1", partner_id=anna.pk), sale("s1", "cus_1"))
+    assert event(workspace, "s1").status == "attributed"
+    Partner.objects.filter(pk=anna.pk).update(status=Partner.Status.SUSPENDED)
+    send(workspace, sale("s2", "cus_1"))
+    assert (event(workspace, "s2").status, event(workspace, "s2").reason_code) == (
+        "unattributed",
+        "partner_not_earning",
+    )
+    Partner.objects.filter(pk=anna.pk).update(status=Partner.Status.ACTIVE)
+    send(workspace, sale("s3", "cus_1"))
+    assert event(workspace, "s3").status == "attributed"
+    assert Commission.objects.for_workspace(workspace).count() == 2
+
+
 def test_a_self_referral_is_recorded_as_a_rejected_commission_and_never_paid(workspace, anna):
     send(workspace, lead("l1", "cus_1", partner_id=anna.pk, customer_email="anna@partner.test"), sale("s1", "cus_1"))
     commission = Commission.objects.for_workspace(workspace).get()
