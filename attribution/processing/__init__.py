@@ -45,6 +45,7 @@ from attribution.processing.leads import record_leads
 from attribution.processing.refunds import WAIT_FOR_SALE, record_refunds
 from attribution.processing.sales import record_sales
 from attribution.processing.state import Event, ProcessResult, SetState, Status
+from core.arrays import number_array
 from core.memory import gc_paused
 from core.sql import fetch_rows
 
@@ -149,7 +150,7 @@ _SELECT_SET = """
 SELECT id, event_id, kind, attempts, received_at, related_event_id, processor_ref,
        payload->>'occurred_at', payload->>'customer_external_id', payload->>'customer_email', payload->>'amount',
        payload->>'currency', payload->>'click_id', payload->>'code', (payload->>'partner_id')::bigint
-FROM (SELECT * FROM attribution_inboundevent WHERE id = ANY(%b::bigint[]) OFFSET 0) AS event
+FROM (SELECT * FROM attribution_inboundevent WHERE id = ANY(%t::bigint[]) OFFSET 0) AS event
 WHERE workspace_id = %b AND status = 'received'
 ORDER BY id FOR UPDATE"""
 
@@ -160,7 +161,7 @@ def _process_set(workspace_id: int, ids: list[int], *, wait: bool) -> ProcessRes
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute(_SET_TRANSACTION)
-        rows = fetch_rows(_SELECT_SET + ("" if wait else " SKIP LOCKED"), [ids, workspace_id])
+        rows = fetch_rows(_SELECT_SET + ("" if wait else " SKIP LOCKED"), [number_array(ids), workspace_id])
         if not rows:
             return ProcessResult()
         state = SetState(workspace=Workspace.objects.get(pk=workspace_id), events=[Event.of(row) for row in rows])

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.branding import brand_of
 from accounts.models import Workspace
+from core.arrays import number_array, text_array
 from core.sql import execute_rows
 from partners.models import Partner
 from partners.notifications.models import Kind, Notification
@@ -85,15 +86,16 @@ def notify_partners(*, workspace_id: int, kind: str, items: Sequence[NotifyItem]
         items = _one_per_partner(items)
     if not items:
         return 0
-    # Bound server-side: Django's cursor would quote a set's details (a megabyte) into the SQL text.
+    # A set's details (a megabyte) go as array literals bound server-side: Django's cursor would quote
+    # them into the SQL text, and psycopg's list dumper escapes each element in Python.
     inserted = execute_rows(
         _INSERT.format(kind=kind.value),  # a column name from the closed Kind list, never input
         {
             "ws": workspace_id,
             "kind": kind.value,
-            "partners": [i.partner_id for i in items],
-            "keys": [i.object_key[:64] for i in items],
-            "details": _encoded_details(items),
+            "partners": number_array(i.partner_id for i in items),
+            "keys": text_array([i.object_key[:64] for i in items]),
+            "details": text_array(_encoded_details(items)),
             "statuses": list(statuses or NOTIFIED_STATUSES),
             "default": DEFAULTS[kind],
         },
