@@ -84,7 +84,7 @@ def process_events(
         return ProcessResult()
     try:
         # The collector resumes only once the set's objects are freed (they are when _process_set
-        # returns): resumed while they lived, its first pass walked all of them, a tenth of the time.
+        # returns): resumed while they lived, its first pass walked all of them (8% of the worker's time).
         with gc_paused():
             return _process_set(workspace_id, ids, wait=wait)
     except (OperationalError, InterfaceError):

@@ -100,7 +100,7 @@ def load_referrals(state: SetState, customers: Iterable[str]) -> None:
         return
     # The oldest referral of a customer wins when several programs know them.
     for row in fetch_rows(_SELECT_REFERRALS, [state.ws, text_array(wanted)]):
-        state.refs[row[3]] = Ref.of(dict(zip(REFERRAL_VALUES, row, strict=True)))
+        state.refs[row[3]] = Ref.of(row)
 
 
 def load_partners(state: SetState, ids: Iterable[int]) -> None:
@@ -242,7 +242,7 @@ def load_candidates(state: SetState, deciding: list[Event]) -> Candidates:
             .exclude(stage=Referral.Stage.EXPIRED)
             .filter(match)
             .order_by("-created_at")
-            .values(*REFERRAL_VALUES)
+            .values_list(*REFERRAL_VALUES)
         ):
             ref = Ref.of(row)
             if ref.customer_email:

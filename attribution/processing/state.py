@@ -141,25 +141,43 @@ class Ref:
     referred_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Ref:
-        """From a row named by attribution.processing.facts.REFERRAL_VALUES."""
+    def of(cls, row: Sequence[Any]) -> Ref:
+        """From a row of the columns attribution.processing.facts.REFERRAL_VALUES names, in that order."""
+        (
+            pk,
+            program_id,
+            partner_id,
+            customer,
+            source,
+            customer_email,
+            click_pk,
+            click_ip_hash,
+            click_tclid,
+            clicked_at,
+            code_pk,
+            code_text,
+            deal_registration_id,
+            protected_until,
+            converted_at,
+            referred_at,
+        ) = row
         return cls(
-            pk=row["id"],
-            program_id=row["program_id"],
-            partner_id=row["partner_id"],
-            customer=row["customer_external_id"],
-            source=row["source"],
-            customer_email=row["customer_email"],
-            click_pk=row["click_id"],
-            click_ip_hash=row["click__ip_hash"] or "",
-            code_pk=row["code_id"],
-            deal_registration_id=row["deal_registration_id"],
-            protected_until=row["protected_until"],
-            converted_at=row["converted_at"],
-            click_tclid=row["click__click_id"] or "",
-            clicked_at=row["click__clicked_at"],
-            code_text=row["code__code"] or "",
-            referred_at=row["created_at"],
+            pk=pk,
+            program_id=program_id,
+            partner_id=partner_id,
+            customer=customer,
+            source=source,
+            customer_email=customer_email,
+            click_pk=click_pk,
+            click_ip_hash=click_ip_hash or "",
+            code_pk=code_pk,
+            deal_registration_id=deal_registration_id,
+            protected_until=protected_until,
+            converted_at=converted_at,
+            click_tclid=click_tclid or "",
+            clicked_at=clicked_at,
+            code_text=code_text or "",
+            referred_at=referred_at,
         )
 
     def fact(self) -> ReferralFact:
