@@ -70,13 +70,7 @@ class Conversion(models.Model):
             ),
         ]
         indexes = [
-            # A partner's conversions over time; kind and amount included so that sums over a window
-            # (the migration that fills ConversionDay) read the index alone.
-            models.Index(
-                fields=["workspace", "partner", "occurred_at"],
-                name="conversion_ws_partner_time",
-                include=["kind", "amount"],
-            ),
+            models.Index(fields=["workspace", "partner", "occurred_at"], name="conversion_ws_partner_time"),
             models.Index(fields=["workspace", "referral", "occurred_at"], name="conversion_ws_referral_time"),
             models.Index(
                 fields=["workspace", "sale"], condition=models.Q(sale__isnull=False), name="conversion_ws_sale"

@@ -135,9 +135,7 @@ def process_pending(*, workspace: Workspace, chunk: int = CHUNK) -> ProcessResul
 # and it is atomic: if PostgreSQL crashes before the commit is flushed, the whole set is lost
 # together (and every later set with it, as WAL is replayed in order), its events are `received`
 # again and the sweeper processes them, exactly once.
-# work_mem: the set's aggregates (a 30-day window of its partners' conversions for the fraud signals)
-# sort and hash in memory rather than spilling to disk at the default 4 MB.
-_SET_TRANSACTION = "SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL synchronous_commit TO OFF; SET LOCAL work_mem = '64MB'"
+_SET_TRANSACTION = "SET CONSTRAINTS ALL IMMEDIATE; SET LOCAL synchronous_commit TO OFF"
 
 
 # The set's received events, locked; only the payload's fields the processor reads (not `raw`,
